@@ -1,0 +1,30 @@
+//! The control endpoint: how the CLI (and anything else) talks to the process that owns the
+//! servers. Loopback HTTP on an ephemeral port; every request needs the owner's bearer token
+//! (from the owner-only `run/owner.json`) and a loopback `Host`, and browser requests (any
+//! `Origin`) are refused, so a web page cannot drive it (DNS rebinding, CSRF).
+
+mod client;
+mod server;
+
+pub use client::ControlClient;
+pub(crate) use server::{ServerState, serve};
+
+use rand::RngCore;
+
+use crate::{Result, registry::Registry, supervisor::Supervisor};
+
+/// 256 random bits, hex.
+pub(crate) fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) async fn reload(registry: &Registry, supervisor: &Supervisor) -> Result<()> {
+    let registry = registry.clone();
+    let servers = tokio::task::spawn_blocking(move || registry.load())
+        .await
+        .map_err(|e| crate::Error::Control(e.to_string()))??;
+    supervisor.sync(&servers).await;
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! Switchboard's headless core: the registry of installed servers, the supervisor that runs them,
+//! the events it reports, and the owner process with its control endpoint.
+//!
+//! No Tauri, no UI, no global state: directories, clock and configuration are passed in, so the
+//! app, `switchboard serve`, the CLI and the tests all drive the same code.
+
+pub mod clock;
+pub mod control;
+mod error;
+pub mod events;
+pub mod fsutil;
+pub mod logs;
+pub mod owner;
+pub mod paths;
+pub mod process;
+pub mod registry;
+pub mod spec;
+pub mod supervisor;
+
+pub use error::{Error, Result, WireError};
+pub use events::{Event, EventBus};
+pub use owner::{Owner, OwnerInfo};
+pub use paths::Paths;
+pub use registry::{Registry, Servers};
+pub use spec::{Launch, RemoteTransport, RestartPolicy, ServerName, ServerSpec};
+pub use supervisor::{ServerState, ServerStatus, Supervisor, SupervisorConfig};

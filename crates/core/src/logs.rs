@@ -1,0 +1,306 @@
+//! Per-server logs: a bounded in-memory ring (what `logs` and the UI show at once) and a rotating
+//! file on disk. A server that floods stderr, with or without newlines, keeps both bounded.
+
+use std::{
+    collections::VecDeque,
+    fs::{File, OpenOptions},
+    io::Write,
+    path::PathBuf,
+    sync::Mutex,
+};
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+/// Where a log line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogSource {
+    /// The server's stderr.
+    Stderr,
+    /// Switchboard itself: started, exited, signals sent.
+    Supervisor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    pub source: LogSource,
+    pub text: String,
+}
+
+/// Bounds for one server's logs.
+#[derive(Debug, Clone, Copy)]
+pub struct LogLimits {
+    /// Longer lines are cut (and marked) at this many bytes.
+    pub max_line_bytes: usize,
+    pub ring_lines: usize,
+    pub ring_bytes: usize,
+    /// The file rotates past this size…
+    pub file_bytes: u64,
+    /// …keeping this many old files (`name.log.1` … `name.log.N`).
+    pub file_keep: usize,
+}
+
+impl Default for LogLimits {
+    fn default() -> Self {
+        LogLimits {
+            max_line_bytes: 8 * 1024,
+            ring_lines: 2_000,
+            ring_bytes: 1024 * 1024,
+            file_bytes: 4 * 1024 * 1024,
+            file_keep: 3,
+        }
+    }
+}
+
+/// One server's log: ring plus file.
+#[derive(Debug)]
+pub struct ServerLog {
+    limits: LogLimits,
+    ring: Mutex<Ring>,
+    file: Mutex<RotatingFile>,
+}
+
+#[derive(Debug, Default)]
+struct Ring {
+    lines: VecDeque<LogLine>,
+    bytes: usize,
+}
+
+impl ServerLog {
+    pub fn new(path: PathBuf, limits: LogLimits) -> Self {
+        ServerLog {
+            limits,
+            ring: Mutex::new(Ring::default()),
+            file: Mutex::new(RotatingFile { path, file: None, written: 0 }),
+        }
+    }
+
+    /// Appends a line to the ring and the file. File errors are logged once through `tracing` and
+    /// otherwise ignored: a full disk must not stop a server.
+    pub fn push(&self, line: &LogLine) {
+        {
+            let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+            ring.bytes += line.text.len();
+            ring.lines.push_back(line.clone());
+            while ring.lines.len() > self.limits.ring_lines || ring.bytes > self.limits.ring_bytes {
+                match ring.lines.pop_front() {
+                    Some(old) => ring.bytes -= old.text.len(),
+                    None => break,
+                }
+            }
+        }
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = file.append(line, &self.limits) {
+            tracing::warn!("cannot write log file {}: {e}", file.path.display());
+        }
+    }
+
+    /// The ring's lines, oldest first.
+    pub fn snapshot(&self) -> Vec<LogLine> {
+        self.ring.lock().unwrap_or_else(|p| p.into_inner()).lines.iter().cloned().collect()
+    }
+
+    /// The last `n` stderr lines joined, for error messages.
+    pub fn stderr_tail(&self, n: usize) -> String {
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tail: Vec<&str> = ring
+            .lines
+            .iter()
+            .rev()
+            .filter(|l| l.source == LogSource::Stderr)
+            .take(n)
+            .map(|l| l.text.as_str())
+            .collect();
+        tail.reverse();
+        tail.join("\n")
+    }
+}
+
+#[derive(Debug)]
+struct RotatingFile {
+    path: PathBuf,
+    file: Option<File>,
+    written: u64,
+}
+
+impl RotatingFile {
+    fn append(&mut self, line: &LogLine, limits: &LogLimits) -> std::io::Result<()> {
+        if self.file.is_none() {
+            let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+            self.written = file.metadata()?.len();
+            self.file = Some(file);
+        }
+        let tag = match line.source {
+            LogSource::Stderr => "stderr",
+            LogSource::Supervisor => "switchboard",
+        };
+        let record = format!("{} {tag}: {}\n", format_ms(line.at_ms), line.text);
+        if self.written + record.len() as u64 > limits.file_bytes && self.written > 0 {
+            self.rotate(limits.file_keep)?;
+            return self.append(line, limits);
+        }
+        if let Some(file) = self.file.as_mut() {
+            file.write_all(record.as_bytes())?;
+        }
+        self.written += record.len() as u64;
+        Ok(())
+    }
+
+    fn rotate(&mut self, keep: usize) -> std::io::Result<()> {
+        self.file = None;
+        let numbered = |n: usize| {
+            let mut name = self.path.clone().into_os_string();
+            name.push(format!(".{n}"));
+            PathBuf::from(name)
+        };
+        if keep == 0 {
+            return std::fs::remove_file(&self.path);
+        }
+        let _ = std::fs::remove_file(numbered(keep));
+        for n in (1..keep).rev() {
+            let _ = std::fs::rename(numbered(n), numbered(n + 1));
+        }
+        std::fs::rename(&self.path, numbered(1))
+    }
+}
+
+/// `2026-11-22T10:01:02.345Z` without pulling in a date crate.
+pub fn format_ms(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil-from-days (Howard Hinnant), for the proleptic Gregorian calendar.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+/// Reads `reader` line by line and calls `on_line` with each, cutting lines longer than
+/// `max_line_bytes` (the rest of such a line is dropped, not buffered) and replacing invalid UTF-8.
+pub async fn read_bounded_lines<R: AsyncBufRead + Unpin>(
+    mut reader: R,
+    max_line_bytes: usize,
+    mut on_line: impl FnMut(String),
+) {
+    let mut line: Vec<u8> = Vec::new();
+    let mut truncated = false;
+    loop {
+        let chunk = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(chunk) => chunk,
+        };
+        let (take, newline) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let body = &chunk[..if newline { take - 1 } else { take }];
+        let room = max_line_bytes.saturating_sub(line.len());
+        if body.len() > room {
+            truncated = true;
+        }
+        line.extend_from_slice(&body[..body.len().min(room)]);
+        reader.consume(take);
+        if newline {
+            on_line(finish_line(&mut line, &mut truncated));
+        }
+    }
+    if !line.is_empty() || truncated {
+        on_line(finish_line(&mut line, &mut truncated));
+    }
+}
+
+fn finish_line(line: &mut Vec<u8>, truncated: &mut bool) -> String {
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    let mut text = String::from_utf8_lossy(line).into_owned();
+    if *truncated {
+        text.push_str(" …[line cut]");
+    }
+    line.clear();
+    *truncated = false;
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> LogLine {
+        LogLine { at_ms: 0, source: LogSource::Stderr, text: text.into() }
+    }
+
+    #[test]
+    fn the_ring_keeps_the_newest_lines_within_bounds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let limits = LogLimits { ring_lines: 3, ring_bytes: 1_000, ..Default::default() };
+        let log = ServerLog::new(dir.path().join("s.log"), limits);
+        for i in 0..10 {
+            log.push(&line(&format!("l{i}")));
+        }
+        let texts: Vec<_> = log.snapshot().into_iter().map(|l| l.text).collect();
+        assert_eq!(texts, ["l7", "l8", "l9"]);
+        assert_eq!(log.stderr_tail(2), "l8\nl9");
+    }
+
+    #[test]
+    fn the_file_rotates_and_keeps_a_bounded_number_of_old_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let limits = LogLimits { file_bytes: 200, file_keep: 2, ..Default::default() };
+        let path = dir.path().join("s.log");
+        let log = ServerLog::new(path.clone(), limits);
+        for i in 0..100 {
+            log.push(&line(&format!("line number {i}")));
+        }
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["s.log", "s.log.1", "s.log.2"]);
+        for name in &names {
+            let size = std::fs::metadata(dir.path().join(name)).expect("meta").len();
+            assert!(size <= 200, "{name} is {size} bytes");
+        }
+        let newest = std::fs::read_to_string(&path).expect("read");
+        assert!(newest.trim_end().ends_with("stderr: line number 99"), "{newest}");
+    }
+
+    #[tokio::test]
+    async fn long_lines_are_cut_and_the_rest_is_not_buffered() {
+        let mut input = vec![b'x'; 100_000];
+        input.extend_from_slice(b"\nshort\r\nno newline");
+        let mut lines = Vec::new();
+        read_bounded_lines(&input[..], 16, |l| lines.push(l)).await;
+        assert_eq!(lines, ["xxxxxxxxxxxxxxxx …[line cut]", "short", "no newline"]);
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_is_replaced_not_fatal() {
+        let mut lines = Vec::new();
+        read_bounded_lines(&b"ok\n\xff\xfe bad\n"[..], 64, |l| lines.push(l)).await;
+        assert_eq!(lines[0], "ok");
+        assert!(lines[1].ends_with(" bad"));
+    }
+
+    #[test]
+    fn timestamps_are_iso8601_utc() {
+        assert_eq!(format_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_ms(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+    }
+}

@@ -1,0 +1,316 @@
+//! The supervisor's vocabulary: server states, exits, the restart decision, backoff and the
+//! crash-loop window. Pure functions of their inputs; the server task applies them.
+
+use std::{
+    collections::VecDeque,
+    fmt,
+    time::{Duration, SystemTime},
+};
+
+use serde::{Deserialize, Serialize};
+use switchboard_mcp::Negotiated;
+
+use crate::{
+    logs::LogLimits,
+    process::FoundVia,
+    spec::{RestartPolicy, ServerName},
+};
+
+/// Where a server is in its life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ServerState {
+    Stopped,
+    /// Spawned (or connecting), waiting for the MCP handshake.
+    Starting {
+        attempt: u32,
+    },
+    /// Answered the handshake.
+    Running {
+        pid: Option<u32>,
+        since_ms: u64,
+    },
+    /// Exited; will be started again at `until_ms`.
+    BackingOff {
+        attempt: u32,
+        until_ms: u64,
+    },
+    /// Will not be started again until somebody asks.
+    Failed {
+        reason: String,
+    },
+    /// Being shut down (stdin closed, then SIGTERM, then SIGKILL).
+    Stopping,
+}
+
+impl ServerState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ServerState::Stopped => "stopped",
+            ServerState::Starting { .. } => "starting",
+            ServerState::Running { .. } => "running",
+            ServerState::BackingOff { .. } => "backing-off",
+            ServerState::Failed { .. } => "failed",
+            ServerState::Stopping => "stopping",
+        }
+    }
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    /// The exit status could not be read.
+    Unknown(String),
+}
+
+impl Exit {
+    pub fn from_status(status: std::io::Result<std::process::ExitStatus>) -> Exit {
+        match status {
+            Err(e) => Exit::Unknown(e.to_string()),
+            Ok(status) => {
+                if let Some(code) = status.code() {
+                    return Exit::Code(code);
+                }
+                #[cfg(unix)]
+                {
+                    use std::os::unix::process::ExitStatusExt;
+                    if let Some(signal) = status.signal() {
+                        return Exit::Signal(signal);
+                    }
+                }
+                Exit::Unknown(status.to_string())
+            }
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        matches!(self, Exit::Code(0))
+    }
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Code(code) => write!(f, "exited with code {code}"),
+            Exit::Signal(signal) => write!(f, "killed by signal {signal}{}", signal_name(*signal)),
+            Exit::Unknown(why) => write!(f, "ended ({why})"),
+        }
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        1 => " (SIGHUP)",
+        2 => " (SIGINT)",
+        6 => " (SIGABRT)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV)",
+        15 => " (SIGTERM)",
+        _ => "",
+    }
+}
+
+/// Whether `policy` restarts a server that ended with `exit` on its own.
+pub fn should_restart(policy: RestartPolicy, exit: &Exit) -> bool {
+    match policy {
+        RestartPolicy::Never => false,
+        RestartPolicy::OnFailure => !exit.is_success(),
+        RestartPolicy::Always => true,
+    }
+}
+
+/// Exponential backoff: `initial`, doubling per attempt, capped at `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+    /// A server that ran this long before exiting starts again from the first attempt.
+    pub reset_after: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+            reset_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before restart attempt `attempt` (1-based).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(31));
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// "Too many exits in too short a time": the server is marked failed instead of restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrashLoop {
+    pub max_exits: u32,
+    pub window: Duration,
+}
+
+impl Default for CrashLoop {
+    fn default() -> Self {
+        CrashLoop { max_exits: 5, window: Duration::from_secs(60) }
+    }
+}
+
+/// Recent exit times, for the crash-loop check.
+#[derive(Debug, Default, Clone)]
+pub struct ExitHistory {
+    exits: VecDeque<SystemTime>,
+}
+
+impl ExitHistory {
+    /// Records an exit at `now` and returns how many exits fall within the window.
+    pub fn record(&mut self, now: SystemTime, limit: &CrashLoop) -> u32 {
+        self.exits.push_back(now);
+        while let Some(first) = self.exits.front() {
+            let age = now.duration_since(*first).unwrap_or_default();
+            if age > limit.window {
+                self.exits.pop_front();
+            } else {
+                break;
+            }
+        }
+        u32::try_from(self.exits.len()).unwrap_or(u32::MAX)
+    }
+
+    pub fn clear(&mut self) {
+        self.exits.clear();
+    }
+}
+
+/// How a server is stopped: close stdin and wait, SIGTERM and wait, SIGKILL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopTimeouts {
+    pub after_stdin_close: Duration,
+    pub after_sigterm: Duration,
+}
+
+impl Default for StopTimeouts {
+    fn default() -> Self {
+        StopTimeouts {
+            after_stdin_close: Duration::from_secs(3),
+            after_sigterm: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything the supervisor can be tuned with.
+#[derive(Debug, Clone)]
+pub struct SupervisorConfig {
+    /// How long a server has to answer the MCP handshake.
+    pub startup_timeout: Duration,
+    pub stop: StopTimeouts,
+    pub backoff: Backoff,
+    pub crash_loop: CrashLoop,
+    pub logs: LogLimits,
+    /// How often CPU and memory are sampled.
+    pub stats_interval: Duration,
+    /// How many stderr lines a start failure quotes.
+    pub stderr_tail_lines: usize,
+}
+
+impl Default for SupervisorConfig {
+    fn default() -> Self {
+        SupervisorConfig {
+            startup_timeout: Duration::from_secs(30),
+            stop: StopTimeouts::default(),
+            backoff: Backoff::default(),
+            crash_loop: CrashLoop::default(),
+            logs: LogLimits::default(),
+            stats_interval: Duration::from_secs(2),
+            stderr_tail_lines: 10,
+        }
+    }
+}
+
+/// CPU and memory of a server's whole process tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProcessStats {
+    /// Percent of one core, summed over the tree (may exceed 100).
+    pub cpu_percent: f32,
+    pub rss_bytes: u64,
+    pub processes: u32,
+}
+
+/// One server as `status` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerStatus {
+    pub name: ServerName,
+    pub enabled: bool,
+    pub transport: String,
+    pub restart: RestartPolicy,
+    pub state: ServerState,
+    /// Automatic restarts since the owner started.
+    pub restarts: u32,
+    pub stats: Option<ProcessStats>,
+    /// The program that was started, resolved to a path.
+    pub binary: Option<String>,
+    pub found_via: Option<FoundVia>,
+    pub protocol: Option<Negotiated>,
+    pub last_exit: Option<Exit>,
+}
+
+impl ServerStatus {
+    pub fn pid(&self) -> Option<u32> {
+        match self.state {
+            ServerState::Running { pid, .. } => pid,
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_to_a_minute() {
+        let b = Backoff::default();
+        let secs: Vec<u64> = (1..=9).map(|a| b.delay(a).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(b.delay(u32::MAX), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn restart_policy_decisions() {
+        let crash = Exit::Code(1);
+        let clean = Exit::Code(0);
+        let killed = Exit::Signal(9);
+        assert!(!should_restart(RestartPolicy::Never, &crash));
+        assert!(should_restart(RestartPolicy::OnFailure, &crash));
+        assert!(should_restart(RestartPolicy::OnFailure, &killed));
+        assert!(!should_restart(RestartPolicy::OnFailure, &clean));
+        assert!(should_restart(RestartPolicy::Always, &clean));
+    }
+
+    #[test]
+    fn the_crash_window_forgets_old_exits() {
+        let limit = CrashLoop { max_exits: 3, window: Duration::from_secs(10) };
+        let t0 = SystemTime::UNIX_EPOCH;
+        let mut h = ExitHistory::default();
+        assert_eq!(h.record(t0, &limit), 1);
+        assert_eq!(h.record(t0 + Duration::from_secs(5), &limit), 2);
+        assert_eq!(h.record(t0 + Duration::from_secs(10), &limit), 3);
+        assert_eq!(h.record(t0 + Duration::from_secs(16), &limit), 2);
+    }
+
+    #[test]
+    fn states_serialize_with_a_kind_tag() {
+        let s = ServerState::Running { pid: Some(7), since_ms: 1 };
+        assert_eq!(
+            serde_json::to_value(&s).expect("json"),
+            serde_json::json!({"kind": "running", "pid": 7, "since_ms": 1})
+        );
+        assert_eq!(Exit::Signal(9).to_string(), "killed by signal 9 (SIGKILL)");
+    }
+}

@@ -1,0 +1,186 @@
+//! A fixture MCP server (rmcp, stdio) that behaves or misbehaves on purpose, for the supervisor's
+//! tests and benchmarks. `sb-fixture MODE [--exit-code N] [--stamp FILE] [--after-ms MS]`:
+//!
+//! - `ok`: a well-behaved server with an `echo` tool; exits when stdin closes.
+//! - `exit-at-start`: prints an error to stderr and exits before the handshake.
+//! - `crash-after`: serves, then exits with `--exit-code` (default 1) after `--after-ms`.
+//! - `ignore-sigterm`: ignores SIGTERM and keeps running after stdin closes (needs SIGKILL).
+//! - `fork-grandchild`: starts a grandchild (`sleep` mode) in its process group, then serves.
+//! - `flood-stderr`: serves while writing stderr as fast as it can, including endless lines.
+//! - `silent`: reads stdin but never answers (handshake timeout).
+//! - `sleep`: sleeps forever (the grandchild).
+//!
+//! `--stamp FILE` writes the nanoseconds since the Unix epoch to FILE just before a crash exit.
+
+#![allow(clippy::disallowed_methods)] // a test fixture may start its grandchild directly
+
+use std::{io::Write, time::Duration};
+
+use rmcp::{
+    ServerHandler, ServiceExt,
+    handler::server::{router::tool::ToolRouter, wrapper::Parameters},
+    model::{Implementation, ServerCapabilities, ServerConfig},
+    tool, tool_handler, tool_router,
+};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct EchoArgs {
+    /// What to say back.
+    message: String,
+}
+
+#[derive(Debug, Clone)]
+struct Fixture {
+    tool_router: ToolRouter<Self>,
+}
+
+#[tool_router(router = tool_router)]
+impl Fixture {
+    #[tool(description = "Echo a message back")]
+    async fn echo(&self, Parameters(args): Parameters<EchoArgs>) -> String {
+        format!("Echo: {}", args.message)
+    }
+
+    #[tool(description = "The fixture's process id")]
+    async fn pid(&self) -> String {
+        std::process::id().to_string()
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Fixture {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("sb-fixture", env!("CARGO_PKG_VERSION")))
+    }
+}
+
+struct Options {
+    mode: String,
+    exit_code: i32,
+    after: Duration,
+    stamp: Option<String>,
+}
+
+fn options() -> Options {
+    let mut args = std::env::args().skip(1);
+    let mut options = Options {
+        mode: args.next().unwrap_or_else(|| "ok".into()),
+        exit_code: 1,
+        after: Duration::from_millis(200),
+        stamp: None,
+    };
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_default();
+        match flag.as_str() {
+            "--exit-code" => options.exit_code = value.parse().unwrap_or(1),
+            "--after-ms" => options.after = Duration::from_millis(value.parse().unwrap_or(200)),
+            "--stamp" => options.stamp = Some(value),
+            other => {
+                eprintln!("sb-fixture: unknown flag {other}");
+                std::process::exit(2);
+            }
+        }
+    }
+    options
+}
+
+fn stamp_and_exit(options: &Options) -> ! {
+    if let Some(path) = &options.stamp {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let _ = std::fs::write(path, nanos.to_string());
+    }
+    std::process::exit(options.exit_code)
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    match options.mode.as_str() {
+        "exit-at-start" => {
+            eprintln!("fatal: the API key is missing");
+            std::process::exit(options.exit_code);
+        }
+        "sleep" => loop {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        },
+        "silent" => {
+            let mut sink = tokio::io::sink();
+            let _ = tokio::io::copy(&mut tokio::io::stdin(), &mut sink).await;
+            loop {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        }
+        "ignore-sigterm" => {
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("install SIGTERM handler");
+                tokio::spawn(async move {
+                    while term.recv().await.is_some() {
+                        eprintln!("got SIGTERM, ignoring it");
+                    }
+                });
+            }
+        }
+        "fork-grandchild" => {
+            let exe = std::env::current_exe().expect("own path");
+            let child = std::process::Command::new(exe)
+                .arg("sleep")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("start grandchild");
+            eprintln!("grandchild pid {}", child.id());
+            // Deliberately never waited for: it must not outlive its group.
+            std::mem::forget(child);
+        }
+        "flood-stderr" => {
+            std::thread::spawn(|| {
+                let mut stderr = std::io::stderr().lock();
+                let long = "y".repeat(64 * 1024);
+                for i in 0u64.. {
+                    let _ = writeln!(stderr, "flood line {i}");
+                    if i % 1000 == 0 {
+                        let _ = write!(stderr, "{long}{long}");
+                        let _ = writeln!(stderr);
+                    }
+                }
+            });
+        }
+        "crash-after" => {
+            let after = options.after;
+            let exit_code = options.exit_code;
+            let stamp = options.stamp.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                eprintln!("crashing on purpose");
+                stamp_and_exit(&Options { mode: String::new(), exit_code, after, stamp });
+            });
+        }
+        "ok" => {}
+        other => {
+            eprintln!("sb-fixture: unknown mode {other}");
+            std::process::exit(2);
+        }
+    }
+
+    eprintln!("sb-fixture {} serving on stdio (pid {})", options.mode, std::process::id());
+    let server = Fixture { tool_router: Fixture::tool_router() };
+    match server.serve(rmcp::transport::stdio()).await {
+        Ok(running) => {
+            let _ = running.waiting().await;
+        }
+        Err(e) => eprintln!("sb-fixture: handshake failed: {e}"),
+    }
+    if options.mode == "ignore-sigterm" {
+        eprintln!("stdin closed; staying alive anyway");
+        loop {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Test support shared by the workspace's integration tests: the fixture MCP server's path (built
+//! on demand), and process checks that read `/proc` (a zombie counts as dead, because PID 1 on
+//! these machines does not reap orphans).
+
+#![allow(clippy::disallowed_methods)] // tests run the binaries under test directly
+
+use std::{
+    path::{Path, PathBuf},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+/// The `sb-fixture` binary, built once per test process with the same profile and target folder
+/// as the test itself.
+pub fn fixture() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/<test> -> target/<profile>
+        let profile_dir = exe.parent().and_then(Path::parent).expect("profile folder");
+        let target_dir = profile_dir.parent().expect("target folder");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "--quiet", "-p", "switchboard-testkit", "--bin", "sb-fixture"]);
+        build.arg("--target-dir").arg(target_dir);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build for the fixture");
+        assert!(status.success(), "building sb-fixture failed");
+        let path = profile_dir.join(format!("sb-fixture{}", std::env::consts::EXE_SUFFIX));
+        assert!(path.exists(), "{} is missing", path.display());
+        path
+    })
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One line of `/proc/PID/stat`, the fields we need.
+#[derive(Debug, Clone, Copy)]
+pub struct Stat {
+    pub state: char,
+    pub ppid: u32,
+    pub pgrp: u32,
+}
+
+pub fn stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(Stat {
+        state: fields.first()?.chars().next()?,
+        ppid: fields.get(1)?.parse().ok()?,
+        pgrp: fields.get(2)?.parse().ok()?,
+    })
+}
+
+/// Alive means: exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
+    stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X')
+}
+
+/// Every live process whose process group is `pgid`.
+pub fn live_group_members(pgid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            stat(*pid).is_some_and(|s| s.pgrp == pgid && s.state != 'Z' && s.state != 'X')
+        })
+        .collect()
+}
+
+/// Every live process whose command line mentions `needle` (to find survivors by marker).
+pub fn live_processes_mentioning(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            alive(*pid)
+                && std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// A `SWITCHBOARD_HOME` in a fresh temp folder.
+pub fn temp_home() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("sb-test-").tempdir().expect("temp home")
+}
