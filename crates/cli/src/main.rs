@@ -1,1 +1,117 @@
-fn main() {}
+//! `switchboard`: the command line. Registry commands act on the files (under the registry lock)
+//! and tell a running owner to reload; runtime commands talk to the owner over its control
+//! endpoint; `serve` becomes the owner. Exit codes: 0 success, 1 failure, 2 usage.
+
+mod output;
+mod owner_cmds;
+mod registry_cmds;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use switchboard_core::Paths;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Manage your local MCP servers",
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Register a server: a command (after `--`) or a remote URL.
+    Add(registry_cmds::AddArgs),
+    /// List registered servers.
+    List(JsonFlag),
+    /// Show one server's definition (and its live status when an owner runs).
+    Show {
+        name: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Unregister a server (a running owner stops it first).
+    Remove { name: String },
+    /// Own the servers headless, in the foreground, until SIGINT or SIGTERM.
+    Serve,
+    /// Start a server and wait until it answers the MCP handshake.
+    Start { name: String },
+    /// Stop a server gracefully.
+    Stop { name: String },
+    /// Stop and start a server.
+    Restart { name: String },
+    /// Every server's state, pid, restarts, uptime, CPU and memory.
+    Status(JsonFlag),
+    /// A server's log; with -f, keep printing new lines.
+    Logs {
+        name: String,
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Print every event as a JSON line until the owner stops.
+    Events,
+}
+
+#[derive(Debug, Args)]
+struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(matches!(cli.command, Command::Serve));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("switchboard: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let usage =
+                error.downcast_ref::<switchboard_core::Error>().is_some_and(|e| e.is_usage())
+                    || error.downcast_ref::<output::Usage>().is_some();
+            eprintln!("switchboard: {error:#}");
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let paths = Paths::from_env()?;
+    match cli.command {
+        Command::Add(args) => registry_cmds::add(&paths, args).await,
+        Command::List(flag) => registry_cmds::list(&paths, flag.json).await,
+        Command::Show { name, json } => registry_cmds::show(&paths, &name, json.json).await,
+        Command::Remove { name } => registry_cmds::remove(&paths, &name).await,
+        Command::Serve => owner_cmds::serve(paths).await,
+        Command::Start { name } => owner_cmds::action(&paths, &name, "start").await,
+        Command::Stop { name } => owner_cmds::action(&paths, &name, "stop").await,
+        Command::Restart { name } => owner_cmds::action(&paths, &name, "restart").await,
+        Command::Status(flag) => owner_cmds::status(&paths, flag.json).await,
+        Command::Logs { name, follow } => owner_cmds::logs(&paths, &name, follow).await,
+        Command::Events => owner_cmds::events(&paths).await,
+    }
+}
+
+/// Our own diagnostics go to stderr (stdout is for results), filtered by `SWITCHBOARD_LOG`.
+fn init_tracing(serving: bool) {
+    let default = if serving { "info,rmcp=warn" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

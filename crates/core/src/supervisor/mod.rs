@@ -171,7 +171,20 @@ impl Supervisor {
 
     /// Starts a server and waits until it answered the handshake (or failed to).
     pub async fn start(&self, name: &str) -> Result<ServerStatus> {
+        self.refuse_remote(name)?;
         self.ask(name, Command::Start).await
+    }
+
+    /// Remote servers have no process: the gateway and tester connect to them directly.
+    fn refuse_remote(&self, name: &str) -> Result<()> {
+        match self.lock().get_key_value(name) {
+            Some((key, handle))
+                if matches!(handle.spec.launch, crate::spec::Launch::Remote { .. }) =>
+            {
+                Err(Error::RemoteNotSupervised(key.clone()))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Stops a server gracefully and waits until it is gone.
@@ -180,6 +193,7 @@ impl Supervisor {
     }
 
     pub async fn restart(&self, name: &str) -> Result<ServerStatus> {
+        self.refuse_remote(name)?;
         self.ask(name, Command::Restart).await
     }
 
@@ -202,7 +216,9 @@ impl Supervisor {
         let names: Vec<ServerName> = self
             .lock()
             .iter()
-            .filter(|(_, h)| h.spec.enabled)
+            .filter(|(_, h)| {
+                h.spec.enabled && matches!(h.spec.launch, crate::spec::Launch::Stdio { .. })
+            })
             .map(|(name, _)| name.clone())
             .collect();
         let starts = names.into_iter().map(|name| async move {

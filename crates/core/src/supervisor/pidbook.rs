@@ -108,34 +108,32 @@ pub fn sweep_orphans(path: &Path) -> Vec<Swept> {
 }
 
 /// Live (not zombie) processes of the recorded group that started no earlier than the leader.
+/// The leader itself may be gone or a zombie (its children outlive it); if its pid now belongs to a
+/// different process that leads a group, that group is somebody else's and is left alone.
 #[cfg(target_os = "linux")]
 fn live_members(record: &ChildRecord) -> Vec<u32> {
     let boot = boot_time_secs();
     let ticks = ticks_per_second();
-    let mut members = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return members };
-    for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Some(stat) = proc_stat(pid) else { continue };
-        if stat.pgrp != record.pid || stat.state == 'Z' || stat.state == 'X' {
-            continue;
-        }
-        let started = boot + stat.start_ticks / ticks;
-        // A reused process group id belongs to processes started after ours ended; ours all
-        // started at or after the leader. Allow a second of rounding either way.
-        let leader_alive_and_ours = pid == record.pid && started.abs_diff(record.start_time) <= 1;
-        if leader_alive_and_ours || (pid != record.pid && started + 1 >= record.start_time) {
-            members.push(pid);
+    let started = |stat: &ProcStat| boot + stat.start_ticks / ticks;
+    if let Some(leader) = proc_stat(record.pid) {
+        let ours = started(&leader).abs_diff(record.start_time) <= 1;
+        if !ours && leader.pgrp == record.pid {
+            return Vec::new();
         }
     }
-    if !members.contains(&record.pid) && proc_stat(record.pid).is_some_and(|s| s.pgrp == record.pid)
-    {
-        // The leader's pid is alive, leads a group, but is not ours: somebody else's group.
-        return Vec::new();
-    }
-    members
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            proc_stat(*pid).is_some_and(|stat| {
+                // Ours all started at or after the leader (a second of rounding allowed).
+                stat.pgrp == record.pid
+                    && !matches!(stat.state, 'Z' | 'X')
+                    && started(&stat) + 1 >= record.start_time
+            })
+        })
+        .collect()
 }
 
 #[cfg(all(unix, not(target_os = "linux")))]

@@ -24,6 +24,13 @@ use rmcp::{
 };
 use serde::Deserialize;
 
+/// Like `eprintln!`, but a closed stderr (the owner is gone) is not a reason to panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct EchoArgs {
     /// What to say back.
@@ -78,7 +85,7 @@ fn options() -> Options {
             "--after-ms" => options.after = Duration::from_millis(value.parse().unwrap_or(200)),
             "--stamp" => options.stamp = Some(value),
             other => {
-                eprintln!("sb-fixture: unknown flag {other}");
+                say!("sb-fixture: unknown flag {other}");
                 std::process::exit(2);
             }
         }
@@ -101,7 +108,7 @@ async fn main() {
     let options = options();
     match options.mode.as_str() {
         "exit-at-start" => {
-            eprintln!("fatal: the API key is missing");
+            say!("fatal: the API key is missing");
             std::process::exit(options.exit_code);
         }
         "sleep" => loop {
@@ -122,7 +129,7 @@ async fn main() {
                         .expect("install SIGTERM handler");
                 tokio::spawn(async move {
                     while term.recv().await.is_some() {
-                        eprintln!("got SIGTERM, ignoring it");
+                        say!("got SIGTERM, ignoring it");
                     }
                 });
             }
@@ -135,7 +142,7 @@ async fn main() {
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .expect("start grandchild");
-            eprintln!("grandchild pid {}", child.id());
+            say!("grandchild pid {}", child.id());
             // Deliberately never waited for: it must not outlive its group.
             std::mem::forget(child);
         }
@@ -158,27 +165,28 @@ async fn main() {
             let stamp = options.stamp.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(after).await;
-                eprintln!("crashing on purpose");
+                say!("crashing on purpose");
                 stamp_and_exit(&Options { mode: String::new(), exit_code, after, stamp });
             });
         }
         "ok" => {}
         other => {
-            eprintln!("sb-fixture: unknown mode {other}");
+            say!("sb-fixture: unknown mode {other}");
             std::process::exit(2);
         }
     }
 
-    eprintln!("sb-fixture {} serving on stdio (pid {})", options.mode, std::process::id());
+    say!("sb-fixture {} serving on stdio (pid {})", options.mode, std::process::id());
     let server = Fixture { tool_router: Fixture::tool_router() };
     match server.serve(rmcp::transport::stdio()).await {
         Ok(running) => {
             let _ = running.waiting().await;
         }
-        Err(e) => eprintln!("sb-fixture: handshake failed: {e}"),
+        Err(e) => say!("sb-fixture: handshake failed: {e}"),
     }
     if options.mode == "ignore-sigterm" {
-        eprintln!("stdin closed; staying alive anyway");
+        // The owner may be gone (stderr is then a broken pipe): a write error must not end us.
+        say!("stdin closed; staying alive anyway");
         loop {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }

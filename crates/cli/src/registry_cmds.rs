@@ -1,0 +1,209 @@
+//! `add`, `list`, `show`, `remove`: they edit the registry file under its lock, then ask a
+//! running owner (if any) to reload it.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use switchboard_core::{
+    Paths, Registry, RemoteTransport, RestartPolicy, ServerName, ServerSpec,
+    control::ControlClient,
+    spec::{Launch, parse_key_value},
+};
+
+use crate::output::{self, Usage};
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Lowercase letters, digits, '-', '_' and '.'.
+    name: String,
+    /// Environment variable for the server (repeatable).
+    #[arg(long = "env", value_name = "K=V")]
+    env: Vec<String>,
+    /// Working directory for the server.
+    #[arg(long)]
+    cwd: Option<PathBuf>,
+    /// What to do when the server exits on its own.
+    #[arg(long, value_name = "never|on-failure|always")]
+    restart: Option<RestartPolicy>,
+    /// Register it disabled (not started with its owner).
+    #[arg(long)]
+    disabled: bool,
+    /// A remote server's URL, instead of a command.
+    #[arg(long, conflicts_with_all = ["command", "env", "cwd"])]
+    url: Option<String>,
+    /// The remote transport.
+    #[arg(long, requires = "url", value_name = "streamable-http|sse")]
+    transport: Option<RemoteTransport>,
+    /// HTTP header for a remote server (repeatable).
+    #[arg(long = "header", value_name = "K=V", requires = "url")]
+    headers: Vec<String>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+pub async fn add(paths: &Paths, args: AddArgs) -> anyhow::Result<()> {
+    let name: ServerName = args.name.parse()?;
+    let mut spec = match (args.url, args.command.split_first()) {
+        (Some(url), _) => {
+            let mut spec = ServerSpec::remote(url, args.transport.unwrap_or_default());
+            if let Launch::Remote { headers, .. } = &mut spec.launch {
+                for pair in &args.headers {
+                    let (k, v) = parse_key_value(pair)?;
+                    headers.insert(k, v);
+                }
+            }
+            spec
+        }
+        (None, Some((command, rest))) => {
+            let mut spec = ServerSpec::stdio(command.clone(), rest.to_vec());
+            if let Launch::Stdio { env, cwd, .. } = &mut spec.launch {
+                for pair in &args.env {
+                    let (k, v) = parse_key_value(pair)?;
+                    env.insert(k, v);
+                }
+                *cwd = args.cwd;
+            }
+            spec
+        }
+        (None, None) => {
+            return Err(Usage(
+                "give the server's command after `--` (switchboard add NAME -- CMD ARGS...) \
+                 or a URL with --url"
+                    .into(),
+            )
+            .into());
+        }
+    };
+    spec.restart = args.restart.unwrap_or_default();
+    spec.enabled = !args.disabled;
+    let registry = Registry::new(paths);
+    let described = output::describe_launch(&spec);
+    blocking(move || registry.add(name, spec)).await?;
+    println!("added {}: {described}", args.name);
+    notify_owner(paths).await;
+    Ok(())
+}
+
+pub async fn list(paths: &Paths, json: bool) -> anyhow::Result<()> {
+    let registry = Registry::new(paths);
+    let servers = blocking(move || registry.load()).await?;
+    if json {
+        let list: Vec<serde_json::Value> = servers
+            .iter()
+            .map(|(name, spec)| {
+                let mut value = serde_json::to_value(spec).unwrap_or_default();
+                value["name"] = serde_json::Value::String(name.to_string());
+                value
+            })
+            .collect();
+        return output::print_json(&list);
+    }
+    if servers.is_empty() {
+        println!("no servers registered; add one with: switchboard add NAME -- CMD [ARGS...]");
+        return Ok(());
+    }
+    let mut rows =
+        vec![["NAME", "TRANSPORT", "ENABLED", "RESTART", "COMMAND / URL"].map(String::from)];
+    for (name, spec) in &servers {
+        rows.push([
+            name.to_string(),
+            spec.transport_name().to_owned(),
+            if spec.enabled { "yes" } else { "no" }.to_owned(),
+            spec.restart.to_string(),
+            output::describe_launch(spec),
+        ]);
+    }
+    print!("{}", output::table(&rows));
+    Ok(())
+}
+
+pub async fn show(paths: &Paths, name: &str, json: bool) -> anyhow::Result<()> {
+    let registry = Registry::new(paths);
+    let servers = blocking(move || registry.load()).await?;
+    let (name, spec) = servers
+        .get_key_value(name)
+        .ok_or_else(|| switchboard_core::Error::UnknownServer(name.to_owned()))?;
+    let status = match ControlClient::connect(paths) {
+        Ok(client) => {
+            client.status().await.ok().and_then(|all| all.into_iter().find(|s| &s.name == name))
+        }
+        Err(_) => None,
+    };
+    if json {
+        return output::print_json(
+            &serde_json::json!({ "name": name, "spec": spec, "status": status }),
+        );
+    }
+    println!("name:      {name}");
+    println!("transport: {}", spec.transport_name());
+    println!("launch:    {}", output::describe_launch(spec));
+    match &spec.launch {
+        Launch::Stdio { env, cwd, .. } => {
+            for key in env.keys() {
+                println!("env:       {key}=…");
+            }
+            if let Some(cwd) = cwd {
+                println!("cwd:       {}", cwd.display());
+            }
+        }
+        Launch::Remote { headers, .. } => {
+            for key in headers.keys() {
+                println!("header:    {key}: …");
+            }
+        }
+    }
+    println!("enabled:   {}", if spec.enabled { "yes" } else { "no" });
+    println!("restart:   {}", spec.restart);
+    match status {
+        Some(status) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            println!("state:     {}", output::state_label(&status.state, now));
+            if let Some(pid) = status.pid() {
+                println!("pid:       {pid}");
+            }
+            if let Some(binary) = &status.binary {
+                let via = match status.found_via {
+                    Some(switchboard_core::process::FoundVia::LoginShell) => " (login shell PATH)",
+                    _ => "",
+                };
+                println!("binary:    {binary}{via}");
+            }
+            if let Some(protocol) = &status.protocol {
+                println!("protocol:  {}", protocol.protocol_version);
+            }
+            if let switchboard_core::ServerState::Failed { reason } = &status.state {
+                println!("reason:    {reason}");
+            }
+        }
+        None => println!("state:     (no owner running)"),
+    }
+    Ok(())
+}
+
+pub async fn remove(paths: &Paths, name: &str) -> anyhow::Result<()> {
+    let name: ServerName = name.parse()?;
+    let registry = Registry::new(paths);
+    let target = name.clone();
+    blocking(move || registry.remove(&target)).await?;
+    println!("removed {name}");
+    notify_owner(paths).await;
+    Ok(())
+}
+
+/// Tells a running owner to re-read the registry; says so if it could not.
+async fn notify_owner(paths: &Paths) {
+    if let Ok(client) = ControlClient::connect(paths) {
+        if let Err(e) = client.reload().await {
+            eprintln!("switchboard: warning: the running owner did not reload the registry: {e}");
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> switchboard_core::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    Ok(tokio::task::spawn_blocking(f).await??)
+}

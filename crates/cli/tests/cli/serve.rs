@@ -1,0 +1,161 @@
+//! `serve` plus the CLI end to end: start/stop/restart/status/logs/events through the control
+//! endpoint, a second owner refused, graceful exit on SIGTERM, and the orphan sweep after SIGKILL.
+
+use std::{io::BufRead, time::Duration};
+
+use nix::sys::signal::Signal;
+use switchboard_testkit::{alive, live_group_members, wait_until};
+
+use crate::support::{Home, fixture, pid_in};
+
+#[test]
+fn serve_and_the_cli_drive_servers_end_to_end() {
+    let home = Home::new();
+    let fx = fixture();
+    home.run(&["add", "one", "--", &fx, "ok"]).assert_ok();
+    home.run(&["add", "two", "--", &fx, "fork-grandchild"]).assert_ok();
+    home.run(&["add", "off", "--disabled", "--", &fx, "ok"]).assert_ok();
+    let serve = home.serve();
+
+    // Enabled servers start with their owner; disabled ones wait.
+    assert!(wait_until(Duration::from_secs(20), || {
+        home.state_of("one")["state"]["kind"] == "running"
+            && home.state_of("two")["state"]["kind"] == "running"
+    }));
+    assert_eq!(home.state_of("off")["state"]["kind"], "stopped");
+    let one = pid_in(&home.state_of("one"));
+    let two = pid_in(&home.state_of("two"));
+
+    let table = home.run(&["status"]);
+    table.assert_ok();
+    assert!(table.stdout().starts_with("NAME"), "{}", table.stdout());
+    assert!(table.stdout().contains(&one.to_string()), "{}", table.stdout());
+
+    // A second owner is refused, naming the first.
+    let second = home.run(&["serve"]);
+    second.assert_code(1);
+    assert!(
+        second.stderr().contains(&format!("already owns the servers in")),
+        "{}",
+        second.stderr()
+    );
+    assert!(second.stderr().contains(&format!("pid {}", serve.pid())), "{}", second.stderr());
+
+    // Events stream while we restart.
+    let mut events =
+        home.command(&["events"]).stdout(std::process::Stdio::piped()).spawn().expect("events");
+    std::thread::sleep(Duration::from_millis(300));
+    let restarted = home.run(&["restart", "one"]);
+    restarted.assert_ok();
+    let new_one = pid_in(&home.state_of("one"));
+    assert_ne!(new_one, one);
+    assert!(!alive(one));
+    let reader = std::io::BufReader::new(events.stdout.take().expect("stdout"));
+    let mut kinds = Vec::new();
+    for line in reader.lines() {
+        let event: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("json");
+        if event["event"] == "state_changed" && event["name"] == "one" {
+            kinds.push(event["state"]["kind"].as_str().expect("kind").to_owned());
+            if kinds.last().is_some_and(|k| k == "running") {
+                break;
+            }
+        }
+    }
+    let _ = events.kill();
+    let _ = events.wait();
+    // A restart is not a stop: it goes from stopping straight to starting.
+    assert_eq!(kinds, ["stopping", "starting", "running"]);
+
+    // Logs: history with our own lines and the server's stderr.
+    let logs = home.run(&["logs", "one"]);
+    logs.assert_ok();
+    assert!(logs.stdout().contains("[switchboard] ready: sb-fixture"), "{}", logs.stdout());
+    assert!(logs.stdout().contains("sb-fixture ok serving on stdio"), "{}", logs.stdout());
+
+    // logs -f shows new lines as they come.
+    let mut follow = home
+        .command(&["logs", "off", "-f"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("logs -f");
+    std::thread::sleep(Duration::from_millis(300));
+    home.run(&["start", "off"]).assert_ok();
+    let mut reader = std::io::BufReader::new(follow.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    while !seen.contains("ready: sb-fixture") {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).expect("read") > 0, "logs -f ended early: {seen}");
+        seen.push_str(&line);
+    }
+    let _ = follow.kill();
+    let _ = follow.wait();
+
+    home.run(&["stop", "one"]).assert_ok();
+    assert_eq!(home.state_of("one")["state"]["kind"], "stopped");
+    home.run(&["start", "one"]).assert_ok();
+    home.run(&["start", "nope"]).assert_code(1);
+
+    // `add` and `remove` reach the running owner.
+    home.run(&["add", "late", "--", &fx, "ok"]).assert_ok();
+    home.run(&["start", "late"]).assert_ok();
+    let late = pid_in(&home.state_of("late"));
+    home.run(&["remove", "late"]).assert_ok();
+    assert!(!alive(late), "a removed server must be stopped");
+
+    // SIGTERM: every server stops gracefully, serve exits 0, nothing survives.
+    let one = pid_in(&home.state_of("one"));
+    let status = serve.signal_and_wait(Signal::SIGTERM);
+    assert_eq!(status.code(), Some(0));
+    for pid in [one, two] {
+        assert!(live_group_members(pid).is_empty(), "group {pid} survived serve");
+    }
+    assert!(!home.path().join("run/owner.json").exists());
+}
+
+#[test]
+fn a_killed_owner_s_servers_are_ended_by_the_next_owner() {
+    let home = Home::new();
+    let fx = fixture();
+    // One server forks a grandchild (the leader exits when its stdin closes, the grandchild does
+    // not); the other ignores both stdin's end and SIGTERM. Both outlive a SIGKILLed owner.
+    home.run(&["add", "forky", "--", &fx, "fork-grandchild"]).assert_ok();
+    home.run(&["add", "stubborn", "--", &fx, "ignore-sigterm"]).assert_ok();
+    let serve = home.serve();
+    assert!(wait_until(Duration::from_secs(20), || {
+        home.state_of("forky")["state"]["kind"] == "running"
+            && home.state_of("stubborn")["state"]["kind"] == "running"
+    }));
+    let forky = pid_in(&home.state_of("forky"));
+    let stubborn = pid_in(&home.state_of("stubborn"));
+    let logs = home.run(&["logs", "forky"]).stdout();
+    let grandchild: u32 = logs
+        .lines()
+        .find_map(|l| l.split("grandchild pid ").nth(1))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("grandchild pid in logs");
+
+    // SIGKILL: the owner gets no chance to clean up.
+    let status = serve.signal_and_wait(Signal::SIGKILL);
+    assert_eq!(status.code(), None);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(grandchild), "the grandchild should be orphaned, still running");
+    assert!(alive(stubborn), "the stubborn server should be orphaned, still running");
+
+    let next = home.serve();
+    assert!(
+        wait_until(Duration::from_secs(10), || !alive(grandchild) && !alive(stubborn)),
+        "the next owner did not end the orphans"
+    );
+    let said = next.stderr_text();
+    assert!(said.contains("of forky (pid"), "{said}");
+    assert!(said.contains("of stubborn (pid"), "{said}");
+    // The new owner starts the (enabled) servers itself, in new groups.
+    assert!(wait_until(Duration::from_secs(20), || {
+        let state = home.state_of("forky");
+        state["state"]["kind"] == "running" && pid_in(&state) != forky
+    }));
+    let status = next.signal_and_wait(Signal::SIGINT);
+    assert_eq!(status.code(), Some(0));
+    assert!(live_group_members(forky).is_empty());
+    assert!(live_group_members(stubborn).is_empty());
+}
