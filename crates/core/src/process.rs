@@ -70,15 +70,11 @@ pub fn resolve(program: &str, cwd: Option<&Path>, path_var: Option<&OsStr>) -> R
             path_var: path_var.map(Into::into),
         });
     }
-    if let Some(login_path) = login_shell_path() {
-        if let Ok(found) = which::which_in(program, Some(login_path), &here) {
-            let merged = merge_paths(path_var, login_path);
-            return Ok(Resolved {
-                program: found,
-                via: FoundVia::LoginShell,
-                path_var: Some(merged),
-            });
-        }
+    if let Some(login_path) = login_shell_path()
+        && let Ok(found) = which::which_in(program, Some(login_path), &here)
+    {
+        let merged = merge_paths(path_var, login_path);
+        return Ok(Resolved { program: found, via: FoundVia::LoginShell, path_var: Some(merged) });
     }
     Err(Error::CommandNotFound {
         command: program.to_owned(),
@@ -133,8 +129,8 @@ fn query_login_shell_path() -> Option<OsString> {
     output
         .stdout
         .split(|b| *b == b'\n')
-        .filter_map(|line| line.strip_prefix(b"PATH="))
-        .last()
+        .rev()
+        .find_map(|line| line.strip_prefix(b"PATH="))
         .map(|p| OsStr::from_bytes(p).to_owned())
 }
 

@@ -35,7 +35,7 @@ fn serve_and_the_cli_drive_servers_end_to_end() {
     let second = home.run(&["serve"]);
     second.assert_code(1);
     assert!(
-        second.stderr().contains(&format!("already owns the servers in")),
+        second.stderr().contains("already owns the servers in"),
         "{}",
         second.stderr()
     );

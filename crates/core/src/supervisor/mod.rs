@@ -15,8 +15,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use pidbook::{ChildRecord, Swept, sweep_orphans};
 pub use state::{
-    Backoff, CrashLoop, Exit, ExitHistory, ProcessStats, ServerState, ServerStatus, StopTimeouts,
-    SupervisorConfig, should_restart,
+    Aggregate, Backoff, CrashLoop, Exit, ExitHistory, ProcessStats, ServerState, ServerStatus,
+    StopTimeouts, SupervisorConfig, aggregate, should_restart,
 };
 
 use self::{

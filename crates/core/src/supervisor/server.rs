@@ -84,7 +84,7 @@ struct Proc {
 
 enum Phase {
     Idle,
-    Running(Proc),
+    Running(Box<Proc>),
     BackingOff { until: SystemTime },
 }
 
@@ -164,27 +164,27 @@ impl ServerTask {
                     tokio::select! {
                         exit = &mut proc.exited => {
                             let exit = exit.unwrap_or_else(|_| Exit::Unknown("waiter ended".into()));
-                            self.on_exit(proc, exit).await
+                            self.on_exit(*proc, exit).await
                         }
                         command = self.commands.recv() => match command {
                             None => {
-                                self.stop_proc(proc).await;
+                                self.stop_proc(*proc).await;
                                 return;
                             }
                             Some(Command::Shutdown(done)) => {
-                                self.stop_proc(proc).await;
+                                self.stop_proc(*proc).await;
                                 self.set_state(ServerState::Stopped);
                                 let _ = done.send(());
                                 return;
                             }
                             Some(Command::Stop(reply)) => {
-                                self.stop_proc(proc).await;
+                                self.stop_proc(*proc).await;
                                 self.set_state(ServerState::Stopped);
                                 let _ = reply.send(Ok(self.shared.status()));
                                 Phase::Idle
                             }
                             Some(Command::Restart(reply)) => {
-                                self.stop_proc(proc).await;
+                                self.stop_proc(*proc).await;
                                 self.waiting.push(reply);
                                 match self.start(true).await {
                                     Some(next) => next,
@@ -201,7 +201,7 @@ impl ServerTask {
                                 self.publish_spec();
                                 if relaunch {
                                     self.note("definition changed: restarting");
-                                    self.stop_proc(proc).await;
+                                    self.stop_proc(*proc).await;
                                     match self.start(true).await {
                                         Some(next) => next,
                                         None => return,
@@ -266,7 +266,7 @@ impl ServerTask {
                 let since_ms = millis(self.ctx.clock.now());
                 self.set_state(ServerState::Running { pid: Some(proc.pid), since_ms });
                 self.settle_waiting(Ok(()));
-                Some(Phase::Running(proc))
+                Some(Phase::Running(Box::new(proc)))
             }
             StartOutcome::Failed { reason, exit } => {
                 self.shared.edit(|s| s.last_exit = exit.clone());

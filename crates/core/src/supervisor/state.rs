@@ -269,9 +269,79 @@ impl ServerStatus {
     }
 }
 
+/// The one-glance summary the tray icon shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// Every enabled server is running (or there are none to run).
+    AllRunning,
+    /// At least one server failed or is backing off after a crash.
+    SomeFailed,
+    /// Nothing is failing, but not every enabled server is running.
+    NotAllRunning,
+}
+
+/// Summarizes `statuses` for the tray.
+pub fn aggregate(statuses: &[ServerStatus]) -> Aggregate {
+    let failing = statuses
+        .iter()
+        .any(|s| matches!(s.state, ServerState::Failed { .. } | ServerState::BackingOff { .. }));
+    if failing {
+        return Aggregate::SomeFailed;
+    }
+    let all = statuses
+        .iter()
+        .filter(|s| s.enabled && s.transport == "stdio")
+        .all(|s| matches!(s.state, ServerState::Running { .. }));
+    if all { Aggregate::AllRunning } else { Aggregate::NotAllRunning }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status(name: &str, enabled: bool, state: ServerState) -> ServerStatus {
+        ServerStatus {
+            name: name.parse().expect("name"),
+            enabled,
+            transport: "stdio".into(),
+            restart: RestartPolicy::OnFailure,
+            state,
+            restarts: 0,
+            stats: None,
+            binary: None,
+            found_via: None,
+            protocol: None,
+            last_exit: None,
+        }
+    }
+
+    #[test]
+    fn the_tray_summary() {
+        let running = ServerState::Running { pid: Some(1), since_ms: 0 };
+        let failed = ServerState::Failed { reason: "x".into() };
+        assert_eq!(aggregate(&[]), Aggregate::AllRunning);
+        assert_eq!(aggregate(&[status("a", true, running.clone())]), Aggregate::AllRunning);
+        assert_eq!(
+            aggregate(&[
+                status("a", true, running.clone()),
+                status("b", false, ServerState::Stopped)
+            ]),
+            Aggregate::AllRunning,
+            "disabled servers do not count"
+        );
+        assert_eq!(
+            aggregate(&[
+                status("a", true, running.clone()),
+                status("b", true, ServerState::Stopped)
+            ]),
+            Aggregate::NotAllRunning
+        );
+        assert_eq!(
+            aggregate(&[status("a", true, running), status("b", false, failed)]),
+            Aggregate::SomeFailed
+        );
+    }
 
     #[test]
     fn backoff_doubles_from_one_second_to_a_minute() {
