@@ -47,7 +47,8 @@ fn the_app_owns_the_servers_and_stops_them_on_sigterm() {
     let log = || std::fs::read_to_string(scratch.path().join("app.log")).unwrap_or_default();
 
     assert!(
-        wait_until(Duration::from_secs(60), || OwnerInfo::read(&paths).is_some_and(|i| i.kind == "app")),
+        wait_until(Duration::from_secs(60), || OwnerInfo::read(&paths)
+            .is_some_and(|i| i.kind == "app")),
         "the app did not become the owner: {}",
         log()
     );

@@ -10,7 +10,8 @@ use std::{
 };
 
 const APP: &str = "switchboard-app";
-const GUI_CRATES: &[&str] = &["tauri", "tauri-runtime", "tauri-runtime-wry", "wry", "tao", "gtk", "webkit2gtk"];
+const GUI_CRATES: &[&str] =
+    &["tauri", "tauri-runtime", "tauri-runtime-wry", "wry", "tao", "gtk", "webkit2gtk"];
 
 fn metadata() -> serde_json::Value {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -37,18 +38,19 @@ fn core_crates_never_depend_on_tauri() {
     for node in meta["resolve"]["nodes"].as_array().expect("nodes") {
         let id = node["id"].as_str().expect("id");
         for dep in node["deps"].as_array().expect("deps") {
-            let normal = dep["dep_kinds"]
-                .as_array()
-                .expect("kinds")
-                .iter()
-                .any(|k| k["kind"].is_null());
+            let normal =
+                dep["dep_kinds"].as_array().expect("kinds").iter().any(|k| k["kind"].is_null());
             if normal {
                 edges.entry(id).or_default().push(dep["pkg"].as_str().expect("pkg"));
             }
         }
     }
-    let members: Vec<&str> =
-        meta["workspace_members"].as_array().expect("members").iter().filter_map(|m| m.as_str()).collect();
+    let members: Vec<&str> = meta["workspace_members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
     assert!(members.len() >= 4, "expected the workspace's crates, found {members:?}");
     let mut checked = Vec::new();
     for member in members {

@@ -57,7 +57,8 @@ fn main() {
     let ticks_per_sec = 100.0; // USER_HZ on Linux
     let cpu_ticks = || -> u64 {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-        let fields: Vec<&str> = stat[stat.rfind(')').expect(")") + 2..].split_whitespace().collect();
+        let fields: Vec<&str> =
+            stat[stat.rfind(')').expect(")") + 2..].split_whitespace().collect();
         fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
     };
     let rss_kib = || -> u64 {
@@ -76,11 +77,15 @@ fn main() {
     for _ in 0..SECONDS {
         std::thread::sleep(Duration::from_secs(1));
         let now = (Instant::now(), cpu_ticks());
-        cpu.push((now.1 - last.1) as f64 / ticks_per_sec / now.0.duration_since(last.0).as_secs_f64() * 100.0);
+        cpu.push(
+            (now.1 - last.1) as f64 / ticks_per_sec / now.0.duration_since(last.0).as_secs_f64()
+                * 100.0,
+        );
         rss.push(rss_kib());
         last = now;
     }
-    let total_cpu = (last.1 - first_ticks) as f64 / ticks_per_sec / started.elapsed().as_secs_f64() * 100.0;
+    let total_cpu =
+        (last.1 - first_ticks) as f64 / ticks_per_sec / started.elapsed().as_secs_f64() * 100.0;
     rss.sort_unstable();
     cpu.sort_by(f64::total_cmp);
     println!(
@@ -91,6 +96,7 @@ fn main() {
         cpu[cpu.len() / 2],
         total_cpu
     );
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::SIGTERM);
+    let _ =
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::SIGTERM);
     let _ = serve.wait();
 }

@@ -61,7 +61,8 @@ fn exit_to_restart(c: &mut Criterion) {
                 let mut measured = 0;
                 while measured < iters {
                     let Ok(event) = events.recv().await else { continue };
-                    let Event::StateChanged { state: ServerState::Starting { attempt }, .. } = event
+                    let Event::StateChanged { state: ServerState::Starting { attempt }, .. } =
+                        event
                     else {
                         continue;
                     };

@@ -34,11 +34,7 @@ fn serve_and_the_cli_drive_servers_end_to_end() {
     // A second owner is refused, naming the first.
     let second = home.run(&["serve"]);
     second.assert_code(1);
-    assert!(
-        second.stderr().contains("already owns the servers in"),
-        "{}",
-        second.stderr()
-    );
+    assert!(second.stderr().contains("already owns the servers in"), "{}", second.stderr());
     assert!(second.stderr().contains(&format!("pid {}", serve.pid())), "{}", second.stderr());
 
     // Events stream while we restart.
