@@ -155,3 +155,50 @@ fn a_killed_owner_s_servers_are_ended_by_the_next_owner() {
     assert!(live_group_members(forky).is_empty());
     assert!(live_group_members(stubborn).is_empty());
 }
+
+/// A GUI launch does not inherit the login shell's PATH (nvm, Homebrew, ~/.local/bin). A bare
+/// command missing from serve's own PATH is found on the login shell's PATH, the child gets that
+/// PATH too, and `show` says which binary was used and how it was found.
+#[test]
+fn bare_commands_are_found_on_the_login_shell_path() {
+    let home = Home::new();
+    let fixture_dir = std::path::Path::new(&fixture()).parent().expect("dir").to_owned();
+    let shell = home.path().join("fake-login-shell");
+    std::fs::write(
+        &shell,
+        format!(
+            "#!/bin/sh\necho 'motd noise'\nprintf 'PATH=%s\\n' '{}:/usr/bin:/bin'\n",
+            fixture_dir.display()
+        ),
+    )
+    .expect("write shell");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    home.run(&["add", "bare", "--", "sb-fixture", "ok"]).assert_ok();
+    let stderr = std::fs::File::create(home.path().join("serve.stderr")).expect("stderr");
+    let mut serve = home
+        .command(&["serve"])
+        .env("SHELL", &shell)
+        .env("PATH", "/usr/bin:/bin")
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("serve");
+    let ready = wait_until(Duration::from_secs(20), || {
+        home.path().join("run/owner.json").exists()
+            && home.run(&["status", "--json"]).stdout().contains("\"running\"")
+    });
+    let log = std::fs::read_to_string(home.path().join("serve.stderr")).unwrap_or_default();
+    assert!(ready, "the bare command did not start: {log}");
+    let show = home.run(&["show", "bare"]);
+    show.assert_ok();
+    let expected = format!("binary:    {}/sb-fixture (login shell PATH)", fixture_dir.display());
+    assert!(show.stdout().contains(&expected), "{}", show.stdout());
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(serve.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    assert_eq!(serve.wait().expect("wait").code(), Some(0));
+}

@@ -146,19 +146,8 @@ async fn main() {
             // Deliberately never waited for: it must not outlive its group.
             std::mem::forget(child);
         }
-        "flood-stderr" => {
-            std::thread::spawn(|| {
-                let mut stderr = std::io::stderr().lock();
-                let long = "y".repeat(64 * 1024);
-                for i in 0u64.. {
-                    let _ = writeln!(stderr, "flood line {i}");
-                    if i % 1000 == 0 {
-                        let _ = write!(stderr, "{long}{long}");
-                        let _ = writeln!(stderr);
-                    }
-                }
-            });
-        }
+        // Starts flooding once it has announced itself (below).
+        "flood-stderr" => {}
         "crash-after" => {
             let after = options.after;
             let exit_code = options.exit_code;
@@ -177,6 +166,18 @@ async fn main() {
     }
 
     say!("sb-fixture {} serving on stdio (pid {})", options.mode, std::process::id());
+    if options.mode == "flood-stderr" {
+        // Each line takes the stderr lock on its own, so nothing else here is starved of it.
+        std::thread::spawn(|| {
+            let long = "y".repeat(64 * 1024);
+            for i in 0u64.. {
+                say!("flood line {i}");
+                if i % 1000 == 0 {
+                    say!("{long}{long}");
+                }
+            }
+        });
+    }
     let server = Fixture { tool_router: Fixture::tool_router() };
     match server.serve(rmcp::transport::stdio()).await {
         Ok(running) => {
