@@ -148,19 +148,7 @@ impl Supervisor {
     fn spawn_task(&self, name: ServerName, spec: ServerSpec) -> Handle {
         let ctx = &self.inner.ctx;
         let shared = Arc::new(Shared {
-            status: Mutex::new(ServerStatus {
-                name: name.clone(),
-                enabled: spec.enabled,
-                transport: spec.transport_name().to_owned(),
-                restart: spec.restart,
-                state: ServerState::Stopped,
-                restarts: 0,
-                stats: None,
-                binary: None,
-                found_via: None,
-                protocol: None,
-                last_exit: None,
-            }),
+            status: Mutex::new(ServerStatus::new(name.clone(), &spec)),
             log: ServerLog::new(self.inner.paths.server_log(&name), ctx.config.logs),
         });
         let (commands, receiver) = mpsc::unbounded_channel();

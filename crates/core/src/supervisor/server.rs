@@ -141,8 +141,7 @@ impl ServerTask {
                         return;
                     }
                     Some(Command::Stop(reply)) => {
-                        self.set_state(ServerState::Stopped);
-                        let _ = reply.send(Ok(self.shared.status()));
+                        self.reply_stopped(reply);
                         Phase::Idle
                     }
                     Some(Command::Start(reply) | Command::Restart(reply)) => {
@@ -179,8 +178,7 @@ impl ServerTask {
                             }
                             Some(Command::Stop(reply)) => {
                                 self.stop_proc(*proc).await;
-                                self.set_state(ServerState::Stopped);
-                                let _ = reply.send(Ok(self.shared.status()));
+                                self.reply_stopped(reply);
                                 Phase::Idle
                             }
                             Some(Command::Restart(reply)) => {
@@ -232,8 +230,7 @@ impl ServerTask {
                                 return;
                             }
                             Some(Command::Stop(reply)) => {
-                                self.set_state(ServerState::Stopped);
-                                let _ = reply.send(Ok(self.shared.status()));
+                                self.reply_stopped(reply);
                                 Phase::Idle
                             }
                             Some(Command::Start(reply) | Command::Restart(reply)) => {
@@ -561,6 +558,12 @@ impl ServerTask {
     fn with_tail(&self, reason: &str) -> String {
         let tail = self.shared.log.stderr_tail(self.ctx.config.stderr_tail_lines);
         if tail.is_empty() { reason.to_owned() } else { format!("{reason}; stderr:\n{tail}") }
+    }
+
+    /// Marks the server stopped and answers a stop request.
+    fn reply_stopped(&self, reply: Reply) {
+        self.set_state(ServerState::Stopped);
+        let _ = reply.send(Ok(self.shared.status()));
     }
 
     /// A line from Switchboard itself in the server's log.

@@ -261,6 +261,23 @@ pub struct ServerStatus {
 }
 
 impl ServerStatus {
+    /// A server that has just been registered: stopped, never run.
+    pub fn new(name: ServerName, spec: &crate::spec::ServerSpec) -> Self {
+        ServerStatus {
+            name,
+            enabled: spec.enabled,
+            transport: spec.transport_name().to_owned(),
+            restart: spec.restart,
+            state: ServerState::Stopped,
+            restarts: 0,
+            stats: None,
+            binary: None,
+            found_via: None,
+            protocol: None,
+            last_exit: None,
+        }
+    }
+
     pub fn pid(&self) -> Option<u32> {
         match self.state {
             ServerState::Running { pid, .. } => pid,
@@ -301,19 +318,9 @@ mod tests {
     use super::*;
 
     fn status(name: &str, enabled: bool, state: ServerState) -> ServerStatus {
-        ServerStatus {
-            name: name.parse().expect("name"),
-            enabled,
-            transport: "stdio".into(),
-            restart: RestartPolicy::OnFailure,
-            state,
-            restarts: 0,
-            stats: None,
-            binary: None,
-            found_via: None,
-            protocol: None,
-            last_exit: None,
-        }
+        let mut spec = crate::spec::ServerSpec::stdio("x", vec![]);
+        spec.enabled = enabled;
+        ServerStatus { state, ..ServerStatus::new(name.parse().expect("name"), &spec) }
     }
 
     #[test]
