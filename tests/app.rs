@@ -2,6 +2,7 @@
 //! servers, the control endpoint drives it, and SIGTERM stops every server before it exits 0.
 //! (The full window and tray suites arrive with the tray-app issue.)
 
+#![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 #![allow(clippy::disallowed_methods)] // runs the app binary under test
 
 use std::{

@@ -2,6 +2,7 @@
 //! - no crate but the app (the root package) depends on Tauri, directly or transitively;
 //! - every Rust source file opens with a `//!` line saying what it is for.
 
+#![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 #![allow(clippy::disallowed_methods)] // runs `cargo metadata`
 
 use std::{

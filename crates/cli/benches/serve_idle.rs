@@ -4,6 +4,7 @@
 
 #![allow(clippy::disallowed_methods)] // runs the binary under measurement
 #![allow(clippy::print_stdout)]
+#![allow(clippy::expect_used)] // a benchmark whose set-up fails should stop loudly
 
 use std::{
     process::{Command, Stdio},

@@ -4,6 +4,8 @@
 //! supervisor's own latency (exit detection, group cleanup, decision, respawn), not the policy's
 //! delay.
 
+#![allow(clippy::expect_used)] // a benchmark whose set-up fails should stop loudly
+
 use std::{
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},

@@ -3,6 +3,7 @@
 //! these machines does not reap orphans).
 
 #![allow(clippy::disallowed_methods)] // tests run the binaries under test directly
+#![allow(clippy::expect_used)] // test support: a failed set-up step should stop the test loudly
 
 use std::{
     path::{Path, PathBuf},

@@ -1,6 +1,8 @@
 //! The `switchboard` binary as a user runs it: a temp `SWITCHBOARD_HOME`, real `serve` processes,
 //! real fixture servers, the real `@modelcontextprotocol/server-everything` from npm.
 
+#![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
+
 mod commands;
 mod peers;
 mod serve;

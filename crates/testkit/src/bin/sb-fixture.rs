@@ -13,6 +13,7 @@
 //! `--stamp FILE` writes the nanoseconds since the Unix epoch to FILE just before a crash exit.
 
 #![allow(clippy::disallowed_methods)] // a test fixture may start its grandchild directly
+#![allow(clippy::expect_used)] // a fixture that cannot set itself up should die loudly
 
 use std::{io::Write, time::Duration};
 
