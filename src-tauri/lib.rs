@@ -1,51 +1,26 @@
 //! The tray app: a thin Tauri layer over `switchboard-core`. It becomes the owner of the servers
-//! (the same owner `switchboard serve` is, so the CLI drives the running app), shows a tray icon
-//! that follows the servers' aggregate state, and stops every server on Quit.
+//! (the same owner `switchboard serve` is, so the CLI drives the running app), keeps a tray icon
+//! and menu in step with them, shows the window (the UI in `ui/`), and stops every server on
+//! Quit. A second launch focuses the first.
 //!
 //! Everything here is an adapter; the behaviour lives in the core.
 
-use std::sync::Mutex;
+mod bridge;
+mod commands;
+mod state;
+mod tray;
 
-use switchboard_core::{
-    Event, Owner, Paths, ServerStatus, SupervisorConfig, WireError,
-    supervisor::{Aggregate, aggregate},
-};
-use tauri::{
-    AppHandle, Manager, RunEvent, WindowEvent,
-    image::Image,
-    menu::{Menu, MenuItem},
-    tray::{TrayIcon, TrayIconBuilder},
-};
+use std::sync::Arc;
 
-/// What the app manages: the owner, or why it could not become one.
-struct AppState {
-    owner: Mutex<Option<Owner>>,
-    error: Option<WireError>,
-}
+use switchboard_core::{Owner, Paths, SupervisorConfig, WireError};
+use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
 
-fn tray_icon(state: Aggregate) -> Option<Image<'static>> {
-    let bytes: &'static [u8] = match state {
-        Aggregate::AllRunning => include_bytes!("../icons/tray-running.png"),
-        Aggregate::SomeFailed => include_bytes!("../icons/tray-degraded.png"),
-        Aggregate::NotAllRunning => include_bytes!("../icons/tray-stopped.png"),
-    };
-    Image::from_bytes(bytes).ok()
-}
+use crate::state::AppState;
 
-fn tooltip(statuses: &[ServerStatus]) -> String {
-    let running = statuses.iter().filter(|s| s.pid().is_some()).count();
-    format!("Switchboard: {running} of {} servers running", statuses.len())
-}
-
-/// Every server's status, for the window.
+/// Why the app is not the owner, if it is not (the window shows it).
 #[tauri::command]
-fn status(state: tauri::State<'_, AppState>) -> Result<Vec<ServerStatus>, WireError> {
-    let owner = state.owner.lock().unwrap_or_else(|p| p.into_inner());
-    match (&*owner, &state.error) {
-        (Some(owner), _) => Ok(owner.supervisor().status()),
-        (None, Some(error)) => Err(error.clone()),
-        (None, None) => Err(WireError { code: "shutting_down".into(), message: "quitting".into() }),
-    }
+fn owner_error(state: tauri::State<'_, AppState>) -> Option<WireError> {
+    state.error.clone()
 }
 
 pub fn run() {
@@ -58,7 +33,29 @@ pub fn run() {
         .try_init();
 
     let app = tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![status])
+        // Must come first: a second launch hands over to the first and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_window(app)))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .invoke_handler(tauri::generate_handler![
+            owner_error,
+            commands::servers,
+            commands::add_server,
+            commands::update_server,
+            commands::remove_server,
+            commands::start_server,
+            commands::stop_server,
+            commands::restart_server,
+            commands::server_logs,
+            commands::get_settings,
+            commands::save_settings,
+            commands::data_locations,
+            commands::autostart_enabled,
+            commands::set_autostart,
+        ])
         .setup(|app| {
             let started = Paths::from_env().map(|paths| {
                 tauri::async_runtime::block_on(Owner::start(
@@ -68,16 +65,16 @@ pub fn run() {
                 ))
             });
             let (owner, error) = match started {
-                Ok(Ok(owner)) => (Some(owner), None),
+                Ok(Ok(owner)) => (Some(Arc::new(owner)), None),
                 Ok(Err(e)) | Err(e) => {
                     tracing::error!("{e}");
                     (None, Some(WireError::from(&e)))
                 }
             };
-            let tray = build_tray(app.handle())?;
+            let statuses = owner.as_ref().map(|o| o.supervisor().status()).unwrap_or_default();
+            tray::create(app.handle(), &statuses)?;
             if let Some(owner) = &owner {
-                follow_events(tray, owner);
-                exit_on_signals(app.handle().clone());
+                bridge::spawn(app.handle().clone(), owner.clone());
                 let supervisor = owner.supervisor().clone();
                 tauri::async_runtime::spawn(async move {
                     for (_, error) in supervisor.start_enabled().await {
@@ -85,7 +82,8 @@ pub fn run() {
                     }
                 });
             }
-            app.manage(AppState { owner: Mutex::new(owner), error });
+            exit_on_signals(app.handle().clone());
+            app.manage(AppState::new(owner, error));
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -105,67 +103,18 @@ pub fn run() {
     };
     app.run(|handle, event| {
         if let RunEvent::ExitRequested { .. } = event {
-            shutdown(handle);
+            stop_servers(handle);
         }
     });
 }
 
-fn build_tray(app: &AppHandle) -> tauri::Result<TrayIcon> {
-    let open = MenuItem::with_id(app, "open", "Open Switchboard", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
-    let mut builder = TrayIconBuilder::with_id("main")
-        .menu(&menu)
-        .title("Switchboard")
-        .tooltip("Switchboard")
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            "open" => {
-                if let Some(window) = app.get_webview_window("main") {
-                    let _ = window.show();
-                    let _ = window.set_focus();
-                }
-            }
-            "quit" => {
-                shutdown(app);
-                app.exit(0);
-            }
-            _ => {}
-        });
-    if let Some(icon) = tray_icon(Aggregate::NotAllRunning) {
-        builder = builder.icon(icon);
-    }
-    builder.build(app)
+/// Quit: stop every server gracefully, then exit 0.
+pub(crate) fn quit(app: &AppHandle) {
+    stop_servers(app);
+    app.exit(0);
 }
 
-/// Keeps the tray icon and tooltip in step with the servers.
-fn follow_events(tray: TrayIcon, owner: &Owner) {
-    let supervisor = owner.supervisor().clone();
-    let mut events = supervisor.subscribe();
-    tauri::async_runtime::spawn(async move {
-        let mut shown = None;
-        loop {
-            match events.recv().await {
-                Ok(
-                    Event::StateChanged { .. }
-                    | Event::ServerAdded { .. }
-                    | Event::ServerRemoved { .. },
-                ) => {}
-                Ok(_) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-            let statuses = supervisor.status();
-            let state = aggregate(&statuses);
-            if shown != Some(state) {
-                shown = Some(state);
-                let _ = tray.set_icon(tray_icon(state));
-            }
-            let _ = tray.set_tooltip(Some(tooltip(&statuses)));
-        }
-    });
-}
-
-/// SIGTERM (logout, `kill`) and SIGINT quit like the tray's Quit: servers stop gracefully.
+/// SIGTERM (logout, `kill`) and SIGINT quit like the tray's Quit.
 fn exit_on_signals(app: AppHandle) {
     #[cfg(unix)]
     tauri::async_runtime::spawn(async move {
@@ -180,17 +129,16 @@ fn exit_on_signals(app: AppHandle) {
             _ = int.recv() => {}
         }
         tracing::info!("signal received: quitting");
-        app.exit(0);
+        quit(&app);
     });
     #[cfg(not(unix))]
     let _ = app;
 }
 
 /// Stops every server gracefully; later calls do nothing.
-fn shutdown(app: &AppHandle) {
+fn stop_servers(app: &AppHandle) {
     let Some(state) = app.try_state::<AppState>() else { return };
-    let owner = state.owner.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let Some(owner) = owner {
+    if let Some(owner) = state.take_owner() {
         tauri::async_runtime::block_on(owner.shutdown());
     }
 }

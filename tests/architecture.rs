@@ -1,6 +1,7 @@
 //! Architecture invariants, checked on every test run:
 //! - no crate but the app (the root package) depends on Tauri, directly or transitively;
-//! - every Rust source file opens with a `//!` line saying what it is for.
+//! - every Rust source file opens with a `//!` line saying what it is for;
+//! - in the UI, only `ui/src/lib/tauri.ts` imports `@tauri-apps/*`.
 
 #![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 #![allow(clippy::disallowed_methods)] // runs `cargo metadata`
@@ -111,4 +112,30 @@ fn every_rust_file_says_what_it_is_for() {
         .map(|f| f.strip_prefix(root).unwrap_or(f).display().to_string())
         .collect();
     assert!(missing.is_empty(), "files without a //! first line: {missing:?}");
+}
+
+fn ui_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            ui_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "ts" || e == "svelte") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn only_one_ui_module_imports_tauri() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    ui_files(&root.join("ui/src"), &mut files);
+    assert!(files.len() > 5, "found only {} UI files", files.len());
+    let importers: Vec<String> = files
+        .iter()
+        .filter(|f| std::fs::read_to_string(f).unwrap_or_default().contains("@tauri-apps/"))
+        .map(|f| f.strip_prefix(root).unwrap_or(f).display().to_string())
+        .collect();
+    assert_eq!(importers, ["ui/src/lib/tauri.ts"]);
 }

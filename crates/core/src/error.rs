@@ -119,7 +119,7 @@ impl Error {
 }
 
 /// An error as it crosses a process boundary (control endpoint, `--json`, the UI).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct WireError {
     pub code: String,
     pub message: String,

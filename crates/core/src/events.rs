@@ -10,15 +10,34 @@ use crate::{
     supervisor::{ProcessStats, ServerState},
 };
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    ServerAdded { name: ServerName, spec: ServerSpec },
-    ServerChanged { name: ServerName, spec: ServerSpec },
-    ServerRemoved { name: ServerName },
-    StateChanged { name: ServerName, state: ServerState, at_ms: u64 },
-    Log { name: ServerName, line: LogLine },
-    Stats { name: ServerName, stats: ProcessStats },
+    ServerAdded {
+        name: ServerName,
+        spec: ServerSpec,
+    },
+    ServerChanged {
+        name: ServerName,
+        spec: ServerSpec,
+    },
+    ServerRemoved {
+        name: ServerName,
+    },
+    StateChanged {
+        name: ServerName,
+        state: ServerState,
+        #[ts(type = "number")]
+        at_ms: u64,
+    },
+    Log {
+        name: ServerName,
+        line: LogLine,
+    },
+    Stats {
+        name: ServerName,
+        stats: ProcessStats,
+    },
 }
 
 impl Event {

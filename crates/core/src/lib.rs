@@ -4,6 +4,7 @@
 //! No Tauri, no UI, no global state: directories, clock and configuration are passed in, so the
 //! app, `switchboard serve`, the CLI and the tests all drive the same code.
 
+pub mod api;
 pub mod clock;
 pub mod control;
 mod error;
@@ -14,6 +15,7 @@ pub mod owner;
 pub mod paths;
 pub mod process;
 pub mod registry;
+pub mod settings;
 pub mod spec;
 pub mod supervisor;
 

@@ -56,7 +56,7 @@ pub struct Owner {
     info: OwnerInfo,
     swept: Vec<Swept>,
     cancel: CancellationToken,
-    control: tokio::task::JoinHandle<()>,
+    control: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     _lock: FileLock,
 }
 
@@ -122,7 +122,16 @@ impl Owner {
         let bytes = serde_json::to_vec_pretty(&info).map_err(|e| Error::Control(e.to_string()))?;
         write_atomic(&owner_file, &bytes).map_err(Error::io("writing", &owner_file))?;
         restrict_to_owner(&owner_file).map_err(Error::io("securing", &owner_file))?;
-        Ok(Owner { paths, registry, supervisor, info, swept, cancel, control, _lock: lock })
+        Ok(Owner {
+            paths,
+            registry,
+            supervisor,
+            info,
+            swept,
+            cancel,
+            control: std::sync::Mutex::new(Some(control)),
+            _lock: lock,
+        })
     }
 
     pub fn supervisor(&self) -> &Supervisor {
@@ -151,10 +160,14 @@ impl Owner {
         control::reload(&self.registry, &self.supervisor).await
     }
 
-    /// Stops serving the control endpoint, stops every server gracefully, then gives up ownership.
-    pub async fn shutdown(self) {
+    /// Stops serving the control endpoint and stops every server gracefully. Ownership (the
+    /// lock) ends when the `Owner` is dropped. Calling it again does nothing more.
+    pub async fn shutdown(&self) {
         self.cancel.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.control).await;
+        let control = self.control.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(control) = control {
+            let _ = tokio::time::timeout(Duration::from_secs(2), control).await;
+        }
         self.supervisor.shutdown().await;
         let _ = std::fs::remove_file(self.paths.owner_file());
     }

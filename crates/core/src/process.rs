@@ -29,7 +29,7 @@ pub struct CommandSpec {
 }
 
 /// Where a command was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum FoundVia {
     /// The command was a path.

@@ -9,8 +9,9 @@ use crate::{Error, Result};
 
 /// A server's name: 1 to 64 of lowercase letters, digits, `-`, `_`, `.`, starting with a letter or
 /// digit. It names log files and host-config entries, so it must be safe in both.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
+#[ts(type = "string")]
 pub struct ServerName(String);
 
 impl ServerName {
@@ -68,7 +69,7 @@ impl fmt::Display for ServerName {
 }
 
 /// How to reach a server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Launch {
     /// A local program speaking MCP on its stdin/stdout.
@@ -79,6 +80,7 @@ pub enum Launch {
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         env: BTreeMap<String, String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "string")]
         cwd: Option<PathBuf>,
     },
     /// A server somebody else runs, reached over HTTP.
@@ -91,7 +93,7 @@ pub enum Launch {
     },
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum RemoteTransport {
     #[default]
@@ -114,7 +116,7 @@ impl FromStr for RemoteTransport {
 }
 
 /// What to do when a server's process exits on its own.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartPolicy {
     Never,
@@ -149,7 +151,7 @@ impl fmt::Display for RestartPolicy {
 }
 
 /// One registered server, as stored in the registry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ServerSpec {
     #[serde(flatten)]
     pub launch: Launch,

@@ -46,7 +46,7 @@ impl Default for ConnectOptions {
 }
 
 /// What the handshake settled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Negotiated {
     pub protocol_version: String,

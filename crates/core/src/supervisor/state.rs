@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Where a server is in its life.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ServerState {
     Stopped,
@@ -57,7 +57,7 @@ impl ServerState {
 }
 
 /// How a process ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Exit {
     Code(i32),
@@ -234,16 +234,17 @@ impl Default for SupervisorConfig {
 }
 
 /// CPU and memory of a server's whole process tree.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ProcessStats {
     /// Percent of one core, summed over the tree (may exceed 100).
     pub cpu_percent: f32,
+    #[ts(type = "number")]
     pub rss_bytes: u64,
     pub processes: u32,
 }
 
 /// One server as `status` reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ServerStatus {
     pub name: ServerName,
     pub enabled: bool,
@@ -287,7 +288,7 @@ impl ServerStatus {
 }
 
 /// The one-glance summary the tray icon shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregate {
     /// Every enabled server is running (or there are none to run).

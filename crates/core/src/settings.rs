@@ -1,0 +1,125 @@
+//! User settings that belong to Switchboard itself (not to any server), in
+//! `config/settings.json`, written atomically. Unknown keys from a newer version are kept.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, fsutil::write_atomic, paths::Paths, spec::RestartPolicy};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// The restart policy new servers get.
+    #[serde(default)]
+    pub default_restart: RestartPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { default_restart: RestartPolicy::OnFailure }
+    }
+}
+
+/// Where Switchboard keeps its state, as the Settings view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DataLocations {
+    pub registry_file: String,
+    pub config_dir: String,
+    pub data_dir: String,
+    pub log_dir: String,
+    pub run_dir: String,
+}
+
+impl From<&Paths> for DataLocations {
+    fn from(paths: &Paths) -> Self {
+        let show = |p: &std::path::Path| p.display().to_string();
+        DataLocations {
+            registry_file: show(&paths.registry_file()),
+            config_dir: show(&paths.config_dir),
+            data_dir: show(&paths.data_dir),
+            log_dir: show(&paths.log_dir),
+            run_dir: show(&paths.run_dir),
+        }
+    }
+}
+
+fn file(paths: &Paths) -> std::path::PathBuf {
+    paths.config_dir.join("settings.json")
+}
+
+/// The saved settings; defaults when there are none. A file that does not parse is an error
+/// (and is left alone), not silently replaced by defaults.
+pub fn load(paths: &Paths) -> Result<Settings> {
+    let path = file(paths);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            Error::InvalidSpec(format!(
+                "{} is not valid at line {}, column {}: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+        Err(e) => Err(Error::io("reading", path)(e)),
+    }
+}
+
+/// Saves `settings`, keeping any keys this version does not know.
+pub fn save(paths: &Paths, settings: &Settings) -> Result<()> {
+    let path = file(paths);
+    std::fs::create_dir_all(&paths.config_dir).map_err(Error::io("creating", &paths.config_dir))?;
+    let mut value = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .filter(serde_json::Value::is_object)
+            .ok_or_else(|| {
+                Error::InvalidSpec(format!(
+                    "{} is not valid JSON; not overwriting it",
+                    path.display()
+                ))
+            })?,
+        Err(_) => serde_json::json!({}),
+    };
+    let ours = serde_json::to_value(settings).map_err(|e| Error::InvalidSpec(e.to_string()))?;
+    if let (Some(target), Some(ours)) = (value.as_object_mut(), ours.as_object()) {
+        for (k, v) in ours {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    let mut bytes =
+        serde_json::to_vec_pretty(&value).map_err(|e| Error::InvalidSpec(e.to_string()))?;
+    bytes.push(b'\n');
+    write_atomic(&path, &bytes).map_err(Error::io("writing", &path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_keep_unknown_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = Paths::under(dir.path());
+        assert_eq!(load(&paths).expect("defaults"), Settings::default());
+        std::fs::create_dir_all(&paths.config_dir).expect("mkdir");
+        std::fs::write(file(&paths), r#"{"futureKey": [1, 2], "defaultRestart": "never"}"#)
+            .expect("write");
+        assert_eq!(load(&paths).expect("load").default_restart, RestartPolicy::Never);
+        save(&paths, &Settings { default_restart: RestartPolicy::Always }).expect("save");
+        let text = std::fs::read_to_string(file(&paths)).expect("read");
+        assert!(text.contains("futureKey"), "{text}");
+        assert_eq!(load(&paths).expect("load").default_restart, RestartPolicy::Always);
+    }
+
+    #[test]
+    fn a_broken_settings_file_is_reported_and_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = Paths::under(dir.path());
+        std::fs::create_dir_all(&paths.config_dir).expect("mkdir");
+        std::fs::write(file(&paths), "{oops").expect("write");
+        assert!(load(&paths).is_err());
+        assert!(save(&paths, &Settings::default()).is_err());
+        assert_eq!(std::fs::read_to_string(file(&paths)).expect("read"), "{oops");
+    }
+}

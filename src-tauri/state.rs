@@ -1,0 +1,32 @@
+//! What the app manages: the owner of the servers, or why it could not become one.
+
+use std::sync::{Arc, Mutex};
+
+use switchboard_core::{Owner, WireError};
+
+pub struct AppState {
+    owner: Mutex<Option<Arc<Owner>>>,
+    /// Why the app is not the owner (for example `switchboard serve` already is).
+    pub error: Option<WireError>,
+}
+
+impl AppState {
+    pub fn new(owner: Option<Arc<Owner>>, error: Option<WireError>) -> Self {
+        AppState { owner: Mutex::new(owner), error }
+    }
+
+    pub fn owner(&self) -> Result<Arc<Owner>, WireError> {
+        let owner = self.owner.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        owner.ok_or_else(|| {
+            self.error.clone().unwrap_or_else(|| WireError {
+                code: "shutting_down".into(),
+                message: "Switchboard is quitting".into(),
+            })
+        })
+    }
+
+    /// Gives up the owner (at quit); later calls return `None`.
+    pub fn take_owner(&self) -> Option<Arc<Owner>> {
+        self.owner.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}

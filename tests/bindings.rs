@@ -1,0 +1,64 @@
+//! The Rust types that cross into the UI are the source of truth: their TypeScript bindings are
+//! generated here and compared with the checked-in ones in `ui/src/lib/bindings/`. Stale bindings
+//! fail the test; `UPDATE_BINDINGS=1 cargo test --test bindings` rewrites them.
+
+#![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
+
+use std::{collections::BTreeMap, path::Path};
+
+use switchboard_core::{
+    Event, ServerStatus, WireError,
+    api::ServerEntry,
+    settings::{DataLocations, Settings},
+    supervisor::Aggregate,
+};
+use ts_rs::{Config, TS};
+
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+                .map(|e| {
+                    let text = std::fs::read_to_string(e.path()).expect("read binding");
+                    (e.file_name().to_string_lossy().into_owned(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn typescript_bindings_are_fresh() {
+    let generated = tempfile::tempdir().expect("tempdir");
+    let config = Config::new().with_out_dir(generated.path()).with_large_int("number");
+    ServerEntry::export_all(&config).expect("ServerEntry");
+    ServerStatus::export_all(&config).expect("ServerStatus");
+    Event::export_all(&config).expect("Event");
+    WireError::export_all(&config).expect("WireError");
+    Settings::export_all(&config).expect("Settings");
+    DataLocations::export_all(&config).expect("DataLocations");
+    Aggregate::export_all(&config).expect("Aggregate");
+
+    let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
+    let fresh = read_dir(generated.path());
+    assert!(fresh.len() >= 10, "expected the whole type graph, got {:?}", fresh.keys());
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        let _ = std::fs::remove_dir_all(&checked_in);
+        std::fs::create_dir_all(&checked_in).expect("mkdir");
+        for (name, text) in &fresh {
+            std::fs::write(checked_in.join(name), text).expect("write binding");
+        }
+    }
+    let current = read_dir(&checked_in);
+    let stale: Vec<&String> = fresh
+        .keys()
+        .chain(current.keys())
+        .filter(|name| fresh.get(*name) != current.get(*name))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "ui/src/lib/bindings is stale ({stale:?}); run: UPDATE_BINDINGS=1 cargo test --test bindings"
+    );
+}

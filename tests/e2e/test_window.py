@@ -1,0 +1,130 @@
+"""The real app window through WebDriver (tauri-driver in front of WebKitWebDriver): add a fixture
+server through the dialog, start it, see it running with a pid, see a log line, stop it, remove
+it; an invalid form shows errors and changes nothing. Saves a screenshot of every view."""
+
+import socket
+import subprocess
+import time
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
+
+from conftest import APP, FIXTURE, SCREENSHOTS, alive, wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def driver(scratch):
+    port, native = free_port(), free_port()
+    log = open(scratch.root / "tauri-driver.log", "w")
+    proc = subprocess.Popen(
+        ["tauri-driver", "--port", str(port), "--native-port", str(native)],
+        env=scratch.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=0.2), what="tauri-driver")
+        options = ArgOptions()
+        options.set_capability("tauri:options", {"application": str(APP)})
+        browser = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        browser.implicitly_wait(0)
+        # Typed text that happens to name a local file (the fixture's path) is text, not an upload.
+        browser.file_detector = UselessFileDetector()
+        try:
+            yield browser
+        finally:
+            browser.quit()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def find(browser, css):
+    return wait_for(lambda: browser.find_element(By.CSS_SELECTOR, css), what=css)
+
+
+def row(browser, name):
+    return browser.find_element(By.CSS_SELECTOR, f'tr[data-server="{name}"]')
+
+
+def state_of(browser, name):
+    return row(browser, name).find_element(By.CSS_SELECTOR, '[data-testid="state"]').text
+
+
+def fill(browser, field, value):
+    element = browser.find_element(By.CSS_SELECTOR, f'[data-testid="server-dialog"] [name="{field}"]')
+    element.clear()
+    element.send_keys(value)
+
+
+def shot(browser, view):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.find_element(By.CSS_SELECTOR, f'button[data-view="{view}"]').click()
+    time.sleep(0.3)
+    browser.save_screenshot(str(SCREENSHOTS / f"{view}.png"))
+
+
+def test_add_start_see_logs_stop_remove_through_the_window(driver, scratch):
+    find(driver, 'button[data-testid="add-server"]')
+
+    # An invalid form shows errors and changes nothing.
+    find(driver, 'button[data-testid="add-server"]').click()
+    fill(driver, "name", "Bad Name")
+    driver.find_element(By.CSS_SELECTOR, '[data-testid="save-server"]').click()
+    name_error = find(driver, '[data-error="name"]')
+    assert "lowercase" in name_error.text
+    assert "required" in find(driver, '[data-error="command"]').text
+    assert driver.find_element(By.CSS_SELECTOR, '[data-testid="server-dialog"]').get_attribute("open") is not None
+    assert scratch.listed() == []
+
+    # A valid one is added (stopped), then started.
+    fill(driver, "name", "fixture")
+    fill(driver, "command", str(FIXTURE))
+    fill(driver, "args", "ok")
+    driver.find_element(By.CSS_SELECTOR, '[data-testid="save-server"]').click()
+    wait_for(lambda: row(driver, "fixture"), what="the new row")
+    assert [s["name"] for s in scratch.listed()] == ["fixture"]
+    assert state_of(driver, "fixture") == "stopped"
+
+    row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-action="start"]').click()
+    wait_for(lambda: state_of(driver, "fixture") == "running", what="running in the window")
+    pid = int(wait_for(lambda: row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-testid="pid"]').text))
+    state = scratch.status()["fixture"]["state"]
+    assert (state["kind"], state["pid"]) == ("running", pid), state
+    assert alive(pid)
+    shot(driver, "servers")
+
+    # Its log, live.
+    row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-action="logs"]').click()
+    wait_for(lambda: "ready: sb-fixture" in driver.find_element(By.CSS_SELECTOR, '[data-testid="log-lines"]').text, what="a log line")
+    log_filter = driver.find_element(By.CSS_SELECTOR, '[data-testid="log-filter"]')
+    log_filter.send_keys("serving on stdio")
+    wait_for(lambda: "ready:" not in driver.find_element(By.CSS_SELECTOR, '[data-testid="log-lines"]').text, what="the filter")
+    assert "serving on stdio" in driver.find_element(By.CSS_SELECTOR, '[data-testid="log-lines"]').text
+    shot(driver, "logs")
+
+    for view in ["catalog", "hosts", "tester", "kb", "settings"]:
+        shot(driver, view)
+
+    # Stop, then remove (two clicks: Remove, Confirm remove).
+    driver.find_element(By.CSS_SELECTOR, 'button[data-view="servers"]').click()
+    row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-action="stop"]').click()
+    wait_for(lambda: state_of(driver, "fixture") == "stopped", what="stopped in the window")
+    wait_for(lambda: not alive(pid), what=f"pid {pid} to end")
+    remove = row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-action="remove"]')
+    remove.click()
+    assert remove.text == "Confirm remove"
+    assert [s["name"] for s in scratch.listed()] == ["fixture"]
+    remove.click()
+    wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, 'tr[data-server="fixture"]'), what="the row to go")
+    assert scratch.listed() == []

@@ -1,0 +1,74 @@
+// Applying core events to the UI's picture of the servers. Pure functions, unit-tested.
+import type { Event } from './bindings/Event';
+import type { LogLine } from './bindings/LogLine';
+import type { ServerEntry } from './bindings/ServerEntry';
+import type { ServerSpec } from './bindings/ServerSpec';
+import type { ServerStatus } from './bindings/ServerStatus';
+
+export type Servers = Record<string, ServerEntry>;
+
+/** The status of a server that was just registered. */
+export function freshStatus(name: string, spec: ServerSpec): ServerStatus {
+  return {
+    name,
+    enabled: spec.enabled,
+    transport: spec.type === 'stdio' ? 'stdio' : spec.transport,
+    restart: spec.restart,
+    state: { kind: 'stopped' },
+    restarts: 0,
+    stats: null,
+    binary: null,
+    found_via: null,
+    protocol: null,
+    last_exit: null,
+  };
+}
+
+/** Applies `event` to `servers` in place. Returns true if the server list changed shape. */
+export function applyEvent(servers: Servers, event: Event): boolean {
+  switch (event.event) {
+    case 'server_added':
+      servers[event.name] = { name: event.name, spec: event.spec, status: freshStatus(event.name, event.spec) };
+      return true;
+    case 'server_changed': {
+      const entry = servers[event.name];
+      if (entry) {
+        entry.spec = event.spec;
+        entry.status.enabled = event.spec.enabled;
+        entry.status.restart = event.spec.restart;
+      } else {
+        servers[event.name] = { name: event.name, spec: event.spec, status: freshStatus(event.name, event.spec) };
+      }
+      return true;
+    }
+    case 'server_removed':
+      delete servers[event.name];
+      return true;
+    case 'state_changed': {
+      const entry = servers[event.name];
+      if (!entry) return false;
+      entry.status.state = event.state;
+      if (event.state.kind !== 'running') entry.status.stats = null;
+      return false;
+    }
+    case 'stats': {
+      const entry = servers[event.name];
+      if (entry && entry.status.state.kind === 'running') entry.status.stats = event.stats;
+      return false;
+    }
+    case 'log':
+      return false;
+  }
+}
+
+/** A bounded per-server log buffer, newest last. */
+export function appendLog(lines: LogLine[], line: LogLine, max = 2000): void {
+  lines.push(line);
+  if (lines.length > max) lines.splice(0, lines.length - max);
+}
+
+/** Lines matching `filter` (case-insensitive substring; empty matches everything). */
+export function filterLines(lines: LogLine[], filter: string): LogLine[] {
+  const needle = filter.trim().toLowerCase();
+  return needle ? lines.filter((l) => l.text.toLowerCase().includes(needle)) : lines;
+}

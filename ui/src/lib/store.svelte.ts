@@ -1,0 +1,66 @@
+// The UI's live picture of the servers: loaded once, then kept current by core events (no
+// polling). Log lines are kept per server, bounded.
+import { type Backend, BackendError } from './backend';
+import type { Event } from './bindings/Event';
+import type { LogLine } from './bindings/LogLine';
+import { appendLog, applyEvent, type Servers } from './events';
+
+export class Store {
+  servers: Servers = $state({});
+  logs: Record<string, LogLine[]> = $state({});
+  error: BackendError | null = $state(null);
+  loaded = $state(false);
+  /** A clock for uptimes and countdowns (a display tick, not a backend poll). */
+  now = $state(Date.now());
+
+  #backend: Backend;
+  #stops: Array<() => void> = [];
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+
+  async start(): Promise<void> {
+    this.#stops.push(await this.#backend.onEvents((events) => this.apply(events)));
+    await this.reload();
+    const timer = setInterval(() => (this.now = Date.now()), 1000);
+    this.#stops.push(() => clearInterval(timer));
+  }
+
+  stop(): void {
+    for (const stop of this.#stops.splice(0)) stop();
+  }
+
+  async reload(): Promise<void> {
+    try {
+      const entries = await this.#backend.servers();
+      const next: Servers = {};
+      for (const entry of entries) next[entry.name] = entry;
+      this.servers = next;
+      this.error = null;
+    } catch (error) {
+      this.error = BackendError.from(error);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  apply(events: Event[]): void {
+    for (const event of events) {
+      applyEvent(this.servers, event);
+      if (event.event === 'log') {
+        const lines = (this.logs[event.name] ??= []);
+        appendLog(lines, event.line);
+      }
+    }
+  }
+
+  /** Replaces a server's buffered log with the owner's ring (when the Logs view opens). */
+  async loadLogs(name: string): Promise<void> {
+    this.logs[name] = await this.#backend.logs(name);
+  }
+
+  get names(): string[] {
+    return Object.keys(this.servers).sort();
+  }
+}
