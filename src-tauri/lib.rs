@@ -108,9 +108,16 @@ pub fn run() {
     });
 }
 
-/// Quit: stop every server gracefully, then exit 0.
+/// Quit: stop every server gracefully (without blocking the event loop), then exit 0.
 pub(crate) fn quit(app: &AppHandle) {
-    stop_servers(app);
+    tauri::async_runtime::spawn(quit_gracefully(app.clone()));
+}
+
+async fn quit_gracefully(app: AppHandle) {
+    let owner = app.try_state::<AppState>().and_then(|state| state.take_owner());
+    if let Some(owner) = owner {
+        owner.shutdown().await;
+    }
     app.exit(0);
 }
 
@@ -129,13 +136,14 @@ fn exit_on_signals(app: AppHandle) {
             _ = int.recv() => {}
         }
         tracing::info!("signal received: quitting");
-        quit(&app);
+        quit_gracefully(app).await;
     });
     #[cfg(not(unix))]
     let _ = app;
 }
 
-/// Stops every server gracefully; later calls do nothing.
+/// Any other way out (the last window closed by the system, an OS shutdown): stop every server
+/// before the process ends. Runs on the event-loop thread; does nothing if already stopped.
 fn stop_servers(app: &AppHandle) {
     let Some(state) = app.try_state::<AppState>() else { return };
     if let Some(owner) = state.take_owner() {

@@ -97,6 +97,21 @@ def alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2] not in "ZX"
 
 
+def group_members(pgid: int) -> list:
+    """Live processes in process group `pgid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            if int(fields[2]) == pgid and fields[0] not in "ZX":
+                found.append(int(entry.name))
+    return found
+
+
 def fixture_processes() -> list:
     """Live processes running the sb-fixture binary."""
     found = []
