@@ -152,6 +152,11 @@ async def drive_tray(scratch):
         name, path = item_address(watcher.items[0], senders[0])
         menu_path = await prop(bus, name, path, "Menu")
 
+        # Single instance: a second launch hands over to the first and exits 0.
+        second = subprocess.run([str(APP)], env=scratch.env, capture_output=True, timeout=30)
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert app.poll() is None, "the first instance must keep running"
+
         # beta is enabled, so the app starts it; alpha waits.
         nodes = await eventually(
             lambda: menu_if(bus, name, menu_path, "beta — running"), what="beta running in the menu")

@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 
-from conftest import APP, FIXTURE, SCREENSHOTS, alive, wait_for
+from conftest import APP, CLI, FIXTURE, SCREENSHOTS, alive, wait_for
 
 
 def free_port() -> int:
@@ -21,8 +21,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def driver(scratch):
+def start_driver(scratch):
+    """tauri-driver plus a WebDriver session on the app; returns (browser, stop)."""
     port, native = free_port(), free_port()
     log = open(scratch.root / "tauri-driver.log", "w")
     proc = subprocess.Popen(
@@ -31,22 +31,34 @@ def driver(scratch):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+    def stop():
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
     try:
         wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=0.2), what="tauri-driver")
         options = ArgOptions()
         options.set_capability("tauri:options", {"application": str(APP)})
         browser = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
-        browser.implicitly_wait(0)
-        # Typed text that happens to name a local file (the fixture's path) is text, not an upload.
-        browser.file_detector = UselessFileDetector()
-        try:
-            yield browser
-        finally:
-            browser.quit()
+    except BaseException:
+        stop()
+        raise
+    browser.implicitly_wait(0)
+    # Typed text that happens to name a local file (the fixture's path) is text, not an upload.
+    browser.file_detector = UselessFileDetector()
+    return browser, stop
+
+
+@pytest.fixture
+def driver(scratch):
+    browser, stop = start_driver(scratch)
+    try:
+        yield browser
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+        browser.quit()
+        stop()
 
 
 def find(browser, css):
@@ -128,3 +140,22 @@ def test_add_start_see_logs_stop_remove_through_the_window(driver, scratch):
     remove.click()
     wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, 'tr[data-server="fixture"]'), what="the row to go")
     assert scratch.listed() == []
+
+
+def test_the_window_says_so_when_serve_already_owns_the_servers(scratch):
+    serve = subprocess.Popen([str(CLI), "serve"], env=scratch.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: scratch.owner() and scratch.owner()["kind"] == "serve", what="serve to own the folder")
+        browser, stop = start_driver(scratch)
+        try:
+            banner = find(browser, '[data-testid="owner-error"]')
+            assert "not managing the servers" in banner.text
+            assert "already owns the servers" in banner.text
+            assert f"pid {serve.pid}" in banner.text
+        finally:
+            browser.quit()
+            stop()
+        assert scratch.owner()["kind"] == "serve", "the app must not take over"
+    finally:
+        serve.terminate()
+        assert serve.wait(timeout=30) == 0

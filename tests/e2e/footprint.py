@@ -1,0 +1,131 @@
+"""Footprint of the release app at rest (run by `./x bench`, not a test): 5 servers registered, 2
+running. Reports the RSS of the app plus its WebKit processes (the servers' own memory separately),
+idle CPU over 60 s, and the time from launch to the tray item registering. Medians of 1 s samples.
+Run under xvfb-run and dbus-run-session."""
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import ROOT, Scratch  # noqa: E402
+from test_tray import Watcher  # noqa: E402
+from dbus_next import BusType  # noqa: E402
+from dbus_next.aio import MessageBus  # noqa: E402
+
+RELEASE = ROOT / "target" / "release"
+SECONDS = int(os.environ.get("FOOTPRINT_SECONDS", "60"))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
+                kids.append(int(entry.name))
+    return kids
+
+
+def tree(pid: int) -> list:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children_of(p))
+    return out
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_ticks(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rfind(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def split(app_pid: int):
+    """(app + WebKit processes, MCP servers) of the app's process tree."""
+    ours, servers = [], []
+    for pid in tree(app_pid):
+        (servers if comm(pid).startswith("sb-fixture") else ours).append(pid)
+    return ours, servers
+
+
+async def main():
+    scratch = Scratch(Path(tempfile.mkdtemp(prefix="sb-footprint-")))
+    fixture = RELEASE / "sb-fixture"
+    for i in range(5):
+        flags = [] if i < 2 else ["--disabled"]
+        subprocess.run([str(RELEASE / "switchboard"), "add", f"s{i}", *flags, "--", str(fixture), "ok"],
+                       env=scratch.env, check=True, capture_output=True)
+    bus = await MessageBus(bus_type=BusType.SESSION).connect()
+    watcher = Watcher()
+    bus.export("/StatusNotifierWatcher", watcher)
+    await bus.request_name("org.kde.StatusNotifierWatcher")
+
+    launched = time.monotonic()
+    app = subprocess.Popen([str(RELEASE / "switchboard-app")], env=scratch.env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    await asyncio.wait_for(watcher.registered.wait(), timeout=30)
+    to_tray = time.monotonic() - launched
+    while True:
+        status = subprocess.run([str(RELEASE / "switchboard"), "status", "--json"], env=scratch.env,
+                                capture_output=True, text=True)
+        if status.stdout.count('"running"') == 2:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(5)  # let start-up settle
+
+    ours, servers = split(app.pid)
+    first = sum(cpu_ticks(p) for p in ours)
+    started = time.monotonic()
+    rss, server_rss = [], []
+    for _ in range(SECONDS):
+        await asyncio.sleep(1)
+        ours, servers = split(app.pid)
+        rss.append(sum(rss_kib(p) for p in ours))
+        server_rss.append(sum(rss_kib(p) for p in servers))
+    elapsed = time.monotonic() - started
+    cpu = (sum(cpu_ticks(p) for p in ours) - first) / TICKS / elapsed * 100
+    names = sorted({comm(p) for p in ours})
+
+    print(f"footprint (release, 5 servers registered, 2 running, {SECONDS} s idle):")
+    print(f"  processes measured: {', '.join(names)}")
+    print(f"  RSS app + WebKit: median {statistics.median(rss) / 1024:.1f} MiB (max {max(rss) / 1024:.1f})")
+    print(f"  RSS of the 2 servers: median {statistics.median(server_rss) / 1024:.1f} MiB")
+    print(f"  idle CPU app + WebKit: {cpu:.2f} % of one core")
+    print(f"  launch to tray registered: {to_tray:.3f} s")
+    app.terminate()
+    app.wait(timeout=30)
+    bus.disconnect()
+
+
+asyncio.run(main())
