@@ -27,7 +27,11 @@ class Scratch:
         self.root = root
         self.home = root / "home"
         self.env = dict(os.environ)
+        # HOME too: some libraries (the autostart one) write under $HOME/.config regardless of
+        # XDG_CONFIG_HOME, and a test must never touch the real home folder.
+        (root / "user-home").mkdir(parents=True, exist_ok=True)
         self.env.update(
+            HOME=str(root / "user-home"),
             SWITCHBOARD_HOME=str(self.home),
             NO_AT_BRIDGE="1",
             SWITCHBOARD_LOG="info,rmcp=warn",

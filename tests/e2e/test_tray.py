@@ -206,3 +206,66 @@ async def menu_if(bus, name, menu_path, label):
 async def title_if(bus, name, path, text):
     title = await prop(bus, name, path, "XAyatanaLabel")
     return title if text in title else None
+
+
+class Notifications(ServiceInterface):
+    """A desktop notification server that records what it is asked to show."""
+
+    def __init__(self):
+        super().__init__("org.freedesktop.Notifications")
+        self.shown = []
+        self.arrived = asyncio.Event()
+
+    @method()
+    def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s", summary: "s", body: "s",  # noqa: F821
+               actions: "as", hints: "a{sv}", expire_timeout: "i") -> "u":  # noqa: F821
+        self.shown.append((summary, body))
+        self.arrived.set()
+        return len(self.shown)
+
+    @method()
+    def GetCapabilities(self) -> "as":  # noqa: F821
+        return ["body"]
+
+    @method()
+    def GetServerInformation(self) -> "ssss":  # noqa: F821
+        return ["e2e", "switchboard-tests", "1", "1.2"]
+
+    @method()
+    def CloseNotification(self, id: "u"):  # noqa: F821
+        pass
+
+
+def test_a_failed_server_raises_a_notification_and_marks_the_tray(scratch):
+    scratch.cli("add", "broken", "--", str(FIXTURE), "exit-at-start", "--exit-code", "3")
+    asyncio.run(drive_failure(scratch))
+
+
+async def drive_failure(scratch):
+    bus = await MessageBus(bus_type=BusType.SESSION).connect()
+    senders = []
+    bus.add_message_handler(lambda m: senders.append(m.sender) if m.member == "RegisterStatusNotifierItem" else None)
+    watcher, notifications = Watcher(), Notifications()
+    bus.export("/StatusNotifierWatcher", watcher)
+    bus.export("/org/freedesktop/Notifications", notifications)
+    await bus.request_name("org.kde.StatusNotifierWatcher")
+    await bus.request_name("org.freedesktop.Notifications")
+    log = open(scratch.root / "app.log", "w")
+    app = subprocess.Popen([str(APP)], env=scratch.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        await asyncio.wait_for(watcher.registered.wait(), timeout=30)
+        name, path = item_address(watcher.items[0], senders[0])
+        await asyncio.wait_for(notifications.arrived.wait(), timeout=30)
+        summary, body = notifications.shown[0]
+        assert summary == "broken failed"
+        assert "exited with code 3" in body, body
+        label = await eventually(lambda: title_if(bus, name, path, "1 failed"), what="the label to show the failure")
+        assert "0 of 1 running, 1 failed" in label
+        assert (await prop(bus, name, path, "IconName")).endswith(".png")
+        menu_path = await prop(bus, name, path, "Menu")
+        assert find(await menu(bus, name, menu_path), "broken — failed")
+    finally:
+        app.terminate()
+        assert app.wait(timeout=30) == 0
+        log.close()
+        bus.disconnect()

@@ -128,6 +128,18 @@ def test_add_start_see_logs_stop_remove_through_the_window(driver, scratch):
     for view in ["catalog", "hosts", "tester", "kb", "settings"]:
         shot(driver, view)
 
+    # Start at login: off by default; the Settings toggle writes and removes the XDG autostart
+    # entry (auto-launch writes it under $HOME/.config, not $XDG_CONFIG_HOME).
+    autostart_dir = scratch.root / "user-home" / ".config" / "autostart"
+    toggle = find(driver, '[data-testid="autostart"]')
+    assert not toggle.is_selected()
+    assert not list(autostart_dir.glob("*.desktop"))
+    toggle.click()
+    entry = wait_for(lambda: list(autostart_dir.glob("*.desktop")), what="the autostart entry")[0]
+    assert str(APP) in entry.read_text()
+    toggle.click()
+    wait_for(lambda: not list(autostart_dir.glob("*.desktop")), what="the autostart entry to go")
+
     # Stop, then remove (two clicks: Remove, Confirm remove).
     driver.find_element(By.CSS_SELECTOR, 'button[data-view="servers"]').click()
     row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-action="stop"]').click()
