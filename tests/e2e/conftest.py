@@ -101,30 +101,19 @@ def alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2] not in "ZX"
 
 
+def processes():
+    """Every process as (pid, state, ppid, pgrp), from /proc."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        yield int(entry.name), fields[0], int(fields[1]), int(fields[2])
+
+
 def group_members(pgid: int) -> list:
     """Live processes in process group `pgid`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2:].split()
-            if int(fields[2]) == pgid and fields[0] not in "ZX":
-                found.append(int(entry.name))
-    return found
-
-
-def fixture_processes() -> list:
-    """Live processes running the sb-fixture binary."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if str(FIXTURE).encode() in cmd and alive(int(entry.name)):
-                found.append(int(entry.name))
-    return found
+    return [pid for pid, state, _, pgrp in processes() if pgrp == pgid and state not in "ZX"]

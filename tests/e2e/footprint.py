@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import ROOT, Scratch  # noqa: E402
+from conftest import ROOT, Scratch, processes  # noqa: E402
 from test_tray import Watcher  # noqa: E402
 from dbus_next import BusType  # noqa: E402
 from dbus_next.aio import MessageBus  # noqa: E402
@@ -24,16 +24,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def children_of(pid: int) -> list:
-    kids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
-                kids.append(int(entry.name))
-    return kids
+    return [child for child, _, ppid, _ in processes() if ppid == pid]
 
 
 def tree(pid: int) -> list:
