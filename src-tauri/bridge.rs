@@ -1,6 +1,6 @@
 //! Carries the core's events to the tray, the window and the desktop: the tray is rebuilt when a
 //! server's state changes, a notification is shown when one fails, and the window gets every
-//! event in batches (at most every 100 ms) so a server flooding its log cannot flood the webview.
+//! event in batches (collected for at most 100 ms after the first; nothing runs while idle) so a server flooding its log cannot flood the webview.
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,30 +16,39 @@ const MAX_BATCH: usize = 500;
 pub fn spawn(app: AppHandle, owner: Arc<Owner>) {
     let mut events = owner.supervisor().subscribe();
     tauri::async_runtime::spawn(async move {
-        let mut batch: Vec<Event> = Vec::new();
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
-            tokio::select! {
-                event = events.recv() => match event {
-                    Ok(event) => {
+            // Sleep until something happens; then collect for up to 100 ms and send one batch.
+            let first = match events.recv().await {
+                Ok(event) => event,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!("bridge missed {missed} events");
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            };
+            react(&app, &owner, &first);
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(100);
+            loop {
+                match tokio::time::timeout_at(deadline, events.recv()).await {
+                    Err(_) => break,
+                    Ok(Ok(event)) => {
                         react(&app, &owner, &event);
                         batch.push(event);
                         if batch.len() > MAX_BATCH
-                            && let Some(i) = batch.iter().position(|e| matches!(e, Event::Log { .. }))
+                            && let Some(i) =
+                                batch.iter().position(|e| matches!(e, Event::Log { .. }))
                         {
                             batch.remove(i);
                         }
                     }
-                    Err(RecvError::Lagged(missed)) => tracing::debug!("bridge missed {missed} events"),
-                    Err(RecvError::Closed) => return,
-                },
-                _ = tick.tick() => {
-                    if !batch.is_empty() {
-                        let _ = app.emit("switchboard://events", std::mem::take(&mut batch));
+                    Ok(Err(RecvError::Lagged(missed))) => {
+                        tracing::debug!("bridge missed {missed} events")
                     }
+                    Ok(Err(RecvError::Closed)) => return,
                 }
             }
+            let _ = app.emit("switchboard://events", batch);
         }
     });
 }

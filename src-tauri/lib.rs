@@ -13,7 +13,10 @@ mod tray;
 use std::sync::Arc;
 
 use switchboard_core::{Owner, Paths, SupervisorConfig, WireError};
-use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent};
+
+/// Start in the tray without opening the window (what a login start passes).
+const HIDDEN_FLAG: &str = "--hidden";
 
 use crate::state::AppState;
 
@@ -34,11 +37,12 @@ pub fn run() {
 
     let app = tauri::Builder::default()
         // Must come first: a second launch hands over to the first and exits.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_window(app)))
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_window(app, None)))
         .plugin(tauri_plugin_notification::init())
+        // Started at login, the app goes straight to the tray.
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec![HIDDEN_FLAG]),
         ))
         .invoke_handler(tauri::generate_handler![
             owner_error,
@@ -84,14 +88,10 @@ pub fn run() {
             }
             exit_on_signals(app.handle().clone());
             app.manage(AppState::new(owner, error));
-            Ok(())
-        })
-        .on_window_event(|window, event| {
-            // Closing the window hides it; the app lives on in the tray.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
+            if !std::env::args().any(|a| a == HIDDEN_FLAG) {
+                tray::show_window(app.handle(), None);
             }
+            Ok(())
         })
         .build(tauri::generate_context!());
     let app = match app {
@@ -102,7 +102,13 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
-        if let RunEvent::ExitRequested { .. } = event {
+        if let RunEvent::ExitRequested { code, api, .. } = event {
+            // Closing the window destroys it (WebKit's processes go with it) and the app lives on
+            // in the tray; only an explicit exit (Quit, a signal) ends it.
+            if code.is_none() {
+                api.prevent_exit();
+                return;
+            }
             stop_servers(handle);
         }
     });

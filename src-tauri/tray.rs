@@ -9,7 +9,7 @@ use switchboard_core::{
     supervisor::{Aggregate, aggregate},
 };
 use tauri::{
-    AppHandle, Emitter, Manager,
+    AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder,
     image::Image,
     menu::{Menu, MenuItem, PredefinedMenuItem, Submenu},
     tray::{TrayIcon, TrayIconBuilder},
@@ -100,17 +100,35 @@ fn menu(app: &AppHandle, statuses: &[ServerStatus]) -> tauri::Result<Menu<tauri:
     Ok(menu)
 }
 
-pub fn show_window(app: &AppHandle) {
+/// Shows the window, creating it if it was closed. `view` (e.g. `logs:NAME`) selects what it
+/// opens on.
+pub fn show_window(app: &AppHandle, view: Option<&str>) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();
+        if let Some(view) = view {
+            let _ = app.emit("switchboard://navigate", view);
+        }
+        return;
+    }
+    let url = match view {
+        Some(view) => WebviewUrl::App(format!("index.html#{view}").into()),
+        None => WebviewUrl::default(),
+    };
+    let built = WebviewWindowBuilder::new(app, "main", url)
+        .title("Switchboard")
+        .inner_size(1100.0, 700.0)
+        .min_inner_size(760.0, 480.0)
+        .build();
+    if let Err(e) = built {
+        tracing::error!("cannot open the window: {e}");
     }
 }
 
 fn on_menu(app: &AppHandle, id: &str) {
     match id {
-        "open" => show_window(app),
+        "open" => show_window(app, None),
         "quit" => crate::quit(app),
         "start-all" => with_owner(app, |owner| async move {
             for (_, error) in api::start_all(&owner).await {
@@ -126,10 +144,7 @@ fn on_menu(app: &AppHandle, id: &str) {
             };
             let name = name.to_owned();
             match action {
-                "logs" => {
-                    show_window(app);
-                    let _ = app.emit("switchboard://navigate", ("logs", name));
-                }
+                "logs" => show_window(app, Some(&format!("logs:{name}"))),
                 "start" | "stop" | "restart" => {
                     let action = action.to_owned();
                     with_owner(app, move |owner| async move {

@@ -53,6 +53,17 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages (the WebKit libraries) divided among their users."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def cpu_ticks(pid: int) -> int:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -98,19 +109,25 @@ async def main():
     ours, servers = split(app.pid)
     first = sum(cpu_ticks(p) for p in ours)
     started = time.monotonic()
-    rss, server_rss = [], []
+    per_process_first = {p: cpu_ticks(p) for p in ours}
+    rss, pss, server_rss = [], [], []
     for _ in range(SECONDS):
         await asyncio.sleep(1)
         ours, servers = split(app.pid)
         rss.append(sum(rss_kib(p) for p in ours))
+        pss.append(sum(pss_kib(p) for p in ours))
         server_rss.append(sum(rss_kib(p) for p in servers))
     elapsed = time.monotonic() - started
     cpu = (sum(cpu_ticks(p) for p in ours) - first) / TICKS / elapsed * 100
     names = sorted({comm(p) for p in ours})
+    for p in ours:
+        used = (cpu_ticks(p) - per_process_first.get(p, 0)) / TICKS / elapsed * 100
+        print(f"  {comm(p):16} pid {p}: RSS {rss_kib(p) / 1024:6.1f} MiB, PSS {pss_kib(p) / 1024:6.1f} MiB, CPU {used:.2f} %")
 
     print(f"footprint (release, 5 servers registered, 2 running, {SECONDS} s idle):")
     print(f"  processes measured: {', '.join(names)}")
     print(f"  RSS app + WebKit: median {statistics.median(rss) / 1024:.1f} MiB (max {max(rss) / 1024:.1f})")
+    print(f"  PSS app + WebKit: median {statistics.median(pss) / 1024:.1f} MiB (shared pages counted once)")
     print(f"  RSS of the 2 servers: median {statistics.median(server_rss) / 1024:.1f} MiB")
     print(f"  idle CPU app + WebKit: {cpu:.2f} % of one core")
     print(f"  launch to tray registered: {to_tray:.3f} s")

@@ -13,7 +13,7 @@ from dbus_next import BusType, Message, MessageType, Variant
 from dbus_next.aio import MessageBus
 from dbus_next.service import PropertyAccess, ServiceInterface, dbus_property, method, signal
 
-from conftest import APP, FIXTURE, alive, group_members
+from conftest import APP, FIXTURE, alive, group_members, processes
 
 ITEM = "org.kde.StatusNotifierItem"
 MENU = "com.canonical.dbusmenu"
@@ -66,6 +66,20 @@ async def call(bus, destination, path, interface, member, signature="", body=())
     if reply.message_type == MessageType.ERROR:
         raise RuntimeError(f"{member}: {reply.error_name} {reply.body}")
     return reply.body
+
+
+def webkit_children(pid: int) -> list:
+    """The app's WebKit helper processes (they exist only while a window does)."""
+    found = []
+    for child, state, ppid, _ in processes():
+        if ppid == pid and state not in "ZX":
+            try:
+                name = open(f"/proc/{child}/comm").read().strip()
+            except OSError:
+                continue
+            if name.startswith("WebKit"):
+                found.append(name)
+    return found
 
 
 def item_address(registered: str, sender: str):
@@ -143,7 +157,8 @@ async def drive_tray(scratch):
 
     log = open(scratch.root / "app.log", "w")
     launched = time.monotonic()
-    app = subprocess.Popen([str(APP)], env=scratch.env, stdout=log, stderr=subprocess.STDOUT)
+    # As a login start does: straight to the tray, no window.
+    app = subprocess.Popen([str(APP), "--hidden"], env=scratch.env, stdout=log, stderr=subprocess.STDOUT)
     try:
         await asyncio.wait_for(watcher.registered.wait(), timeout=30)
         to_tray = time.monotonic() - launched
@@ -152,10 +167,17 @@ async def drive_tray(scratch):
         name, path = item_address(watcher.items[0], senders[0])
         menu_path = await prop(bus, name, path, "Menu")
 
-        # Single instance: a second launch hands over to the first and exits 0.
+        # In the tray with no window, no WebKit process runs.
+        await asyncio.sleep(1)
+        assert webkit_children(app.pid) == [], webkit_children(app.pid)
+
+        # Single instance: a second launch hands over to the first and exits 0 (and the first
+        # opens its window).
         second = subprocess.run([str(APP)], env=scratch.env, capture_output=True, timeout=30)
         assert second.returncode == 0, second.stderr[-2000:]
         assert app.poll() is None, "the first instance must keep running"
+        await eventually(lambda: asyncio.to_thread(lambda: "WebKitWebProces" in webkit_children(app.pid)),
+                         what="the window to open in the first instance")
 
         # beta is enabled, so the app starts it; alpha waits.
         nodes = await eventually(

@@ -23,7 +23,10 @@ export class Store {
   async start(): Promise<void> {
     this.#stops.push(await this.#backend.onEvents((events) => this.apply(events)));
     await this.reload();
-    const timer = setInterval(() => (this.now = Date.now()), 1000);
+    // Re-render uptimes and countdowns once a second, only while one is on screen.
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible' && this.#clockShown()) this.now = Date.now();
+    }, 1000);
     this.#stops.push(() => clearInterval(timer));
   }
 
@@ -58,6 +61,10 @@ export class Store {
   /** Replaces a server's buffered log with the owner's ring (when the Logs view opens). */
   async loadLogs(name: string): Promise<void> {
     this.logs[name] = await this.#backend.logs(name);
+  }
+
+  #clockShown(): boolean {
+    return Object.values(this.servers).some((e) => e.status.state.kind === 'running' || e.status.state.kind === 'backing_off');
   }
 
   get names(): string[] {

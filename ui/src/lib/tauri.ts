@@ -3,6 +3,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { type Backend, BackendError } from './backend';
 import type { Event } from './bindings/Event';
+import { parseView } from './view';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -29,5 +30,8 @@ export const tauriBackend: Backend = {
   setAutostart: (enabled) => call('set_autostart', { enabled }),
   onEvents: (handler) => listen<Event[]>('switchboard://events', (e) => handler(e.payload)),
   onNavigate: (handler) =>
-    listen<[string, string]>('switchboard://navigate', (e) => handler(e.payload[0], e.payload[1])),
+    listen<string>('switchboard://navigate', (e) => {
+      const [view, server] = parseView(e.payload);
+      handler(view, server);
+    }),
 };
