@@ -121,9 +121,30 @@ pub fn show_window(app: &AppHandle, view: Option<&str>) {
         .inner_size(1100.0, 700.0)
         .min_inner_size(760.0, 480.0)
         .build();
-    if let Err(e) = built {
-        tracing::error!("cannot open the window: {e}");
+    match built {
+        Ok(window) => tune_webview(&window),
+        Err(e) => tracing::error!("cannot open the window: {e}"),
     }
+}
+
+/// The window is tables and forms: WebKit's GPU compositing gains it nothing and, where there is no
+/// GPU, makes a software compositor repaint on every change. Measured with the window open at
+/// rest (footprint bench): web process PSS 144 -> 70 MiB, CPU 2.8 % -> 0.8 %.
+fn tune_webview(window: &tauri::WebviewWindow) {
+    #[cfg(target_os = "linux")]
+    {
+        let result = window.with_webview(|webview| {
+            use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+            if let Some(settings) = webview.inner().settings() {
+                settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+            }
+        });
+        if let Err(e) = result {
+            tracing::debug!("cannot tune the webview: {e}");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
 }
 
 fn on_menu(app: &AppHandle, id: &str) {

@@ -1,7 +1,9 @@
 """Footprint of the release app at rest (run by `./x bench`, not a test): 5 servers registered, 2
-running. Reports the RSS of the app plus its WebKit processes (the servers' own memory separately),
-idle CPU over 60 s, and the time from launch to the tray item registering. Medians of 1 s samples.
-Run under xvfb-run and dbus-run-session."""
+running. Two phases: in the tray (launched with --hidden, as a login start is: no window, no
+WebKit), then with the window open (a second launch hands over and opens it). For each: RSS and
+PSS of the app plus its WebKit processes (the servers' own memory separately) and idle CPU, over
+60 s of 1 s samples (medians); and the time from launch to the tray item registering. Run under
+xvfb-run and dbus-run-session."""
 
 import asyncio
 import os
@@ -81,6 +83,29 @@ def split(app_pid: int):
     return ours, servers
 
 
+async def measure(app_pid: int, phase: str):
+    ours, _ = split(app_pid)
+    first = sum(cpu_ticks(p) for p in ours)
+    per_process_first = {p: cpu_ticks(p) for p in ours}
+    started = time.monotonic()
+    rss, pss, server_rss = [], [], []
+    for _ in range(SECONDS):
+        await asyncio.sleep(1)
+        ours, servers = split(app_pid)
+        rss.append(sum(rss_kib(p) for p in ours))
+        pss.append(sum(pss_kib(p) for p in ours))
+        server_rss.append(sum(rss_kib(p) for p in servers))
+    elapsed = time.monotonic() - started
+    cpu = (sum(cpu_ticks(p) for p in ours) - first) / TICKS / elapsed * 100
+    print(f"  {phase}:")
+    for p in ours:
+        used = (cpu_ticks(p) - per_process_first.get(p, 0)) / TICKS / elapsed * 100
+        print(f"    {comm(p):16} RSS {rss_kib(p) / 1024:6.1f} MiB, PSS {pss_kib(p) / 1024:6.1f} MiB, CPU {used:.2f} %")
+    print(f"    total: RSS median {statistics.median(rss) / 1024:.1f} MiB, PSS median "
+          f"{statistics.median(pss) / 1024:.1f} MiB (shared pages counted once), idle CPU {cpu:.2f} % of "
+          f"one core; the 2 servers: RSS {statistics.median(server_rss) / 1024:.1f} MiB")
+
+
 async def main():
     scratch = Scratch(Path(tempfile.mkdtemp(prefix="sb-footprint-")))
     fixture = RELEASE / "sb-fixture"
@@ -94,7 +119,7 @@ async def main():
     await bus.request_name("org.kde.StatusNotifierWatcher")
 
     launched = time.monotonic()
-    app = subprocess.Popen([str(RELEASE / "switchboard-app")], env=scratch.env,
+    app = subprocess.Popen([str(RELEASE / "switchboard-app"), "--hidden"], env=scratch.env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     await asyncio.wait_for(watcher.registered.wait(), timeout=30)
     to_tray = time.monotonic() - launched
@@ -104,33 +129,13 @@ async def main():
         if status.stdout.count('"running"') == 2:
             break
         await asyncio.sleep(0.1)
-    await asyncio.sleep(5)  # let start-up settle
-
-    ours, servers = split(app.pid)
-    first = sum(cpu_ticks(p) for p in ours)
-    started = time.monotonic()
-    per_process_first = {p: cpu_ticks(p) for p in ours}
-    rss, pss, server_rss = [], [], []
-    for _ in range(SECONDS):
-        await asyncio.sleep(1)
-        ours, servers = split(app.pid)
-        rss.append(sum(rss_kib(p) for p in ours))
-        pss.append(sum(pss_kib(p) for p in ours))
-        server_rss.append(sum(rss_kib(p) for p in servers))
-    elapsed = time.monotonic() - started
-    cpu = (sum(cpu_ticks(p) for p in ours) - first) / TICKS / elapsed * 100
-    names = sorted({comm(p) for p in ours})
-    for p in ours:
-        used = (cpu_ticks(p) - per_process_first.get(p, 0)) / TICKS / elapsed * 100
-        print(f"  {comm(p):16} pid {p}: RSS {rss_kib(p) / 1024:6.1f} MiB, PSS {pss_kib(p) / 1024:6.1f} MiB, CPU {used:.2f} %")
-
-    print(f"footprint (release, 5 servers registered, 2 running, {SECONDS} s idle):")
-    print(f"  processes measured: {', '.join(names)}")
-    print(f"  RSS app + WebKit: median {statistics.median(rss) / 1024:.1f} MiB (max {max(rss) / 1024:.1f})")
-    print(f"  PSS app + WebKit: median {statistics.median(pss) / 1024:.1f} MiB (shared pages counted once)")
-    print(f"  RSS of the 2 servers: median {statistics.median(server_rss) / 1024:.1f} MiB")
-    print(f"  idle CPU app + WebKit: {cpu:.2f} % of one core")
+    print(f"footprint (release, 5 servers registered, 2 running, {SECONDS} s idle per phase)")
     print(f"  launch to tray registered: {to_tray:.3f} s")
+    await asyncio.sleep(5)  # let start-up settle
+    await measure(app.pid, "in the tray (no window)")
+    subprocess.run([str(RELEASE / "switchboard-app")], env=scratch.env, timeout=30, capture_output=True)
+    await asyncio.sleep(8)  # the window opens and renders
+    await measure(app.pid, "with the window open")
     app.terminate()
     app.wait(timeout=30)
     bus.disconnect()
