@@ -1,6 +1,6 @@
 """The real app window through WebDriver (tauri-driver in front of WebKitWebDriver): add a fixture
 server through the dialog, start it, see it running with a pid, see a log line, stop it, remove
-it; an invalid form shows errors and changes nothing. Saves a screenshot of every view."""
+it; edit it; an invalid form shows errors and changes nothing. Saves a screenshot of every view."""
 
 import socket
 import subprocess
@@ -10,6 +10,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 
 from conftest import APP, CLI, FIXTURE, SCREENSHOTS, alive, wait_for
@@ -114,6 +115,16 @@ def test_add_start_see_logs_stop_remove_through_the_window(driver, scratch):
     state = scratch.status()["fixture"]["state"]
     assert (state["kind"], state["pid"]) == ("running", pid), state
     assert alive(pid)
+
+    # Edit: the dialog opens filled in; changing the restart policy is saved to the registry, and
+    # the running server is left alone (its command did not change).
+    row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-action="edit"]').click()
+    dialog = find(driver, '[data-testid="server-dialog"][open]')
+    assert dialog.find_element(By.CSS_SELECTOR, '[name="command"]').get_attribute("value") == str(FIXTURE)
+    Select(dialog.find_element(By.CSS_SELECTOR, '[name="restart"]')).select_by_value("never")
+    dialog.find_element(By.CSS_SELECTOR, '[data-testid="save-server"]').click()
+    wait_for(lambda: scratch.listed()[0]["restart"] == "never", what="the edit to be saved")
+    assert scratch.status()["fixture"]["state"]["pid"] == pid, "an edit of the policy must not restart"
     shot(driver, "servers")
 
     # Its log, live.
