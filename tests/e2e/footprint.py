@@ -45,25 +45,24 @@ def comm(pid: int) -> str:
         return ""
 
 
-def rss_kib(pid: int) -> int:
+def kib(path: str, key: str) -> int:
+    """A "Key:   N kB" field of a /proc file (0 if the process is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kib(pid: int) -> int:
+    return kib(f"/proc/{pid}/status", "VmRSS:")
 
 
 def pss_kib(pid: int) -> int:
     """Proportional set size: shared pages (the WebKit libraries) divided among their users."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return kib(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def cpu_ticks(pid: int) -> int:

@@ -55,10 +55,6 @@ impl ManualClock {
     pub fn sleeps(&self) -> Vec<Duration> {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).sleeps.clone()
     }
-
-    pub fn advance(&self, by: Duration) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).now += by;
-    }
 }
 
 impl Clock for ManualClock {
