@@ -129,7 +129,7 @@ where
     Ok(Connection { service, negotiated })
 }
 
-fn known_revision(version: &str) -> Result<ProtocolVersion, Error> {
+pub(crate) fn known_revision(version: &str) -> Result<ProtocolVersion, Error> {
     [
         ProtocolVersion::V_2024_11_05,
         ProtocolVersion::V_2025_03_26,
@@ -142,7 +142,7 @@ fn known_revision(version: &str) -> Result<ProtocolVersion, Error> {
     .ok_or_else(|| Error::UnknownRevision(version.to_owned()))
 }
 
-fn lifecycle_for(choice: &ProtocolChoice) -> Result<ClientLifecycleMode, Error> {
+pub(crate) fn lifecycle_for(choice: &ProtocolChoice) -> Result<ClientLifecycleMode, Error> {
     Ok(match choice {
         ProtocolChoice::Auto => ClientLifecycleMode::Auto {
             preferred_versions: vec![ProtocolVersion::V_2026_07_28],

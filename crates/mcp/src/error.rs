@@ -14,4 +14,22 @@ pub enum Error {
     /// The caller asked for a revision this crate does not know.
     #[error("unknown MCP protocol revision {0:?} (known: {known})", known = crate::REVISIONS.join(", "))]
     UnknownRevision(String),
+    /// The server could not be reached over HTTP, or the URL or headers were invalid.
+    #[error("{0}")]
+    Transport(String),
+    /// A request got no answer before its deadline (a `notifications/cancelled` was sent).
+    #[error("{method}: no answer within {} s{note}", .after.as_secs_f32())]
+    RequestTimeout { method: String, after: Duration, note: String },
+    /// The server answered with a JSON-RPC error.
+    #[error("{method}: the server answered error {code}: {message}")]
+    Server { method: String, code: i32, message: String, data: Option<serde_json::Value> },
+    /// The connection ended while a request was in flight.
+    #[error("{method}: {reason}")]
+    Closed { method: String, reason: String },
+    /// The caller cancelled the request (a `notifications/cancelled` was sent).
+    #[error("{method}: cancelled")]
+    Cancelled { method: String },
+    /// The server broke the protocol in a way worth naming.
+    #[error("{method}: {message}")]
+    Protocol { method: String, message: String },
 }

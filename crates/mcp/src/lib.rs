@@ -1,15 +1,27 @@
-//! MCP plumbing on the official Rust SDK (`rmcp`): connect to a server over any byte stream and
-//! negotiate whichever protocol revision it speaks.
+//! MCP plumbing on the official Rust SDK (`rmcp`): connect to a server over any transport
+//! (stdio, Streamable HTTP, legacy HTTP+SSE), negotiate whichever protocol revision it speaks,
+//! and drive it as a client with a full traffic log; export its tools for LLM function calling.
 //!
 //! This crate knows nothing about Switchboard's registry or supervisor; `switchboard-core` uses it
-//! to decide when a server is ready, and later the tester and gateway build on it.
+//! to decide when a server is ready and to run tester sessions.
 
+pub mod args;
 mod connect;
 mod error;
+pub mod export;
+pub mod session;
+pub mod traffic;
+pub mod transport;
 
 pub use connect::{ConnectOptions, Connection, Negotiated, ProtocolChoice, connect};
 pub use error::Error;
 pub use rmcp;
+pub use session::{
+    CallOutcome, HttpTransport, Listing, ProgressUpdate, ServerDetails, ServerLogMessage, Session,
+    SessionOptions, StructuredCheck,
+};
+pub use traffic::{Direction, Traffic, TrafficEntry};
+pub use transport::TransportKind;
 
 /// Every protocol revision this crate can speak, oldest first.
 pub const REVISIONS: &[&str] =
