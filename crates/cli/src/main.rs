@@ -5,6 +5,7 @@
 mod output;
 mod owner_cmds;
 mod registry_cmds;
+mod tester_cmds;
 
 use std::process::ExitCode;
 
@@ -55,6 +56,45 @@ enum Command {
     },
     /// Print every event as a JSON line until the owner stops.
     Events,
+    /// Show what a server offers: its info, tools, resources, templates and prompts.
+    Inspect {
+        #[arg(value_enum, default_value = "all")]
+        what: tester_cmds::Section,
+        #[command(flatten)]
+        target: tester_cmds::TargetArgs,
+    },
+    /// Call a tool; KEY=VALUE arguments are typed by the tool's input schema.
+    Call {
+        tool: String,
+        #[arg(value_name = "KEY=VALUE")]
+        args: Vec<String>,
+        /// Arguments as one JSON object (KEY=VALUE pairs are applied on top).
+        #[arg(long, value_name = "JSON")]
+        args_json: Option<String>,
+        #[command(flatten)]
+        target: tester_cmds::TargetArgs,
+    },
+    /// Read a resource.
+    Read {
+        uri: String,
+        #[command(flatten)]
+        target: tester_cmds::TargetArgs,
+    },
+    /// Get a prompt with its arguments.
+    Prompt {
+        name: String,
+        #[arg(value_name = "KEY=VALUE")]
+        args: Vec<String>,
+        #[command(flatten)]
+        target: tester_cmds::TargetArgs,
+    },
+    /// Print a server's tools as OpenAI or Anthropic tool definitions (notes go to stderr).
+    ExportTools {
+        #[arg(long, value_parser = ["openai", "anthropic"])]
+        format: String,
+        #[command(flatten)]
+        target: tester_cmds::TargetArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +140,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(flag) => owner_cmds::status(&paths, flag.json).await,
         Command::Logs { name, follow } => owner_cmds::logs(&paths, &name, follow).await,
         Command::Events => owner_cmds::events(&paths).await,
+        Command::Inspect { what, target } => tester_cmds::inspect(&paths, what, target).await,
+        Command::Call { tool, args, args_json, target } => {
+            tester_cmds::call(&paths, tool, args, args_json, target).await
+        }
+        Command::Read { uri, target } => tester_cmds::read(&paths, uri, target).await,
+        Command::Prompt { name, args, target } => {
+            tester_cmds::prompt(&paths, name, args, target).await
+        }
+        Command::ExportTools { format, target } => {
+            tester_cmds::export_tools(&paths, format, target).await
+        }
     }
 }
 

@@ -78,6 +78,11 @@ pub enum Error {
 
     #[error("the supervisor is shutting down")]
     ShuttingDown,
+
+    /// Talking MCP to a server failed (tester sessions): timeouts, error answers, closed
+    /// connections, unreachable URLs.
+    #[error("{message}")]
+    Mcp { code: &'static str, message: String },
 }
 
 impl Error {
@@ -100,6 +105,7 @@ impl Error {
             Error::Control(_) => "control",
             Error::Remote { code, .. } => code,
             Error::ShuttingDown => "shutting_down",
+            Error::Mcp { code, .. } => code,
         }
     }
 

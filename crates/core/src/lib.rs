@@ -18,6 +18,7 @@ pub mod registry;
 pub mod settings;
 pub mod spec;
 pub mod supervisor;
+pub mod tester;
 
 pub use error::{Error, Result, WireError};
 pub use events::{Event, EventBus};
@@ -26,3 +27,4 @@ pub use paths::Paths;
 pub use registry::{Registry, Servers};
 pub use spec::{Launch, RemoteTransport, RestartPolicy, ServerName, ServerSpec};
 pub use supervisor::{ServerState, ServerStatus, Supervisor, SupervisorConfig};
+pub use switchboard_mcp as mcp;

@@ -345,14 +345,16 @@ impl Session {
                 data: data.data,
             },
             ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
-                let reason = self
-                    .end
-                    .get()
-                    .unwrap_or_else(|| "the connection closed before the answer came".to_owned());
-                let mut reason = reason;
-                if let Some(invalid) = last_invalid(&self.traffic, seq) {
-                    reason.push_str(&format!("; the server wrote: {invalid}"));
-                }
+                let reason = match self.end.get() {
+                    Some(reason) => reason,
+                    None => {
+                        let mut reason = "the connection closed before the answer came".to_owned();
+                        if let Some(invalid) = last_invalid(&self.traffic, seq) {
+                            reason.push_str(&format!("; the server wrote: {invalid}"));
+                        }
+                        reason
+                    }
+                };
                 Error::Closed { method: method.to_owned(), reason }
             }
             ServiceError::Timeout { timeout } => Error::RequestTimeout {

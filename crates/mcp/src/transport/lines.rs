@@ -142,10 +142,8 @@ where
                      the session was closed",
                     size, self.max_message_bytes
                 );
-                self.traffic.record_invalid(
-                    &String::from_utf8_lossy(&line[..256.min(line.len())]),
-                    &reason,
-                );
+                let head = String::from_utf8_lossy(&line[..256.min(line.len())]).into_owned();
+                self.traffic.record_invalid(&head, "over the size limit; the session was closed");
                 self.end.set(reason);
                 return None;
             }

@@ -10,6 +10,11 @@
 //! - `silent`: reads stdin but never answers (handshake timeout).
 //! - `sleep`: sleeps forever (the grandchild).
 //!
+//! Every mode that serves offers these tools, for the tester's tests: `echo`, `pid`, `ship` (an
+//! input schema with `$defs`, `anyOf`, enums, arrays and defaults), `hang` (never answers),
+//! `junk` (writes a line that is not JSON to stdout, then never answers), `huge` (answers with
+//! `bytes` bytes of text) and `die` (the process exits mid-call).
+//!
 //! `--stamp FILE` writes the nanoseconds since the Unix epoch to FILE just before a crash exit.
 
 #![allow(clippy::disallowed_methods)] // a test fixture may start its grandchild directly
@@ -38,6 +43,62 @@ struct EchoArgs {
     message: String,
 }
 
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct HugeArgs {
+    /// How many bytes of text to answer with.
+    bytes: usize,
+}
+
+/// Where a shipment goes.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct Address {
+    street: String,
+    city: String,
+    /// ISO 3166 country code.
+    country: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Priority {
+    Low,
+    #[default]
+    Normal,
+    Urgent,
+}
+
+/// How to reach the recipient: by email or by phone.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+enum Contact {
+    Email { email: String },
+    Phone { phone: String },
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct Item {
+    sku: String,
+    #[serde(default = "one")]
+    #[schemars(range(min = 1))]
+    quantity: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct ShipArgs {
+    destination: Address,
+    #[serde(default)]
+    priority: Priority,
+    contact: Contact,
+    items: Vec<Item>,
+    /// Gift wrapping.
+    #[serde(default)]
+    gift: bool,
+}
+
 #[derive(Debug, Clone)]
 struct Fixture {
     tool_router: ToolRouter<Self>,
@@ -53,6 +114,53 @@ impl Fixture {
     #[tool(description = "The fixture's process id")]
     async fn pid(&self) -> String {
         std::process::id().to_string()
+    }
+
+    #[tool(description = "Ship items to an address")]
+    async fn ship(&self, Parameters(args): Parameters<ShipArgs>) -> String {
+        let count: u32 = args.items.iter().map(|i| i.quantity).sum();
+        let contact = match args.contact {
+            Contact::Email { email } => email,
+            Contact::Phone { phone } => phone,
+        };
+        let skus: Vec<&str> = args.items.iter().map(|i| i.sku.as_str()).collect();
+        let country = args.destination.country.map(|c| format!(", {c}")).unwrap_or_default();
+        format!(
+            "Shipping {count} item(s) [{}] to {}, {}{country} ({:?}{}); contact {contact}",
+            skus.join(", "),
+            args.destination.street,
+            args.destination.city,
+            args.priority,
+            if args.gift { ", gift-wrapped" } else { "" }
+        )
+    }
+
+    #[tool(description = "Never answers")]
+    async fn hang(&self) -> String {
+        std::future::pending::<()>().await;
+        String::new()
+    }
+
+    #[tool(description = "Writes a line that is not JSON to stdout, then never answers")]
+    async fn junk(&self) -> String {
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(b"this is not json {\n");
+            let _ = out.flush();
+        }
+        std::future::pending::<()>().await;
+        String::new()
+    }
+
+    #[tool(description = "Answers with the given number of bytes of text")]
+    async fn huge(&self, Parameters(args): Parameters<HugeArgs>) -> String {
+        "h".repeat(args.bytes)
+    }
+
+    #[tool(description = "The process exits in the middle of the call")]
+    async fn die(&self) -> String {
+        say!("dying mid-call on purpose");
+        std::process::exit(3);
     }
 }
 
