@@ -103,3 +103,99 @@ pub fn live_processes_mentioning(needle: &str) -> Vec<u32> {
 pub fn temp_home() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("sb-test-").tempdir().expect("temp home")
 }
+
+/// Real third-party MCP peers, installed by `./x test` under `target/peers` (pinned versions:
+/// see `ensure_peers` in `x`).
+pub mod peers {
+    use std::{
+        net::TcpListener,
+        path::{Path, PathBuf},
+        process::{Child, Command, Stdio},
+        time::Duration,
+    };
+
+    fn workspace() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    }
+
+    /// `target/peers`, or a failure that says how to install it.
+    pub fn dir() -> PathBuf {
+        let dir = workspace().join("target/peers");
+        assert!(
+            dir.join(".installed").exists(),
+            "the test peers are not installed in {}: run `./x test` (or `./x peers`)",
+            dir.display()
+        );
+        dir
+    }
+
+    /// `@modelcontextprotocol/server-everything`'s entry point (run with `node`).
+    pub fn everything() -> PathBuf {
+        dir().join("npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js")
+    }
+
+    /// The Python with the official MCP SDK 2.x installed.
+    pub fn python() -> PathBuf {
+        dir().join("venv/bin/python")
+    }
+
+    /// `uvx`, and the environment that keeps its cache inside `target/peers`.
+    pub fn uvx() -> (PathBuf, Vec<(String, String)>) {
+        let dir = dir();
+        let env = vec![
+            ("UV_CACHE_DIR".to_owned(), dir.join("uv-cache").display().to_string()),
+            ("UV_TOOL_DIR".to_owned(), dir.join("uv-tools").display().to_string()),
+        ];
+        (dir.join("venv/bin/uvx"), env)
+    }
+
+    /// The pinned `mcp-server-time` requirement for `uvx`.
+    pub const TIME_SERVER: &str = "mcp-server-time==2026.10.19";
+
+    /// Our Python SDK 2.x fixture server (`tests/peers/py_server.py`).
+    pub fn py_server() -> PathBuf {
+        workspace().join("tests/peers/py_server.py")
+    }
+
+    /// A port free on 127.0.0.1 right now.
+    pub fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    }
+
+    /// server-everything over HTTP (`sse` or `streamableHttp`), killed on drop.
+    pub struct HttpPeer {
+        child: Child,
+        pub port: u16,
+    }
+
+    impl HttpPeer {
+        pub fn start(mode: &str) -> HttpPeer {
+            let port = free_port();
+            let child = Command::new("node")
+                .arg(everything())
+                .arg(mode)
+                .env("PORT", port.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start server-everything");
+            let up = crate::wait_until(Duration::from_secs(30), || {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            });
+            assert!(up, "server-everything {mode} never listened on {port}");
+            HttpPeer { child, port }
+        }
+
+        pub fn url(&self, path: &str) -> String {
+            format!("http://127.0.0.1:{}{path}", self.port)
+        }
+    }
+
+    impl Drop for HttpPeer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

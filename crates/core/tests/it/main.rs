@@ -6,3 +6,4 @@
 mod registry;
 mod supervisor;
 mod support;
+mod tester;

@@ -15,6 +15,7 @@
 //! `junk` (writes a line that is not JSON to stdout, then never answers), `huge` (answers with
 //! `bytes` bytes of text) and `die` (the process exits mid-call).
 //!
+//! `--tag WORD` does nothing but mark the command line, so a test can find its processes.
 //! `--stamp FILE` writes the nanoseconds since the Unix epoch to FILE just before a crash exit.
 
 #![allow(clippy::disallowed_methods)] // a test fixture may start its grandchild directly
@@ -193,6 +194,8 @@ fn options() -> Options {
             "--exit-code" => options.exit_code = value.parse().unwrap_or(1),
             "--after-ms" => options.after = Duration::from_millis(value.parse().unwrap_or(200)),
             "--stamp" => options.stamp = Some(value),
+            // Only there to be found in the process list by tests.
+            "--tag" => {}
             other => {
                 say!("sb-fixture: unknown flag {other}");
                 std::process::exit(2);
