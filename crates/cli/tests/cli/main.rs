@@ -7,3 +7,4 @@ mod commands;
 mod peers;
 mod serve;
 mod support;
+mod tester;

@@ -1,0 +1,141 @@
+//! `inspect`, `call`, `read`, `prompt` and `export-tools` as a user types them.
+
+use serde_json::Value;
+use switchboard_testkit::peers;
+
+use crate::support::{Home, fixture};
+
+#[test]
+fn inspect_an_ad_hoc_command_as_text_and_json() {
+    let home = Home::new();
+    let fx = fixture();
+    let run = home.run(&["inspect", "--", &fx, "ok"]);
+    run.assert_ok();
+    let text = run.stdout();
+    assert!(text.contains("protocol:     2026-07-28 (stateless) over stdio"), "{text}");
+    assert!(text.contains("echo  Echo a message back"), "{text}");
+    assert!(text.contains("message*: string"), "{text}");
+
+    let run = home.run(&["inspect", "tools", "--json", "--", &fx, "ok"]);
+    run.assert_ok();
+    let tools: Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    assert!(tools.as_array().expect("array").iter().any(|t| t["name"] == "ship"));
+
+    let run = home.run(&["inspect", "info", "--json", "--protocol", "2024-11-05", "--", &fx, "ok"]);
+    run.assert_ok();
+    let info: Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    assert_eq!(info["protocolVersion"], "2024-11-05");
+    assert_eq!(info["stateless"], false);
+}
+
+#[test]
+fn call_coerces_key_value_pairs_and_merges_args_json() {
+    let home = Home::new();
+    let fx = fixture();
+    let run = home.run(&["call", "echo", "message=42", "--", &fx, "ok"]);
+    run.assert_ok();
+    assert_eq!(run.stdout().trim(), "Echo: 42", "a string stays a string");
+    let run = home.run(&[
+        "call",
+        "ship",
+        "priority=urgent",
+        "gift=true",
+        "destination.city=Oslo",
+        "--args-json",
+        r#"{"destination":{"street":"1 Main"},"contact":{"phone":"555"},"items":[{"sku":"a","quantity":2}]}"#,
+        "--",
+        &fx,
+        "ok",
+    ]);
+    run.assert_ok();
+    assert_eq!(
+        run.stdout().trim(),
+        "Shipping 2 item(s) [a] to 1 Main, Oslo (Urgent, gift-wrapped); contact 555"
+    );
+}
+
+#[test]
+fn call_mistakes_are_usage_errors_that_say_what_is_wrong() {
+    let home = Home::new();
+    let fx = fixture();
+    let run = home.run(&["call", "huge", "bytes=lots", "--", &fx, "ok"]);
+    run.assert_code(2);
+    assert!(run.stderr().contains("bytes=\"lots\" is not a valid integer"), "{}", run.stderr());
+    let run = home.run(&["call", "echo", "--", &fx, "ok"]);
+    run.assert_code(2);
+    assert!(run.stderr().contains("echo needs message"), "{}", run.stderr());
+    let run = home.run(&["call", "nope", "--", &fx, "ok"]);
+    run.assert_code(2);
+    assert!(run.stderr().contains("has no tool \"nope\""), "{}", run.stderr());
+    let run = home.run(&["call", "echo", "message=x"]);
+    run.assert_code(2);
+    assert!(run.stderr().contains("name exactly one target"), "{}", run.stderr());
+}
+
+#[test]
+fn a_hanging_tool_times_out_and_trace_shows_the_cancellation() {
+    let home = Home::new();
+    let fx = fixture();
+    let run = home.run(&["call", "hang", "--timeout", "0.5", "--trace", "--", &fx, "ok"]);
+    run.assert_code(1);
+    let stderr = run.stderr();
+    assert!(stderr.contains("tools/call: no answer within 0.5 s"), "{stderr}");
+    assert!(stderr.contains("-> tools/call"), "{stderr}");
+    assert!(stderr.contains("<- tools/list ("), "responses carry their latency: {stderr}");
+}
+
+#[test]
+fn a_registered_server_is_a_target_by_name() {
+    let home = Home::new();
+    let fx = fixture();
+    home.run(&["add", "fx", "--", &fx, "ok"]).assert_ok();
+    let run = home.run(&["call", "echo", "message=by name", "--server", "fx"]);
+    run.assert_ok();
+    assert_eq!(run.stdout().trim(), "Echo: by name");
+    let run = home.run(&["inspect", "--server", "nosuch"]);
+    run.assert_code(1);
+    assert!(run.stderr().contains("no server named nosuch"), "{}", run.stderr());
+}
+
+#[test]
+fn export_tools_resolves_refs_for_both_providers() {
+    let home = Home::new();
+    let fx = fixture();
+    for format in ["openai", "anthropic"] {
+        let run = home.run(&["export-tools", "--format", format, "--", &fx, "ok"]);
+        run.assert_ok();
+        let tools: Value = serde_json::from_str(&run.stdout()).expect("JSON");
+        let ship = tools
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|t| t["name"] == "ship" || t["function"]["name"] == "ship")
+            .expect("ship exported")
+            .clone();
+        let schema = if format == "openai" {
+            assert_eq!(ship["type"], "function");
+            ship["function"]["parameters"].clone()
+        } else {
+            ship["input_schema"].clone()
+        };
+        let text = schema.to_string();
+        assert!(!text.contains("$ref") && !text.contains("$defs"), "{schema:#}");
+        assert_eq!(schema["properties"]["destination"]["properties"]["city"]["type"], "string");
+        assert!(schema["properties"]["contact"]["anyOf"].is_array(), "{schema:#}");
+    }
+}
+
+#[test]
+fn read_and_prompt_against_server_everything() {
+    let home = Home::new();
+    let js = peers::everything().display().to_string();
+    let run = home.run(&["read", "demo://resource/static/document/features.md", "--", "node", &js]);
+    run.assert_ok();
+    assert!(run.stdout().starts_with("[resource demo://resource/static/document/features.md]"));
+    let run = home.run(&["prompt", "args-prompt", "city=Oslo", "--", "node", &js]);
+    run.assert_ok();
+    assert!(run.stdout().contains("[user]") && run.stdout().contains("Oslo"), "{}", run.stdout());
+    let run = home.run(&["call", "get-tiny-image", "--", "node", &js]);
+    run.assert_ok();
+    assert!(run.stdout().contains("[image image/png"), "{}", run.stdout());
+}
