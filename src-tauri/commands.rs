@@ -3,11 +3,19 @@
 
 use std::sync::Arc;
 
+use serde_json::{Map, Value};
 use switchboard_core::{
     Owner, ServerSpec, ServerStatus, WireError,
     api::{self, ServerEntry},
     logs::LogLine,
     settings::{DataLocations, Settings},
+};
+use switchboard_core::{
+    mcp::{
+        CallOutcome, TrafficEntry,
+        export::{Export, Format},
+    },
+    tester::{HistoryEntry, Offer, Opened, Target, Workbench},
 };
 use tauri::State;
 use tauri_plugin_autostart::ManagerExt;
@@ -95,4 +103,90 @@ pub fn set_autostart(app: tauri::AppHandle, enabled: bool) -> Answer<()> {
     let launcher = app.autolaunch();
     let result = if enabled { launcher.enable() } else { launcher.disable() };
     result.map_err(|e| WireError { code: "autostart".into(), message: e.to_string() })
+}
+
+fn workbench(state: &State<'_, AppState>) -> Answer<Arc<Workbench>> {
+    state.workbench()
+}
+
+#[tauri::command]
+pub async fn tester_open(
+    state: State<'_, AppState>,
+    target: Target,
+    protocol: Option<String>,
+    timeout_secs: Option<f64>,
+) -> Answer<Opened> {
+    workbench(&state)?.open(target, protocol, timeout_secs).await.map_err(wire)
+}
+
+#[tauri::command]
+pub async fn tester_offer(state: State<'_, AppState>, id: u64) -> Answer<Offer> {
+    workbench(&state)?.offer(id).await.map_err(wire)
+}
+
+#[tauri::command]
+pub async fn tester_call(
+    state: State<'_, AppState>,
+    id: u64,
+    tool: String,
+    arguments: Value,
+    call_id: u64,
+    timeout_secs: Option<f64>,
+) -> Answer<CallOutcome> {
+    workbench(&state)?.call(id, &tool, arguments, call_id, timeout_secs).await.map_err(wire)
+}
+
+#[tauri::command]
+pub fn tester_cancel(state: State<'_, AppState>, call_id: u64) -> Answer<bool> {
+    Ok(workbench(&state)?.cancel(call_id))
+}
+
+#[tauri::command]
+pub async fn tester_read(state: State<'_, AppState>, id: u64, uri: String) -> Answer<Value> {
+    workbench(&state)?.read(id, &uri).await.map_err(wire)
+}
+
+#[tauri::command]
+pub async fn tester_prompt(
+    state: State<'_, AppState>,
+    id: u64,
+    name: String,
+    arguments: Map<String, Value>,
+) -> Answer<Value> {
+    workbench(&state)?.prompt(id, &name, arguments).await.map_err(wire)
+}
+
+#[tauri::command]
+pub fn tester_traffic(
+    state: State<'_, AppState>,
+    id: u64,
+    after: u64,
+) -> Answer<Vec<TrafficEntry>> {
+    workbench(&state)?.traffic(id, after).map_err(wire)
+}
+
+#[tauri::command]
+pub fn tester_traffic_json_lines(state: State<'_, AppState>, id: u64) -> Answer<String> {
+    workbench(&state)?.traffic_json_lines(id).map_err(wire)
+}
+
+#[tauri::command]
+pub fn tester_history(state: State<'_, AppState>, id: u64) -> Answer<Vec<HistoryEntry>> {
+    workbench(&state)?.history(id).map_err(wire)
+}
+
+#[tauri::command]
+pub async fn tester_export(
+    state: State<'_, AppState>,
+    id: u64,
+    format: Format,
+    tool: Option<String>,
+) -> Answer<Export> {
+    workbench(&state)?.export(id, format, tool.as_deref()).await.map_err(wire)
+}
+
+#[tauri::command]
+pub async fn tester_close(state: State<'_, AppState>, id: u64) -> Answer<()> {
+    workbench(&state)?.close(id).await;
+    Ok(())
 }

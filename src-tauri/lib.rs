@@ -59,8 +59,22 @@ pub fn run() {
             commands::data_locations,
             commands::autostart_enabled,
             commands::set_autostart,
+            commands::tester_open,
+            commands::tester_offer,
+            commands::tester_call,
+            commands::tester_cancel,
+            commands::tester_read,
+            commands::tester_prompt,
+            commands::tester_traffic,
+            commands::tester_traffic_json_lines,
+            commands::tester_history,
+            commands::tester_export,
+            commands::tester_close,
         ])
         .setup(|app| {
+            let workbench = Paths::from_env()
+                .ok()
+                .map(|paths| Arc::new(switchboard_core::tester::Workbench::new(paths)));
             let started = Paths::from_env().map(|paths| {
                 tauri::async_runtime::block_on(Owner::start(
                     paths,
@@ -87,7 +101,7 @@ pub fn run() {
                 });
             }
             exit_on_signals(app.handle().clone());
-            app.manage(AppState::new(owner, error));
+            app.manage(AppState::new(owner, error, workbench));
             if !std::env::args().any(|a| a == HIDDEN_FLAG) {
                 tray::show_window(app.handle(), None);
             }
@@ -120,7 +134,11 @@ pub(crate) fn quit(app: &AppHandle) {
 }
 
 async fn quit_gracefully(app: AppHandle) {
-    let owner = app.try_state::<AppState>().and_then(|state| state.take_owner());
+    let state = app.try_state::<AppState>();
+    if let Some(workbench) = state.as_ref().and_then(|s| s.workbench.clone()) {
+        workbench.close_all().await;
+    }
+    let owner = state.and_then(|state| state.take_owner());
     if let Some(owner) = owner {
         owner.shutdown().await;
     }

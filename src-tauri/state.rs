@@ -2,17 +2,32 @@
 
 use std::sync::{Arc, Mutex};
 
-use switchboard_core::{Owner, WireError};
+use switchboard_core::{Owner, WireError, tester::Workbench};
 
 pub struct AppState {
     owner: Mutex<Option<Arc<Owner>>>,
+    /// The Tester view's sessions; available even when another process owns the servers.
+    pub workbench: Option<Arc<Workbench>>,
     /// Why the app is not the owner (for example `switchboard serve` already is).
     pub error: Option<WireError>,
 }
 
 impl AppState {
-    pub fn new(owner: Option<Arc<Owner>>, error: Option<WireError>) -> Self {
-        AppState { owner: Mutex::new(owner), error }
+    pub fn new(
+        owner: Option<Arc<Owner>>,
+        error: Option<WireError>,
+        workbench: Option<Arc<Workbench>>,
+    ) -> Self {
+        AppState { owner: Mutex::new(owner), error, workbench }
+    }
+
+    pub fn workbench(&self) -> Result<Arc<Workbench>, WireError> {
+        self.workbench.clone().ok_or_else(|| {
+            self.error.clone().unwrap_or_else(|| WireError {
+                code: "io".into(),
+                message: "Switchboard's data folder could not be determined".into(),
+            })
+        })
     }
 
     pub fn owner(&self) -> Result<Arc<Owner>, WireError> {

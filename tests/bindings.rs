@@ -9,8 +9,10 @@ use std::{collections::BTreeMap, path::Path};
 use switchboard_core::{
     Event, ServerStatus, WireError,
     api::ServerEntry,
+    mcp::{CallOutcome, TrafficEntry, export::Export},
     settings::{DataLocations, Settings},
     supervisor::Aggregate,
+    tester::{HistoryEntry, Offer, Opened, Target},
 };
 use ts_rs::{Config, TS};
 
@@ -40,6 +42,13 @@ fn typescript_bindings_are_fresh() {
     Settings::export_all(&config).expect("Settings");
     DataLocations::export_all(&config).expect("DataLocations");
     Aggregate::export_all(&config).expect("Aggregate");
+    Opened::export_all(&config).expect("Opened");
+    Offer::export_all(&config).expect("Offer");
+    Target::export_all(&config).expect("Target");
+    HistoryEntry::export_all(&config).expect("HistoryEntry");
+    CallOutcome::export_all(&config).expect("CallOutcome");
+    TrafficEntry::export_all(&config).expect("TrafficEntry");
+    Export::export_all(&config).expect("Export");
 
     let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
     let fresh = read_dir(generated.path());

@@ -79,6 +79,10 @@ pub enum Error {
     #[error("the supervisor is shutting down")]
     ShuttingDown,
 
+    /// Tool arguments that do not match the tool's input schema; nothing was sent.
+    #[error("the arguments do not match the tool's input schema: {}", .0.join("; "))]
+    InvalidArguments(Vec<String>),
+
     /// Talking MCP to a server failed (tester sessions): timeouts, error answers, closed
     /// connections, unreachable URLs.
     #[error("{message}")]
@@ -106,13 +110,14 @@ impl Error {
             Error::Remote { code, .. } => code,
             Error::ShuttingDown => "shutting_down",
             Error::Mcp { code, .. } => code,
+            Error::InvalidArguments(_) => "invalid_arguments",
         }
     }
 
     /// True when the error is about what the user asked for (bad name, bad input), as opposed to
     /// the system failing. The CLI maps these to exit code 2.
     pub fn is_usage(&self) -> bool {
-        matches!(self.code(), "invalid_name" | "invalid_spec")
+        matches!(self.code(), "invalid_name" | "invalid_spec" | "invalid_arguments")
     }
 
     pub(crate) fn io(

@@ -188,6 +188,21 @@ pub fn missing_required(args: &Map<String, Value>, schema: &Value) -> Vec<String
         .unwrap_or_default()
 }
 
+/// Checks `args` against the tool's input schema; each problem as `path: message`.
+pub fn validate(args: &Value, schema: &Value) -> Vec<String> {
+    match jsonschema::validator_for(schema) {
+        Ok(validator) => validator
+            .iter_errors(args)
+            .map(|e| {
+                let path = e.instance_path.to_string();
+                let at = if path.is_empty() { "(arguments)".to_owned() } else { path };
+                format!("{at}: {e}")
+            })
+            .collect(),
+        Err(error) => vec![format!("the tool's input schema is not valid JSON Schema: {error}")],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +276,20 @@ mod tests {
         let closed = json!({"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":false});
         let error = build(&["b=1".into()], &closed, Map::new()).expect_err("closed");
         assert!(error.0.contains("this tool takes: a"), "{error}");
+    }
+
+    #[test]
+    fn validation_names_each_problem_with_its_path() {
+        let problems =
+            validate(&json!({"message": 1, "count": "x", "point": {"x": "far"}}), &schema());
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("/point/x: ")), "{problems:?}");
+        assert!(validate(&json!({"message": "m", "count": 1}), &schema()).is_empty());
+        let missing = validate(&json!({}), &schema());
+        assert!(
+            missing.iter().any(|p| p.contains("\"message\" is a required property")),
+            "{missing:?}"
+        );
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! process, in its own group, separate from the supervised instance; closing the session ends the
 //! whole group. Tool calls are kept in a per-target history that can be replayed.
 
+mod workbench;
+
+pub use workbench::{Offer, Opened, Workbench};
+
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
     io::Write,
