@@ -10,7 +10,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import socket
+
 import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
@@ -117,3 +123,69 @@ def processes():
 def group_members(pgid: int) -> list:
     """Live processes in process group `pgid`."""
     return [pid for pid, state, _, pgrp in processes() if pgrp == pgid and state not in "ZX"]
+
+
+# The app through WebDriver (tauri-driver in front of WebKitWebDriver).
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_driver_once(scratch):
+    """tauri-driver plus a WebDriver session on the app; returns (browser, stop)."""
+    port, native = free_port(), free_port()
+    while native == port:
+        native = free_port()
+    log = open(scratch.root / "tauri-driver.log", "w")
+    proc = subprocess.Popen(
+        ["tauri-driver", "--port", str(port), "--native-port", str(native)],
+        env=scratch.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def stop():
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+    try:
+        wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=0.2), what="tauri-driver")
+        options = ArgOptions()
+        options.set_capability("tauri:options", {"application": str(APP)})
+        browser = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+    except BaseException:
+        stop()
+        raise
+    browser.implicitly_wait(0)
+    # Typed text that happens to name a local file (the fixture's path) is text, not an upload.
+    browser.file_detector = UselessFileDetector()
+    return browser, stop
+
+
+def start_driver(scratch, attempts: int = 3):
+    """tauri-driver plus a WebDriver session on the app; returns (browser, stop). Retried: a port
+    picked as free can be taken again before tauri-driver or WebKitWebDriver binds it."""
+    for attempt in range(attempts):
+        try:
+            return start_driver_once(scratch)
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def driver(scratch):
+    browser, stop = start_driver(scratch)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+        stop()
+
+
+def find(browser, css):
+    return wait_for(lambda: browser.find_element(By.CSS_SELECTOR, css), what=css)

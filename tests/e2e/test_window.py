@@ -2,68 +2,13 @@
 server through the dialog, start it, see it running with a pid, see a log line, stop it, remove
 it; edit it; an invalid form shows errors and changes nothing. Saves a screenshot of every view."""
 
-import socket
 import subprocess
 import time
 
-import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.remote.file_detector import UselessFileDetector
 
-from conftest import APP, CLI, FIXTURE, SCREENSHOTS, alive, wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_driver(scratch):
-    """tauri-driver plus a WebDriver session on the app; returns (browser, stop)."""
-    port, native = free_port(), free_port()
-    log = open(scratch.root / "tauri-driver.log", "w")
-    proc = subprocess.Popen(
-        ["tauri-driver", "--port", str(port), "--native-port", str(native)],
-        env=scratch.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-    def stop():
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
-
-    try:
-        wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=0.2), what="tauri-driver")
-        options = ArgOptions()
-        options.set_capability("tauri:options", {"application": str(APP)})
-        browser = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
-    except BaseException:
-        stop()
-        raise
-    browser.implicitly_wait(0)
-    # Typed text that happens to name a local file (the fixture's path) is text, not an upload.
-    browser.file_detector = UselessFileDetector()
-    return browser, stop
-
-
-@pytest.fixture
-def driver(scratch):
-    browser, stop = start_driver(scratch)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-        stop()
-
-
-def find(browser, css):
-    return wait_for(lambda: browser.find_element(By.CSS_SELECTOR, css), what=css)
+from conftest import APP, CLI, FIXTURE, SCREENSHOTS, alive, find, start_driver, wait_for
 
 
 def row(browser, name):

@@ -8,6 +8,15 @@ import type { ServerSpec } from './bindings/ServerSpec';
 import type { ServerStatus } from './bindings/ServerStatus';
 import type { Settings } from './bindings/Settings';
 import type { WireError } from './bindings/WireError';
+import type { CallOutcome } from './bindings/CallOutcome';
+import type { Export } from './bindings/Export';
+import type { Format } from './bindings/Format';
+import type { HistoryEntry } from './bindings/HistoryEntry';
+import type { Offer } from './bindings/Offer';
+import type { Opened } from './bindings/Opened';
+import type { Target } from './bindings/Target';
+import type { TrafficEntry } from './bindings/TrafficEntry';
+import type { GetPromptResult, ReadResourceResult } from './mcp';
 
 export type Unsubscribe = () => void;
 
@@ -29,6 +38,19 @@ export interface Backend {
   setAutostart(enabled: boolean): Promise<void>;
   /** Core events, delivered in batches. */
   onEvents(handler: (events: Event[]) => void): Promise<Unsubscribe>;
+  /** Tester: connect to a server, a command or a URL. */
+  testerOpen(target: Target, protocol: string | null, timeoutSecs: number | null): Promise<Opened>;
+  testerOffer(id: number): Promise<Offer>;
+  /** Validates `args` against the tool's input schema, then calls it; `callId` lets it be cancelled. */
+  testerCall(id: number, tool: string, args: unknown, callId: number, timeoutSecs: number | null): Promise<CallOutcome>;
+  testerCancel(callId: number): Promise<boolean>;
+  testerRead(id: number, uri: string): Promise<ReadResourceResult>;
+  testerPrompt(id: number, name: string, args: Record<string, string>): Promise<GetPromptResult>;
+  testerTraffic(id: number, after: number): Promise<TrafficEntry[]>;
+  testerTrafficJsonLines(id: number): Promise<string>;
+  testerHistory(id: number): Promise<HistoryEntry[]>;
+  testerExport(id: number, format: Format, tool: string | null): Promise<Export>;
+  testerClose(id: number): Promise<void>;
   /** The tray asks the window to show a view (e.g. a server's logs). */
   onNavigate(handler: (view: string, server: string) => void): Promise<Unsubscribe>;
 }

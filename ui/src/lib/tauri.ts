@@ -28,6 +28,18 @@ export const tauriBackend: Backend = {
   locations: () => call('data_locations'),
   autostart: () => call('autostart_enabled'),
   setAutostart: (enabled) => call('set_autostart', { enabled }),
+  testerOpen: (target, protocol, timeoutSecs) => call('tester_open', { target, protocol, timeoutSecs }),
+  testerOffer: (id) => call('tester_offer', { id }),
+  testerCall: (id, tool, args, callId, timeoutSecs) =>
+    call('tester_call', { id, tool, arguments: args, callId, timeoutSecs }),
+  testerCancel: (callId) => call('tester_cancel', { callId }),
+  testerRead: (id, uri) => call('tester_read', { id, uri }),
+  testerPrompt: (id, name, args) => call('tester_prompt', { id, name, arguments: args }),
+  testerTraffic: (id, after) => call('tester_traffic', { id, after }),
+  testerTrafficJsonLines: (id) => call('tester_traffic_json_lines', { id }),
+  testerHistory: (id) => call('tester_history', { id }),
+  testerExport: (id, format, tool) => call('tester_export', { id, format, tool }),
+  testerClose: (id) => call('tester_close', { id }),
   onEvents: (handler) => listen<Event[]>('switchboard://events', (e) => handler(e.payload)),
   onNavigate: (handler) =>
     listen<string>('switchboard://navigate', (e) => {

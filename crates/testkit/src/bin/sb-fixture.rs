@@ -59,7 +59,8 @@ struct Address {
     country: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+// Serialize too, so that the schema carries the default.
+#[derive(Debug, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum Priority {
     Low,
