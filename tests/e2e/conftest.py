@@ -16,6 +16,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,8 +134,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def app_processes() -> list:
+    """Live instances of the app binary (the suites run one at a time, so all are ours)."""
+    found = []
+    for pid, state, _, _ in processes():
+        if state == "Z":
+            continue
+        try:
+            if os.readlink(f"/proc/{pid}/exe") == str(APP.resolve()):
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def no_app_left(timeout: float = 15.0):
+    """Waits until no app instance runs, then kills stragglers. A new app that starts while an old
+    one still holds the single-instance name on the session bus hands over to it and exits, and
+    WebKitWebDriver then waits for a window forever."""
+    try:
+        wait_for(lambda: not app_processes(), timeout=timeout, what="the previous app to exit")
+    except AssertionError:
+        for pid in app_processes():
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        wait_for(lambda: not app_processes(), timeout=5, what="killed app instances to go")
+
+
 def start_driver_once(scratch):
     """tauri-driver plus a WebDriver session on the app; returns (browser, stop)."""
+    no_app_left()
     port, native = free_port(), free_port()
     while native == port:
         native = free_port()
@@ -155,7 +186,10 @@ def start_driver_once(scratch):
         wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=0.2), what="tauri-driver")
         options = ArgOptions()
         options.set_capability("tauri:options", {"application": str(APP)})
-        browser = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        url = f"http://127.0.0.1:{port}"
+        # No WebDriver command may wait forever: a stuck one fails (and session start is retried).
+        config = ClientConfig(remote_server_addr=url, timeout=60)
+        browser = webdriver.Remote(command_executor=url, options=options, client_config=config)
     except BaseException:
         stop()
         raise
@@ -185,6 +219,7 @@ def driver(scratch):
     finally:
         browser.quit()
         stop()
+        no_app_left()
 
 
 def find(browser, css):

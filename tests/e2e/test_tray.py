@@ -13,7 +13,7 @@ from dbus_next import BusType, Message, MessageType, Variant
 from dbus_next.aio import MessageBus
 from dbus_next.service import PropertyAccess, ServiceInterface, dbus_property, method, signal
 
-from conftest import APP, FIXTURE, alive, group_members, processes
+from conftest import APP, FIXTURE, alive, group_members, no_app_left, processes
 
 ITEM = "org.kde.StatusNotifierItem"
 MENU = "com.canonical.dbusmenu"
@@ -158,6 +158,7 @@ async def drive_tray(scratch):
     log = open(scratch.root / "app.log", "w")
     launched = time.monotonic()
     # As a login start does: straight to the tray, no window.
+    no_app_left()
     app = subprocess.Popen([str(APP), "--hidden"], env=scratch.env, stdout=log, stderr=subprocess.STDOUT)
     try:
         await asyncio.wait_for(watcher.registered.wait(), timeout=30)
@@ -273,6 +274,7 @@ async def drive_failure(scratch):
     await bus.request_name("org.kde.StatusNotifierWatcher")
     await bus.request_name("org.freedesktop.Notifications")
     log = open(scratch.root / "app.log", "w")
+    no_app_left()
     app = subprocess.Popen([str(APP)], env=scratch.env, stdout=log, stderr=subprocess.STDOUT)
     try:
         await asyncio.wait_for(watcher.registered.wait(), timeout=30)

@@ -8,7 +8,7 @@ import time
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
-from conftest import APP, CLI, FIXTURE, SCREENSHOTS, alive, find, start_driver, wait_for
+from conftest import APP, CLI, FIXTURE, SCREENSHOTS, alive, find, no_app_left, start_driver, wait_for
 
 
 def row(browser, name):
@@ -123,6 +123,7 @@ def test_the_window_says_so_when_serve_already_owns_the_servers(scratch):
         finally:
             browser.quit()
             stop()
+            no_app_left()
         assert scratch.owner()["kind"] == "serve", "the app must not take over"
     finally:
         serve.terminate()
