@@ -116,15 +116,14 @@ fn unique_name(base: &str, taken: &mut HashSet<String>) -> String {
     if taken.insert(base.to_owned()) {
         return base.to_owned();
     }
-    for n in 2.. {
+    // At most `taken.len() + 1` candidates are needed for one of them to be free.
+    let found = (2..=taken.len() + 2).find_map(|n| {
         let suffix = format!("_{n}");
         let keep = MAX_NAME - suffix.len();
         let candidate = format!("{}{suffix}", &base[..base.len().min(keep)]);
-        if taken.insert(candidate.clone()) {
-            return candidate;
-        }
-    }
-    unreachable!("an unbounded counter always finds a free name")
+        taken.insert(candidate.clone()).then_some(candidate)
+    });
+    found.unwrap_or_else(|| base.to_owned())
 }
 
 /// The tool's input schema as a provider's parameter object.
