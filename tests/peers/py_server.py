@@ -7,7 +7,7 @@ with a client that sends server/discover).
 
 from pydantic import BaseModel
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 
 server = MCPServer("py-fixture", instructions="A Python SDK 2.x fixture for Switchboard's tests.")
 
@@ -25,6 +25,12 @@ def add(a: int, b: int) -> Sum:
 @server.tool(description="Greet someone")
 def greet(name: str, excited: bool = False) -> str:
     return f"Hello, {name}{'!' if excited else '.'}"
+
+
+@server.tool(description="Logs a message to the client, then answers")
+async def noisy(ctx: Context) -> str:
+    await ctx.info("working on it")
+    return "done"
 
 
 @server.resource("notes://today", mime_type="text/plain", description="Today's note")

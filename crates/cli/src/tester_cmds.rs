@@ -48,6 +48,9 @@ pub struct TargetArgs {
     /// Print every JSON-RPC message to stderr, with timings.
     #[arg(long)]
     trace: bool,
+    /// Write the traffic log to FILE as JSON lines (direction, timestamps, latency, message).
+    #[arg(long, value_name = "FILE")]
+    traffic_jsonl: Option<std::path::PathBuf>,
     /// A command to run as the server (argv, no shell); always last, after `--`.
     #[arg(last = true, value_name = "CMD")]
     command: Vec<String>,
@@ -139,8 +142,24 @@ async fn with_session<T>(
             eprintln!("{}", trace_line(&entry));
         }
     }
+    // What the server logged (`notifications/message`) goes to stderr, as a host would show it.
+    for message in session.session().log_messages() {
+        let logger = message.logger.map(|l| format!(" {l}")).unwrap_or_default();
+        let data = match &message.data {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        eprintln!("[server {}{logger}] {data}", message.level);
+    }
+    let written = match &target.traffic_jsonl {
+        Some(path) => std::fs::write(path, session.session().traffic().to_json_lines())
+            .with_context(|| format!("writing the traffic log to {}", path.display())),
+        None => Ok(()),
+    };
     session.close().await;
-    result
+    let result = result?;
+    written?;
+    Ok(result)
 }
 
 fn trace_line(entry: &TrafficEntry) -> String {

@@ -85,6 +85,28 @@ fn a_hanging_tool_times_out_and_trace_shows_the_cancellation() {
 }
 
 #[test]
+fn the_traffic_log_is_written_as_json_lines() {
+    let home = Home::new();
+    let fx = fixture();
+    let file = home.path().join("traffic.jsonl");
+    let file_arg = file.display().to_string();
+    home.run(&["call", "echo", "message=x", "--traffic-jsonl", &file_arg, "--", &fx, "ok"])
+        .assert_ok();
+    let text = std::fs::read_to_string(&file).expect("written");
+    let entries: Vec<Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let call = entries
+        .iter()
+        .find(|e| e["direction"] == "received" && e["method"] == "tools/call")
+        .expect("the tools/call response");
+    assert!(call["latencyMs"].as_f64().is_some(), "{call}");
+    assert!(call["unixMs"].as_u64().is_some() && call["elapsedMs"].as_f64().is_some());
+    assert_eq!(call["message"]["result"]["content"][0]["text"], "Echo: x");
+    assert_eq!(entries[0]["direction"], "sent");
+    assert_eq!(entries[0]["method"], "server/discover");
+}
+
+#[test]
 fn a_registered_server_is_a_target_by_name() {
     let home = Home::new();
     let fx = fixture();
@@ -138,4 +160,16 @@ fn read_and_prompt_against_server_everything() {
     let run = home.run(&["call", "get-tiny-image", "--", "node", &js]);
     run.assert_ok();
     assert!(run.stdout().contains("[image image/png"), "{}", run.stdout());
+}
+
+#[test]
+fn server_log_messages_are_shown_on_stderr() {
+    let home = Home::new();
+    let python = peers::python().display().to_string();
+    let script = peers::py_server().display().to_string();
+    // Logging is deprecated in 2026-07-28; a 2025-11-25 session still gets it.
+    let run = home.run(&["call", "noisy", "--protocol", "2025-11-25", "--", &python, &script]);
+    run.assert_ok();
+    assert!(run.stdout().starts_with("done"), "{}", run.stdout());
+    assert!(run.stderr().contains("[server info] working on it"), "{}", run.stderr());
 }
