@@ -325,10 +325,7 @@ fn print_info(details: &ServerDetails, info: &Value) {
 fn print_tool(tool: &Value) {
     println!("{}  {}", str_of(tool, "name"), first_line(str_of(tool, "description")));
     let schema = &tool["inputSchema"];
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required = tool_args::required_names(schema);
     if let Some(props) = schema["properties"].as_object() {
         for (name, prop) in props {
             let star = if required.contains(&name.as_str()) { "*" } else { "" };

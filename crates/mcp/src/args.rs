@@ -171,21 +171,22 @@ pub fn coerce(
     Err(ArgError(format!("{key}={raw:?} is not a valid {}", types.join(" or "))))
 }
 
-/// Required arguments missing from `args`, at the top level.
-pub fn missing_required(args: &Map<String, Value>, schema: &Value) -> Vec<String> {
-    let schema = resolve(schema, schema);
+/// The names an object schema lists as `required`.
+pub fn required_names(schema: &Value) -> Vec<&str> {
     schema
         .get("required")
         .and_then(Value::as_array)
-        .map(|required| {
-            required
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|name| !args.contains_key(*name))
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|required| required.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default()
+}
+
+/// Required arguments missing from `args`, at the top level.
+pub fn missing_required(args: &Map<String, Value>, schema: &Value) -> Vec<String> {
+    required_names(resolve(schema, schema))
+        .into_iter()
+        .filter(|name| !args.contains_key(*name))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Checks `args` against the tool's input schema; each problem as `path: message`.

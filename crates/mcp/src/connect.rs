@@ -3,15 +3,11 @@
 
 use std::time::Duration;
 
-use rmcp::{
-    ClientLifecycleMode, ClientServiceExt, RoleClient,
-    model::{ClientConfig, Implementation, ProtocolVersion},
-    service::RunningService,
-};
+use rmcp::{ClientLifecycleMode, model::ProtocolVersion};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::Error;
+use crate::{Error, Session, SessionOptions};
 
 /// Which protocol revision to speak.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,76 +53,20 @@ pub struct Negotiated {
     pub instructions: Option<String>,
 }
 
-/// A live client session with a server. Dropping it closes the transport.
-pub struct Connection {
-    service: RunningService<RoleClient, ClientConfig>,
-    negotiated: Negotiated,
-}
-
-impl std::fmt::Debug for Connection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("negotiated", &self.negotiated).finish_non_exhaustive()
-    }
-}
-
-impl Connection {
-    pub fn negotiated(&self) -> &Negotiated {
-        &self.negotiated
-    }
-
-    /// The rmcp peer, for requests.
-    pub fn peer(&self) -> &rmcp::Peer<RoleClient> {
-        self.service.peer()
-    }
-
-    /// True once the transport has closed (for stdio: the server closed its stdout).
-    pub fn is_closed(&self) -> bool {
-        self.service.is_closed()
-    }
-
-    /// Closes the session and its transport (for stdio: the server's stdin reaches end of file),
-    /// waiting at most `timeout` for rmcp's tasks to finish.
-    pub async fn close(self, timeout: Duration) {
-        let cancel = self.service.cancel();
-        if tokio::time::timeout(timeout, cancel).await.is_err() {
-            tracing::debug!("rmcp session did not wind down within {timeout:?}");
-        }
-    }
-}
-
-/// Performs the handshake over `reader`/`writer` (for stdio: the server's stdout and stdin).
-pub async fn connect<R, W>(
-    reader: R,
-    writer: W,
-    options: &ConnectOptions,
-) -> Result<Connection, Error>
+/// Performs the handshake over `reader`/`writer` (for stdio: the server's stdout and stdin) and
+/// returns the live session. The supervisor's readiness check; a small traffic log is kept.
+pub async fn connect<R, W>(reader: R, writer: W, options: &ConnectOptions) -> Result<Session, Error>
 where
     R: AsyncRead + Send + Unpin + 'static,
     W: AsyncWrite + Send + Unpin + 'static,
 {
-    let lifecycle = lifecycle_for(&options.protocol)?;
-    let mut config = ClientConfig::default();
-    config.client_info = Implementation::new(&options.client_name, &options.client_version);
-    if let ProtocolChoice::Force(version) = &options.protocol {
-        config.protocol_version = known_revision(version)?;
-    }
-    let handshake = config.serve_with_lifecycle((reader, writer), lifecycle);
-    let service = match tokio::time::timeout(options.timeout, handshake).await {
-        Err(_) => return Err(Error::Timeout(options.timeout)),
-        Ok(Err(error)) => return Err(Error::Handshake(error.to_string())),
-        Ok(Ok(service)) => service,
+    let options = SessionOptions {
+        connect: options.clone(),
+        // A supervised server lives long; only its most recent messages are worth keeping.
+        traffic_capacity: 64,
+        ..SessionOptions::default()
     };
-    let negotiated = match service.peer().peer_info() {
-        Some(info) => Negotiated {
-            protocol_version: info.protocol_version.to_string(),
-            stateless: !info.protocol_version.has_initialize(),
-            server_name: info.server_info.as_ref().map(|i| i.name.clone()),
-            server_version: info.server_info.as_ref().map(|i| i.version.clone()),
-            instructions: info.instructions.clone(),
-        },
-        None => return Err(Error::Handshake("the server sent no handshake result".to_owned())),
-    };
-    Ok(Connection { service, negotiated })
+    Session::stdio(reader, writer, &options).await
 }
 
 pub(crate) fn known_revision(version: &str) -> Result<ProtocolVersion, Error> {
@@ -162,7 +102,10 @@ pub(crate) fn lifecycle_for(choice: &ProtocolChoice) -> Result<ClientLifecycleMo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rmcp::{ServerHandler, ServiceExt, model::ServerCapabilities};
+    use rmcp::{
+        ServerHandler, ServiceExt,
+        model::{Implementation, ServerCapabilities},
+    };
 
     #[derive(Clone)]
     struct Named;
@@ -173,7 +116,7 @@ mod tests {
         }
     }
 
-    async fn pair(choice: ProtocolChoice) -> Result<Connection, Error> {
+    async fn pair(choice: ProtocolChoice) -> Result<Session, Error> {
         let (client_side, server_side) = tokio::io::duplex(64 * 1024);
         tokio::spawn(async move {
             if let Ok(running) = Named.serve(server_side).await {
@@ -187,7 +130,7 @@ mod tests {
     #[tokio::test]
     async fn auto_negotiates_the_stateless_revision_with_an_rmcp_server() {
         let connection = pair(ProtocolChoice::Auto).await.expect("connects");
-        let negotiated = connection.negotiated();
+        let negotiated = &connection.details().negotiated;
         assert_eq!(negotiated.protocol_version, "2026-07-28");
         assert!(negotiated.stateless);
         assert_eq!(negotiated.server_name.as_deref(), Some("named"));
@@ -197,8 +140,8 @@ mod tests {
     #[tokio::test]
     async fn forcing_a_stateful_revision_uses_initialize() {
         let connection = pair(ProtocolChoice::Force("2025-06-18".into())).await.expect("connects");
-        assert_eq!(connection.negotiated().protocol_version, "2025-06-18");
-        assert!(!connection.negotiated().stateless);
+        assert_eq!(connection.details().negotiated.protocol_version, "2025-06-18");
+        assert!(!connection.details().negotiated.stateless);
     }
 
     #[tokio::test]

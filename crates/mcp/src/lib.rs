@@ -13,7 +13,7 @@ pub mod session;
 pub mod traffic;
 pub mod transport;
 
-pub use connect::{ConnectOptions, Connection, Negotiated, ProtocolChoice, connect};
+pub use connect::{ConnectOptions, Negotiated, ProtocolChoice, connect};
 pub use error::Error;
 pub use rmcp;
 pub use session::{

@@ -42,6 +42,8 @@ pub struct SessionOptions {
     pub request_timeout: Duration,
     /// The largest single message accepted from the server.
     pub max_message_bytes: usize,
+    /// How many messages the traffic log keeps.
+    pub traffic_capacity: usize,
 }
 
 impl Default for SessionOptions {
@@ -50,6 +52,7 @@ impl Default for SessionOptions {
             connect: ConnectOptions::default(),
             request_timeout: Duration::from_secs(60),
             max_message_bytes: 32 * 1024 * 1024,
+            traffic_capacity: crate::traffic::DEFAULT_CAPACITY,
         }
     }
 }
@@ -151,7 +154,7 @@ impl Session {
         R: tokio::io::AsyncRead + Send + Unpin + 'static,
         W: tokio::io::AsyncWrite + Send + Unpin + 'static,
     {
-        let traffic = Traffic::default();
+        let traffic = Traffic::with_capacity(options.traffic_capacity);
         let lines = LineTransport::new(reader, writer, options.max_message_bytes, traffic.clone());
         let end = lines.end_reason();
         Self::handshake(lines, TransportKind::Stdio, traffic, end, options).await
@@ -194,7 +197,7 @@ impl Session {
             .custom_headers(custom)
             .max_sse_event_size(options.max_message_bytes);
         let transport = StreamableHttpClientTransport::from_config(config);
-        let traffic = Traffic::default();
+        let traffic = Traffic::with_capacity(options.traffic_capacity);
         let end = EndReason::default();
         Self::handshake(transport, TransportKind::StreamableHttp, traffic, end, options).await
     }
@@ -204,7 +207,7 @@ impl Session {
         headers: reqwest::header::HeaderMap,
         options: &SessionOptions,
     ) -> Result<Self, Error> {
-        let traffic = Traffic::default();
+        let traffic = Traffic::with_capacity(options.traffic_capacity);
         let end = EndReason::default();
         let transport = SseTransport::connect(
             url,
@@ -285,10 +288,6 @@ impl Session {
         &self.traffic
     }
 
-    pub fn is_closed(&self) -> bool {
-        self.service.is_closed()
-    }
-
     /// Closes the session and its transport, waiting at most `timeout`.
     pub async fn close(self, timeout: Duration) {
         let cancel = self.service.cancel();
@@ -367,13 +366,22 @@ impl Session {
         }
     }
 
-    /// Walks a paginated list to its end (bounded, and a repeated cursor stops it).
-    async fn paginate<T, F, Fut>(&self, method: &str, mut page: F) -> Result<Listing<T>, Error>
+    /// Walks a paginated list to its end (bounded, and a repeated cursor stops it). A server
+    /// without `capability` has nothing to list and is not asked.
+    async fn paginate<T, F, Fut>(
+        &self,
+        capability: &str,
+        method: &str,
+        mut page: F,
+    ) -> Result<Listing<T>, Error>
     where
         F: FnMut(Option<PaginatedRequestParams>) -> Fut,
         Fut: Future<Output = Result<(Vec<T>, Option<String>), ServiceError>>,
     {
         const MAX_PAGES: usize = 1000;
+        if !self.has(capability) {
+            return Ok(Listing { items: Vec::new(), pages: 0 });
+        }
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen = std::collections::HashSet::new();
@@ -406,12 +414,9 @@ impl Session {
     }
 
     pub async fn list_tools(&self) -> Result<Listing<Tool>, Error> {
-        if !self.has("tools") {
-            return Ok(Listing { items: Vec::new(), pages: 0 });
-        }
         let peer = self.service.peer();
         let listing = self
-            .paginate("tools/list", |params| async move {
+            .paginate("tools", "tools/list", |params| async move {
                 peer.list_tools(params).await.map(|r| (r.tools, r.next_cursor))
             })
             .await?;
@@ -422,22 +427,16 @@ impl Session {
     }
 
     pub async fn list_resources(&self) -> Result<Listing<Resource>, Error> {
-        if !self.has("resources") {
-            return Ok(Listing { items: Vec::new(), pages: 0 });
-        }
         let peer = self.service.peer();
-        self.paginate("resources/list", |params| async move {
+        self.paginate("resources", "resources/list", |params| async move {
             peer.list_resources(params).await.map(|r| (r.resources, r.next_cursor))
         })
         .await
     }
 
     pub async fn list_resource_templates(&self) -> Result<Listing<ResourceTemplate>, Error> {
-        if !self.has("resources") {
-            return Ok(Listing { items: Vec::new(), pages: 0 });
-        }
         let peer = self.service.peer();
-        self.paginate("resources/templates/list", |params| async move {
+        self.paginate("resources", "resources/templates/list", |params| async move {
             peer.list_resource_templates(params)
                 .await
                 .map(|r| (r.resource_templates, r.next_cursor))
@@ -446,11 +445,8 @@ impl Session {
     }
 
     pub async fn list_prompts(&self) -> Result<Listing<Prompt>, Error> {
-        if !self.has("prompts") {
-            return Ok(Listing { items: Vec::new(), pages: 0 });
-        }
         let peer = self.service.peer();
-        self.paginate("prompts/list", |params| async move {
+        self.paginate("prompts", "prompts/list", |params| async move {
             peer.list_prompts(params).await.map(|r| (r.prompts, r.next_cursor))
         })
         .await

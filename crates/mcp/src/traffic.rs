@@ -1,5 +1,6 @@
 //! The traffic log: every JSON-RPC message a session sends and receives, with timestamps and, for
-//! responses, the latency since their request. Bounded; exportable as JSON lines; observable live.
+//! responses, the latency since their request. Bounded; exportable as JSON lines; read
+//! incrementally with [`Traffic::since`].
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -9,7 +10,6 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::broadcast;
 
 /// Which way a message went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -58,7 +58,6 @@ const INVALID_EXCERPT: usize = 4096;
 #[derive(Clone)]
 pub struct Traffic {
     inner: Arc<Mutex<Inner>>,
-    live: broadcast::Sender<TrafficEntry>,
 }
 
 impl std::fmt::Debug for Traffic {
@@ -89,7 +88,6 @@ impl Default for Traffic {
 
 impl Traffic {
     pub fn with_capacity(capacity: usize) -> Self {
-        let (live, _) = broadcast::channel(1024);
         Traffic {
             inner: Arc::new(Mutex::new(Inner {
                 started: Instant::now(),
@@ -99,7 +97,6 @@ impl Traffic {
                 dropped: 0,
                 pending: HashMap::new(),
             })),
-            live,
         }
     }
 
@@ -134,7 +131,7 @@ impl Traffic {
             _ => (method, None),
         };
         let direction = if sent { Direction::Sent } else { Direction::Received };
-        inner.push(direction, now, method, id, latency_ms, error, message, bytes, &self.live)
+        inner.push(direction, now, method, id, latency_ms, error, message, bytes)
     }
 
     /// Records a line (or event) from the server that is not a JSON-RPC message.
@@ -145,17 +142,7 @@ impl Traffic {
         }
         let message = serde_json::json!({ "text": excerpt, "problem": why });
         let mut inner = self.lock();
-        inner.push(
-            Direction::Invalid,
-            Instant::now(),
-            None,
-            None,
-            None,
-            true,
-            message,
-            text.len(),
-            &self.live,
-        )
+        inner.push(Direction::Invalid, Instant::now(), None, None, None, true, message, text.len())
     }
 
     /// The entries kept, oldest first.
@@ -176,11 +163,6 @@ impl Traffic {
     /// How many old entries were dropped to stay within capacity.
     pub fn dropped(&self) -> u64 {
         self.lock().dropped
-    }
-
-    /// A live feed of new entries.
-    pub fn subscribe(&self) -> broadcast::Receiver<TrafficEntry> {
-        self.live.subscribe()
     }
 
     /// The log as JSON lines, one entry per line.
@@ -208,7 +190,6 @@ impl Inner {
         error: bool,
         message: Value,
         bytes: usize,
-        live: &broadcast::Sender<TrafficEntry>,
     ) -> TrafficEntry {
         let entry = TrafficEntry {
             seq: self.next_seq,
@@ -231,8 +212,6 @@ impl Inner {
             self.dropped += 1;
         }
         self.entries.push_back(entry.clone());
-        // Nobody listening is fine.
-        let _ = live.send(entry.clone());
         entry
     }
 }

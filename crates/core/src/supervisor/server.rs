@@ -11,7 +11,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use switchboard_mcp::{ConnectOptions, Connection};
+use switchboard_mcp::{ConnectOptions, Session};
 use tokio::{
     io::BufReader,
     sync::{mpsc, oneshot},
@@ -79,7 +79,8 @@ struct Proc {
     signals: mpsc::UnboundedSender<Signal>,
     exited: oneshot::Receiver<Exit>,
     stderr: JoinHandle<()>,
-    connection: Option<Connection>,
+    /// Boxed: a session is large, and a `Proc` moves through every state.
+    connection: Option<Box<Session>>,
 }
 
 enum Phase {
@@ -433,7 +434,7 @@ impl ServerTask {
             tokio::select! {
                 result = &mut handshake => match result {
                     Ok(connection) => {
-                        let negotiated = connection.negotiated().clone();
+                        let negotiated = connection.details().negotiated.clone();
                         self.note(&format!(
                             "ready: {} {} speaking MCP {}",
                             negotiated.server_name.as_deref().unwrap_or("(unnamed)"),
@@ -441,7 +442,7 @@ impl ServerTask {
                             negotiated.protocol_version
                         ));
                         self.shared.edit(|s| s.protocol = Some(negotiated));
-                        proc.connection = Some(connection);
+                        proc.connection = Some(Box::new(connection));
                         return StartOutcome::Ready(proc);
                     }
                     Err(error) => {
@@ -504,7 +505,7 @@ impl ServerTask {
         let timeouts = self.ctx.config.stop;
         self.note("stopping: closing stdin");
         if let Some(connection) = proc.connection.take() {
-            connection.close(Duration::from_secs(1)).await;
+            (*connection).close(Duration::from_secs(1)).await;
         }
         if let Ok(exit) = tokio::time::timeout(timeouts.after_stdin_close, &mut proc.exited).await {
             return self.finish_stop(proc, exit.ok()).await;

@@ -60,10 +60,7 @@ fn gone(tag: &str) -> bool {
 /// Plausible arguments for a schema: required properties filled with a value of their type.
 fn sample(schema: &Value) -> Map<String, Value> {
     let mut args = Map::new();
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let required = switchboard_core::mcp::args::required_names(schema);
     if let Some(props) = schema["properties"].as_object() {
         for (name, prop) in props {
             if !required.contains(&name.as_str()) {
@@ -421,6 +418,10 @@ async fn server_everything_over_stdio_lists_and_calls_everything() {
         let got = s.get_prompt(&prompt.name, args).await.expect(&prompt.name);
         assert!(!got.messages.is_empty(), "{}", prompt.name);
     }
+    // server-everything declares `logging`: setting the level is accepted.
+    assert!(details.capabilities.get("logging").is_some());
+    s.set_log_level("debug").await.expect("logging/setLevel");
+
     let values = s
         .complete(Reference::for_prompt("completable-prompt"), "department", "E")
         .await
@@ -557,5 +558,31 @@ async fn mcp_server_time_from_pypi_through_uvx() {
         .await
         .expect("time");
     assert!(text_of(&now.result.content).contains("UTC"), "{:?}", now.result);
+    session.close().await;
+}
+
+#[tokio::test]
+async fn server_log_messages_are_collected_and_the_level_is_set() {
+    let home = temp_home();
+    let python = peers::python().display().to_string();
+    let script = peers::py_server().display().to_string();
+    let paths = Paths::under(home.path());
+    let mut opts = options(Duration::from_secs(60));
+    // Logging is deprecated in 2026-07-28; a 2025-11-25 session still has it.
+    opts.connect.protocol = ProtocolChoice::Force("2025-11-25".to_owned());
+    let session =
+        TesterSession::open(&paths, command(&python, &[&script]), &opts).await.expect("connects");
+    let s = session.session();
+    session.call_tool("noisy", Map::new(), None, None).await.expect("noisy");
+    let logged = s.log_messages();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0].level, "info");
+    assert_eq!(logged[0].data, json!("working on it"));
+    let error = s.set_log_level("loud").await.expect_err("unknown level");
+    assert!(error.to_string().contains("unknown log level \"loud\""), "{error}");
+    // This server declares no `logging` capability: asking it is a clear error answer.
+    assert!(s.details().capabilities.get("logging").is_none());
+    let error = s.set_log_level("error").await.expect_err("not supported");
+    assert!(matches!(&error, switchboard_core::mcp::Error::Server { code: -32601, .. }), "{error}");
     session.close().await;
 }
