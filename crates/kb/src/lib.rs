@@ -1,0 +1,22 @@
+//! The built-in knowledge-base MCP server.
+//!
+//! - [`source`]: which files count, front matter, sections split at headings.
+//! - [`roots`]: the folders, document keys and `kb://` URIs, traversal refused.
+//! - [`index`]: the tantivy index (one document per section) and ranked search.
+//! - [`manifest`]: per-file modification time, size and hash, for incremental indexing.
+//! - [`engine`]: folders, index and manifest kept in step; live re-indexing with `notify`.
+//! - [`server`]: the MCP face (rmcp): tools, resources, prompts, change notifications.
+//! - [`serve`]: running it over stdio or Streamable HTTP, from the command line.
+
+pub mod engine;
+pub mod error;
+pub mod index;
+pub mod manifest;
+pub mod roots;
+pub mod serve;
+pub mod server;
+pub mod source;
+
+pub use engine::{Config, Engine};
+pub use error::{Error, Result};
+pub use server::KbServer;

@@ -1,0 +1,218 @@
+//! Running the knowledge base as an MCP server: over stdio (the default, for a host or the
+//! supervisor) or Streamable HTTP on a loopback address.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use rmcp::{
+    ServiceExt,
+    transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+    },
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    engine::{Config, Engine},
+    error::{Error, Result},
+    server::KbServer,
+};
+
+/// `switchboard-kb` / `switchboard kb serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeOptions {
+    /// A folder of documents (Markdown, MDX, plain text); repeat for more.
+    #[arg(long = "root", value_name = "DIR", required = true)]
+    pub roots: Vec<PathBuf>,
+    /// Where the index lives [default: the data folder, one index per set of folders].
+    #[arg(long, value_name = "DIR")]
+    pub index_dir: Option<PathBuf>,
+    /// Serve Streamable HTTP on this loopback address (path `/mcp`) instead of stdio.
+    #[arg(long, value_name = "127.0.0.1:PORT")]
+    pub http: Option<SocketAddr>,
+    /// Index once at start, but do not watch the folders for changes.
+    #[arg(long)]
+    pub no_watch: bool,
+}
+
+#[derive(Debug, clap::Parser)]
+#[command(name = "switchboard-kb", version, about = "The Switchboard knowledge-base MCP server")]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub options: ServeOptions,
+}
+
+/// The binary's whole life: logs to stderr, serve, exit code.
+pub fn main(args: ServeArgs) -> std::process::ExitCode {
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchboard-kb: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args.options)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchboard-kb: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr (stdout is the MCP channel in stdio mode); `RUST_LOG` overrides the level.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// The index folder for a set of roots when none is given: under `SWITCHBOARD_HOME/data` or the
+/// OS's data folder, named by a hash of the folders so different sets never share an index.
+pub fn default_index_dir(roots: &[PathBuf]) -> Result<PathBuf> {
+    use sha2::{Digest, Sha256};
+    let mut canonical: Vec<String> = roots
+        .iter()
+        .map(|r| r.canonicalize().unwrap_or_else(|_| r.clone()).display().to_string())
+        .collect();
+    canonical.sort();
+    let digest = format!("{:x}", Sha256::digest(canonical.join("\n").as_bytes()));
+    let data = match std::env::var_os("SWITCHBOARD_HOME").filter(|v| !v.is_empty()) {
+        Some(home) => PathBuf::from(home).join("data"),
+        None => directories::ProjectDirs::from("dev", "switchboard", "Switchboard")
+            .map(|d| d.data_local_dir().to_path_buf())
+            .ok_or_else(|| Error::Invalid("no home folder found; pass --index-dir".into()))?,
+    };
+    Ok(data.join("kb").join(&digest[..16]))
+}
+
+/// Opens the index, starts watching, indexes in the background and serves until the client
+/// goes away (stdio) or SIGINT/SIGTERM (HTTP).
+pub async fn serve(options: ServeOptions) -> Result<()> {
+    let index_dir = match options.index_dir.clone() {
+        Some(dir) => dir,
+        None => default_index_dir(&options.roots)?,
+    };
+    let config = Config { roots: options.roots.clone(), index_dir };
+    let engine = tokio::task::spawn_blocking(move || Engine::open(&config))
+        .await
+        .map_err(|e| Error::Invalid(e.to_string()))??;
+    for root in engine.roots().iter() {
+        tracing::info!("knowledge base {} = {}", root.label, root.dir.display());
+    }
+    let _watch = if options.no_watch { None } else { Some(engine.watch()?) };
+    start_indexing(&engine);
+    match options.http {
+        None => serve_stdio(engine).await,
+        Some(addr) => serve_http(engine, addr, shutdown_signal()).await,
+    }
+}
+
+/// The start-up sync, in the background, with progress in the log.
+pub fn start_indexing(engine: &Arc<Engine>) {
+    let worker = engine.clone();
+    let indexing = tokio::task::spawn_blocking(move || worker.sync_all());
+    let watcher = engine.clone();
+    tokio::spawn(async move {
+        let progress = async {
+            let mut last = (u64::MAX, u64::MAX);
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let s = watcher.status();
+                if (s.files_done, s.files_total) != last && s.files_total > 0 {
+                    tracing::info!("indexing: {}/{} files", s.files_done, s.files_total);
+                    last = (s.files_done, s.files_total);
+                }
+            }
+        };
+        tokio::select! {
+            result = indexing => match result {
+                Ok(Ok(change)) => {
+                    let s = watcher.status();
+                    tracing::info!(
+                        "index ready: {} documents, {} sections, {} re-indexed, {} skipped, {} ms",
+                        s.documents, s.sections, change.updated.len(), s.skipped_total, s.last_sync_ms
+                    );
+                }
+                Ok(Err(e)) => tracing::error!("indexing failed: {e}"),
+                Err(e) => tracing::error!("indexing stopped: {e}"),
+            },
+            () = progress => {}
+        }
+    });
+}
+
+async fn serve_stdio(engine: Arc<Engine>) -> Result<()> {
+    let server = KbServer::new(engine);
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| Error::Invalid(format!("the MCP session did not start: {e}")))?;
+    let _ = running.waiting().await;
+    Ok(())
+}
+
+/// Streamable HTTP on `addr` (loopback only), path `/mcp`, until `shutdown` completes. Prints the
+/// bound address on stderr as `listening on http://ADDR/mcp`.
+pub async fn serve_http(
+    engine: Arc<Engine>,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    if !addr.ip().is_loopback() {
+        return Err(Error::Invalid(format!(
+            "{addr} is not a loopback address; the knowledge base only listens on 127.0.0.1 or ::1"
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Invalid(format!("cannot listen on {addr}: {e}")))?;
+    let bound = listener.local_addr().map_err(|e| Error::Invalid(e.to_string()))?;
+    let cancel = CancellationToken::new();
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_origins(["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"])
+        .with_cancellation_token(cancel.child_token());
+    let factory_engine = engine.clone();
+    let service = StreamableHttpService::new(
+        move || Ok(KbServer::new(factory_engine.clone())),
+        LocalSessionManager::default().into(),
+        config,
+    );
+    let router = axum::Router::new().nest_service("/mcp", service);
+    eprintln!("listening on http://{bound}/mcp");
+    tracing::info!("listening on http://{bound}/mcp");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            cancel.cancel();
+        })
+        .await
+        .map_err(|e| Error::Invalid(format!("the HTTP server failed: {e}")))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
