@@ -529,11 +529,17 @@ impl Engine {
         let prefix =
             prefix.map(|p| p.trim_start_matches(crate::roots::SCHEME).trim_start_matches("./"));
         let manifest = read(&self.manifest);
+        let labels: Vec<&str> = self.roots.iter().map(|r| r.label.as_str()).collect();
+        // A prefix that starts with a folder's label (`docs/guides`) is matched against keys;
+        // any other against paths within the folders.
+        let by_key = prefix.is_some_and(|p| {
+            let first = p.split('/').next().unwrap_or_default();
+            labels.contains(&first) && (p.contains('/') || p == first)
+        });
         let matching = |key: &String| match prefix {
             None | Some("") => true,
-            Some(p) => {
-                key.starts_with(p) || key.split_once('/').is_some_and(|(_, rel)| rel.starts_with(p))
-            }
+            Some(p) if by_key => key.starts_with(p),
+            Some(p) => key.split_once('/').is_some_and(|(_, rel)| rel.starts_with(p)),
         };
         let total = manifest.files.keys().filter(|k| matching(k)).count();
         let limit = limit.clamp(1, 500);

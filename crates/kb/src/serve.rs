@@ -63,7 +63,7 @@ pub fn main(args: ServeArgs) -> std::process::ExitCode {
 /// Logs go to stderr (stdout is the MCP channel in stdio mode); `RUST_LOG` overrides the level.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn,tantivy=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -284,6 +284,11 @@ impl Session {
         &self.details
     }
 
+    /// The rmcp peer, for requests this type has no method for (subscriptions, say).
+    pub fn peer(&self) -> &rmcp::Peer<rmcp::RoleClient> {
+        self.service.peer()
+    }
+
     pub fn traffic(&self) -> &Traffic {
         &self.traffic
     }

@@ -1,0 +1,474 @@
+//! The real `switchboard-kb` binary over stdio and Streamable HTTP, driven by our MCP client
+//! (rmcp underneath), under the stateful and stateless revisions. Every message the server sends
+//! is validated against the official JSON Schema of the negotiated revision.
+
+#![allow(clippy::disallowed_methods)] // the test runs the binary under test directly
+
+use std::{collections::HashMap, path::Path, process::Stdio, time::Duration};
+
+use serde_json::{Value, json};
+use switchboard_mcp::{
+    ConnectOptions, Direction, ProtocolChoice, Session, SessionOptions,
+    rmcp::model::{ContentBlock, ResourceContents, SubscribeRequestParams, SubscriptionFilter},
+};
+use switchboard_testkit::wait_until;
+use tokio::process::{Child, Command};
+
+use crate::support::{WAIT, write};
+
+const KB: &str = env!("CARGO_BIN_EXE_switchboard-kb");
+
+struct Running {
+    child: Child,
+    session: Session,
+}
+
+fn folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("docs/guide.md"),
+        "---\ntitle: Setup guide\ntags: [setup]\n---\n\n# Setup\n\nInstall the flamingo package.\n\n## Tokens\n\nPut the API token in the keychain.\n",
+    );
+    write(&dir.path().join("docs/faq.md"), "# FAQ\n\nWhy is the flamingo pink? Diet.\n");
+    write(&dir.path().join("secret.md"), "outside the folder");
+    dir
+}
+
+fn options(protocol: &ProtocolChoice) -> SessionOptions {
+    SessionOptions {
+        connect: ConnectOptions { protocol: protocol.clone(), ..ConnectOptions::default() },
+        ..SessionOptions::default()
+    }
+}
+
+async fn start(dir: &Path, protocol: ProtocolChoice) -> Running {
+    let mut child = Command::new(KB)
+        .arg("--root")
+        .arg(dir.join("docs"))
+        .arg("--index-dir")
+        .arg(dir.join("index"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let session = Session::stdio(stdout, stdin, &options(&protocol)).await.unwrap();
+    // Wait for the start-up indexing.
+    let mut ready = false;
+    for _ in 0..200 {
+        let status =
+            session.call_tool("index_status", Default::default(), None, None).await.unwrap();
+        if status.result.structured_content.as_ref().and_then(|s| s["state"].as_str())
+            == Some("ready")
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the index never became ready");
+    Running { child, session }
+}
+
+fn args(value: Value) -> serde_json::Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+fn text_of(content: &[ContentBlock]) -> String {
+    content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Validates every message the server sent against the negotiated revision's schema: results by
+/// the method of the request they answer, notifications as `ServerNotification`.
+fn assert_schema_valid(session: &Session) {
+    let revision = session.details().negotiated.protocol_version.clone();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../../shared/mcp-schema/{revision}.schema.json"));
+    let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let defs = if schema.get("$defs").is_some() { "$defs" } else { "definitions" };
+    let validator = |name: &str| {
+        let mut root = schema.clone();
+        root["$ref"] = json!(format!("#/{defs}/{name}"));
+        jsonschema::validator_for(&root).unwrap()
+    };
+    let entries = session.traffic().entries();
+    let mut methods: HashMap<String, String> = HashMap::new();
+    let mut checked = 0;
+    for entry in &entries {
+        let message = &entry.message;
+        match entry.direction {
+            Direction::Sent => {
+                if let (Some(id), Some(method)) = (message.get("id"), message["method"].as_str()) {
+                    methods.insert(id.to_string(), method.to_string());
+                }
+            }
+            Direction::Invalid => {
+                panic!("the server wrote something that is not JSON-RPC: {message}")
+            }
+            Direction::Received => {
+                let (name, instance) = if message.get("method").is_some()
+                    && message.get("id").is_none()
+                {
+                    ("ServerNotification", message.clone())
+                } else if let Some(result) = message.get("result") {
+                    let method =
+                        methods.get(&message["id"].to_string()).cloned().unwrap_or_default();
+                    let name = match method.as_str() {
+                        "initialize" => "InitializeResult",
+                        "server/discover" => "DiscoverResult",
+                        "tools/list" => "ListToolsResult",
+                        "tools/call" => "CallToolResult",
+                        "resources/list" => "ListResourcesResult",
+                        "resources/templates/list" => "ListResourceTemplatesResult",
+                        "resources/read" => "ReadResourceResult",
+                        "prompts/list" => "ListPromptsResult",
+                        "prompts/get" => "GetPromptResult",
+                        "subscriptions/listen" => "SubscriptionsListenResult",
+                        _ => "Result",
+                    };
+                    (name, result.clone())
+                } else if message.get("error").is_some() {
+                    (
+                        if defs == "definitions" { "JSONRPCError" } else { "JSONRPCErrorResponse" },
+                        message.clone(),
+                    )
+                } else {
+                    ("JSONRPCMessage", message.clone())
+                };
+                let errors: Vec<String> = validator(name)
+                    .iter_errors(&instance)
+                    .map(|e| format!("{} at {}", e, e.instance_path))
+                    .collect();
+                assert!(errors.is_empty(), "{revision} {name} invalid: {errors:?}\n{instance}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3, "only {checked} messages checked");
+}
+
+async fn exercise(protocol: ProtocolChoice, expect_revision: &str) {
+    let dir = folder();
+    let Running { mut child, session } = start(dir.path(), protocol).await;
+    assert_eq!(session.details().negotiated.protocol_version, expect_revision);
+
+    // Tools: output schemas and honest annotations.
+    let tools = session.list_tools().await.unwrap().items;
+    let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["add_note", "create_ticket", "index_status", "list_documents", "read_document", "search"]
+    );
+    for tool in &tools {
+        assert!(tool.output_schema.is_some(), "{} has no outputSchema", tool.name);
+        let hints = tool.annotations.as_ref().unwrap();
+        let writes = matches!(tool.name.as_ref(), "add_note" | "create_ticket");
+        assert_eq!(hints.read_only_hint, Some(!writes), "{}", tool.name);
+        assert_eq!(hints.open_world_hint, Some(false), "{}", tool.name);
+        if writes {
+            assert_eq!(hints.destructive_hint, Some(false), "{}", tool.name);
+        }
+    }
+
+    // Search: structured content valid against the output schema, section and snippet.
+    let found = session
+        .call_tool("search", args(json!({"query": "keychain token"})), None, None)
+        .await
+        .unwrap();
+    let check = found.structured.unwrap();
+    assert!(check.has_structured_content && check.errors.is_empty(), "{check:?}");
+    let hit = &found.result.structured_content.unwrap()["hits"][0];
+    assert_eq!(hit["uri"], "kb://docs/guide.md");
+    assert_eq!(hit["section"], "Tokens");
+    assert_eq!(hit["snippet"], "Put the API **token** in the **keychain**");
+
+    // Tool errors are results with isError and a clear message, not crashes.
+    let bad = session
+        .call_tool("search", args(json!({"query": "colour:red"})), None, None)
+        .await
+        .unwrap();
+    assert_eq!(bad.result.is_error, Some(true));
+    assert!(
+        text_of(&bad.result.content).contains("no field \"colour\""),
+        "{:?}",
+        bad.result.content
+    );
+    let outside = session
+        .call_tool("read_document", args(json!({"document": "../secret.md"})), None, None)
+        .await
+        .unwrap();
+    assert_eq!(outside.result.is_error, Some(true));
+    assert_eq!(
+        text_of(&outside.result.content),
+        "../secret.md is outside the knowledge-base folders"
+    );
+    let section = session
+        .call_tool(
+            "read_document",
+            args(json!({"document": "kb://docs/guide.md", "section": "tokens"})),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        section.result.structured_content.unwrap()["text"],
+        "## Tokens\n\nPut the API token in the keychain.\n"
+    );
+
+    // Resources: every document, a template, reads; unknown URIs are resource errors.
+    let resources = session.list_resources().await.unwrap().items;
+    let uris: Vec<&str> = resources.iter().map(|r| r.uri.as_str()).collect();
+    assert_eq!(uris, ["kb://docs/faq.md", "kb://docs/guide.md"]);
+    assert_eq!(resources[1].title.as_deref(), Some("Setup guide"));
+    let templates = session.list_resource_templates().await.unwrap().items;
+    assert_eq!(templates[0].uri_template, "kb://{+path}");
+    let read = session.read_resource("kb://docs/faq.md").await.unwrap();
+    let ResourceContents::TextResourceContents { text, mime_type, .. } = &read.contents[0] else {
+        panic!()
+    };
+    assert!(text.starts_with("# FAQ") && mime_type.as_deref() == Some("text/markdown"));
+    let missing = session.read_resource("kb://docs/nope.md").await.unwrap_err().to_string();
+    assert!(missing.contains("no document"), "{missing}");
+
+    // Prompts: sources embedded with citations.
+    let prompt = session
+        .get_prompt(
+            "answer_with_sources",
+            args(json!({"question": "where does the API token go?"})),
+        )
+        .await
+        .unwrap();
+    let first = prompt.messages[0].content.as_text().unwrap().text.clone();
+    assert!(first.contains("[1] Setup guide — Tokens <kb://docs/guide.md#tokens>"), "{first}");
+    let embedded = prompt.messages[1].content.as_resource().expect("an embedded resource");
+    let ResourceContents::TextResourceContents { uri, text, .. } = &embedded.resource else {
+        panic!()
+    };
+    assert_eq!(uri, "kb://docs/guide.md#tokens");
+    assert!(text.contains("keychain"));
+    let summary =
+        session.get_prompt("summarize_document", args(json!({"uri": "faq.md"}))).await.unwrap();
+    assert_eq!(summary.messages.len(), 2);
+    let no_arg =
+        session.get_prompt("summarize_document", Default::default()).await.unwrap_err().to_string();
+    assert!(no_arg.contains("needs the argument \"uri\""), "{no_arg}");
+
+    // Writing tools: the ticket is a file, indexed at once.
+    let ticket = session.call_tool("create_ticket", args(json!({"title": "Flamingo colour wrong", "description": "It is **orange**.", "priority": "high", "tags": ["bug"]})), None, None).await.unwrap();
+    let created = ticket.result.structured_content.unwrap();
+    assert!(created["key"].as_str().unwrap().starts_with("docs/tickets/"), "{created}");
+    let path = created["path"].as_str().unwrap();
+    assert!(
+        std::fs::read_to_string(path)
+            .unwrap()
+            .contains("priority: high\nstatus: open\ntags: [\"bug\"]")
+    );
+    let found = session
+        .call_tool("search", args(json!({"query": "orange", "tags": ["bug"]})), None, None)
+        .await
+        .unwrap();
+    assert_eq!(found.result.structured_content.unwrap()["hits"][0]["uri"], created["uri"]);
+
+    assert_schema_valid(&session);
+    session.close(Duration::from_secs(5)).await;
+    let status =
+        tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "the server exited with {status} when its client left");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_stateless_2026() {
+    exercise(ProtocolChoice::Auto, "2026-07-28").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_stateful_2025_11_25() {
+    exercise(ProtocolChoice::Force("2025-11-25".into()), "2025-11-25").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_oldest_2024_11_05() {
+    exercise(ProtocolChoice::Force("2024-11-05".into()), "2024-11-05").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stateful_sessions_get_resource_notifications() {
+    let dir = folder();
+    let Running { session, child: _child } =
+        start(dir.path(), ProtocolChoice::Force("2025-11-25".into())).await;
+    #[allow(deprecated)] // the stateful revisions' way, which is what this test is about
+    session.peer().subscribe(SubscribeRequestParams::new("kb://docs/faq.md")).await.unwrap();
+    // Only what arrives from here on (the start-up indexing announced the first documents).
+    let mark = session.traffic().next_seq();
+    let received = |method: &str, uri: Option<&str>| {
+        session.traffic().entries().iter().any(|e| {
+            e.seq >= mark
+                && e.direction == Direction::Received
+                && e.message["method"] == method
+                && uri.is_none_or(|u| e.message["params"]["uri"] == u)
+        })
+    };
+    write(&dir.path().join("docs/faq.md"), "# FAQ\n\nWhy is the flamingo pink? Shrimp.\n");
+    assert!(wait_until(WAIT, || received(
+        "notifications/resources/updated",
+        Some("kb://docs/faq.md")
+    )));
+    assert!(
+        !received("notifications/resources/list_changed", None),
+        "an edit does not change the list"
+    );
+    write(&dir.path().join("docs/new.md"), "# New\n");
+    assert!(wait_until(WAIT, || received("notifications/resources/list_changed", None)));
+    // Not subscribed: no update for it.
+    write(&dir.path().join("docs/guide.md"), "# Changed\n");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(!received("notifications/resources/updated", Some("kb://docs/guide.md")));
+    assert_schema_valid(&session);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stateless_sessions_listen_for_changes() {
+    let dir = folder();
+    let Running { session, child: _child } = start(dir.path(), ProtocolChoice::Auto).await;
+    let filter = SubscriptionFilter::builder()
+        .resources_list_changed()
+        .resource_subscription("kb://docs/guide.md")
+        .build();
+    let mut subscription = session.peer().listen(filter).await.unwrap();
+    assert_eq!(
+        subscription.acknowledged().resource_subscriptions.as_deref(),
+        Some(&["kb://docs/guide.md".to_string()][..])
+    );
+    write(&dir.path().join("docs/guide.md"), "# Setup\n\nChanged.\n");
+    let next = tokio::time::timeout(WAIT, subscription.next()).await.unwrap().unwrap().unwrap();
+    let json = serde_json::to_value(&next).unwrap();
+    assert_eq!(json["method"], "notifications/resources/updated", "{json}");
+    assert_eq!(json["params"]["uri"], "kb://docs/guide.md");
+    write(&dir.path().join("docs/another.md"), "# Another\n");
+    let next = tokio::time::timeout(WAIT, subscription.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(&next).unwrap()["method"],
+        "notifications/resources/list_changed"
+    );
+    assert_schema_valid(&session);
+}
+
+/// The binary with `--http 127.0.0.1:0`; returns the child and the URL it printed.
+async fn start_http(dir: &Path) -> (Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = Command::new(KB)
+        .arg("--root")
+        .arg(dir.join("docs"))
+        .arg("--index-dir")
+        .arg(dir.join("index"))
+        .args(["--http", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                return url.to_string();
+            }
+        }
+        panic!("the server exited without listening");
+    })
+    .await
+    .unwrap();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streamable_http_serves_both_eras_and_refuses_foreign_origins() {
+    let dir = folder();
+    let (mut child, url) = start_http(dir.path()).await;
+    for (protocol, revision) in [
+        (ProtocolChoice::Auto, "2026-07-28"),
+        (ProtocolChoice::Force("2025-11-25".into()), "2025-11-25"),
+    ] {
+        let session =
+            Session::http(&url, &HashMap::new(), None, &options(&protocol)).await.unwrap();
+        assert_eq!(session.details().negotiated.protocol_version, revision);
+        let mut hits = Value::Null;
+        for _ in 0..100 {
+            let found = session
+                .call_tool("search", args(json!({"query": "flamingo"})), None, None)
+                .await
+                .unwrap();
+            hits = found.result.structured_content.unwrap()["hits"].clone();
+            if hits.as_array().is_some_and(|h| h.len() == 2) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(hits.as_array().map(Vec::len), Some(2), "{hits}");
+        assert_schema_valid(&session);
+        session.close(Duration::from_secs(5)).await;
+    }
+
+    // DNS rebinding: a page on another origin, or a request for another host, is refused.
+    let client = reqwest::Client::new();
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let body =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}});
+    let post = |headers: Vec<(&'static str, &'static str)>| {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "server/discover")
+            .json(&body);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        request.send()
+    };
+    assert_eq!(post(vec![("origin", "http://evil.example")]).await.unwrap().status(), 403);
+    assert_eq!(post(vec![("host", "evil.example")]).await.unwrap().status(), 403);
+    let local = post(vec![("origin", "http://localhost:3000")]).await.unwrap();
+    assert_eq!(local.status(), 200, "{:?}", local.text().await);
+
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_non_loopback_address_is_refused() {
+    let dir = folder();
+    let output = Command::new(KB)
+        .arg("--root")
+        .arg(dir.path().join("docs"))
+        .arg("--index-dir")
+        .arg(dir.path().join("index"))
+        .args(["--http", "0.0.0.0:0"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("0.0.0.0:0 is not a loopback address"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_folder_is_a_clear_error() {
+    let output =
+        Command::new(KB).args(["--root", "/nonexistent/kb-folder"]).output().await.unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the folder /nonexistent/kb-folder does not exist"), "{stderr}");
+}
