@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use switchboard_core::{
     Owner, ServerSpec, ServerStatus, WireError,
     api::{self, ServerEntry},
+    knowledge_base,
     logs::LogLine,
     settings::{DataLocations, Settings},
 };
@@ -189,4 +190,60 @@ pub async fn tester_export(
 pub async fn tester_close(state: State<'_, AppState>, id: u64) -> Answer<()> {
     workbench(&state)?.close(id).await;
     Ok(())
+}
+
+async fn kb_info_of(owner: &Owner) -> Answer<knowledge_base::Info> {
+    let servers = owner.registry().load().map_err(wire)?;
+    Ok(knowledge_base::info(&servers, owner.supervisor().status_of(knowledge_base::NAME).ok()))
+}
+
+#[tauri::command]
+pub async fn kb_info(state: State<'_, AppState>) -> Answer<knowledge_base::Info> {
+    kb_info_of(&*owner(&state)?).await
+}
+
+/// Calls one of the built-in server's tools (`index_status`, `search`, ...) and returns its
+/// structured result. The connection is opened on first use and dropped after a failure that is
+/// not the tool's own (the next call reopens it).
+#[tauri::command]
+pub async fn kb_call(state: State<'_, AppState>, tool: String, arguments: Value) -> Answer<Value> {
+    let owner = owner(&state)?;
+    let mut slot = state.kb.lock().await;
+    let client = match slot.take() {
+        Some(client) => client,
+        None => knowledge_base::Client::open(owner.paths()).await.map_err(wire)?,
+    };
+    let result = client.call(&tool, arguments).await;
+    match &result {
+        Err(e) if !matches!(e, switchboard_core::Error::Mcp { code: "tool_error", .. }) => {
+            client.close().await;
+        }
+        _ => *slot = Some(client),
+    }
+    result.map_err(wire)
+}
+
+/// Replaces the knowledge base's folders and restarts the server on them.
+#[tauri::command]
+pub async fn kb_set_folders(
+    state: State<'_, AppState>,
+    folders: Vec<String>,
+) -> Answer<knowledge_base::Info> {
+    let owner = owner(&state)?;
+    let folders: Vec<std::path::PathBuf> = folders.iter().map(std::path::PathBuf::from).collect();
+    let paths = owner.paths().clone();
+    tokio::task::spawn_blocking(move || knowledge_base::set_roots(&paths, &folders))
+        .await
+        .map_err(|e| WireError { code: "io".into(), message: e.to_string() })?
+        .map_err(wire)?;
+    if let Some(client) = state.kb.lock().await.take() {
+        client.close().await;
+    }
+    owner.reload().await.map_err(wire)?;
+    let running =
+        owner.supervisor().status_of(knowledge_base::NAME).is_ok_and(|s| s.pid().is_some());
+    if running {
+        owner.supervisor().restart(knowledge_base::NAME).await.map_err(wire)?;
+    }
+    kb_info_of(&owner).await
 }

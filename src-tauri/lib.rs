@@ -26,6 +26,26 @@ fn owner_error(state: tauri::State<'_, AppState>) -> Option<WireError> {
     state.error.clone()
 }
 
+/// The built-in knowledge-base server: registered on first start, its command kept pointing at
+/// this executable. A failure is logged, never fatal.
+fn register_knowledge_base(paths: &Paths) {
+    use switchboard_core::knowledge_base;
+    let me = match knowledge_base::SelfCommand::current() {
+        Ok(me) => me,
+        Err(e) => return tracing::warn!("knowledge base: {e}"),
+    };
+    let home_override =
+        std::env::var_os(switchboard_core::paths::HOME_VAR).is_some_and(|v| !v.is_empty());
+    let folder = knowledge_base::default_folder(paths, home_override);
+    match knowledge_base::ensure(paths, &me, &folder) {
+        Ok(knowledge_base::Ensured::Registered(folder)) => {
+            tracing::info!("registered the knowledge base over {}", folder.display());
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("knowledge base: {e}"),
+    }
+}
+
 pub fn run() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -70,11 +90,17 @@ pub fn run() {
             commands::tester_history,
             commands::tester_export,
             commands::tester_close,
+            commands::kb_info,
+            commands::kb_call,
+            commands::kb_set_folders,
         ])
         .setup(|app| {
             let workbench = Paths::from_env()
                 .ok()
                 .map(|paths| Arc::new(switchboard_core::tester::Workbench::new(paths)));
+            if let Ok(paths) = Paths::from_env() {
+                register_knowledge_base(&paths);
+            }
             let started = Paths::from_env().map(|paths| {
                 tauri::async_runtime::block_on(Owner::start(
                     paths,

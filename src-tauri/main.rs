@@ -1,8 +1,22 @@
-//! The Switchboard tray app's entry point.
+//! The Switchboard tray app's entry point. `switchboard-app kb serve ...` runs the built-in
+//! knowledge-base server instead of the app: the registry's entry for it points at whichever
+//! Switchboard executable registered it, so it must not need the CLI to be installed.
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("kb")
+        && args.get(2).map(String::as_str) == Some("serve")
+    {
+        use clap::Parser;
+        let argv = std::iter::once("switchboard-kb".to_string()).chain(args.into_iter().skip(3));
+        let parsed = switchboard_kb::serve::ServeArgs::parse_from(argv);
+        std::process::exit(match switchboard_kb::serve::main(parsed) {
+            code if code == std::process::ExitCode::SUCCESS => 0,
+            _ => 1,
+        });
+    }
     switchboard_app::run();
 }

@@ -10,6 +10,8 @@ pub struct AppState {
     pub workbench: Option<Arc<Workbench>>,
     /// Why the app is not the owner (for example `switchboard serve` already is).
     pub error: Option<WireError>,
+    /// The Knowledge base view's connection to the built-in server, opened on first use.
+    pub kb: tokio::sync::Mutex<Option<switchboard_core::knowledge_base::Client>>,
 }
 
 impl AppState {
@@ -18,7 +20,7 @@ impl AppState {
         error: Option<WireError>,
         workbench: Option<Arc<Workbench>>,
     ) -> Self {
-        AppState { owner: Mutex::new(owner), error, workbench }
+        AppState { owner: Mutex::new(owner), error, workbench, kb: tokio::sync::Mutex::new(None) }
     }
 
     pub fn workbench(&self) -> Result<Arc<Workbench>, WireError> {

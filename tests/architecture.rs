@@ -77,6 +77,15 @@ fn core_crates_never_depend_on_tauri() {
     }
     assert!(checked.contains(&"switchboard-core"), "{checked:?}");
     assert!(checked.contains(&"switchboard-cli"), "{checked:?}");
+    assert!(checked.contains(&"switchboard-kb"), "{checked:?}");
+    // The knowledge-base server is a leaf: a plain MCP server that any host can run, knowing
+    // nothing of the registry or the supervisor.
+    let kb = names.iter().find(|(_, n)| **n == "switchboard-kb").map(|(id, _)| *id).expect("kb");
+    let kb_deps: Vec<&str> = edges.get(kb).into_iter().flatten().map(|id| names[id]).collect();
+    assert!(
+        !kb_deps.iter().any(|d| d.starts_with("switchboard-")),
+        "switchboard-kb depends on {kb_deps:?}"
+    );
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -9,6 +9,7 @@ use std::{collections::BTreeMap, path::Path};
 use switchboard_core::{
     Event, ServerStatus, WireError,
     api::ServerEntry,
+    knowledge_base::Info as KbInfo,
     mcp::{CallOutcome, TrafficEntry, export::Export},
     settings::{DataLocations, Settings},
     supervisor::Aggregate,
@@ -49,6 +50,7 @@ fn typescript_bindings_are_fresh() {
     CallOutcome::export_all(&config).expect("CallOutcome");
     TrafficEntry::export_all(&config).expect("TrafficEntry");
     Export::export_all(&config).expect("Export");
+    KbInfo::export_all(&config).expect("KbInfo");
 
     let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
     let fresh = read_dir(generated.path());

@@ -56,6 +56,9 @@ enum Command {
     },
     /// Print every event as a JSON line until the owner stops.
     Events,
+    /// The built-in knowledge-base server.
+    #[command(subcommand)]
+    Kb(KbCommand),
     /// Show what a server offers: its info, tools, resources, templates and prompts.
     Inspect {
         #[arg(value_enum, default_value = "all")]
@@ -97,6 +100,14 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum KbCommand {
+    /// Serve folders of documents as an MCP server (stdio, or Streamable HTTP with --http).
+    Serve(switchboard_kb::serve::ServeOptions),
+    /// Register the built-in knowledge-base server (once), over a default folder.
+    Setup,
+}
+
 #[derive(Debug, Args)]
 struct JsonFlag {
     /// Print JSON instead of text.
@@ -106,7 +117,11 @@ struct JsonFlag {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(matches!(cli.command, Command::Serve));
+    init_tracing(match cli.command {
+        Command::Serve => "info,rmcp=warn",
+        Command::Kb(KbCommand::Serve(_)) => "info,rmcp=warn,tantivy=warn",
+        _ => "warn",
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -140,6 +155,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(flag) => owner_cmds::status(&paths, flag.json).await,
         Command::Logs { name, follow } => owner_cmds::logs(&paths, &name, follow).await,
         Command::Events => owner_cmds::events(&paths).await,
+        Command::Kb(KbCommand::Serve(options)) => Ok(switchboard_kb::serve::serve(options).await?),
+        Command::Kb(KbCommand::Setup) => kb_setup(&paths),
         Command::Inspect { what, target } => tester_cmds::inspect(&paths, what, target).await,
         Command::Call { tool, args, args_json, target } => {
             tester_cmds::call(&paths, tool, args, args_json, target).await
@@ -154,9 +171,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn kb_setup(paths: &Paths) -> anyhow::Result<()> {
+    use switchboard_core::knowledge_base::{self, Ensured};
+    let me = knowledge_base::SelfCommand::current()?;
+    let home_override =
+        std::env::var_os(switchboard_core::paths::HOME_VAR).is_some_and(|v| !v.is_empty());
+    let folder = knowledge_base::default_folder(paths, home_override);
+    match knowledge_base::ensure(paths, &me, &folder)? {
+        Ensured::Registered(folder) => {
+            println!("registered {} over {}", knowledge_base::NAME, folder.display());
+        }
+        Ensured::Refreshed => println!("{} is registered", knowledge_base::NAME),
+        Ensured::Declined => println!(
+            "{} was removed earlier; add it back with `switchboard add {} -- switchboard kb serve --root DIR`",
+            knowledge_base::NAME,
+            knowledge_base::NAME
+        ),
+    }
+    Ok(())
+}
+
 /// Our own diagnostics go to stderr (stdout is for results), filtered by `SWITCHBOARD_LOG`.
-fn init_tracing(serving: bool) {
-    let default = if serving { "info,rmcp=warn" } else { "warn" };
+fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()

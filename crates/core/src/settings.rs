@@ -11,11 +11,14 @@ pub struct Settings {
     /// The restart policy new servers get.
     #[serde(default)]
     pub default_restart: RestartPolicy,
+    /// The built-in knowledge-base server was registered once (so removing it sticks).
+    #[serde(default)]
+    pub knowledge_base_offered: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { default_restart: RestartPolicy::OnFailure }
+        Settings { default_restart: RestartPolicy::OnFailure, knowledge_base_offered: false }
     }
 }
 
@@ -106,7 +109,11 @@ mod tests {
         std::fs::write(file(&paths), r#"{"futureKey": [1, 2], "defaultRestart": "never"}"#)
             .expect("write");
         assert_eq!(load(&paths).expect("load").default_restart, RestartPolicy::Never);
-        save(&paths, &Settings { default_restart: RestartPolicy::Always }).expect("save");
+        save(
+            &paths,
+            &Settings { default_restart: RestartPolicy::Always, knowledge_base_offered: false },
+        )
+        .expect("save");
         let text = std::fs::read_to_string(file(&paths)).expect("read");
         assert!(text.contains("futureKey"), "{text}");
         assert_eq!(load(&paths).expect("load").default_restart, RestartPolicy::Always);

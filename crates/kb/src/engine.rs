@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tantivy::IndexWriter;
 use tokio::sync::broadcast;
@@ -49,7 +49,7 @@ pub struct Change {
     pub list_changed: bool,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Status {
     /// `starting`, `indexing`, `ready` or `failed`.
     pub state: String,
@@ -75,13 +75,13 @@ pub struct Status {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     pub path: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RootInfo {
     pub label: String,
     pub path: String,
@@ -136,7 +136,9 @@ pub struct Engine {
     index: SearchIndex,
     index_dir: PathBuf,
     manifest_path: PathBuf,
-    writer: Mutex<IndexWriter>,
+    /// `None`: another process holds the index's writer lock and keeps it up to date; this one
+    /// follows its commits (searches, reads and writes files, but indexes nothing itself).
+    writer: Mutex<Option<IndexWriter>>,
     manifest: RwLock<Manifest>,
     status: Mutex<Status>,
     skipped: Mutex<BTreeMap<String, String>>,
@@ -175,18 +177,28 @@ impl Engine {
         } else {
             Manifest::load(&manifest_path)
         };
-        let mut writer = index.writer()?;
-        if manifest.files.is_empty() && !fresh {
+        let mut writer = match index.writer() {
+            Ok(writer) => Some(writer),
+            Err(Error::IndexBusy(path)) => {
+                tracing::info!(
+                    "another knowledge-base server is indexing {}; following its index",
+                    path.display()
+                );
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(writer) = writer.as_mut().filter(|_| manifest.files.is_empty() && !fresh) {
             // A manifest that was lost or is from another version: start the index over, so
             // nothing in it is unaccounted for.
             writer.delete_all_documents().map_err(|e| Error::Index {
                 path: config.index_dir.clone(),
                 message: e.to_string(),
             })?;
-            index.commit(&mut writer)?;
+            index.commit(writer)?;
         }
         let status = Status {
-            state: "starting".into(),
+            state: if writer.is_some() { "starting" } else { "following" }.into(),
             files_done: 0,
             files_total: 0,
             documents: manifest.files.len() as u64,
@@ -226,8 +238,58 @@ impl Engine {
         self.changes.subscribe()
     }
 
+    /// The indexer's status: this process's, or when following another, the one it saved.
     pub fn status(&self) -> Status {
+        if lock(&self.writer).is_none()
+            && let Some(mut saved) = std::fs::read(self.status_path())
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Status>(&b).ok())
+        {
+            saved.watching = lock(&self.status).watching;
+            return saved;
+        }
         lock(&self.status).clone()
+    }
+
+    /// Does this process index (rather than follow another that does)?
+    pub fn is_indexer(&self) -> bool {
+        lock(&self.writer).is_some()
+    }
+
+    fn status_path(&self) -> PathBuf {
+        self.index_dir.join("status.json")
+    }
+
+    /// Saves the status for followers (best effort: it is informational).
+    fn save_status(&self) {
+        let status = lock(&self.status).clone();
+        if let Ok(bytes) = serde_json::to_vec(&status) {
+            let path = self.status_path();
+            let tmp = path.with_extension("json.tmp");
+            if std::fs::write(&tmp, bytes).is_ok() {
+                let _ = std::fs::rename(&tmp, &path);
+            }
+        }
+    }
+
+    /// A follower's sync: pick up the indexer's latest commit and manifest.
+    fn follow(&self, targets: &[Target]) -> Result<Change> {
+        self.index.reload()?;
+        *write(&self.manifest) = Manifest::load(&self.manifest_path);
+        let mut change = Change::default();
+        for target in targets {
+            let key = match target {
+                Target::Tree(_, key) | Target::File(_, key) | Target::Gone(key) => key,
+            };
+            if key.contains('/') {
+                change.updated.push(uri_of(key));
+                change.list_changed |= !matches!(target, Target::File(..));
+            }
+        }
+        if !change.updated.is_empty() {
+            let _ = self.changes.send(change.clone());
+        }
+        Ok(change)
     }
 
     /// Brings the index in line with every folder: the start-up sync.
@@ -265,13 +327,28 @@ impl Engine {
 
     fn sync(&self, targets: Vec<Target>) -> Result<Change> {
         let started = Instant::now();
-        let mut writer = lock(&self.writer);
+        let mut guard = lock(&self.writer);
+        let Some(writer) = guard.as_mut() else {
+            drop(guard);
+            if matches!(targets.first(), Some(Target::Tree(..)))
+                && targets.len() == self.roots.iter().count()
+            {
+                // The start-up sync of a follower: nothing to announce.
+                self.index.reload()?;
+                *write(&self.manifest) = Manifest::load(&self.manifest_path);
+                return Ok(Change::default());
+            }
+            // Give the indexer a moment to commit what the watcher saw.
+            std::thread::sleep(Duration::from_millis(300));
+            return self.follow(&targets);
+        };
         self.set_status(|s| {
             s.state = "indexing".into();
             s.files_done = 0;
             s.files_total = 0;
         });
-        let result = self.sync_locked(&mut writer, targets);
+        self.save_status();
+        let result = self.sync_locked(writer, targets);
         let elapsed = started.elapsed().as_millis() as u64;
         match &result {
             Ok(change) => {
@@ -283,6 +360,7 @@ impl Engine {
                         s.updated_at_ms = now_ms();
                     }
                 });
+                self.save_status();
                 if !change.updated.is_empty() {
                     let _ = self.changes.send(change.clone());
                 }
@@ -296,6 +374,7 @@ impl Engine {
                     s.state = "failed".into();
                     s.error = Some(e.to_string());
                 });
+                self.save_status();
             }
         }
         result
@@ -382,6 +461,7 @@ impl Engine {
             s.skipped_total = skipped_total;
             s.updated_at_ms = now_ms();
         });
+        self.save_status();
         Ok(())
     }
 
@@ -519,6 +599,9 @@ impl Engine {
     }
 
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
+        if !self.is_indexer() {
+            self.index.reload()?;
+        }
         let labels: Vec<String> = self.roots.iter().map(|r| r.label.clone()).collect();
         self.index.search(query, &labels)
     }
@@ -526,6 +609,9 @@ impl Engine {
     /// Documents whose key (or path within its folder) starts with `prefix`, in key order,
     /// a page at a time. The cursor is the last key of the previous page.
     pub fn list(&self, prefix: Option<&str>, cursor: Option<&str>, limit: usize) -> DocumentPage {
+        if !self.is_indexer() {
+            *write(&self.manifest) = Manifest::load(&self.manifest_path);
+        }
         let prefix =
             prefix.map(|p| p.trim_start_matches(crate::roots::SCHEME).trim_start_matches("./"));
         let manifest = read(&self.manifest);

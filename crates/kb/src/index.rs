@@ -186,6 +186,11 @@ impl SearchIndex {
         self.reader.reload().map_err(|e| index_error(&self.path, e))
     }
 
+    /// Sees the latest commit (another process's included).
+    pub fn reload(&self) -> Result<()> {
+        self.reader.reload().map_err(|e| index_error(&self.path, e))
+    }
+
     /// Bytes the index takes on disk.
     pub fn size_on_disk(&self) -> u64 {
         walkdir::WalkDir::new(&self.path)

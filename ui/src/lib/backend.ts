@@ -16,6 +16,7 @@ import type { Offer } from './bindings/Offer';
 import type { Opened } from './bindings/Opened';
 import type { Target } from './bindings/Target';
 import type { TrafficEntry } from './bindings/TrafficEntry';
+import type { KbInfo } from './bindings/KbInfo';
 import type { GetPromptResult, ReadResourceResult } from './mcp';
 
 export type Unsubscribe = () => void;
@@ -53,6 +54,12 @@ export interface Backend {
   testerClose(id: number): Promise<void>;
   /** The tray asks the window to show a view (e.g. a server's logs). */
   onNavigate(handler: (view: string, server: string) => void): Promise<Unsubscribe>;
+
+  // The built-in knowledge base (Knowledge base view).
+  kbInfo(): Promise<KbInfo>;
+  /** Calls one of its tools; resolves to the tool's structured result. */
+  kbCall(tool: string, args: Record<string, unknown>): Promise<unknown>;
+  kbSetFolders(folders: string[]): Promise<KbInfo>;
 }
 
 /** An error from the backend: a stable code and a sentence for people. */

@@ -40,6 +40,9 @@ export const tauriBackend: Backend = {
   testerHistory: (id) => call('tester_history', { id }),
   testerExport: (id, format, tool) => call('tester_export', { id, format, tool }),
   testerClose: (id) => call('tester_close', { id }),
+  kbInfo: () => call('kb_info'),
+  kbCall: (tool, args) => call('kb_call', { tool, arguments: args }),
+  kbSetFolders: (folders) => call('kb_set_folders', { folders }),
   onEvents: (handler) => listen<Event[]>('switchboard://events', (e) => handler(e.payload)),
   onNavigate: (handler) =>
     listen<string>('switchboard://navigate', (e) => {

@@ -343,14 +343,9 @@ fn a_crash_between_index_commit_and_manifest_save_heals_without_doubles() {
 }
 
 #[test]
-fn a_corrupt_or_foreign_index_is_rebuilt_and_a_busy_one_refused() {
+fn a_corrupt_or_foreign_index_is_rebuilt() {
     let mut kb = Kb::with(&[("alpha.md", ALPHA), ("beta.md", BETA)]);
     kb.engine().sync_all().unwrap();
-    let busy = Engine::open(&Kb::config_in(kb.dir.path()));
-    assert!(
-        matches!(busy, Err(Error::IndexBusy(_))),
-        "a second writer on the same index: {busy:?}"
-    );
     kb.close();
     std::fs::write(kb.dir.path().join("index/tantivy/meta.json"), "{ not json").unwrap();
     kb.reopen();
@@ -393,4 +388,35 @@ fn the_corpus_indexes_completely() {
         "{hits:?}"
     );
     assert_eq!(hits[0].key, "mcp-docs/specification/2025-06-18/client/elicitation.mdx");
+}
+
+#[test]
+fn a_second_process_on_the_same_index_follows_the_indexer() {
+    let kb = Kb::with(&[("alpha.md", ALPHA)]);
+    kb.engine().sync_all().unwrap();
+    let follower = Engine::open(&Kb::config_in(kb.dir.path())).unwrap();
+    assert!(kb.engine().is_indexer() && !follower.is_indexer());
+    assert!(follower.sync_all().unwrap().updated.is_empty());
+    let find = |engine: &Engine, text: &str| -> Vec<String> {
+        let q = SearchQuery { text: text.into(), limit: 5, ..Default::default() };
+        engine.search(&q).unwrap().into_iter().map(|h| h.key).collect()
+    };
+    assert_eq!(find(&follower, "zebrafish"), vec!["docs/alpha.md"]);
+    // The follower writes a file; the indexer indexes it; the follower sees the commit.
+    let created = follower.create_file("notes", "Heron sighting", &[], "A grey heron.").unwrap();
+    assert!(
+        kb.engine()
+            .sync_paths(&[created.path.clone().into()])
+            .unwrap()
+            .updated
+            .contains(&created.uri)
+    );
+    assert_eq!(find(&follower, "heron"), vec![created.key.clone()]);
+    assert_eq!(follower.list(None, None, 10).total, 2);
+    let status = follower.status();
+    assert_eq!(
+        (status.state.as_str(), status.documents),
+        ("ready", 2),
+        "the indexer's status: {status:?}"
+    );
 }

@@ -1,3 +1,5 @@
+//! Test support: the corpus path, an engine over a temp folder, and a search shorthand.
+
 use std::{
     path::{Path, PathBuf},
     sync::Arc,

@@ -5,4 +5,8 @@ export type Settings = {
 /**
  * The restart policy new servers get.
  */
-defaultRestart: RestartPolicy, };
+defaultRestart: RestartPolicy, 
+/**
+ * The built-in knowledge-base server was registered once (so removing it sticks).
+ */
+knowledgeBaseOffered: boolean, };
