@@ -30,6 +30,11 @@ impl Sampler {
         );
         let mut children: HashMap<Pid, Vec<Pid>> = HashMap::new();
         for (pid, process) in self.system.processes() {
+            // On Linux sysinfo lists threads as tasks of their process too; counting them would
+            // multiply a multi-threaded server's memory by its thread count.
+            if process.thread_kind().is_some() {
+                continue;
+            }
             if let Some(parent) = process.parent() {
                 children.entry(parent).or_default().push(*pid);
             }
