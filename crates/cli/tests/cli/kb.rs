@@ -1,0 +1,95 @@
+//! `switchboard kb setup` and `switchboard kb serve`: the built-in knowledge base from the
+//! command line, run by the owner like any registered server.
+
+use serde_json::Value;
+use switchboard_testkit::wait_until;
+
+use crate::support::Home;
+
+#[test]
+fn setup_registers_the_built_in_server_once_and_serve_runs_it() {
+    let home = Home::new();
+    let run = home.run(&["kb", "setup"]);
+    run.assert_ok();
+    let folder = home.path().join("knowledge-base");
+    assert_eq!(run.stdout().trim(), format!("registered knowledge-base over {}", folder.display()));
+    assert!(folder.join("Welcome.md").is_file());
+    let registry: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.registry_file()).unwrap()).unwrap();
+    let entry = &registry["servers"]["knowledge-base"];
+    assert_eq!(entry["command"], env!("CARGO_BIN_EXE_switchboard"));
+    assert_eq!(entry["args"][0], "kb");
+    assert_eq!(entry["args"][1], "serve");
+    home.run(&["kb", "setup"]).assert_ok();
+
+    // The owner starts it; the tester reaches it (a second instance, following the first's index).
+    std::fs::write(folder.join("otters.md"), "# Otters\n\nOtters hold hands while sleeping.\n")
+        .unwrap();
+    let _serve = home.serve();
+    assert!(
+        wait_until(std::time::Duration::from_secs(30), || home.state_of("knowledge-base")["state"]
+            ["kind"]
+            == "running"),
+        "not running: {}",
+        home.state_of("knowledge-base")
+    );
+    // One process, however many threads it runs (threads once counted as processes, each
+    // adding the whole process's memory).
+    let mut stats = Value::Null;
+    let sampled = wait_until(std::time::Duration::from_secs(20), || {
+        stats = home.state_of("knowledge-base")["stats"].clone();
+        !stats.is_null()
+    });
+    assert!(sampled);
+    assert_eq!(stats["processes"], 1, "{stats}");
+    assert!(stats["rss_bytes"].as_u64().unwrap() < 200 << 20, "{stats}");
+    let mut found = String::new();
+    let seen = wait_until(std::time::Duration::from_secs(30), || {
+        let run =
+            home.run(&["call", "search", "query=otters", "--json", "--server", "knowledge-base"]);
+        found = run.stdout();
+        found.contains("kb://knowledge-base/otters.md")
+    });
+    assert!(seen, "{found}");
+    let run = home.run(&["read", "kb://knowledge-base/Welcome.md", "--server", "knowledge-base"]);
+    run.assert_ok();
+    assert!(run.stdout().contains("# Welcome to your knowledge base"), "{}", run.stdout());
+
+    // Removed by the user, it is not registered again.
+    home.run(&["remove", "knowledge-base"]).assert_ok();
+    let run = home.run(&["kb", "setup"]);
+    run.assert_ok();
+    assert!(run.stdout().contains("was removed earlier"), "{}", run.stdout());
+}
+
+#[test]
+fn kb_serve_speaks_mcp_on_stdio() {
+    let home = Home::new();
+    let docs = home.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(docs.join("a.md"), "# Alpha\n\nabacus\n").unwrap();
+    let index = home.path().join("index");
+    let kb = env!("CARGO_BIN_EXE_switchboard");
+    let (docs, index) = (docs.display().to_string(), index.display().to_string());
+    let run = home.run(&[
+        "inspect",
+        "tools",
+        "--",
+        kb,
+        "kb",
+        "serve",
+        "--root",
+        &docs,
+        "--index-dir",
+        &index,
+    ]);
+    run.assert_ok();
+    for tool in
+        ["search", "read_document", "list_documents", "create_ticket", "add_note", "index_status"]
+    {
+        assert!(run.stdout().contains(tool), "{tool} missing: {}", run.stdout());
+    }
+    let run = home.run(&["kb", "serve", "--root", "/nonexistent/folder"]);
+    assert!(!run.0.status.success());
+    assert!(run.stderr().contains("/nonexistent/folder does not exist"), "{}", run.stderr());
+}
