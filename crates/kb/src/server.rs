@@ -43,6 +43,8 @@ const PROMPT_SECTION_BYTES: usize = 4000;
 pub struct KbServer {
     engine: Arc<Engine>,
     subscribed: Arc<Mutex<HashSet<String>>>,
+    /// The `logging/setLevel` of a stateful session (severity rank; `None`: send no logs).
+    log_level: Arc<Mutex<Option<u8>>>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -155,7 +157,12 @@ fn tags_yaml(tags: &[String]) -> String {
 #[tool_router(router = tool_router)]
 impl KbServer {
     pub fn new(engine: Arc<Engine>) -> Self {
-        KbServer { engine, subscribed: Arc::default(), tool_router: Self::tool_router() }
+        KbServer {
+            engine,
+            subscribed: Arc::default(),
+            log_level: Arc::default(),
+            tool_router: Self::tool_router(),
+        }
     }
 
     #[tool(
@@ -352,8 +359,24 @@ impl KbServer {
         .with_description(format!("Summarize {}", doc.title)))
     }
 
-    /// Sends one change to a stateful session: list changes always, updates for subscribed URIs.
+    /// Sends one change to a stateful session: list changes always, updates for subscribed URIs,
+    /// and a log message when the client asked for logs at `info` or below.
+    #[allow(deprecated)] // SEP-2577 deprecates logging; the stateful revisions still have it
     async fn forward_legacy(&self, peer: &rmcp::Peer<RoleServer>, change: &Change) -> bool {
+        let level = *self.log_level.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if level.is_some_and(|l| l <= INFO_RANK) && !change.updated.is_empty() {
+            let message = rmcp::model::LoggingMessageNotificationParam::new(
+                rmcp::model::LoggingLevel::Info,
+                serde_json::json!({
+                    "message": format!("re-indexed {} document(s)", change.updated.len()),
+                    "documents": change.updated,
+                }),
+            )
+            .with_logger("switchboard-kb");
+            if peer.notify_logging_message(message).await.is_err() {
+                return false;
+            }
+        }
         if change.list_changed && peer.notify_resource_list_changed().await.is_err() {
             return false;
         }
@@ -372,6 +395,23 @@ impl KbServer {
             }
         }
         true
+    }
+}
+
+const INFO_RANK: u8 = 1;
+
+#[allow(deprecated)] // SEP-2577 deprecates logging; the stateful revisions still have it
+fn rank(level: rmcp::model::LoggingLevel) -> u8 {
+    use rmcp::model::LoggingLevel as L;
+    match level {
+        L::Debug => 0,
+        L::Info => 1,
+        L::Notice => 2,
+        L::Warning => 3,
+        L::Error => 4,
+        L::Critical => 5,
+        L::Alert => 6,
+        L::Emergency => 7,
     }
 }
 
@@ -416,6 +456,7 @@ fn argument(request: &GetPromptRequestParams, name: &str) -> Result<String, McpE
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for KbServer {
+    #[allow(deprecated)] // `logging`: deprecated by SEP-2577, still part of the stateful revisions
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
@@ -423,6 +464,7 @@ impl ServerHandler for KbServer {
             .enable_resources_subscribe()
             .enable_resources_list_changed()
             .enable_prompts()
+            .enable_logging()
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("switchboard-kb", env!("CARGO_PKG_VERSION")))
@@ -509,6 +551,17 @@ impl ServerHandler for KbServer {
             }
         };
         Ok(result.into())
+    }
+
+    #[allow(deprecated)] // SEP-2577 deprecates logging; the stateful revisions still have it
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        *self.log_level.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(rank(request.level));
+        Ok(())
     }
 
     #[allow(deprecated)] // the stateful revisions' way; 2026-07-28 uses `listen` below
