@@ -214,10 +214,11 @@ impl SearchIndex {
         let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.heading, f.body]);
         parser.set_field_boost(f.title, 2.0);
         parser.set_field_boost(f.heading, 1.5);
+        let text = without_apostrophes(&q.text);
         let text_query: Box<dyn Query> = if q.lenient {
-            parser.parse_query_lenient(&q.text).0
+            parser.parse_query_lenient(&text).0
         } else {
-            parser.parse_query(&q.text).map_err(|e| Error::Query(describe_query_error(&e)))?
+            parser.parse_query(&text).map_err(|e| Error::Query(describe_query_error(&e)))?
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query.box_clone())];
         if !q.prefixes.is_empty() {
@@ -343,6 +344,27 @@ impl Unescaped for tantivy::snippet::Snippet {
         out.push_str(&fragment[at..]);
         out.replace('\n', " ")
     }
+}
+
+/// An apostrophe inside a word (`client's`, `don’t`) is not query syntax to a person, but it is
+/// to tantivy's parser: drop it, so the word is searched as one token.
+fn without_apostrophes(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut in_phrase = false;
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '"' {
+            in_phrase = !in_phrase;
+        }
+        let between_letters = i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if matches!(c, '\'' | '\u{2019}') && between_letters && !in_phrase {
+            continue;
+        }
+        out.push(*c);
+    }
+    out
 }
 
 fn excerpt(text: &str, max: usize) -> String {

@@ -138,6 +138,8 @@ fn query_syntax_errors_are_clear_errors() {
     let lenient =
         SearchQuery { text: "(zebrafish".into(), limit: 5, lenient: true, ..Default::default() };
     assert_eq!(kb.engine().search(&lenient).unwrap()[0].key, "docs/alpha.md");
+    // An apostrophe in a word is not syntax to a person.
+    assert_eq!(search("the quokka's option").unwrap()[0].key, "docs/alpha.md");
     // Syntax that parses works.
     assert_eq!(search("title:alpha +quokka").unwrap()[0].key, "docs/alpha.md");
 }
