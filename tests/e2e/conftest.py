@@ -53,6 +53,15 @@ class Scratch:
             path = root / sub
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.env[var] = str(path)
+        # The app registers its built-in knowledge-base server on a first start; the tests of
+        # other views start from an empty registry (as after a user removed it). test_kb.py
+        # calls offer_knowledge_base() to get the first-start behaviour.
+        self.settings = self.home / "config" / "settings.json"
+        self.settings.parent.mkdir(parents=True, exist_ok=True)
+        self.settings.write_text('{"knowledgeBaseOffered": true}\n')
+
+    def offer_knowledge_base(self):
+        self.settings.unlink()
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(

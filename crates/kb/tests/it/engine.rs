@@ -422,3 +422,56 @@ fn a_second_process_on_the_same_index_follows_the_indexer() {
         "the indexer's status: {status:?}"
     );
 }
+
+/// The real binary, SIGKILLed while it indexes (after at least one commit): the next start
+/// finishes the job and the index holds exactly what a clean build holds.
+#[cfg(unix)]
+#[test]
+fn a_server_killed_mid_index_leaves_an_index_the_next_start_completes() {
+    #![allow(clippy::disallowed_methods)] // the test runs the binary under test directly
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    // Five copies of the corpus: enough that indexing is still under way when it is killed.
+    for n in 0..5 {
+        for entry in walkdir::WalkDir::new(corpus()).into_iter().filter_map(Result::ok) {
+            let rel = entry.path().strip_prefix(corpus()).unwrap();
+            let target = docs.join(format!("copy{n}")).join(rel);
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let index = dir.path().join("index");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard-kb"))
+        .arg("--root")
+        .arg(&docs)
+        .arg("--index-dir")
+        .arg(&index)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for a first commit (the manifest appears), then kill it mid-way.
+    let committed = wait_until(WAIT, || std::fs::metadata(index.join("manifest.json")).is_ok());
+    let status: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(index.join("status.json")).unwrap_or_default()).unwrap_or_default();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(committed, "no commit before the deadline");
+    let partial = switchboard_kb::manifest::Manifest::load(&index.join("manifest.json")).files.len();
+    assert!(partial < 1720, "killed too late to test anything: {partial} documents already done ({status})");
+
+    let engine = Engine::open(&Config { roots: vec![docs.clone()], index_dir: index }).unwrap();
+    engine.sync_all().unwrap();
+    let recovered = engine.status();
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = Engine::open(&Config { roots: vec![docs], index_dir: clean_dir.path().to_path_buf() }).unwrap();
+    clean.sync_all().unwrap();
+    assert_eq!(recovered.documents, 1720);
+    assert_eq!(recovered.sections, clean.status().sections, "sections lost or doubled after the crash");
+    let q = SearchQuery { text: "elicitation".into(), limit: 50, ..Default::default() };
+    assert_eq!(engine.search(&q).unwrap().len(), clean.search(&q).unwrap().len());
+}

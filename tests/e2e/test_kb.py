@@ -1,0 +1,50 @@
+"""The Knowledge base view through the real window: on first start the app registered its
+built-in server over a default folder with a welcome document and started it; the view shows the
+index's state and document count, a document saved into the folder is found through the search
+box with its matched terms highlighted, and a query syntax error is shown as such."""
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from conftest import SCREENSHOTS, find, wait_for
+
+
+@pytest.fixture()
+def first_start(scratch):
+    scratch.offer_knowledge_base()
+    return scratch
+
+
+def test_the_built_in_knowledge_base_indexes_and_searches(first_start, driver, scratch):
+    folder = scratch.home / "knowledge-base"
+    wait_for(lambda: (folder / "Welcome.md").is_file(), what="the default folder and its welcome document")
+    (folder / "herons.md").write_text(
+        "---\ntitle: Heron field notes\ntags: [birds]\n---\n\n# Heron field notes\n\n"
+        "## Nesting\n\nGrey herons nest in tall trees, in colonies called heronries.\n"
+    )
+    find(driver, 'button[data-view="kb"]').click()
+    state = find(driver, '[data-testid="kb-server-state"]')
+    wait_for(lambda: "running" in state.text, timeout=60, what="the knowledge-base server running")
+    folders = find(driver, '[data-testid="kb-folders"]')
+    assert str(folder) in folders.text
+    documents = find(driver, '[data-testid="kb-documents"]')
+    wait_for(lambda: documents.text.startswith("2 "), timeout=30, what="two documents indexed")
+    assert "index ready" in find(driver, '[data-testid="kb-index-state"]').text
+
+    query = find(driver, '[data-testid="kb-query"]')
+    query.send_keys("where do herons nest")
+    find(driver, '[data-testid="kb-search"]').click()
+    hits = find(driver, '[data-testid="kb-hits"]')
+    first = wait_for(lambda: hits.find_elements(By.CSS_SELECTOR, '[data-testid="kb-hit"]'), what="search hits")[0]
+    text = first.get_attribute("textContent")
+    assert "Heron field notes" in text and "Nesting" in text, text
+    assert "kb://knowledge-base/herons.md#nesting" in text, text
+    marked = [m.text for m in first.find_elements(By.TAG_NAME, "mark")]
+    assert "herons" in [m.lower() for m in marked], marked
+    driver.save_screenshot(str(SCREENSHOTS / "knowledge-base.png"))
+
+    query.clear()
+    query.send_keys("colour:red")
+    find(driver, '[data-testid="kb-search"]').click()
+    error = find(driver, '[data-testid="kb-search-error"]')
+    wait_for(lambda: 'no field "colour"' in error.text, what="the query error")
