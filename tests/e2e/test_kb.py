@@ -48,3 +48,26 @@ def test_the_built_in_knowledge_base_indexes_and_searches(first_start, driver, s
     find(driver, '[data-testid="kb-search"]').click()
     error = find(driver, '[data-testid="kb-search-error"]')
     wait_for(lambda: 'no field "colour"' in error.text, what="the query error")
+
+
+def test_a_second_folder_is_added_from_the_view(first_start, driver, scratch):
+    more = scratch.root / "more-notes"
+    more.mkdir()
+    (more / "capybara.md").write_text("# Capybaras\n\nThe capybara is the largest rodent.\n")
+    find(driver, 'button[data-view="kb"]').click()
+    state = find(driver, '[data-testid="kb-server-state"]')
+    wait_for(lambda: "running" in state.text, timeout=60, what="the knowledge-base server running")
+    find(driver, '[data-testid="kb-new-folder"]').send_keys(str(more))
+    find(driver, 'form.add button[type="submit"]').click()
+    folders = find(driver, '[data-testid="kb-folders"]')
+    wait_for(lambda: str(more) in folders.text, what="the new folder listed")
+    # Registered as the server's --root arguments, and the restarted server indexes it.
+    entry = next(s for s in scratch.listed() if s["name"] == "knowledge-base")
+    assert entry["args"][-2:] == ["--root", str(more)], entry
+    documents = find(driver, '[data-testid="kb-documents"]')
+    wait_for(lambda: documents.text.startswith("2 "), timeout=60, what="the new folder's document indexed")
+    query = find(driver, '[data-testid="kb-query"]')
+    query.send_keys("largest rodent")
+    find(driver, '[data-testid="kb-search"]').click()
+    hits = find(driver, '[data-testid="kb-hits"]')
+    wait_for(lambda: "kb://more-notes/capybara.md" in hits.get_attribute("textContent"), what="a hit in the new folder")
