@@ -457,21 +457,32 @@ fn a_server_killed_mid_index_leaves_an_index_the_next_start_completes() {
     // Wait for a first commit (the manifest appears), then kill it mid-way.
     let committed = wait_until(WAIT, || std::fs::metadata(index.join("manifest.json")).is_ok());
     let status: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(index.join("status.json")).unwrap_or_default()).unwrap_or_default();
+        serde_json::from_slice(&std::fs::read(index.join("status.json")).unwrap_or_default())
+            .unwrap_or_default();
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(committed, "no commit before the deadline");
-    let partial = switchboard_kb::manifest::Manifest::load(&index.join("manifest.json")).files.len();
-    assert!(partial < 1720, "killed too late to test anything: {partial} documents already done ({status})");
+    let partial =
+        switchboard_kb::manifest::Manifest::load(&index.join("manifest.json")).files.len();
+    assert!(
+        partial < 1720,
+        "killed too late to test anything: {partial} documents already done ({status})"
+    );
 
     let engine = Engine::open(&Config { roots: vec![docs.clone()], index_dir: index }).unwrap();
     engine.sync_all().unwrap();
     let recovered = engine.status();
     let clean_dir = tempfile::tempdir().unwrap();
-    let clean = Engine::open(&Config { roots: vec![docs], index_dir: clean_dir.path().to_path_buf() }).unwrap();
+    let clean =
+        Engine::open(&Config { roots: vec![docs], index_dir: clean_dir.path().to_path_buf() })
+            .unwrap();
     clean.sync_all().unwrap();
     assert_eq!(recovered.documents, 1720);
-    assert_eq!(recovered.sections, clean.status().sections, "sections lost or doubled after the crash");
+    assert_eq!(
+        recovered.sections,
+        clean.status().sections,
+        "sections lost or doubled after the crash"
+    );
     let q = SearchQuery { text: "elicitation".into(), limit: 50, ..Default::default() };
     assert_eq!(engine.search(&q).unwrap().len(), clean.search(&q).unwrap().len());
 }
