@@ -256,6 +256,27 @@ impl Engine {
         lock(&self.writer).is_some()
     }
 
+    /// A follower whose indexer has gone away takes the writer lock and becomes the indexer,
+    /// then catches up with a full sync. Returns whether this process is the indexer now.
+    pub fn try_promote(&self) -> Result<bool> {
+        {
+            let mut guard = lock(&self.writer);
+            if guard.is_some() {
+                return Ok(true);
+            }
+            match self.index.writer() {
+                Ok(writer) => *guard = Some(writer),
+                Err(Error::IndexBusy(_)) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        tracing::info!("the previous indexer is gone; this server indexes the folders now");
+        *write(&self.manifest) = Manifest::load(&self.manifest_path);
+        self.index.reload()?;
+        self.sync_all()?;
+        Ok(true)
+    }
+
     fn status_path(&self) -> PathBuf {
         self.index_dir.join("status.json")
     }
@@ -650,6 +671,25 @@ impl Engine {
             });
         }
         DocumentPage { documents, next_cursor, total }
+    }
+
+    /// Documents whose key or title contains `typed` (case-insensitive), keys in order, at most
+    /// `max`; and how many matched in all. For argument completion.
+    pub fn complete(&self, typed: &str, max: usize) -> (Vec<String>, usize) {
+        if !self.is_indexer() {
+            *write(&self.manifest) = Manifest::load(&self.manifest_path);
+        }
+        let typed = typed.trim_start_matches(crate::roots::SCHEME).to_lowercase();
+        let manifest = read(&self.manifest);
+        let matching: Vec<&String> = manifest
+            .files
+            .iter()
+            .filter(|(key, record)| {
+                key.to_lowercase().contains(&typed) || record.title.to_lowercase().contains(&typed)
+            })
+            .map(|(key, _)| key)
+            .collect();
+        (matching.iter().take(max).map(|k| (*k).clone()).collect(), matching.len())
     }
 
     /// A document's text (all of it, or one section by anchor or heading), read from disk now.

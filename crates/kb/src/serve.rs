@@ -107,6 +107,9 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     }
     let _watch = if options.no_watch { None } else { Some(engine.watch()?) };
     start_indexing(&engine);
+    if !engine.is_indexer() {
+        take_over_when_the_indexer_leaves(engine.clone());
+    }
     match options.http {
         None => serve_stdio(engine).await,
         Some(addr) => serve_http(engine, addr, shutdown_signal()).await,
@@ -143,6 +146,24 @@ pub fn start_indexing(engine: &Arc<Engine>) {
                 Err(e) => tracing::error!("indexing stopped: {e}"),
             },
             () = progress => {}
+        }
+    });
+}
+
+/// A follower checks every few seconds whether the indexer it follows is still there, and takes
+/// over the index when it is not (so the folders stay indexed whichever server outlives the other).
+fn take_over_when_the_indexer_leaves(engine: Arc<Engine>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3));
+        loop {
+            tick.tick().await;
+            let candidate = engine.clone();
+            match tokio::task::spawn_blocking(move || candidate.try_promote()).await {
+                Ok(Ok(true)) => break,
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::warn!("could not take over the index: {e}"),
+                Err(_) => break,
+            }
         }
     });
 }

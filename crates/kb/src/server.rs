@@ -464,6 +464,7 @@ impl ServerHandler for KbServer {
             .enable_resources_subscribe()
             .enable_resources_list_changed()
             .enable_prompts()
+            .enable_completions()
             .enable_logging()
             .build();
         ServerConfig::new(capabilities)
@@ -526,6 +527,32 @@ impl ServerHandler for KbServer {
             blocking(&self.engine, move |e| e.read(&uri, None)).await.map_err(resource_error)?;
         let contents = ResourceContents::text(doc.text, request.uri).with_mime_type(doc.mime_type);
         Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    /// Completes `summarize_document`'s `uri` and the `kb://{+path}` template's `path` from the
+    /// documents' paths and titles.
+    async fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CompleteResult, McpError> {
+        use rmcp::model::{CompleteResult, CompletionInfo, Reference};
+        let as_uri = match (&request.r#ref, request.argument.name.as_str()) {
+            (Reference::Prompt(p), "uri") if p.name == "summarize_document" => Some(true),
+            (Reference::Resource(r), "path") if r.uri.starts_with(SCHEME) => Some(false),
+            _ => None,
+        };
+        let Some(as_uri) = as_uri else {
+            return Ok(CompleteResult::new(CompletionInfo::default()));
+        };
+        let (keys, total) =
+            self.engine.complete(&request.argument.value, CompletionInfo::MAX_VALUES);
+        let values: Vec<String> =
+            keys.into_iter().map(|k| if as_uri { crate::roots::uri_of(&k) } else { k }).collect();
+        let has_more = total > values.len();
+        let info = CompletionInfo::with_pagination(values, Some(total as u32), has_more)
+            .map_err(|e| McpError::internal_error(e, None))?;
+        Ok(CompleteResult::new(info))
     }
 
     async fn list_prompts(

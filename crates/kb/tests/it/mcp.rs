@@ -9,7 +9,9 @@ use std::{collections::HashMap, path::Path, process::Stdio, time::Duration};
 use serde_json::{Value, json};
 use switchboard_mcp::{
     ConnectOptions, Direction, ProtocolChoice, Session, SessionOptions,
-    rmcp::model::{ContentBlock, ResourceContents, SubscribeRequestParams, SubscriptionFilter},
+    rmcp::model::{
+        ContentBlock, Reference, ResourceContents, SubscribeRequestParams, SubscriptionFilter,
+    },
 };
 use switchboard_testkit::wait_until;
 use tokio::process::{Child, Command};
@@ -261,6 +263,16 @@ async fn exercise(protocol: ProtocolChoice, expect_revision: &str) {
     let no_arg =
         session.get_prompt("summarize_document", Default::default()).await.unwrap_err().to_string();
     assert!(no_arg.contains("needs the argument \"uri\""), "{no_arg}");
+
+    // Completion of document arguments, by path or title.
+    let values = session
+        .complete(Reference::for_prompt("summarize_document"), "uri", "setup")
+        .await
+        .unwrap();
+    assert_eq!(values, ["kb://docs/guide.md"], "by title");
+    let values =
+        session.complete(Reference::for_resource("kb://{+path}"), "path", "docs/f").await.unwrap();
+    assert_eq!(values, ["docs/faq.md"], "by path");
 
     // Writing tools: the ticket is a file, indexed at once.
     let ticket = session.call_tool("create_ticket", args(json!({"title": "Flamingo colour wrong", "description": "It is **orange**.", "priority": "high", "tags": ["bug"]})), None, None).await.unwrap();
