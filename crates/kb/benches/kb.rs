@@ -225,6 +225,16 @@ fn stdio(root: &Path, queries: &[String], rounds: usize) -> (Vec<f64>, u64) {
     })
 }
 
+fn report_stdio(corpus: &str, (lat, rss): (Vec<f64>, u64)) {
+    println!(
+        "search over stdio (release server, {corpus}): p50 {:.3} ms  p99 {:.3} ms  over {} calls; server RSS {} MiB after indexing",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.len(),
+        rss / 1024
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -276,14 +286,7 @@ fn main() {
         rss_kib("self", "VmHWM:") / 1024
     );
     drop(engine30);
-    let (lat, rss) = stdio(big.path(), &queries, 4);
-    println!(
-        "search over stdio (release server, 30x): p50 {:.3} ms  p99 {:.3} ms  over {} calls; server RSS {} MiB after indexing",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99),
-        lat.len(),
-        rss / 1024
-    );
+    report_stdio("30x", stdio(big.path(), &queries, 4));
 
     // Live: from a saved file to a search that finds it, on a copy of the corpus being watched.
     let live = tempfile::tempdir().unwrap();
@@ -313,12 +316,5 @@ fn main() {
     );
     drop(engine);
 
-    let (lat, rss) = stdio(&corpus(), &queries, 10);
-    println!(
-        "search over stdio (release server, 1x): p50 {:.3} ms  p99 {:.3} ms  over {} calls; server RSS {} MiB",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99),
-        lat.len(),
-        rss / 1024
-    );
+    report_stdio("1x", stdio(&corpus(), &queries, 10));
 }

@@ -538,16 +538,7 @@ impl Engine {
             hash,
             title: doc.title.clone(),
             tags: doc.tags.clone(),
-            sections: doc
-                .sections
-                .iter()
-                .map(|s| SectionRef {
-                    heading: s.heading.clone(),
-                    anchor: s.anchor.clone(),
-                    level: s.level,
-                    line: s.line,
-                })
-                .collect(),
+            sections: doc.sections.iter().map(SectionRef::from).collect(),
         };
         write(&self.manifest).files.insert(key.to_string(), record);
         lock(&self.skipped).remove(key);
@@ -701,16 +692,7 @@ impl Engine {
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let text = source::decode(bytes).map_err(|why| Error::Invalid(format!("{key}: {why}")))?;
         let doc = source::parse(&path, &text);
-        let outline: Vec<SectionRef> = doc
-            .sections
-            .iter()
-            .map(|s| SectionRef {
-                heading: s.heading.clone(),
-                anchor: s.anchor.clone(),
-                level: s.level,
-                line: s.line,
-            })
-            .collect();
+        let outline: Vec<SectionRef> = doc.sections.iter().map(SectionRef::from).collect();
         let (body, section_name) = match section.map(str::trim).filter(|s| !s.is_empty()) {
             None => (text.as_str(), None),
             Some(wanted) => {

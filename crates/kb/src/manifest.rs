@@ -38,6 +38,17 @@ pub struct SectionRef {
     pub line: u32,
 }
 
+impl From<&crate::source::Section> for SectionRef {
+    fn from(s: &crate::source::Section) -> Self {
+        SectionRef {
+            heading: s.heading.clone(),
+            anchor: s.anchor.clone(),
+            level: s.level,
+            line: s.line,
+        }
+    }
+}
+
 impl Manifest {
     /// The saved manifest, or an empty one when it is missing, unreadable or from another version.
     pub fn load(path: &Path) -> Manifest {

@@ -60,6 +60,13 @@ pub struct Section {
     pub text: String,
 }
 
+impl Section {
+    /// The text before the first heading (level 0, no heading).
+    fn preamble(line: u32, start: usize, text: String) -> Self {
+        Section { heading: String::new(), anchor: String::new(), level: 0, line, start, text }
+    }
+}
+
 /// Why a file is not in the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
@@ -102,14 +109,7 @@ pub fn parse(path: &Path, original: &str) -> Document {
             title: String::new(),
             description: None,
             tags: Vec::new(),
-            sections: vec![Section {
-                heading: String::new(),
-                anchor: String::new(),
-                level: 0,
-                line: body_line,
-                start: base,
-                text: bounded(body.to_string()),
-            }],
+            sections: vec![Section::preamble(body_line, base, bounded(body.to_string()))],
         },
         Some(Kind::Markdown) => markdown(body, body_line, base),
     };
@@ -203,14 +203,7 @@ fn markdown(body: &str, first_line: u32, base: usize) -> Document {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS;
-    let mut sections = vec![Section {
-        heading: String::new(),
-        anchor: String::new(),
-        level: 0,
-        line: first_line,
-        start: base,
-        text: String::new(),
-    }];
+    let mut sections = vec![Section::preamble(first_line, base, String::new())];
     let mut title: Option<String> = None;
     let mut in_heading = false;
     let mut anchors = std::collections::HashMap::<String, usize>::new();
@@ -276,14 +269,7 @@ fn markdown(body: &str, first_line: u32, base: usize) -> Document {
         .filter(|s| !(s.level == 0 && s.text.is_empty()))
         .collect();
     if sections.is_empty() {
-        sections.push(Section {
-            heading: String::new(),
-            anchor: String::new(),
-            level: 0,
-            line: first_line,
-            start: base,
-            text: String::new(),
-        });
+        sections.push(Section::preamble(first_line, base, String::new()));
     }
     Document { title: title.unwrap_or_default(), description: None, tags: Vec::new(), sections }
 }
