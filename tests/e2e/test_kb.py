@@ -3,10 +3,12 @@ built-in server over a default folder with a welcome document and started it; th
 index's state and document count, a document saved into the folder is found through the search
 box with its matched terms highlighted, and a query syntax error is shown as such."""
 
+import pathlib
+
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import SCREENSHOTS, find, wait_for
+from conftest import SCREENSHOTS, find, no_app_left, start_driver, wait_for
 
 
 @pytest.fixture()
@@ -71,3 +73,37 @@ def test_a_second_folder_is_added_from_the_view(first_start, driver, scratch):
     find(driver, '[data-testid="kb-search"]').click()
     hits = find(driver, '[data-testid="kb-hits"]')
     wait_for(lambda: "kb://more-notes/capybara.md" in hits.get_attribute("textContent"), what="a hit in the new folder")
+
+
+def kb_processes(scratch):
+    """Live `kb serve` processes over this test's folders (the server and the view's client)."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and b"kb" in argv and b"serve" in argv and str(scratch.home).encode() in b" ".join(argv):
+            found.append(int(entry.name))
+    return found
+
+
+def test_quitting_the_app_leaves_no_knowledge_base_process(first_start, scratch):
+    browser, stop = start_driver(scratch)
+    try:
+        find(browser, 'button[data-view="kb"]').click()
+        state = find(browser, '[data-testid="kb-server-state"]')
+        wait_for(lambda: "running" in state.text, timeout=60, what="the knowledge-base server running")
+        find(browser, '[data-testid="kb-query"]').send_keys("welcome")
+        find(browser, '[data-testid="kb-search"]').click()
+        find(browser, '[data-testid="kb-hits"]')
+        # The supervised server and the view's own connection (a follower instance).
+        assert len(kb_processes(scratch)) == 2, kb_processes(scratch)
+    finally:
+        browser.quit()
+        stop()
+    wait_for(lambda: not kb_processes(scratch), timeout=15, what="every kb serve process to end with the app")
+    no_app_left()
