@@ -484,3 +484,24 @@ async fn a_missing_folder_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("the folder /nonexistent/kb-folder does not exist"), "{stderr}");
 }
+
+/// The two stateful revisions the full exercise above does not cover: a handshake, a search and a
+/// read, every message valid under that revision's schema.
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_2025_03_26_and_2025_06_18() {
+    for revision in ["2025-03-26", "2025-06-18"] {
+        let dir = folder();
+        let Running { session, child: _child } =
+            start(dir.path(), ProtocolChoice::Force(revision.into())).await;
+        assert_eq!(session.details().negotiated.protocol_version, revision);
+        assert_eq!(session.list_tools().await.unwrap().items.len(), 6);
+        let found = session
+            .call_tool("search", args(json!({"query": "flamingo"})), None, None)
+            .await
+            .unwrap();
+        assert!(text_of(&found.result.content).contains("kb://docs/faq.md"), "{revision}");
+        let read = session.read_resource("kb://docs/guide.md").await.unwrap();
+        assert_eq!(read.contents.len(), 1);
+        assert_schema_valid(&session);
+    }
+}
