@@ -10,6 +10,7 @@ pub mod control;
 mod error;
 pub mod events;
 pub mod fsutil;
+pub mod hosts;
 pub mod knowledge_base;
 pub mod logs;
 pub mod owner;
