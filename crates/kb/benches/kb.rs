@@ -225,6 +225,23 @@ fn stdio(root: &Path, queries: &[String], rounds: usize) -> (Vec<f64>, u64) {
     })
 }
 
+fn report_index(corpus: &str, indexed: &Indexed, engine: &Engine, lat: &[f64]) {
+    println!(
+        "corpus {corpus}: {} docs, {} sections indexed in {:.2} s = {:.0} docs/s; index {:.1} MiB",
+        engine.status().documents,
+        indexed.sections,
+        indexed.seconds,
+        indexed.docs_per_s,
+        indexed.bytes as f64 / 1048576.0
+    );
+    println!(
+        "search in-process ({corpus}): p50 {:.3} ms  p99 {:.3} ms  over {} queries",
+        percentile(lat, 0.5),
+        percentile(lat, 0.99),
+        lat.len()
+    );
+}
+
 fn report_stdio(corpus: &str, (lat, rss): (Vec<f64>, u64)) {
     println!(
         "search over stdio (release server, {corpus}): p50 {:.3} ms  p99 {:.3} ms  over {} calls; server RSS {} MiB after indexing",
@@ -243,21 +260,7 @@ fn main() {
     println!("knowledge-base benchmark ({} indexing runs per corpus, medians)", INDEX_RUNS);
 
     let (one, engine, _dir) = index(&corpus());
-    println!(
-        "corpus 1x: {} docs, {} sections indexed in {:.2} s = {:.0} docs/s; index {:.1} MiB",
-        engine.status().documents,
-        one.sections,
-        one.seconds,
-        one.docs_per_s,
-        one.bytes as f64 / 1048576.0
-    );
-    let lat = search_latencies(&engine, &queries, 20);
-    println!(
-        "search in-process (1x): p50 {:.3} ms  p99 {:.3} ms  over {} queries",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99),
-        lat.len()
-    );
+    report_index("1x", &one, &engine, &search_latencies(&engine, &queries, 20));
     drop(engine);
 
     let big = tempfile::tempdir().unwrap();
@@ -265,21 +268,7 @@ fn main() {
     let files = replicate(big.path());
     println!("generated the 30x corpus: {files} files in {:.1} s", started.elapsed().as_secs_f64());
     let (thirty, engine30, _dir30) = index(big.path());
-    println!(
-        "corpus 30x: {} docs, {} sections indexed in {:.2} s = {:.0} docs/s; index {:.1} MiB",
-        engine30.status().documents,
-        thirty.sections,
-        thirty.seconds,
-        thirty.docs_per_s,
-        thirty.bytes as f64 / 1048576.0
-    );
-    let lat = search_latencies(&engine30, &queries, 10);
-    println!(
-        "search in-process (30x): p50 {:.3} ms  p99 {:.3} ms  over {} queries",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99),
-        lat.len()
-    );
+    report_index("30x", &thirty, &engine30, &search_latencies(&engine30, &queries, 10));
     println!(
         "this process: RSS {} MiB now, peak {} MiB (after indexing both corpora, 3 times each)",
         rss_kib("self", "VmRSS:") / 1024,
