@@ -1,6 +1,8 @@
 //! The Switchboard tray app's entry point. `switchboard-app kb serve ...` runs the built-in
 //! knowledge-base server instead of the app: the registry's entry for it points at whichever
 //! Switchboard executable registered it, so it must not need the CLI to be installed.
+//! `switchboard-app bridge URL ...` likewise forwards stdio to a remote server for hosts (Claude
+//! Desktop) whose config entries the app wrote with its own path.
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -17,6 +19,10 @@ fn main() {
             code if code == std::process::ExitCode::SUCCESS => 0,
             _ => 1,
         });
+    }
+    if args.get(1).map(String::as_str) == Some("bridge") {
+        let code = switchboard_core::mcp::bridge::main(args.into_iter().skip(2));
+        std::process::exit(if code == std::process::ExitCode::SUCCESS { 0 } else { 1 });
     }
     switchboard_app::run();
 }

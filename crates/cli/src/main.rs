@@ -2,6 +2,7 @@
 //! and tell a running owner to reload; runtime commands talk to the owner over its control
 //! endpoint; `serve` becomes the owner. Exit codes: 0 success, 1 failure, 2 usage.
 
+mod host_cmds;
 mod output;
 mod owner_cmds;
 mod registry_cmds;
@@ -59,6 +60,19 @@ enum Command {
     /// The built-in knowledge-base server.
     #[command(subcommand)]
     Kb(KbCommand),
+    /// Forward MCP on stdin/stdout to a remote server (what hosts that only run commands use).
+    Bridge {
+        url: String,
+        /// A header to send, "Name: value" (repeatable).
+        #[arg(long, value_name = "NAME: VALUE")]
+        header: Vec<String>,
+        /// Use the legacy HTTP+SSE transport instead of Streamable HTTP.
+        #[arg(long)]
+        sse: bool,
+    },
+    /// AI hosts' config files: write our servers into them, diff, undo, drift.
+    #[command(subcommand)]
+    Hosts(host_cmds::HostsCommand),
     /// Show what a server offers: its info, tools, resources, templates and prompts.
     Inspect {
         #[arg(value_enum, default_value = "all")]
@@ -157,6 +171,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events => owner_cmds::events(&paths).await,
         Command::Kb(KbCommand::Serve(options)) => Ok(switchboard_kb::serve::serve(options).await?),
         Command::Kb(KbCommand::Setup) => kb_setup(&paths),
+        Command::Hosts(command) => host_cmds::run(&paths, command),
+        Command::Bridge { url, header, sse } => {
+            let mut argv = vec![url];
+            for h in header {
+                argv.extend(["--header".to_string(), h]);
+            }
+            if sse {
+                argv.push("--sse".into());
+            }
+            let args =
+                switchboard_core::mcp::bridge::BridgeArgs::parse(argv).map_err(output::Usage)?;
+            Ok(args.run().await?)
+        }
         Command::Inspect { what, target } => tester_cmds::inspect(&paths, what, target).await,
         Command::Call { tool, args, args_json, target } => {
             tester_cmds::call(&paths, tool, args, args_json, target).await

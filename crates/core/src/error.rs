@@ -32,6 +32,9 @@ pub enum Error {
     #[error("invalid server name {name:?}: {why}")]
     InvalidName { name: String, why: &'static str },
 
+    #[error("{path}: {problem}")]
+    HostFile { path: PathBuf, problem: String },
+
     #[error("invalid server definition: {0}")]
     InvalidSpec(String),
 
@@ -98,6 +101,7 @@ impl Error {
             Error::NewerRegistry { .. } => "newer_registry",
             Error::InvalidName { .. } => "invalid_name",
             Error::InvalidSpec(_) => "invalid_spec",
+            Error::HostFile { .. } => "host_file",
             Error::DuplicateServer(_) => "duplicate_server",
             Error::UnknownServer(_) => "unknown_server",
             Error::AlreadyOwned { .. } => "already_owned",

@@ -11,6 +11,16 @@ use std::{
 /// content. The new file keeps the permissions of the one it replaces; a new file gets `mode`
 /// (owner-only for our state).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_then(path, bytes, || {})
+}
+
+/// [`write_atomic`], running `before_rename` once the new content is durable in the temp file
+/// (tests use it to kill a writer at the worst moment).
+pub fn write_atomic_then(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce(),
+) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{}.", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
@@ -23,6 +33,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
+    before_rename();
     temp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)
 }

@@ -6,6 +6,7 @@
 //! to decide when a server is ready and to run tester sessions.
 
 pub mod args;
+pub mod bridge;
 mod connect;
 mod error;
 pub mod export;

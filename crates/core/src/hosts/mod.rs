@@ -6,8 +6,12 @@
 //! functions. Editing the files losslessly, the journal, diff, undo and the guardian build on it.
 //! Sources for every path and shape: `shared/design/hosts.md`.
 
+mod edit;
 mod env;
+mod ops;
+mod receipt;
 mod shape;
+mod store;
 
 use std::{
     fmt,
@@ -15,8 +19,16 @@ use std::{
     str::FromStr,
 };
 
+pub use edit::{Container, EditError};
 pub use env::{HostEnv, Os};
+#[cfg(debug_assertions)]
+pub use ops::test_hooks;
+pub use ops::{
+    Action, Bridge, Change, ChangeKind, EntryState, EntryStatus, FileStatus, HostStatus, Hosts,
+    Plan, Skipped, Written, journal,
+};
 pub use shape::{HostServer, Launch, Unsupported, shape};
+pub use store::{JournalRecord, Op};
 
 use crate::{Error, Result};
 
@@ -73,6 +85,25 @@ impl HostId {
         }
     }
 
+    /// The host's product name.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            HostId::ClaudeDesktop => "Claude Desktop",
+            HostId::Cursor => "Cursor",
+            HostId::VsCode => "VS Code",
+            HostId::Windsurf => "Windsurf",
+            HostId::ClaudeCode => "Claude Code",
+            HostId::Zed => "Zed",
+            HostId::Cline => "Cline",
+            HostId::GeminiCli => "Gemini CLI",
+            HostId::Codex => "Codex",
+            HostId::LmStudio => "LM Studio",
+            HostId::Continue => "Continue",
+            HostId::Goose => "Goose",
+            HostId::RooCode => "Roo Code",
+        }
+    }
+
     /// Hosts launched from a desktop GUI do not get the login shell's PATH: their entries need
     /// absolute command paths.
     pub fn is_gui(self) -> bool {
@@ -124,16 +155,20 @@ pub struct ConfigFile {
     pub scope: Scope,
     pub path: PathBuf,
     pub format: Format,
-    /// The key path of the map (or, for Continue, the list) holding the servers.
-    pub container: &'static [&'static str],
+    /// Where the servers are in the file.
+    pub container: Container,
 }
 
 /// The config files of `host`: its user-level file(s) and, with `project`, that folder's file.
 /// Directory listings are read only to find what has no fixed name (VS Code profiles, the Claude
 /// Desktop MSIX package folder); a missing folder means none.
 pub fn locations(host: HostId, env: &HostEnv, project: Option<&Path>) -> Vec<ConfigFile> {
-    let file = |scope: Scope, path: PathBuf, format: Format, container: &'static [&'static str]| {
-        ConfigFile { host, scope, path, format, container }
+    let file = |scope: Scope, path: PathBuf, format: Format, container: Container| ConfigFile {
+        host,
+        scope,
+        path,
+        format,
+        container,
     };
     let home = &env.home;
     let vscode_user = env.app_config_dir().join("Code").join("User");
@@ -148,21 +183,21 @@ pub fn locations(host: HostId, env: &HostEnv, project: Option<&Path>) -> Vec<Con
                 }
                 Os::Linux => env.xdg_config_home.join("Claude").join(name),
             };
-            files.push(file(Scope::User, user, Format::Json, &["mcpServers"]));
+            files.push(file(Scope::User, user, Format::Json, Container::map("mcpServers")));
         }
         HostId::Cursor => {
             files.push(file(
                 Scope::User,
                 home.join(".cursor/mcp.json"),
                 Format::Json,
-                &["mcpServers"],
+                Container::map("mcpServers"),
             ));
             if let Some(p) = project {
                 files.push(file(
                     Scope::Project,
                     p.join(".cursor/mcp.json"),
                     Format::Json,
-                    &["mcpServers"],
+                    Container::map("mcpServers"),
                 ));
             }
         }
@@ -171,33 +206,43 @@ pub fn locations(host: HostId, env: &HostEnv, project: Option<&Path>) -> Vec<Con
                 Scope::User,
                 vscode_user.join("mcp.json"),
                 Format::Jsonc,
-                &["servers"],
+                Container::map("servers"),
             ));
             for id in subdirs(&vscode_user.join("profiles")) {
                 let path = vscode_user.join("profiles").join(&id).join("mcp.json");
-                files.push(file(Scope::Profile(id), path, Format::Jsonc, &["servers"]));
+                files.push(file(
+                    Scope::Profile(id),
+                    path,
+                    Format::Jsonc,
+                    Container::map("servers"),
+                ));
             }
             if let Some(p) = project {
                 files.push(file(
                     Scope::Project,
                     p.join(".vscode/mcp.json"),
                     Format::Jsonc,
-                    &["servers"],
+                    Container::map("servers"),
                 ));
             }
         }
         HostId::Windsurf => {
             let path = home.join(".codeium/windsurf/mcp_config.json");
-            files.push(file(Scope::User, path, Format::Json, &["mcpServers"]));
+            files.push(file(Scope::User, path, Format::Json, Container::map("mcpServers")));
         }
         HostId::ClaudeCode => {
-            files.push(file(Scope::User, home.join(".claude.json"), Format::Json, &["mcpServers"]));
+            files.push(file(
+                Scope::User,
+                home.join(".claude.json"),
+                Format::Json,
+                Container::map("mcpServers"),
+            ));
             if let Some(p) = project {
                 files.push(file(
                     Scope::Project,
                     p.join(".mcp.json"),
                     Format::Json,
-                    &["mcpServers"],
+                    Container::map("mcpServers"),
                 ));
             }
         }
@@ -211,47 +256,52 @@ pub fn locations(host: HostId, env: &HostEnv, project: Option<&Path>) -> Vec<Con
                 Scope::User,
                 dir.join("settings.json"),
                 Format::Jsonc,
-                &["context_servers"],
+                Container::map("context_servers"),
             ));
             if let Some(p) = project {
                 files.push(file(
                     Scope::Project,
                     p.join(".zed/settings.json"),
                     Format::Jsonc,
-                    &["context_servers"],
+                    Container::map("context_servers"),
                 ));
             }
         }
         HostId::Cline => {
             let path = vscode_user
                 .join("globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json");
-            files.push(file(Scope::User, path, Format::Json, &["mcpServers"]));
+            files.push(file(Scope::User, path, Format::Json, Container::map("mcpServers")));
         }
         HostId::GeminiCli => {
             files.push(file(
                 Scope::User,
                 home.join(".gemini/settings.json"),
                 Format::Jsonc,
-                &["mcpServers"],
+                Container::map("mcpServers"),
             ));
             if let Some(p) = project {
                 files.push(file(
                     Scope::Project,
                     p.join(".gemini/settings.json"),
                     Format::Jsonc,
-                    &["mcpServers"],
+                    Container::map("mcpServers"),
                 ));
             }
         }
         HostId::Codex => {
             let dir = env.codex_home.clone().unwrap_or_else(|| home.join(".codex"));
-            files.push(file(Scope::User, dir.join("config.toml"), Format::Toml, &["mcp_servers"]));
+            files.push(file(
+                Scope::User,
+                dir.join("config.toml"),
+                Format::Toml,
+                Container::map("mcp_servers"),
+            ));
             if let Some(p) = project {
                 files.push(file(
                     Scope::Project,
                     p.join(".codex/config.toml"),
                     Format::Toml,
-                    &["mcp_servers"],
+                    Container::map("mcp_servers"),
                 ));
             }
         }
@@ -260,7 +310,7 @@ pub fn locations(host: HostId, env: &HostEnv, project: Option<&Path>) -> Vec<Con
                 Scope::User,
                 home.join(".lmstudio/mcp.json"),
                 Format::Json,
-                &["mcpServers"],
+                Container::map("mcpServers"),
             ));
         }
         HostId::Continue => {
@@ -268,7 +318,7 @@ pub fn locations(host: HostId, env: &HostEnv, project: Option<&Path>) -> Vec<Con
                 Scope::User,
                 home.join(".continue/config.yaml"),
                 Format::Yaml,
-                &["mcpServers"],
+                Container::named_list("mcpServers"),
             ));
         }
         HostId::Goose => {
@@ -276,18 +326,18 @@ pub fn locations(host: HostId, env: &HostEnv, project: Option<&Path>) -> Vec<Con
                 Os::Windows => env.appdata.join("Block/goose/config/config.yaml"),
                 Os::MacOs | Os::Linux => home.join(".config/goose/config.yaml"),
             };
-            files.push(file(Scope::User, path, Format::Yaml, &["extensions"]));
+            files.push(file(Scope::User, path, Format::Yaml, Container::map("extensions")));
         }
         HostId::RooCode => {
             let path = vscode_user
                 .join("globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json");
-            files.push(file(Scope::User, path, Format::Json, &["mcpServers"]));
+            files.push(file(Scope::User, path, Format::Json, Container::map("mcpServers")));
             if let Some(p) = project {
                 files.push(file(
                     Scope::Project,
                     p.join(".roo/mcp.json"),
                     Format::Json,
-                    &["mcpServers"],
+                    Container::map("mcpServers"),
                 ));
             }
         }

@@ -128,42 +128,27 @@ fn user_config_paths_per_os() {
 fn project_files_formats_and_containers() {
     let linux = env(Os::Linux, &[("HOME", "/h")]);
     let project = Path::new("/work/app");
-    let projects: Vec<(HostId, String, Format, &[&str])> = HostId::ALL
+    let projects: Vec<(HostId, String, Format, &str)> = HostId::ALL
         .into_iter()
         .flat_map(|host| locations(host, &linux, Some(project)))
         .filter(|f| f.scope == Scope::Project)
-        .map(|f| (f.host, f.path.to_string_lossy().into_owned(), f.format, f.container))
+        .map(|f| (f.host, f.path.to_string_lossy().into_owned(), f.format, f.container.key))
         .collect();
     assert_eq!(
         projects,
         vec![
-            (
-                HostId::Cursor,
-                "/work/app/.cursor/mcp.json".into(),
-                Format::Json,
-                &["mcpServers"][..]
-            ),
-            (HostId::VsCode, "/work/app/.vscode/mcp.json".into(), Format::Jsonc, &["servers"][..]),
-            (HostId::ClaudeCode, "/work/app/.mcp.json".into(), Format::Json, &["mcpServers"][..]),
-            (
-                HostId::Zed,
-                "/work/app/.zed/settings.json".into(),
-                Format::Jsonc,
-                &["context_servers"][..]
-            ),
+            (HostId::Cursor, "/work/app/.cursor/mcp.json".into(), Format::Json, "mcpServers"),
+            (HostId::VsCode, "/work/app/.vscode/mcp.json".into(), Format::Jsonc, "servers"),
+            (HostId::ClaudeCode, "/work/app/.mcp.json".into(), Format::Json, "mcpServers"),
+            (HostId::Zed, "/work/app/.zed/settings.json".into(), Format::Jsonc, "context_servers"),
             (
                 HostId::GeminiCli,
                 "/work/app/.gemini/settings.json".into(),
                 Format::Jsonc,
-                &["mcpServers"][..]
+                "mcpServers"
             ),
-            (
-                HostId::Codex,
-                "/work/app/.codex/config.toml".into(),
-                Format::Toml,
-                &["mcp_servers"][..]
-            ),
-            (HostId::RooCode, "/work/app/.roo/mcp.json".into(), Format::Json, &["mcpServers"][..]),
+            (HostId::Codex, "/work/app/.codex/config.toml".into(), Format::Toml, "mcp_servers"),
+            (HostId::RooCode, "/work/app/.roo/mcp.json".into(), Format::Json, "mcpServers"),
         ]
     );
 }

@@ -1,0 +1,240 @@
+//! `switchboard hosts …`: write Switchboard's servers into AI hosts' config files, show the change
+//! first, undo it, and report drift.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use switchboard_core::{
+    Paths, Registry, ServerName, ServerSpec,
+    hosts::{Action, ChangeKind, EntryState, HostEnv, HostId, Hosts, Plan},
+};
+
+use crate::output::{Usage, print_json};
+
+#[derive(Debug, Subcommand)]
+pub enum HostsCommand {
+    /// Every host: detected or not, its config files, our entries and others', drift.
+    List(ListArgs),
+    /// Our entries in each host's files, and which drifted (changed or removed by someone else).
+    Status(ListArgs),
+    /// Add or update our entries for the servers (default: every enabled server).
+    Apply(WriteArgs),
+    /// Show exactly what `apply` (or with --remove, `remove`) would change. Writes nothing.
+    Diff {
+        #[command(flatten)]
+        args: WriteArgs,
+        /// The diff of a removal instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Remove our entries (default: all of ours in the file).
+    Remove(WriteArgs),
+    /// Undo the last write Switchboard made to this host's files.
+    Undo {
+        host: HostId,
+        /// Undo even though the file changed since.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also look at this project folder's files.
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    host: HostId,
+    /// Servers by name, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    servers: Option<Vec<String>>,
+    /// Write the project folder's file instead of the user's.
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// Print the diff; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Also replace or remove entries Switchboard did not write.
+    #[arg(long)]
+    force: bool,
+}
+
+fn hosts(paths: &Paths) -> anyhow::Result<Hosts> {
+    let env = HostEnv::from_env().context("no home folder: set HOME")?;
+    let bridge = std::env::current_exe()
+        .ok()
+        .map(|program| switchboard_core::hosts::Bridge { program, prefix: vec!["bridge".into()] });
+    Ok(Hosts::new(paths, env, bridge))
+}
+
+fn absolute(project: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    project
+        .map(|p| std::path::absolute(&p).with_context(|| format!("resolving {}", p.display())))
+        .transpose()
+}
+
+pub fn run(paths: &Paths, command: HostsCommand) -> anyhow::Result<()> {
+    let hosts = hosts(paths)?;
+    match command {
+        HostsCommand::List(args) => list(paths, &hosts, args, false),
+        HostsCommand::Status(args) => list(paths, &hosts, args, true),
+        HostsCommand::Apply(args) => write(paths, &hosts, args, false),
+        HostsCommand::Remove(args) => write(paths, &hosts, args, true),
+        HostsCommand::Diff { mut args, remove } => {
+            args.dry_run = true;
+            write(paths, &hosts, args, remove)
+        }
+        HostsCommand::Undo { host, force } => {
+            let record = hosts.undo(host, force)?;
+            println!(
+                "undid Switchboard's {:?} of {} in {} (backup of the undone content: {})",
+                record.entries.join(", "),
+                host,
+                record.path.display(),
+                record.backup.as_ref().map_or("none".into(), |b| b.display().to_string())
+            );
+            Ok(())
+        }
+    }
+}
+
+fn list(paths: &Paths, hosts: &Hosts, args: ListArgs, only_ours: bool) -> anyhow::Result<()> {
+    let servers = Registry::new(paths).load()?;
+    let project = absolute(args.project)?;
+    let mut all = hosts.status(&servers, project.as_deref())?;
+    if only_ours {
+        for host in &mut all {
+            for file in &mut host.files {
+                file.entries.retain(|e| e.state != EntryState::Theirs);
+            }
+        }
+    }
+    if args.json {
+        return print_json(&all);
+    }
+    for host in &all {
+        let shown: Vec<_> = host
+            .files
+            .iter()
+            .filter(|f| !only_ours || !f.entries.is_empty() || f.error.is_some())
+            .collect();
+        if only_ours && shown.is_empty() {
+            continue;
+        }
+        let found = match &host.detected_by {
+            Some(why) => format!("detected: {why}"),
+            None => "not detected".into(),
+        };
+        let drift = match host.drifted() {
+            0 => String::new(),
+            n => format!(", {n} drifted"),
+        };
+        println!("{:<15} {:<15} {found}{drift}", host.id, host.name);
+        for file in shown {
+            let exists = if file.exists { "" } else { " (no file)" };
+            println!("  {:<8} {} [{}]{exists}", file.scope, file.path.display(), file.format);
+            if let Some(error) = &file.error {
+                println!("    cannot read it: {error}");
+            }
+            for entry in &file.entries {
+                let state = match entry.state {
+                    EntryState::InSync => "ours, in sync",
+                    EntryState::Outdated => "ours, outdated: the server changed; apply updates it",
+                    EntryState::Changed => {
+                        "ours, DRIFTED: changed by someone else; apply restores it"
+                    }
+                    EntryState::Missing => {
+                        "ours, DRIFTED: removed by someone else; apply restores it"
+                    }
+                    EntryState::Theirs => "not ours",
+                };
+                println!("    {:<24} {state}", entry.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn selected(
+    paths: &Paths,
+    names: Option<&[String]>,
+) -> anyhow::Result<Vec<(ServerName, ServerSpec)>> {
+    let servers = Registry::new(paths).load()?;
+    match names {
+        None => Ok(servers.into_iter().filter(|(_, s)| s.enabled).collect()),
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                let name: ServerName = n.parse()?;
+                let spec = servers
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(|| Usage(format!("no server named {n} in the registry")))?;
+                Ok((name, spec))
+            })
+            .collect(),
+    }
+}
+
+fn write(paths: &Paths, hosts: &Hosts, args: WriteArgs, remove: bool) -> anyhow::Result<()> {
+    let project = absolute(args.project)?;
+    let file = hosts.target(args.host, project.as_deref())?;
+    let action = if remove {
+        Action::Remove(args.servers.clone())
+    } else {
+        Action::Apply(selected(paths, args.servers.as_deref())?)
+    };
+    if args.dry_run {
+        let plan = hosts.plan(&file, &action, args.force)?;
+        report(&plan);
+        if plan.changes_anything() {
+            print!("{}", plan.diff());
+        } else {
+            println!("{}: nothing to change", plan.file.path.display());
+        }
+        return Ok(());
+    }
+    let (plan, written) = hosts.write(&file, &action, args.force)?;
+    report(&plan);
+    match written {
+        Some(w) => {
+            let backup =
+                w.backup.as_ref().map_or(String::new(), |b| format!("; backup {}", b.display()));
+            println!(
+                "wrote {}{backup} (undo: switchboard hosts undo {})",
+                w.path.display(),
+                args.host
+            );
+        }
+        None => println!("{}: nothing to change", file.path.display()),
+    }
+    if !plan.skipped.is_empty() && plan.changes.iter().all(|c| c.kind == ChangeKind::Unchanged) {
+        return Err(Usage("nothing was written: every entry was skipped".into()).into());
+    }
+    Ok(())
+}
+
+fn report(plan: &Plan) {
+    for change in &plan.changes {
+        let what = match change.kind {
+            ChangeKind::Add => "add",
+            ChangeKind::Update => "update",
+            ChangeKind::Remove => "remove",
+            ChangeKind::Unchanged => "unchanged",
+        };
+        println!("{what:<9} {}", change.name);
+    }
+    for skip in &plan.skipped {
+        eprintln!("skipped   {}: {}", skip.name, skip.reason);
+    }
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
+}

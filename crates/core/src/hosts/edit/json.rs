@@ -1,0 +1,93 @@
+//! JSON and JSONC through `jsonc-parser`'s concrete syntax tree: comments, trailing commas,
+//! indentation and newlines outside the entry stay as they are.
+
+use jsonc_parser::{
+    ParseOptions,
+    cst::{CstInputValue, CstObject, CstRootNode},
+    errors::ParseError,
+};
+use serde_json::Value;
+
+use super::{Container, EditError, ordered};
+use crate::hosts::Format;
+
+fn options(format: Format) -> ParseOptions {
+    let loose = format == Format::Jsonc;
+    ParseOptions {
+        allow_comments: loose,
+        allow_trailing_commas: loose,
+        allow_loose_object_property_names: false,
+    }
+}
+
+fn parse_error(e: &ParseError) -> EditError {
+    EditError::Parse {
+        line: e.line_display(),
+        column: e.column_display(),
+        message: e.kind().to_string(),
+    }
+}
+
+pub(super) fn document(text: &str, format: Format) -> Result<Value, EditError> {
+    Ok(jsonc_parser::parse_to_serde_value(text, &options(format))
+        .map_err(|e| parse_error(&e))?
+        .unwrap_or(Value::Null))
+}
+
+fn input(value: &Value) -> CstInputValue {
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(items) => CstInputValue::Array(items.iter().map(input).collect()),
+        Value::Object(map) => CstInputValue::Object(
+            ordered(map).into_iter().map(|(k, v)| (k.clone(), input(v))).collect(),
+        ),
+    }
+}
+
+/// The container object, which `document` has already checked is an object when present.
+fn container_object(root: &CstRootNode, container: Container, create: bool) -> Option<CstObject> {
+    let top = if create { Some(root.object_value_or_set()) } else { root.object_value() }?;
+    if create {
+        Some(top.object_value_or_set(container.key))
+    } else {
+        top.object_value(container.key)
+    }
+}
+
+pub(super) fn upsert(
+    text: &str,
+    format: Format,
+    container: Container,
+    name: &str,
+    value: &Value,
+) -> Result<String, EditError> {
+    if container.named_list {
+        return Err(EditError::Shape("named lists are only used in YAML files".into()));
+    }
+    let root = CstRootNode::parse(text, &options(format)).map_err(|e| parse_error(&e))?;
+    let servers = container_object(&root, container, true)
+        .ok_or_else(|| EditError::Shape(format!("`{}` is not a map", container.key)))?;
+    match servers.get(name) {
+        Some(existing) => existing.set_value(input(value)),
+        None => {
+            servers.append(name, input(value));
+        }
+    }
+    Ok(root.to_string())
+}
+
+pub(super) fn remove(
+    text: &str,
+    format: Format,
+    container: Container,
+    name: &str,
+) -> Result<String, EditError> {
+    let root = CstRootNode::parse(text, &options(format)).map_err(|e| parse_error(&e))?;
+    if let Some(entry) = container_object(&root, container, false).and_then(|s| s.get(name)) {
+        entry.remove();
+    }
+    Ok(root.to_string())
+}
