@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 
 mod commands;
+mod hosts;
 mod kb;
 mod peers;
 mod serve;
