@@ -234,7 +234,7 @@ fn claude_code_connects_to_what_we_wrote_and_rewriting_its_file_is_not_drift() {
         assert!(left.get(key).is_some(), "{key} was lost: {left}");
     }
     assert!(left["mcpServers"].get("fx-stdio").is_none(), "{left}");
-    let listing = host_cli(&ns, &claude, &user, &home.path().to_path_buf(), &["mcp", "list"]);
+    let listing = host_cli(&ns, &claude, &user, home.path(), &["mcp", "list"]);
     assert!(!listing.contains("fx-stdio") && !listing.contains("fx-http"), "{listing}");
 }
 

@@ -6,10 +6,10 @@
 //! functions. Editing the files losslessly, the journal, diff, undo and the guardian build on it.
 //! Sources for every path and shape: `shared/design/hosts.md`.
 
-mod edit;
+pub mod edit;
 mod env;
 mod ops;
-mod receipt;
+pub mod receipt;
 mod shape;
 mod store;
 
@@ -28,7 +28,7 @@ pub use ops::{
     Plan, Skipped, Written, journal,
 };
 pub use shape::{HostServer, Launch, Unsupported, shape};
-pub use store::{JournalRecord, Op};
+pub use store::{BACKUPS_KEPT, JournalRecord, Op};
 
 use crate::{Error, Result};
 

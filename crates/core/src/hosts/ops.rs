@@ -11,8 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    ConfigFile, EditError, HostEnv, HostId, HostServer, Launch, Scope, Unsupported,
-    edit::{self, Container},
+    ConfigFile, EditError, HostEnv, HostId, HostServer, Launch, Scope, Unsupported, edit,
     locations,
     receipt::Receipt,
     shape,
@@ -746,28 +745,14 @@ impl Hosts {
     }
 }
 
-/// `text` without the entry `name`, exactly as before it was added when its receipt still fits.
-pub fn remove_exact(
+fn remove_exact(
     file: &ConfigFile,
     text: &str,
     name: &str,
     receipt: Option<&Receipt>,
 ) -> Result<String> {
-    let structural =
-        edit::remove(file.format, file.container, text, name).map_err(|e| file_error(file, e))?;
-    if let Some(candidate) = receipt.and_then(|r| r.undo(text))
-        && same_meaning(file.format, file.container, &candidate, &structural)
-    {
-        return Ok(candidate);
-    }
-    Ok(structural)
-}
-
-fn same_meaning(format: super::Format, container: Container, a: &str, b: &str) -> bool {
-    match (edit::document(format, a), edit::document(format, b)) {
-        (Ok(x), Ok(y)) => edit::normalized(x, container) == edit::normalized(y, container),
-        _ => false,
-    }
+    edit::remove_exact(file.format, file.container, text, name, receipt)
+        .map_err(|e| file_error(file, e))
 }
 
 /// A host file Switchboard creates is readable by others, like the ones hosts create (a

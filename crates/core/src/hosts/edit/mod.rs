@@ -10,7 +10,7 @@ mod yaml;
 
 use serde_json::{Map, Value};
 
-use super::Format;
+use super::{Format, receipt::Receipt};
 
 /// Where a host keeps its servers in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +121,41 @@ pub fn remove(
     set_entry(&mut expected, container, name, None);
     verify(format, container, &edited, &expected)?;
     Ok(edited)
+}
+
+/// `text` with `name` set to `value`, and the receipt that removes it again exactly.
+pub fn apply_entry(
+    format: Format,
+    container: Container,
+    text: &str,
+    name: &str,
+    value: &Value,
+) -> Result<(String, Receipt), EditError> {
+    let before = document(format, text)?;
+    let present = entries(&before, container)?.iter().any(|(n, _)| n == name);
+    let without = if present { remove(format, container, text, name)? } else { text.to_string() };
+    let with = upsert(format, container, text, name, value)?;
+    let receipt = Receipt::between(&without, &with);
+    Ok((with, receipt))
+}
+
+/// `text` without the entry `name`: exactly the bytes from before it was added when `receipt`
+/// still fits and means the same as a structural removal, else the structural removal.
+pub fn remove_exact(
+    format: Format,
+    container: Container,
+    text: &str,
+    name: &str,
+    receipt: Option<&Receipt>,
+) -> Result<String, EditError> {
+    let structural = remove(format, container, text, name)?;
+    if let Some(candidate) = receipt.and_then(|r| r.undo(text))
+        && let (Ok(a), Ok(b)) = (document(format, &candidate), document(format, &structural))
+        && normalized(a, container) == normalized(b, container)
+    {
+        return Ok(candidate);
+    }
+    Ok(structural)
 }
 
 fn verify(

@@ -1,0 +1,435 @@
+//! Host config writers on real files: a snapshot of every host × fixture after an apply, a byte
+//! exact removal, and the failure paths (malformed files, no permission, a read-only folder, a
+//! concurrent edit, a writer killed mid-write).
+
+#![allow(clippy::disallowed_methods)] // runs the CLI binary directly
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use switchboard_core::{
+    Paths, ServerName, ServerSpec,
+    hosts::{
+        Action, Bridge, ChangeKind, ConfigFile, EntryState, Format, HostEnv, HostId, Hosts, Os,
+        test_hooks,
+    },
+    spec::RemoteTransport,
+};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hosts/fixtures");
+const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hosts/snapshots");
+
+/// A user's home and Switchboard's state, both in one temp folder under `target/`.
+struct World {
+    dir: tempfile::TempDir,
+    hosts: Hosts,
+}
+
+impl World {
+    fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("hosts-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("temp dir");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let env = HostEnv::from_lookup(Os::Linux, |k| (k == "HOME").then(|| home.clone().into()))
+            .expect("env");
+        let paths = Paths::under(&dir.path().join("sb"));
+        let bridge = Bridge {
+            program: "/opt/switchboard/switchboard".into(),
+            prefix: vec!["bridge".into()],
+        };
+        let mut hosts = Hosts::new(&paths, env, Some(bridge));
+        hosts.resolve_commands = false;
+        World { dir, hosts }
+    }
+
+    fn user_file(&self, host: HostId) -> ConfigFile {
+        self.hosts.target(host, None).expect("user file")
+    }
+}
+
+fn servers() -> Vec<(ServerName, ServerSpec)> {
+    let mut alpha = ServerSpec::stdio("/usr/local/bin/alpha-mcp", vec!["--verbose".into()]);
+    if let switchboard_core::Launch::Stdio { env, .. } = &mut alpha.launch {
+        env.insert("ALPHA_MODE".into(), "fast".into());
+    }
+    let mut beta =
+        ServerSpec::remote("https://mcp.example.com/mcp", RemoteTransport::StreamableHttp);
+    if let switchboard_core::Launch::Remote { headers, .. } = &mut beta.launch {
+        headers.insert("X-Team".into(), "blue".into());
+    }
+    vec![("alpha".parse().expect("name"), alpha), ("beta".parse().expect("name"), beta)]
+}
+
+/// The fixtures each host's file is tried with (`None`: no file at all).
+fn fixtures_for(host: HostId, format: Format) -> Vec<Option<&'static str>> {
+    let names: &[&str] = match (host, format) {
+        (_, Format::Json) => &[
+            "crlf-unknown-keys.json",
+            "tabs-unicode.json",
+            "compact.json",
+            "no-container.json",
+            "empty.json",
+        ],
+        (_, Format::Jsonc) => {
+            &["comments-trailing.jsonc", "crlf-no-container.jsonc", "empty.jsonc"]
+        }
+        (_, Format::Toml) => &["codex.toml", "crlf-unicode.toml", "empty.toml"],
+        (HostId::Goose, _) => &["goose.yaml", "goose-flow-empty.yaml", "empty.yaml"],
+        (_, Format::Yaml) => &["continue.yaml", "continue-no-container.yaml", "empty.yaml"],
+    };
+    names.iter().map(|n| Some(*n)).chain([None]).collect()
+}
+
+fn fixture_text(name: &str, key: &str) -> String {
+    std::fs::read_to_string(Path::new(FIXTURES).join(name)).expect("fixture").replace("$KEY", key)
+}
+
+/// Compares with the stored snapshot; `UPDATE_SNAPSHOTS=1` rewrites it instead.
+fn check_snapshot(name: &str, actual: &str) {
+    let path = Path::new(SNAPSHOTS).join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(SNAPSHOTS).expect("snapshots dir");
+        std::fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no snapshot {}: run with UPDATE_SNAPSHOTS=1", path.display()));
+    assert_eq!(actual, expected, "{name} differs from its snapshot");
+}
+
+#[test]
+fn every_host_and_fixture_apply_matches_its_snapshot_and_remove_restores_the_bytes() {
+    let mut cases = 0;
+    for host in HostId::ALL {
+        let probe = World::new();
+        let format = probe.user_file(host).format;
+        for fixture in fixtures_for(host, format) {
+            let world = World::new();
+            let file = world.user_file(host);
+            let original = fixture.map(|f| fixture_text(f, file.container.key));
+            if let Some(text) = &original {
+                std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+                std::fs::write(&file.path, text).expect("write fixture");
+            }
+            let case = format!("{host}__{}", fixture.unwrap_or("missing"));
+
+            let (plan, written) =
+                world.hosts.write(&file, &Action::Apply(servers()), false).expect(&case);
+            assert!(written.is_some(), "{case}: nothing written");
+            let after = std::fs::read_to_string(&file.path).expect("read");
+            let skipped: Vec<String> =
+                plan.skipped.iter().map(|s| format!("{}: {}", s.name, s.reason)).collect();
+            let mut snapshot = after.clone();
+            if !skipped.is_empty() {
+                snapshot.push_str(&format!("\n=== skipped\n{}\n", skipped.join("\n")));
+            }
+            check_snapshot(&format!("{case}.snap"), &snapshot);
+            // The other entry, where the fixture has one, is untouched.
+            if original.as_deref().is_some_and(|t| t.contains("theirs")) {
+                let status = world.hosts.status(&Default::default(), None).expect("status");
+                let entries =
+                    &status.iter().find(|h| h.id == host.id()).expect("host").files[0].entries;
+                assert!(
+                    entries.iter().any(|e| e.name == "theirs" && e.state == EntryState::Theirs),
+                    "{case}: {entries:?}"
+                );
+            }
+
+            world.hosts.write(&file, &Action::Remove(None), false).expect(&case);
+            match &original {
+                Some(text) => assert_eq!(
+                    &std::fs::read_to_string(&file.path).expect("read"),
+                    text,
+                    "{case}: remove did not restore the original bytes"
+                ),
+                None => assert!(!file.path.exists(), "{case}: the file we created is still there"),
+            }
+            cases += 1;
+        }
+    }
+    assert!(cases >= 13 * 3, "only {cases} cases ran");
+}
+
+#[test]
+fn a_users_entry_of_the_same_name_is_reported_and_left_alone_unless_forced() {
+    let world = World::new();
+    let file = world.user_file(HostId::Cursor);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    let mine = "{\n  \"mcpServers\": {\n    \"alpha\": {\"command\": \"my-own-alpha\"}\n  }\n}\n";
+    std::fs::write(&file.path, mine).expect("write");
+
+    let (plan, _) = world.hosts.write(&file, &Action::Apply(servers()), false).expect("apply");
+    assert_eq!(plan.skipped.len(), 1, "{:?}", plan.skipped);
+    assert_eq!(plan.skipped[0].name, "alpha");
+    assert!(plan.skipped[0].reason.contains("did not write it"), "{}", plan.skipped[0].reason);
+    let text = std::fs::read_to_string(&file.path).expect("read");
+    assert!(text.contains("\"alpha\": {\"command\": \"my-own-alpha\"}"), "{text}");
+
+    // Removing "alpha" without --force leaves it; removing all of ours takes only beta.
+    let (plan, _) = world
+        .hosts
+        .write(&file, &Action::Remove(Some(vec!["alpha".into()])), false)
+        .expect("remove");
+    assert_eq!(plan.changes.len(), 0);
+    assert!(std::fs::read_to_string(&file.path).expect("read").contains("my-own-alpha"));
+    world.hosts.write(&file, &Action::Remove(None), false).expect("remove ours");
+    assert_eq!(std::fs::read_to_string(&file.path).expect("read"), mine);
+
+    // --force replaces it.
+    let (plan, _) = world.hosts.write(&file, &Action::Apply(servers()), true).expect("force");
+    assert!(plan.changes.iter().any(|c| c.name == "alpha" && c.kind == ChangeKind::Update));
+    assert!(!std::fs::read_to_string(&file.path).expect("read").contains("my-own-alpha"));
+}
+
+#[test]
+fn a_malformed_file_is_never_written_and_the_error_names_file_line_and_column() {
+    let world = World::new();
+    for (host, text, line, column) in [
+        (HostId::ClaudeDesktop, "{\n  \"mcpServers\": {\n    \"x\": {,}\n  }\n}\n", 3, 11),
+        // Comments are not JSON: strict hosts reject them.
+        (HostId::Cursor, "{\n  // a comment\n  \"mcpServers\": {}\n}\n", 2, 3),
+        (HostId::Zed, "{\n  \"context_servers\": {\n", 2, 22),
+        (HostId::Codex, "model = \"o3\"\n[mcp_servers\n", 2, 13),
+        (HostId::Goose, "extensions:\n  dev: [unclosed\n", 3, 1),
+    ] {
+        let file = world.user_file(host);
+        std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&file.path, text).expect("write");
+        let error =
+            world.hosts.write(&file, &Action::Apply(servers()), false).expect_err("refused");
+        let message = error.to_string();
+        assert!(message.contains(&file.path.display().to_string()), "{message}");
+        assert!(message.contains(&format!("line {line}")), "{host}: {message}");
+        assert!(message.contains(&format!("column {column}")), "{host}: {message}");
+        assert_eq!(std::fs::read_to_string(&file.path).expect("read"), text, "{host}: written");
+        // The diff is refused the same way.
+        assert!(world.hosts.plan(&file, &Action::Apply(servers()), false).is_err());
+    }
+    // Wrong shapes are refused too.
+    let file = world.user_file(HostId::Windsurf);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    for text in ["[1, 2]", "{\"mcpServers\": [\"x\"]}"] {
+        std::fs::write(&file.path, text).expect("write");
+        let error =
+            world.hosts.write(&file, &Action::Apply(servers()), false).expect_err("refused");
+        assert!(error.to_string().contains("not a map"), "{error}");
+        assert_eq!(std::fs::read_to_string(&file.path).expect("read"), text);
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Makes a path unwritable for this process: `chattr +i` as root (who ignores modes), else a
+/// read-only mode. Undone on drop.
+struct Unwritable(PathBuf, bool);
+
+impl Unwritable {
+    fn new(path: &Path) -> Self {
+        let root = is_root();
+        if root {
+            let status =
+                std::process::Command::new("chattr").arg("+i").arg(path).status().expect("chattr");
+            assert!(status.success(), "chattr +i {} failed", path.display());
+        } else {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = if path.is_dir() { 0o555 } else { 0o444 };
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+        Unwritable(path.to_path_buf(), root)
+    }
+}
+
+impl Drop for Unwritable {
+    fn drop(&mut self) {
+        if self.1 {
+            let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+        } else {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
+#[test]
+fn a_read_only_folder_or_file_fails_cleanly_and_leaves_everything_as_it_was() {
+    let world = World::new();
+    let file = world.user_file(HostId::Cursor);
+    let dir = file.path.parent().expect("dir").to_path_buf();
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let text = "{\n  \"mcpServers\": {}\n}\n";
+    std::fs::write(&file.path, text).expect("write");
+
+    {
+        let _locked = Unwritable::new(&dir);
+        let error =
+            world.hosts.write(&file, &Action::Apply(servers()), false).expect_err("refused");
+        assert!(error.to_string().contains(&dir.display().to_string()), "{error}");
+    }
+    assert_eq!(std::fs::read_to_string(&file.path).expect("read"), text);
+    let status = world.hosts.status(&Default::default(), None).expect("status");
+    let cursor = status.iter().find(|h| h.id == "cursor").expect("cursor");
+    assert!(cursor.files[0].entries.is_empty(), "a failed write was recorded: {:?}", cursor.files);
+    // Nothing left behind in the folder.
+    let names: Vec<_> =
+        std::fs::read_dir(&dir).expect("list").flatten().map(|e| e.file_name()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+
+    // An immutable (or read-only) file: the rename onto it fails as root, the read-only mode
+    // otherwise; either way the file is unchanged.
+    {
+        let _locked = Unwritable::new(&file.path);
+        if is_root() {
+            assert!(world.hosts.write(&file, &Action::Apply(servers()), false).is_err());
+        }
+    }
+    assert!(std::fs::read_to_string(&file.path).expect("read").starts_with('{'));
+}
+
+#[test]
+fn an_edit_between_our_read_and_our_write_is_kept_and_never_written_over() {
+    let world = World::new();
+    let file = world.user_file(HostId::Cursor);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&file.path, "{\n  \"mcpServers\": {}\n}\n").expect("write");
+
+    // Once: another program adds its own server while we plan. We plan again on its content.
+    let target = file.path.clone();
+    let mut fired = false;
+    test_hooks::set_before_write(Some(Box::new(move |path: &Path| {
+        if path == target && !fired {
+            fired = true;
+            std::fs::write(
+                path,
+                "{\n  \"mcpServers\": {\n    \"other\": {\"command\": \"o\"}\n  }\n}\n",
+            )
+            .expect("concurrent write");
+        }
+    })));
+    let (_, written) = world.hosts.write(&file, &Action::Apply(servers()), false).expect("apply");
+    test_hooks::set_before_write(None);
+    assert_eq!(written.expect("written").retries, 1);
+    let text = std::fs::read_to_string(&file.path).expect("read");
+    assert!(text.contains("\"other\"") && text.contains("\"alpha\""), "{text}");
+
+    // Always: the other program keeps writing. We give up and write nothing.
+    std::fs::write(&file.path, "{\"mcpServers\": {}}").expect("write");
+    let target = file.path.clone();
+    let mut n = 0;
+    test_hooks::set_before_write(Some(Box::new(move |path: &Path| {
+        if path == target {
+            n += 1;
+            std::fs::write(path, format!("{{\"mcpServers\": {{}}, \"n\": {n}}}")).expect("write");
+        }
+    })));
+    let error = world.hosts.write(&file, &Action::Apply(servers()), false).expect_err("gave up");
+    test_hooks::set_before_write(None);
+    assert!(error.to_string().contains("kept changing"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(&file.path).expect("read"),
+        "{\"mcpServers\": {}, \"n\": 3}"
+    );
+}
+
+#[test]
+fn undo_restores_each_write_in_turn_and_refuses_over_a_later_edit() {
+    let world = World::new();
+    let file = world.user_file(HostId::Windsurf);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    let v0 = "{\n  \"mcpServers\": {}\n}\n";
+    std::fs::write(&file.path, v0).expect("write");
+    let all = servers();
+    world.hosts.write(&file, &Action::Apply(all[..1].to_vec()), false).expect("apply 1");
+    let v1 = std::fs::read_to_string(&file.path).expect("read");
+    world.hosts.write(&file, &Action::Apply(all.clone()), false).expect("apply 2");
+
+    world.hosts.undo(HostId::Windsurf, false).expect("undo 2");
+    assert_eq!(std::fs::read_to_string(&file.path).expect("read"), v1);
+    world.hosts.undo(HostId::Windsurf, false).expect("undo 1");
+    assert_eq!(std::fs::read_to_string(&file.path).expect("read"), v0);
+    assert!(world.hosts.undo(HostId::Windsurf, false).is_err(), "nothing left to undo");
+    // The ledger followed: nothing of ours is left.
+    let status = world.hosts.status(&Default::default(), None).expect("status");
+    let windsurf = status.iter().find(|h| h.id == "windsurf").expect("windsurf");
+    assert!(windsurf.files[0].entries.is_empty(), "{:?}", windsurf.files[0].entries);
+
+    // A later edit by someone else blocks the undo (the journal's hash no longer matches).
+    world.hosts.write(&file, &Action::Apply(all), false).expect("apply");
+    let edited = std::fs::read_to_string(&file.path).expect("read").replace("{}", "{ }");
+    std::fs::write(&file.path, format!("{edited} ")).expect("edit");
+    let error = world.hosts.undo(HostId::Windsurf, false).expect_err("refused");
+    assert!(error.to_string().contains("changed since"), "{error}");
+    world.hosts.undo(HostId::Windsurf, true).expect("forced");
+    assert_eq!(std::fs::read_to_string(&file.path).expect("read"), v0);
+}
+
+#[test]
+fn backups_are_kept_per_file_and_bounded() {
+    let world = World::new();
+    let file = world.user_file(HostId::LmStudio);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&file.path, "{}\n").expect("write");
+    let all = servers();
+    for _ in 0..15 {
+        world.hosts.write(&file, &Action::Apply(all.clone()), false).expect("apply");
+        world.hosts.write(&file, &Action::Remove(None), false).expect("remove");
+    }
+    let backups = world.dir.path().join("sb/data/hosts/backups");
+    let folders: Vec<PathBuf> =
+        std::fs::read_dir(&backups).expect("list").flatten().map(|e| e.path()).collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    let kept: BTreeMap<String, String> = std::fs::read_dir(&folders[0])
+        .expect("list")
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    assert_eq!(kept.len(), switchboard_core::hosts::BACKUPS_KEPT, "{:?}", kept.keys());
+    // The newest backup is the content before the last write (the applied file).
+    let newest = kept.values().last().expect("newest");
+    assert!(newest.contains("alpha"), "{newest}");
+    // Backups are private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(
+        folders[0].read_dir().expect("list").flatten().next().expect("one").path(),
+    )
+    .expect("meta")
+    .permissions()
+    .mode();
+    assert_eq!(mode & 0o077, 0, "backup mode {mode:o}");
+}
+
+#[test]
+fn the_written_file_keeps_its_permissions_and_a_symlinked_config_stays_a_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::new();
+    let file = world.user_file(HostId::Cursor);
+    let dir = file.path.parent().expect("dir");
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let real = world.dir.path().join("dotfiles-mcp.json");
+    std::fs::write(&real, "{}\n").expect("write");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    std::os::unix::fs::symlink(&real, &file.path).expect("symlink");
+
+    world.hosts.write(&file, &Action::Apply(servers()), false).expect("apply");
+    assert!(std::fs::symlink_metadata(&file.path).expect("meta").file_type().is_symlink());
+    assert!(std::fs::read_to_string(&real).expect("read").contains("alpha"));
+    assert_eq!(std::fs::metadata(&real).expect("meta").permissions().mode() & 0o777, 0o640);
+}
