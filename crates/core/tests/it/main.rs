@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 
 mod hosts;
+mod hosts_props;
 mod registry;
 mod supervisor;
 mod support;
