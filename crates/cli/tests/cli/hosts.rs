@@ -269,3 +269,90 @@ fn gemini_cli_connects_to_what_we_wrote_and_keeps_its_comments() {
     sb(&home, &user, &["hosts", "remove", "gemini-cli"]).assert_ok();
     assert_eq!(std::fs::read_to_string(&settings).expect("read"), original);
 }
+
+#[test]
+fn a_writer_killed_mid_write_leaves_the_old_file_and_the_next_write_completes() {
+    let home = Home::new();
+    let user = user_home(&home);
+    home.run(&["add", "fx-stdio", "--", &fixture(), "ok"]).assert_ok();
+    let config = user.join(".cursor/mcp.json");
+    std::fs::create_dir_all(config.parent().expect("dir")).expect("mkdir");
+    let original = "{\n  \"theme\": \"dark\",\n  \"mcpServers\": {}\n}\n";
+    std::fs::write(&config, original).expect("write");
+
+    // The writer stops with the new content in its temp file and the old still in place; kill it
+    // there.
+    let mut child = home
+        .command(&["hosts", "apply", "cursor"])
+        .env("HOME", &user)
+        .env("SWITCHBOARD_TEST_PAUSE_BEFORE_RENAME_MS", "30000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let dir = config.parent().expect("dir").to_path_buf();
+    let temp_written = switchboard_testkit::wait_until(Duration::from_secs(20), || {
+        std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with(".mcp.json.")
+                    && std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("fx-stdio"))
+            })
+        })
+    });
+    assert!(temp_written, "the writer never reached its rename");
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert_eq!(std::fs::read_to_string(&config).expect("read"), original);
+
+    // The next apply completes; the file is the new version, parsed whole.
+    sb(&home, &user, &["hosts", "apply", "cursor"]).assert_ok();
+    let text = std::fs::read_to_string(&config).expect("read");
+    let value: Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(value["theme"], "dark");
+    assert!(value["mcpServers"]["fx-stdio"]["command"].is_string(), "{text}");
+}
+
+#[test]
+fn the_command_line_diffs_before_writing_and_reports_collisions() {
+    let home = Home::new();
+    let user = user_home(&home);
+    home.run(&["add", "fx-stdio", "--", &fixture(), "ok"]).assert_ok();
+    home.run(&["add", "theirs", "--", &fixture(), "ok"]).assert_ok();
+    let config = user.join(".codeium/windsurf/mcp_config.json");
+    std::fs::create_dir_all(config.parent().expect("dir")).expect("mkdir");
+    let original = "{\n  \"mcpServers\": {\n    \"theirs\": {\"command\": \"mine\"}\n  }\n}\n";
+    std::fs::write(&config, original).expect("write");
+
+    let diff = sb(&home, &user, &["hosts", "diff", "windsurf"]);
+    diff.assert_ok();
+    let out = diff.stdout();
+    assert!(out.contains(&format!("--- {}", config.display())), "{out}");
+    assert!(out.contains("+    \"fx-stdio\": {"), "{out}");
+    assert!(diff.stderr().contains("skipped   theirs"), "{}", diff.stderr());
+    assert_eq!(std::fs::read_to_string(&config).expect("read"), original, "diff wrote");
+    let dry = sb(&home, &user, &["hosts", "apply", "windsurf", "--dry-run"]);
+    dry.assert_ok();
+    assert_eq!(dry.stdout(), out);
+    assert_eq!(std::fs::read_to_string(&config).expect("read"), original, "--dry-run wrote");
+
+    sb(&home, &user, &["hosts", "apply", "windsurf"]).assert_ok();
+    let list = sb(&home, &user, &["hosts", "list"]);
+    list.assert_ok();
+    let text = list.stdout();
+    assert!(text.contains("windsurf") && text.contains("fx-stdio") && text.contains("ours, in sync"), "{text}");
+    assert!(text.contains("theirs") && text.contains("not ours"), "{text}");
+
+    // Someone removes our entry: status shows the drift, apply restores it.
+    std::fs::write(&config, original).expect("write");
+    let status = sb(&home, &user, &["hosts", "status"]);
+    assert!(status.stdout().contains("DRIFTED: removed"), "{}", status.stdout());
+    sb(&home, &user, &["hosts", "apply", "windsurf"]).assert_ok();
+    assert!(sb(&home, &user, &["hosts", "status"]).stdout().contains("ours, in sync"));
+
+    // An unknown host is a usage error naming the hosts.
+    let bad = sb(&home, &user, &["hosts", "apply", "notepad"]);
+    bad.assert_code(2);
+    assert!(bad.stderr().contains("claude-desktop"), "{}", bad.stderr());
+}
