@@ -8,6 +8,7 @@
 
 pub mod edit;
 mod env;
+mod guardian;
 mod ops;
 pub mod receipt;
 mod shape;
@@ -21,6 +22,7 @@ use std::{
 
 pub use edit::{Container, EditError};
 pub use env::{HostEnv, Os};
+pub use guardian::{DriftReport, Guardian, GuardianOptions};
 #[cfg(debug_assertions)]
 pub use ops::test_hooks;
 pub use ops::{

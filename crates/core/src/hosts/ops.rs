@@ -700,6 +700,31 @@ impl Hosts {
         status
     }
 
+    /// The config file of `host` at `path` (a user, profile or project file).
+    pub fn target_of(&self, host: HostId, path: &Path) -> Result<ConfigFile> {
+        let user = self.target(host, None)?;
+        if user.path == path {
+            return Ok(user);
+        }
+        let scope = locations(host, &self.env, None)
+            .into_iter()
+            .find(|f| f.path == path)
+            .map_or(Scope::Project, |f| f.scope);
+        Ok(ConfigFile { scope, path: path.to_path_buf(), ..user })
+    }
+
+    /// The status of one file (ours and others' entries, with drift).
+    pub fn file_drift(
+        &self,
+        host: HostId,
+        path: &Path,
+        servers: &crate::Servers,
+    ) -> Result<Option<FileStatus>> {
+        let file = self.target_of(host, path)?;
+        let store = Store::open(&self.state_dir)?;
+        Ok(Some(self.file_status(&store, &file, servers)))
+    }
+
     /// Every host file that holds entries of ours: what the guardian watches.
     pub fn written_files(&self) -> Result<Vec<(HostId, PathBuf)>> {
         let store = Store::open(&self.state_dir)?;

@@ -433,3 +433,71 @@ fn the_written_file_keeps_its_permissions_and_a_symlinked_config_stays_a_symlink
     assert!(std::fs::read_to_string(&real).expect("read").contains("alpha"));
     assert_eq!(std::fs::metadata(&real).expect("meta").permissions().mode() & 0o777, 0o640);
 }
+
+#[test]
+fn the_guardian_reports_drift_and_reapplies_until_a_host_keeps_fighting() {
+    use switchboard_core::{
+        Registry,
+        hosts::{DriftReport, Guardian, GuardianOptions},
+    };
+    let world = World::new();
+    let paths = Paths::under(&world.dir.path().join("sb"));
+    let registry = Registry::new(&paths);
+    for (name, spec) in servers() {
+        registry.add(name, spec).expect("register");
+    }
+    let file = world.user_file(HostId::Cursor);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    let stripped = "{\n  \"other\": 1,\n  \"mcpServers\": {}\n}\n";
+    std::fs::write(&file.path, stripped).expect("write");
+    world.hosts.write(&file, &Action::Apply(servers()), false).expect("apply");
+
+    let guardian = Guardian::start(
+        world.hosts.clone(),
+        Registry::new(&paths),
+        GuardianOptions { auto_reapply: false, debounce: std::time::Duration::from_millis(100) },
+    )
+    .expect("guardian");
+    let mut reports = guardian.subscribe();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut next_report = || -> DriftReport {
+        let mut got = None;
+        let arrived = switchboard_testkit::wait_until(std::time::Duration::from_secs(10), || {
+            got = reports.try_recv().ok();
+            got.is_some()
+        });
+        assert!(arrived, "no drift report");
+        got.expect("report")
+    };
+
+    // Another program strips our entries (as Claude Desktop has been seen to).
+    std::fs::write(&file.path, stripped).expect("strip");
+    let report = next_report();
+    assert_eq!(report.host, "cursor");
+    assert_eq!(report.path, file.path);
+    assert!(!report.reapplied);
+    let mut names: Vec<_> = report.drifted.iter().map(|e| (e.name.clone(), e.state)).collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(names, vec![("alpha".into(), EntryState::Missing), ("beta".into(), EntryState::Missing)]);
+
+    // With automatic re-apply the entries come back, the other program's content stays.
+    guardian.set_auto_reapply(true);
+    let changed = std::fs::read_to_string(&file.path).expect("read").replace("\"other\": 1", "\"other\": 2");
+    std::fs::write(&file.path, changed).expect("touch");
+    std::fs::write(&file.path, stripped.replace('1', "2")).expect("strip again");
+    let report = next_report();
+    assert!(report.reapplied, "{report:?}");
+    let text = std::fs::read_to_string(&file.path).expect("read");
+    assert!(text.contains("\"alpha\"") && text.contains("\"other\": 2"), "{text}");
+
+    // A host that keeps stripping them is reported, not fought forever.
+    let mut last = report;
+    for _ in 0..4 {
+        std::fs::write(&file.path, stripped).expect("strip");
+        last = next_report();
+        if last.note.is_some() {
+            break;
+        }
+    }
+    assert!(!last.reapplied && last.note.as_deref().is_some_and(|n| n.contains("keeps changing")), "{last:?}");
+}
