@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use switchboard_core::{
     Owner, ServerSpec, ServerStatus, WireError,
     api::{self, ServerEntry},
-    knowledge_base,
+    hosts, knowledge_base,
     logs::LogLine,
     settings::{DataLocations, Settings},
 };
@@ -84,7 +84,12 @@ pub async fn get_settings(state: State<'_, AppState>) -> Answer<Settings> {
 
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Answer<()> {
-    api::save_settings(&*owner(&state)?, settings).await.map_err(wire)
+    let auto = settings.hosts_auto_reapply;
+    api::save_settings(&*owner(&state)?, settings).await.map_err(wire)?;
+    if let Some(guardian) = &state.guardian {
+        guardian.set_auto_reapply(auto);
+    }
+    Ok(())
 }
 
 #[tauri::command]
@@ -246,4 +251,65 @@ pub async fn kb_set_folders(
         owner.supervisor().restart(knowledge_base::NAME).await.map_err(wire)?;
     }
     kb_info_of(&owner).await
+}
+
+/// Every host: detected or not, its files, our entries and others', drift.
+#[tauri::command]
+pub async fn hosts_status(state: State<'_, AppState>) -> Answer<Vec<hosts::HostStatus>> {
+    let servers = owner(&state)?.registry().load().map_err(wire)?;
+    state.hosts()?.status(&servers, None).map_err(wire)
+}
+
+/// What making our entries in `host`'s user file exactly `servers` would change, as a diff.
+#[tauri::command]
+pub async fn hosts_preview(
+    state: State<'_, AppState>,
+    host: String,
+    servers: Vec<String>,
+) -> Answer<hosts::Preview> {
+    let (hosts, file, action) = host_sync(&state, &host, &servers)?;
+    hosts.plan(&file, &action, false).map(|p| hosts::Preview::of(&p, None)).map_err(wire)
+}
+
+/// Writes it (journalled, backed up, undoable).
+#[tauri::command]
+pub async fn hosts_write(
+    state: State<'_, AppState>,
+    host: String,
+    servers: Vec<String>,
+) -> Answer<hosts::Preview> {
+    let (hosts, file, action) = host_sync(&state, &host, &servers)?;
+    let (plan, written) = hosts.write(&file, &action, false).map_err(wire)?;
+    Ok(hosts::Preview::of(&plan, written))
+}
+
+/// Undoes Switchboard's last write to `host`'s files.
+#[tauri::command]
+pub async fn hosts_undo(state: State<'_, AppState>, host: String) -> Answer<String> {
+    let host: hosts::HostId = host.parse().map_err(wire)?;
+    let record = state.hosts()?.undo(host, false).map_err(wire)?;
+    Ok(record.path.display().to_string())
+}
+
+fn host_sync(
+    state: &State<'_, AppState>,
+    host: &str,
+    servers: &[String],
+) -> Answer<(Arc<hosts::Hosts>, hosts::ConfigFile, hosts::Action)> {
+    let hosts = state.hosts()?;
+    let host: hosts::HostId = host.parse().map_err(wire)?;
+    let registry = owner(state)?.registry().load().map_err(wire)?;
+    let wanted = servers
+        .iter()
+        .map(|name| {
+            let key: switchboard_core::ServerName = name.parse().map_err(wire)?;
+            let spec = registry
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| wire(switchboard_core::Error::UnknownServer(name.clone())))?;
+            Ok((key, spec))
+        })
+        .collect::<Answer<Vec<_>>>()?;
+    let file = hosts.target(host, None).map_err(wire)?;
+    Ok((hosts, file, hosts::Action::Sync(wanted)))
 }

@@ -12,7 +12,7 @@ mod tray;
 
 use std::sync::Arc;
 
-use switchboard_core::{Owner, Paths, SupervisorConfig, WireError};
+use switchboard_core::{Owner, Paths, SupervisorConfig, WireError, hosts};
 use tauri::{AppHandle, Manager, RunEvent};
 
 /// Start in the tray without opening the window (what a login start passes).
@@ -93,6 +93,10 @@ pub fn run() {
             commands::kb_info,
             commands::kb_call,
             commands::kb_set_folders,
+            commands::hosts_status,
+            commands::hosts_preview,
+            commands::hosts_write,
+            commands::hosts_undo,
         ])
         .setup(|app| {
             let workbench = Paths::from_env()
@@ -127,7 +131,13 @@ pub fn run() {
                 });
             }
             exit_on_signals(app.handle().clone());
-            app.manage(AppState::new(owner, error, workbench));
+            let mut state = AppState::new(owner, error, workbench);
+            if let Ok(paths) = Paths::from_env() {
+                let (hosts, guardian) = start_hosts(app.handle(), &paths);
+                state.hosts = hosts;
+                state.guardian = guardian;
+            }
+            app.manage(state);
             if !std::env::args().any(|a| a == HIDDEN_FLAG) {
                 tray::show_window(app.handle(), None);
             }
@@ -152,6 +162,49 @@ pub fn run() {
             stop_servers(handle);
         }
     });
+}
+
+/// Host config files and their guardian; drift reports go to the window as `hosts-drift`.
+fn start_hosts(
+    app: &AppHandle,
+    paths: &Paths,
+) -> (Option<Arc<hosts::Hosts>>, Option<hosts::Guardian>) {
+    let Some(env) = hosts::HostEnv::from_env() else {
+        tracing::warn!("no home folder: the Hosts view is unavailable");
+        return (None, None);
+    };
+    let bridge = std::env::current_exe()
+        .ok()
+        .map(|program| hosts::Bridge { program, prefix: vec!["bridge".into()] });
+    let hosts = Arc::new(hosts::Hosts::new(paths, env, bridge));
+    let auto = switchboard_core::settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
+    let options = hosts::GuardianOptions { auto_reapply: auto, ..Default::default() };
+    let guardian = match hosts::Guardian::start(
+        (*hosts).clone(),
+        switchboard_core::Registry::new(paths),
+        options,
+    ) {
+        Ok(guardian) => guardian,
+        Err(e) => {
+            tracing::warn!("{e}");
+            return (Some(hosts), None);
+        }
+    };
+    let mut reports = guardian.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        use tauri::Emitter;
+        loop {
+            match reports.recv().await {
+                Ok(report) => {
+                    let _ = app.emit("switchboard://hosts-drift", &report);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+    (Some(hosts), Some(guardian))
 }
 
 /// Quit: stop every server gracefully (without blocking the event loop), then exit 0.

@@ -10,6 +10,9 @@ pub struct AppState {
     pub workbench: Option<Arc<Workbench>>,
     /// Why the app is not the owner (for example `switchboard serve` already is).
     pub error: Option<WireError>,
+    /// Host config files (the Hosts view) and the guardian watching the ones we wrote.
+    pub hosts: Option<Arc<switchboard_core::hosts::Hosts>>,
+    pub guardian: Option<switchboard_core::hosts::Guardian>,
     /// The Knowledge base view's connection to the built-in server, opened on first use.
     pub kb: tokio::sync::Mutex<Option<switchboard_core::knowledge_base::Client>>,
 }
@@ -20,7 +23,14 @@ impl AppState {
         error: Option<WireError>,
         workbench: Option<Arc<Workbench>>,
     ) -> Self {
-        AppState { owner: Mutex::new(owner), error, workbench, kb: tokio::sync::Mutex::new(None) }
+        AppState {
+            owner: Mutex::new(owner),
+            error,
+            workbench,
+            hosts: None,
+            guardian: None,
+            kb: tokio::sync::Mutex::new(None),
+        }
     }
 
     pub fn workbench(&self) -> Result<Arc<Workbench>, WireError> {
@@ -29,6 +39,14 @@ impl AppState {
                 code: "io".into(),
                 message: "Switchboard's data folder could not be determined".into(),
             })
+        })
+    }
+
+    pub fn hosts(&self) -> Result<Arc<switchboard_core::hosts::Hosts>, WireError> {
+        self.hosts.clone().ok_or_else(|| WireError {
+            code: "io".into(),
+            message: "no home folder was found, so the hosts' config files cannot be located"
+                .into(),
         })
     }
 

@@ -9,6 +9,7 @@ use std::{collections::BTreeMap, path::Path};
 use switchboard_core::{
     Event, ServerStatus, WireError,
     api::ServerEntry,
+    hosts::{DriftReport, HostStatus, Preview as HostPreview},
     knowledge_base::Info as KbInfo,
     mcp::{CallOutcome, TrafficEntry, export::Export},
     settings::{DataLocations, Settings},
@@ -51,6 +52,9 @@ fn typescript_bindings_are_fresh() {
     TrafficEntry::export_all(&config).expect("TrafficEntry");
     Export::export_all(&config).expect("Export");
     KbInfo::export_all(&config).expect("KbInfo");
+    HostStatus::export_all(&config).expect("HostStatus");
+    HostPreview::export_all(&config).expect("HostPreview");
+    DriftReport::export_all(&config).expect("DriftReport");
 
     let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
     let fresh = read_dir(generated.path());

@@ -14,11 +14,18 @@ pub struct Settings {
     /// The built-in knowledge-base server was registered once (so removing it sticks).
     #[serde(default)]
     pub knowledge_base_offered: bool,
+    /// The host guardian writes our entries back when a host or a person removes or changes them.
+    #[serde(default)]
+    pub hosts_auto_reapply: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { default_restart: RestartPolicy::OnFailure, knowledge_base_offered: false }
+        Settings {
+            default_restart: RestartPolicy::OnFailure,
+            knowledge_base_offered: false,
+            hosts_auto_reapply: false,
+        }
     }
 }
 
@@ -111,7 +118,11 @@ mod tests {
         assert_eq!(load(&paths).expect("load").default_restart, RestartPolicy::Never);
         save(
             &paths,
-            &Settings { default_restart: RestartPolicy::Always, knowledge_base_offered: false },
+            &Settings {
+                default_restart: RestartPolicy::Always,
+                knowledge_base_offered: false,
+                hosts_auto_reapply: false,
+            },
         )
         .expect("save");
         let text = std::fs::read_to_string(file(&paths)).expect("read");

@@ -17,6 +17,9 @@ import type { Opened } from './bindings/Opened';
 import type { Target } from './bindings/Target';
 import type { TrafficEntry } from './bindings/TrafficEntry';
 import type { KbInfo } from './bindings/KbInfo';
+import type { HostStatus } from './bindings/HostStatus';
+import type { HostPreview } from './bindings/HostPreview';
+import type { DriftReport } from './bindings/DriftReport';
 import type { GetPromptResult, ReadResourceResult } from './mcp';
 
 export type Unsubscribe = () => void;
@@ -60,6 +63,17 @@ export interface Backend {
   /** Calls one of its tools; resolves to the tool's structured result. */
   kbCall(tool: string, args: Record<string, unknown>): Promise<unknown>;
   kbSetFolders(folders: string[]): Promise<KbInfo>;
+
+  // AI hosts' config files (Hosts view).
+  hostsStatus(): Promise<HostStatus[]>;
+  /** What making our entries in the host's user file exactly `servers` would change. */
+  hostsPreview(host: string, servers: string[]): Promise<HostPreview>;
+  /** Writes it: journalled, backed up, undoable. */
+  hostsWrite(host: string, servers: string[]): Promise<HostPreview>;
+  /** Undoes Switchboard's last write to the host's files; resolves to the file's path. */
+  hostsUndo(host: string): Promise<string>;
+  /** The guardian saw our entries change or disappear in a host's file. */
+  onHostsDrift(handler: (report: DriftReport) => void): Promise<Unsubscribe>;
 }
 
 /** An error from the backend: a stable code and a sentence for people. */

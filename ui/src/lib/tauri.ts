@@ -3,6 +3,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { type Backend, BackendError } from './backend';
 import type { Event } from './bindings/Event';
+import type { DriftReport } from './bindings/DriftReport';
 import { parseView } from './view';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -43,6 +44,11 @@ export const tauriBackend: Backend = {
   kbInfo: () => call('kb_info'),
   kbCall: (tool, args) => call('kb_call', { tool, arguments: args }),
   kbSetFolders: (folders) => call('kb_set_folders', { folders }),
+  hostsStatus: () => call('hosts_status'),
+  hostsPreview: (host, servers) => call('hosts_preview', { host, servers }),
+  hostsWrite: (host, servers) => call('hosts_write', { host, servers }),
+  hostsUndo: (host) => call('hosts_undo', { host }),
+  onHostsDrift: (handler) => listen<DriftReport>('switchboard://hosts-drift', (e) => handler(e.payload)),
   onEvents: (handler) => listen<Event[]>('switchboard://events', (e) => handler(e.payload)),
   onNavigate: (handler) =>
     listen<string>('switchboard://navigate', (e) => {

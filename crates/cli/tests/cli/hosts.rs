@@ -341,7 +341,10 @@ fn the_command_line_diffs_before_writing_and_reports_collisions() {
     let list = sb(&home, &user, &["hosts", "list"]);
     list.assert_ok();
     let text = list.stdout();
-    assert!(text.contains("windsurf") && text.contains("fx-stdio") && text.contains("ours, in sync"), "{text}");
+    assert!(
+        text.contains("windsurf") && text.contains("fx-stdio") && text.contains("ours, in sync"),
+        "{text}"
+    );
     assert!(text.contains("theirs") && text.contains("not ours"), "{text}");
 
     // Someone removes our entry: status shows the drift, apply restores it.

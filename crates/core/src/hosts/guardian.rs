@@ -160,7 +160,13 @@ impl Worker {
 
     fn rescan(&mut self) {
         let Ok(files) = self.hosts.written_files() else { return };
-        self.files = files.into_iter().map(|(host, path)| (path, host)).collect();
+        let files: BTreeMap<PathBuf, HostId> =
+            files.into_iter().map(|(host, path)| (path, host)).collect();
+        // A file new to the watch may have changed before the watch began: check it once.
+        for path in files.keys().filter(|p| !self.files.contains_key(*p)) {
+            self.pending.insert(path.clone(), Instant::now() + self.debounce);
+        }
+        self.files = files;
         let dirs: BTreeSet<PathBuf> =
             self.files.keys().filter_map(|p| p.parent().map(PathBuf::from)).collect();
         for dir in dirs.difference(&self.watched_dirs.clone()) {
@@ -211,9 +217,11 @@ impl Worker {
                         Some((name, spec))
                     })
                     .collect();
-                match self.hosts.target_of(host, path).and_then(|file| {
-                    self.hosts.write(&file, &Action::Apply(wanted), false)
-                }) {
+                match self
+                    .hosts
+                    .target_of(host, path)
+                    .and_then(|file| self.hosts.write(&file, &Action::Apply(wanted), false))
+                {
                     Ok(_) => report.reapplied = true,
                     Err(e) => report.note = Some(format!("re-applying failed: {e}")),
                 }

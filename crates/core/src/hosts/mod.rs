@@ -27,7 +27,7 @@ pub use guardian::{DriftReport, Guardian, GuardianOptions};
 pub use ops::test_hooks;
 pub use ops::{
     Action, Bridge, Change, ChangeKind, EntryState, EntryStatus, FileStatus, HostStatus, Hosts,
-    Plan, Skipped, Written, journal,
+    Plan, Preview, Skipped, Written, journal,
 };
 pub use shape::{HostServer, Launch, Unsupported, shape};
 pub use store::{BACKUPS_KEPT, JournalRecord, Op};

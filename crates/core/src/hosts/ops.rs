@@ -52,6 +52,8 @@ pub enum Action {
     Apply(Vec<(ServerName, ServerSpec)>),
     /// Remove our entries; `None`: all of ours in the file.
     Remove(Option<Vec<String>>),
+    /// Make ours exactly these: add or update them, remove our other entries.
+    Sync(Vec<(ServerName, ServerSpec)>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -112,6 +114,38 @@ impl Plan {
                 &if self.after.is_some() { path } else { "/dev/null".into() },
             )
             .to_string()
+    }
+}
+
+/// A plan as the window shows it: the diff, what changes, what was skipped and why; after a
+/// write, where the backup went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "HostPreview")]
+pub struct Preview {
+    pub host: String,
+    pub path: String,
+    pub diff: String,
+    pub changes: Vec<Change>,
+    pub skipped: Vec<Skipped>,
+    pub notes: Vec<String>,
+    pub written: bool,
+    #[ts(optional)]
+    pub backup: Option<String>,
+}
+
+impl Preview {
+    pub fn of(plan: &Plan, written: Option<Written>) -> Self {
+        Preview {
+            host: plan.file.host.id().into(),
+            path: plan.file.path.display().to_string(),
+            diff: if plan.changes_anything() { plan.diff() } else { String::new() },
+            changes: plan.changes.clone(),
+            skipped: plan.skipped.clone(),
+            notes: plan.notes.clone(),
+            written: written.is_some(),
+            backup: written.and_then(|w| w.backup).map(|b| b.display().to_string()),
+        }
     }
 }
 
@@ -343,112 +377,110 @@ impl Hosts {
         let mut changes = Vec::new();
         let mut skipped = Vec::new();
         let mut notes = Vec::new();
-        let op;
-        match action {
-            Action::Apply(servers) => {
-                op = Op::Apply;
-                for (name, spec) in servers {
-                    let name_str = name.to_string();
-                    let (value, why) = match self.entry_for(file.host, name, spec) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            skipped.push(Skipped { name: name_str, reason: e.to_string() });
-                            continue;
-                        }
-                    };
-                    let ours = record.entries.iter().position(|e| e.name == name_str);
-                    let current = existing.get(&name_str);
-                    if ours.is_none() && current.is_some() && !force {
-                        skipped.push(Skipped {
-                            name: name_str,
-                            reason: "an entry of that name is already there, and Switchboard did \
-                                     not write it; it was left alone (--force replaces it)"
-                                .into(),
-                        });
-                        continue;
-                    }
-                    notes.extend(why);
-                    if current == Some(&value) {
-                        if let Some(i) = ours {
-                            record.entries[i].value = value.clone();
-                            record.entries[i].sha256 = value_sha256(&value);
-                        }
-                        changes.push(Change { name: name_str, kind: ChangeKind::Unchanged });
-                        continue;
-                    }
-                    // The file without this entry, exactly as it was before we first wrote it
-                    // where that can still be found.
-                    let without = match ours {
-                        Some(i) if current.is_some() => remove_exact(
-                            file,
-                            &text,
-                            &name_str,
-                            record.entries[i].receipt.as_ref(),
-                        )?,
-                        _ => match current {
-                            Some(_) => edit::remove(file.format, file.container, &text, &name_str)
-                                .map_err(|e| file_error(file, e))?,
-                            None => text.clone(),
-                        },
-                    };
-                    let with = edit::upsert(file.format, file.container, &text, &name_str, &value)
-                        .map_err(|e| file_error(file, e))?;
-                    let entry = OwnedEntry {
-                        name: name_str.clone(),
-                        server: name_str.clone(),
-                        sha256: value_sha256(&value),
-                        value,
-                        receipt: (current.is_none() || ours.is_some())
-                            .then(|| Receipt::between(&without, &with)),
-                        written_at_ms: now_ms(),
-                    };
-                    changes.push(Change {
-                        name: name_str,
-                        kind: if current.is_some() { ChangeKind::Update } else { ChangeKind::Add },
-                    });
-                    match ours {
-                        Some(i) => record.entries[i] = entry,
-                        None => record.entries.push(entry),
-                    }
-                    text = with;
-                }
+        let (to_apply, to_remove): (&[(ServerName, ServerSpec)], Option<Vec<String>>) = match action
+        {
+            Action::Apply(servers) => (servers, Some(Vec::new())),
+            Action::Remove(names) => (&[], names.clone()),
+            Action::Sync(servers) => {
+                let keep: Vec<String> = servers.iter().map(|(n, _)| n.to_string()).collect();
+                let drop =
+                    record.entries.iter().map(|e| e.name.clone()).filter(|n| !keep.contains(n));
+                (servers, Some(drop.collect()))
             }
-            Action::Remove(names) => {
-                op = Op::Remove;
-                let wanted: Vec<String> = match names {
-                    Some(names) => names.clone(),
-                    None => record.entries.iter().map(|e| e.name.clone()).collect(),
-                };
-                // Newest first, so each receipt meets the text it was taken from.
-                let mut order: Vec<&String> = wanted.iter().collect();
-                order.sort_by_key(|n| {
-                    std::cmp::Reverse(record.entries.iter().position(|e| &&e.name == n))
+        };
+        let op = if to_apply.is_empty() { Op::Remove } else { Op::Apply };
+        for (name, spec) in to_apply {
+            let name_str = name.to_string();
+            let (value, why) = match self.entry_for(file.host, name, spec) {
+                Ok(v) => v,
+                Err(e) => {
+                    skipped.push(Skipped { name: name_str, reason: e.to_string() });
+                    continue;
+                }
+            };
+            let ours = record.entries.iter().position(|e| e.name == name_str);
+            let current = existing.get(&name_str);
+            if ours.is_none() && current.is_some() && !force {
+                skipped.push(Skipped {
+                    name: name_str,
+                    reason: "an entry of that name is already there, and Switchboard did \
+                                     not write it; it was left alone (--force replaces it)"
+                        .into(),
                 });
-                for name in order {
-                    let ours = record.entries.iter().position(|e| &e.name == name);
-                    let present = existing.contains_key(name.as_str());
-                    match (ours, present) {
-                        (None, false) => skipped.push(Skipped {
-                            name: name.clone(),
-                            reason: "there is no entry of that name".into(),
-                        }),
-                        (None, true) if !force => skipped.push(Skipped {
-                            name: name.clone(),
-                            reason: "Switchboard did not write this entry; it was left alone \
+                continue;
+            }
+            notes.extend(why);
+            if current == Some(&value) {
+                if let Some(i) = ours {
+                    record.entries[i].value = value.clone();
+                    record.entries[i].sha256 = value_sha256(&value);
+                }
+                changes.push(Change { name: name_str, kind: ChangeKind::Unchanged });
+                continue;
+            }
+            // The file without this entry, exactly as it was before we first wrote it
+            // where that can still be found.
+            let without = match ours {
+                Some(i) if current.is_some() => {
+                    remove_exact(file, &text, &name_str, record.entries[i].receipt.as_ref())?
+                }
+                _ => match current {
+                    Some(_) => edit::remove(file.format, file.container, &text, &name_str)
+                        .map_err(|e| file_error(file, e))?,
+                    None => text.clone(),
+                },
+            };
+            let with = edit::upsert(file.format, file.container, &text, &name_str, &value)
+                .map_err(|e| file_error(file, e))?;
+            let entry = OwnedEntry {
+                name: name_str.clone(),
+                server: name_str.clone(),
+                sha256: value_sha256(&value),
+                value,
+                receipt: (current.is_none() || ours.is_some())
+                    .then(|| Receipt::between(&without, &with)),
+                written_at_ms: now_ms(),
+            };
+            changes.push(Change {
+                name: name_str,
+                kind: if current.is_some() { ChangeKind::Update } else { ChangeKind::Add },
+            });
+            match ours {
+                Some(i) => record.entries[i] = entry,
+                None => record.entries.push(entry),
+            }
+            text = with;
+        }
+        let wanted: Vec<String> = match to_remove {
+            Some(names) => names,
+            None => record.entries.iter().map(|e| e.name.clone()).collect(),
+        };
+        // Newest first, so each receipt meets the text it was taken from.
+        let mut order: Vec<&String> = wanted.iter().collect();
+        order.sort_by_key(|n| std::cmp::Reverse(record.entries.iter().position(|e| &&e.name == n)));
+        for name in order {
+            let ours = record.entries.iter().position(|e| &e.name == name);
+            let present = existing.contains_key(name.as_str());
+            match (ours, present) {
+                (None, false) => skipped.push(Skipped {
+                    name: name.clone(),
+                    reason: "there is no entry of that name".into(),
+                }),
+                (None, true) if !force => skipped.push(Skipped {
+                    name: name.clone(),
+                    reason: "Switchboard did not write this entry; it was left alone \
                                      (--force removes it)"
-                                .into(),
-                        }),
-                        (ours, present) => {
-                            if present {
-                                let receipt = ours.and_then(|i| record.entries[i].receipt.as_ref());
-                                text = remove_exact(file, &text, name, receipt)?;
-                            }
-                            if let Some(i) = ours {
-                                record.entries.remove(i);
-                            }
-                            changes.push(Change { name: name.clone(), kind: ChangeKind::Remove });
-                        }
+                        .into(),
+                }),
+                (ours, present) => {
+                    if present {
+                        let receipt = ours.and_then(|i| record.entries[i].receipt.as_ref());
+                        text = remove_exact(file, &text, name, receipt)?;
                     }
+                    if let Some(i) = ours {
+                        record.entries.remove(i);
+                    }
+                    changes.push(Change { name: name.clone(), kind: ChangeKind::Remove });
                 }
             }
         }

@@ -478,11 +478,15 @@ fn the_guardian_reports_drift_and_reapplies_until_a_host_keeps_fighting() {
     assert!(!report.reapplied);
     let mut names: Vec<_> = report.drifted.iter().map(|e| (e.name.clone(), e.state)).collect();
     names.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(names, vec![("alpha".into(), EntryState::Missing), ("beta".into(), EntryState::Missing)]);
+    assert_eq!(
+        names,
+        vec![("alpha".into(), EntryState::Missing), ("beta".into(), EntryState::Missing)]
+    );
 
     // With automatic re-apply the entries come back, the other program's content stays.
     guardian.set_auto_reapply(true);
-    let changed = std::fs::read_to_string(&file.path).expect("read").replace("\"other\": 1", "\"other\": 2");
+    let changed =
+        std::fs::read_to_string(&file.path).expect("read").replace("\"other\": 1", "\"other\": 2");
     std::fs::write(&file.path, changed).expect("touch");
     std::fs::write(&file.path, stripped.replace('1', "2")).expect("strip again");
     let report = next_report();
@@ -499,5 +503,8 @@ fn the_guardian_reports_drift_and_reapplies_until_a_host_keeps_fighting() {
             break;
         }
     }
-    assert!(!last.reapplied && last.note.as_deref().is_some_and(|n| n.contains("keeps changing")), "{last:?}");
+    assert!(
+        !last.reapplied && last.note.as_deref().is_some_and(|n| n.contains("keeps changing")),
+        "{last:?}"
+    );
 }

@@ -9,4 +9,8 @@ defaultRestart: RestartPolicy,
 /**
  * The built-in knowledge-base server was registered once (so removing it sticks).
  */
-knowledgeBaseOffered: boolean, };
+knowledgeBaseOffered: boolean, 
+/**
+ * The host guardian writes our entries back when a host or a person removes or changes them.
+ */
+hostsAutoReapply: boolean, };

@@ -1,0 +1,74 @@
+"""The Hosts view through the real window: a detected host (Cursor, by its folder in the test's own
+HOME) lists our servers with a checkbox each; ticking one and reviewing shows the exact diff and
+writes nothing; Write changes only our entry; when someone else removes it the guardian's drift
+badge appears and Re-apply puts it back; Undo restores the file byte for byte."""
+
+import json
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from conftest import FIXTURE, SCREENSHOTS, find, wait_for
+
+ORIGINAL = '{\n  "keep": {"me": "exactly"},\n  "mcpServers": {\n    "theirs": {"command": "their-server"}\n  }\n}\n'
+
+
+@pytest.fixture()
+def cursor_user(scratch):
+    scratch.cli("add", "fx", "--", str(FIXTURE), "ok")
+    config = Path(scratch.env["HOME"]) / ".cursor" / "mcp.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(ORIGINAL)
+    scratch.cursor_config = config
+    return scratch
+
+
+def host_card(driver, host):
+    return find(driver, f'[data-testid="host"][data-host="{host}"]')
+
+
+def test_the_hosts_view_previews_writes_repairs_drift_and_undoes(cursor_user, driver, scratch):
+    config = scratch.cursor_config
+    find(driver, 'button[data-view="hosts"]').click()
+    card = host_card(driver, "cursor")
+    assert "Cursor" in card.text and str(config) in card.text, card.text
+    assert "theirs" in card.text  # listed as someone else's entry
+
+    card.find_element(By.CSS_SELECTOR, '[data-testid="host-server"][data-server="fx"]').click()
+    card.find_element(By.CSS_SELECTOR, '[data-testid="host-review"]').click()
+    diff = find(driver, '[data-testid="host-diff"]')
+    assert '+    "fx": {' in diff.text, diff.text
+    assert '"theirs"' in diff.text  # context, unchanged
+    assert config.read_text() == ORIGINAL, "reviewing must not write"
+    wait_for(lambda: find(driver, '[data-testid="host-preview"]').is_displayed(), what="the dialog shown")
+    driver.save_screenshot(str(SCREENSHOTS / "hosts-diff.png"))
+
+    find(driver, '[data-testid="host-write"]').click()
+    wait_for(lambda: '"fx"' in config.read_text(), what="our entry written")
+    written = json.loads(config.read_text())
+    assert written["keep"] == {"me": "exactly"}
+    assert written["mcpServers"]["theirs"] == {"command": "their-server"}
+    assert written["mcpServers"]["fx"]["command"] == str(FIXTURE)
+    notice = find(driver, '[data-testid="hosts-notice"]')
+    assert "Wrote" in notice.text
+    wait_for(lambda: "in sync" in host_card(driver, "cursor").text, what="the entry shown in sync")
+
+    # Someone else removes our entry: the guardian reports it, the badge appears.
+    config.write_text(ORIGINAL)
+    wait_for(
+        lambda: host_card(driver, "cursor").find_elements(By.CSS_SELECTOR, '[data-testid="host-drift"]'),
+        timeout=20,
+        what="the drift badge",
+    )
+    assert "removed by someone else" in host_card(driver, "cursor").text
+    driver.save_screenshot(str(SCREENSHOTS / "hosts.png"))
+    host_card(driver, "cursor").find_element(By.CSS_SELECTOR, '[data-testid="host-reapply"]').click()
+    find(driver, '[data-testid="host-diff"]')
+    find(driver, '[data-testid="host-write"]').click()
+    wait_for(lambda: '"fx"' in config.read_text(), what="the entry re-applied")
+
+    # Undo the re-apply: the file is back to what the other program left, byte for byte.
+    host_card(driver, "cursor").find_element(By.CSS_SELECTOR, '[data-testid="host-undo"]').click()
+    wait_for(lambda: config.read_text() == ORIGINAL, what="the undo")
+    assert scratch.cli("hosts", "status").returncode == 0
