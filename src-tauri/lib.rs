@@ -173,9 +173,7 @@ fn start_hosts(
         tracing::warn!("no home folder: the Hosts view is unavailable");
         return (None, None);
     };
-    let bridge = std::env::current_exe()
-        .ok()
-        .map(|program| hosts::Bridge { program, prefix: vec!["bridge".into()] });
+    let bridge = switchboard_core::hosts::Bridge::current();
     let hosts = Arc::new(hosts::Hosts::new(paths, env, bridge));
     let auto = switchboard_core::settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
     let options = hosts::GuardianOptions { auto_reapply: auto, ..Default::default() };

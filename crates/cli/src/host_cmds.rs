@@ -68,9 +68,7 @@ pub struct WriteArgs {
 
 fn hosts(paths: &Paths) -> anyhow::Result<Hosts> {
     let env = HostEnv::from_env().context("no home folder: set HOME")?;
-    let bridge = std::env::current_exe()
-        .ok()
-        .map(|program| switchboard_core::hosts::Bridge { program, prefix: vec!["bridge".into()] });
+    let bridge = switchboard_core::hosts::Bridge::current();
     Ok(Hosts::new(paths, env, bridge))
 }
 

@@ -12,6 +12,43 @@ use switchboard_core::{
 
 use crate::output;
 
+/// The host guardian, as in the app: drift in the host files we wrote is logged, and written back
+/// when the `hostsAutoReapply` setting is on.
+fn start_guardian(paths: &Paths) -> Option<switchboard_core::hosts::Guardian> {
+    use switchboard_core::hosts::{Guardian, GuardianOptions, HostEnv, Hosts};
+    let env = HostEnv::from_env()?;
+    let bridge = switchboard_core::hosts::Bridge::current();
+    let auto = switchboard_core::settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
+    let guardian = Guardian::start(
+        Hosts::new(paths, env, bridge),
+        switchboard_core::Registry::new(paths),
+        GuardianOptions { auto_reapply: auto, ..Default::default() },
+    );
+    match guardian {
+        Ok(guardian) => {
+            let mut reports = guardian.subscribe();
+            tokio::spawn(async move {
+                while let Ok(report) = reports.recv().await {
+                    let names: Vec<&str> = report.drifted.iter().map(|e| e.name.as_str()).collect();
+                    let done = if report.reapplied { "; written back" } else { "" };
+                    eprintln!(
+                        "switchboard: {}: our entries {} changed in {}{done}{}",
+                        report.host,
+                        names.join(", "),
+                        report.path.display(),
+                        report.note.map(|n| format!(" ({n})")).unwrap_or_default()
+                    );
+                }
+            });
+            Some(guardian)
+        }
+        Err(e) => {
+            eprintln!("switchboard: the host guardian did not start: {e}");
+            None
+        }
+    }
+}
+
 pub async fn serve(paths: Paths) -> anyhow::Result<()> {
     let owner = Owner::start(paths, SupervisorConfig::default(), "serve").await?;
     for swept in owner.swept() {
@@ -29,6 +66,7 @@ pub async fn serve(paths: Paths) -> anyhow::Result<()> {
         info.pid,
         info.port
     );
+    let _guardian = start_guardian(owner.paths());
     let supervisor = owner.supervisor().clone();
     let starting = tokio::spawn(async move {
         for (name, error) in supervisor.start_enabled().await {

@@ -33,6 +33,14 @@ pub struct Bridge {
     pub prefix: Vec<String>,
 }
 
+impl Bridge {
+    /// The running executable with `bridge`: both `switchboard` and the app accept it.
+    pub fn current() -> Option<Self> {
+        let program = std::env::current_exe().ok()?;
+        Some(Bridge { program, prefix: vec!["bridge".into()] })
+    }
+}
+
 /// Everything the operations need: the environment the host paths come from, where our state
 /// lives, and how commands are made absolute.
 #[derive(Debug, Clone)]
