@@ -2,13 +2,20 @@
 //! macOS and Windows (from an injected [`HostEnv`]), in which format and under which key, and the
 //! exact entry shape each host reads for a server (`shape`).
 //!
-//! This is the first part of the host writers (issue #6): locations and entry shapes, as pure
-//! functions. Editing the files losslessly, the journal, diff, undo and the guardian build on it.
+//! - `host/`: one module per host behind the [`Host`] trait (paths, entry shapes, detection);
+//! - `shape`: a server as the entry a host reads (Windows shims wrapped, then the host's shape);
+//! - `edit/`: lossless editors (JSON/JSONC CST, TOML, block YAML), each checked against the parse;
+//! - `receipt`: the splice an apply made, to remove an entry byte for byte;
+//! - `store`: the ledger of our entries, the journal of writes, backups;
+//! - `ops`: plan (diff), write (atomic, never over a concurrent edit), undo, status with drift;
+//! - `guardian`: watches the files we wrote and reports (or repairs) drift.
+//!
 //! Sources for every path and shape: `shared/design/hosts.md`.
 
 pub mod edit;
 mod env;
 mod guardian;
+mod host;
 mod ops;
 pub mod receipt;
 mod shape;
@@ -23,6 +30,7 @@ use std::{
 pub use edit::{Container, EditError};
 pub use env::{HostEnv, Os};
 pub use guardian::{DriftReport, Guardian, GuardianOptions};
+pub use host::{Host, Remote, Stdio, host};
 #[cfg(debug_assertions)]
 pub use ops::test_hooks;
 pub use ops::{
@@ -165,194 +173,7 @@ pub struct ConfigFile {
 /// Directory listings are read only to find what has no fixed name (VS Code profiles, the Claude
 /// Desktop MSIX package folder); a missing folder means none.
 pub fn locations(host: HostId, env: &HostEnv, project: Option<&Path>) -> Vec<ConfigFile> {
-    let file = |scope: Scope, path: PathBuf, format: Format, container: Container| ConfigFile {
-        host,
-        scope,
-        path,
-        format,
-        container,
-    };
-    let home = &env.home;
-    let vscode_user = env.app_config_dir().join("Code").join("User");
-    let mut files = Vec::new();
-    match host {
-        HostId::ClaudeDesktop => {
-            let name = "claude_desktop_config.json";
-            let user = match env.os {
-                Os::MacOs => env.app_config_dir().join("Claude").join(name),
-                Os::Windows => {
-                    msix_claude_dir(env).unwrap_or_else(|| env.appdata.join("Claude")).join(name)
-                }
-                Os::Linux => env.xdg_config_home.join("Claude").join(name),
-            };
-            files.push(file(Scope::User, user, Format::Json, Container::map("mcpServers")));
-        }
-        HostId::Cursor => {
-            files.push(file(
-                Scope::User,
-                home.join(".cursor/mcp.json"),
-                Format::Json,
-                Container::map("mcpServers"),
-            ));
-            if let Some(p) = project {
-                files.push(file(
-                    Scope::Project,
-                    p.join(".cursor/mcp.json"),
-                    Format::Json,
-                    Container::map("mcpServers"),
-                ));
-            }
-        }
-        HostId::VsCode => {
-            files.push(file(
-                Scope::User,
-                vscode_user.join("mcp.json"),
-                Format::Jsonc,
-                Container::map("servers"),
-            ));
-            for id in subdirs(&vscode_user.join("profiles")) {
-                let path = vscode_user.join("profiles").join(&id).join("mcp.json");
-                files.push(file(
-                    Scope::Profile(id),
-                    path,
-                    Format::Jsonc,
-                    Container::map("servers"),
-                ));
-            }
-            if let Some(p) = project {
-                files.push(file(
-                    Scope::Project,
-                    p.join(".vscode/mcp.json"),
-                    Format::Jsonc,
-                    Container::map("servers"),
-                ));
-            }
-        }
-        HostId::Windsurf => {
-            let path = home.join(".codeium/windsurf/mcp_config.json");
-            files.push(file(Scope::User, path, Format::Json, Container::map("mcpServers")));
-        }
-        HostId::ClaudeCode => {
-            files.push(file(
-                Scope::User,
-                home.join(".claude.json"),
-                Format::Json,
-                Container::map("mcpServers"),
-            ));
-            if let Some(p) = project {
-                files.push(file(
-                    Scope::Project,
-                    p.join(".mcp.json"),
-                    Format::Json,
-                    Container::map("mcpServers"),
-                ));
-            }
-        }
-        HostId::Zed => {
-            let dir = match env.os {
-                Os::Windows => env.appdata.join("Zed"),
-                Os::MacOs => home.join(".config/zed"),
-                Os::Linux => env.xdg_config_home.join("zed"),
-            };
-            files.push(file(
-                Scope::User,
-                dir.join("settings.json"),
-                Format::Jsonc,
-                Container::map("context_servers"),
-            ));
-            if let Some(p) = project {
-                files.push(file(
-                    Scope::Project,
-                    p.join(".zed/settings.json"),
-                    Format::Jsonc,
-                    Container::map("context_servers"),
-                ));
-            }
-        }
-        HostId::Cline => {
-            let path = vscode_user
-                .join("globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json");
-            files.push(file(Scope::User, path, Format::Json, Container::map("mcpServers")));
-        }
-        HostId::GeminiCli => {
-            files.push(file(
-                Scope::User,
-                home.join(".gemini/settings.json"),
-                Format::Jsonc,
-                Container::map("mcpServers"),
-            ));
-            if let Some(p) = project {
-                files.push(file(
-                    Scope::Project,
-                    p.join(".gemini/settings.json"),
-                    Format::Jsonc,
-                    Container::map("mcpServers"),
-                ));
-            }
-        }
-        HostId::Codex => {
-            let dir = env.codex_home.clone().unwrap_or_else(|| home.join(".codex"));
-            files.push(file(
-                Scope::User,
-                dir.join("config.toml"),
-                Format::Toml,
-                Container::map("mcp_servers"),
-            ));
-            if let Some(p) = project {
-                files.push(file(
-                    Scope::Project,
-                    p.join(".codex/config.toml"),
-                    Format::Toml,
-                    Container::map("mcp_servers"),
-                ));
-            }
-        }
-        HostId::LmStudio => {
-            files.push(file(
-                Scope::User,
-                home.join(".lmstudio/mcp.json"),
-                Format::Json,
-                Container::map("mcpServers"),
-            ));
-        }
-        HostId::Continue => {
-            files.push(file(
-                Scope::User,
-                home.join(".continue/config.yaml"),
-                Format::Yaml,
-                Container::named_list("mcpServers"),
-            ));
-        }
-        HostId::Goose => {
-            let path = match env.os {
-                Os::Windows => env.appdata.join("Block/goose/config/config.yaml"),
-                Os::MacOs | Os::Linux => home.join(".config/goose/config.yaml"),
-            };
-            files.push(file(Scope::User, path, Format::Yaml, Container::map("extensions")));
-        }
-        HostId::RooCode => {
-            let path = vscode_user
-                .join("globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json");
-            files.push(file(Scope::User, path, Format::Json, Container::map("mcpServers")));
-            if let Some(p) = project {
-                files.push(file(
-                    Scope::Project,
-                    p.join(".roo/mcp.json"),
-                    Format::Json,
-                    Container::map("mcpServers"),
-                ));
-            }
-        }
-    }
-    files
-}
-
-/// Windows MSIX installs of Claude Desktop read their config inside the package's folder; the
-/// plain `%APPDATA%\Claude` file is ignored there.
-fn msix_claude_dir(env: &HostEnv) -> Option<PathBuf> {
-    let packages = env.local_appdata.join("Packages");
-    let package = subdirs(&packages).into_iter().find(|name| name.starts_with("Claude_"))?;
-    Some(packages.join(package).join("LocalCache/Roaming/Claude"))
+    host::host(host).locations(env, project)
 }
 
 fn subdirs(dir: &Path) -> Vec<String> {

@@ -783,26 +783,11 @@ impl Hosts {
                 return Some(format!("{} exists", file.path.display()));
             }
         }
-        let dirs: Vec<PathBuf> = match host {
-            HostId::ClaudeCode => vec![env.home.join(".claude")],
-            HostId::Cline | HostId::RooCode => Vec::new(),
-            _ => user.iter().filter_map(|f| f.path.parent().map(Path::to_path_buf)).collect(),
-        };
-        if let Some(dir) = dirs.iter().find(|d| d.is_dir()) {
+        let imp = super::host(host);
+        if let Some(dir) = imp.marker_dirs(env).into_iter().find(|d| d.is_dir()) {
             return Some(format!("{} exists", dir.display()));
         }
-        let programs: &[&str] = match host {
-            HostId::ClaudeCode => &["claude"],
-            HostId::GeminiCli => &["gemini"],
-            HostId::Codex => &["codex"],
-            HostId::VsCode => &["code"],
-            HostId::Cursor => &["cursor"],
-            HostId::Windsurf => &["windsurf"],
-            HostId::Zed => &["zed", "zeditor"],
-            HostId::Goose => &["goose"],
-            HostId::LmStudio => &["lms"],
-            _ => &[],
-        };
+        let programs = imp.programs();
         programs
             .iter()
             .find_map(|p| which::which(p).ok())

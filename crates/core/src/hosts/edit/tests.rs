@@ -1,54 +1,72 @@
+//! What the editors refuse, and why. (Round trips are covered by the snapshot and property
+//! tests in `tests/it/hosts*.rs`.)
+
 use serde_json::json;
 
 use super::*;
 
+fn entry() -> Value {
+    json!({"name": "sb", "cmd": "/bin/sb", "args": []})
+}
+
 #[test]
-fn explore() {
-    let v = json!({"command": "/usr/bin/npx", "args": ["-y", "pkg"], "env": {"K": "v"}});
-    let cases: Vec<(Format, Container, &str)> = vec![
-        (Format::Json, Container::map("mcpServers"), ""),
-        (Format::Json, Container::map("mcpServers"), "{}"),
-        (Format::Json, Container::map("mcpServers"), "{\"a\": 1}"),
-        (Format::Json, Container::map("mcpServers"), "{\n  \"a\": 1\n}\n"),
-        (
-            Format::Json,
-            Container::map("mcpServers"),
-            "{\r\n\t\"mcpServers\": {\r\n\t\t\"x\": {\"command\": \"y\"}\r\n\t}\r\n}\r\n",
-        ),
-        (
-            Format::Jsonc,
-            Container::map("servers"),
-            "// top\n{\n  \"servers\": {\n    \"x\": {}, // c\n  },\n}\n",
-        ),
-        (
-            Format::Toml,
-            Container::map("mcp_servers"),
-            "# c\nmodel = \"o3\"\n\n[mcp_servers.x]\ncommand = \"y\" # keep\n\n[other]\na = 1\n",
-        ),
-        (Format::Toml, Container::map("mcp_servers"), ""),
-        (
-            Format::Yaml,
-            Container::map("extensions"),
-            "extensions:\n  dev:\n    cmd: x # c\n    args: []\nGOOSE_MODEL: gpt\n",
-        ),
-        (
-            Format::Yaml,
-            Container::named_list("mcpServers"),
-            "name: a\nmcpServers:\n- name: x\n  command: y\nmodels: []\n",
-        ),
-        (Format::Yaml, Container::map("extensions"), "extensions: {}\n"),
-    ];
-    for (format, c, text) in cases {
-        let value = if c.named_list {
-            json!({"name": "sb", "command": "npx", "args": ["a"]})
-        } else {
-            v.clone()
-        };
-        let added = upsert(format, c, text, "sb", &value).unwrap();
-        let removed = remove(format, c, &added, "sb").unwrap();
-        println!(
-            "=== {format:?}\n{text}\n--- added\n{added}\n--- removed\n{removed}\n--- same: {}",
-            removed == text
-        );
+fn yaml_that_cannot_be_edited_in_place_is_refused_with_the_reason() {
+    let extensions = Container::map("extensions");
+    for (text, reason) in [
+        ("extensions: {dev: {cmd: x}}\n", "flow style"),
+        ("extensions: &shared\n  dev:\n    cmd: x\n", "anchor or a tag"),
+        ("extensions: !!map\n  dev:\n    cmd: x\n", "anchor or a tag"),
+    ] {
+        let error = upsert(Format::Yaml, extensions, text, "sb", &entry()).expect_err(text);
+        assert!(matches!(error, EditError::NotLossless(_)), "{text}: {error:?}");
+        assert!(error.to_string().contains(reason), "{text}: {error}");
+        assert!(error.to_string().contains("block-style"), "{error}");
     }
+    // Several documents in one file: the parser already refuses them.
+    let error = upsert(
+        Format::Yaml,
+        extensions,
+        "a: 1\n---\nextensions:\n  dev:\n    cmd: x\n",
+        "sb",
+        &entry(),
+    )
+    .expect_err("two documents");
+    assert!(error.to_string().contains("more than one document"), "{error}");
+    let list = Container::named_list("mcpServers");
+    let error =
+        upsert(Format::Yaml, list, "mcpServers:\n  a: 1\n", "sb", &entry()).expect_err("map");
+    assert!(error.to_string().contains("is not a list"), "{error}");
+}
+
+#[test]
+fn an_editor_result_that_would_change_anything_else_is_refused() {
+    // A tab-indented YAML block cannot be placed by indentation: it does not parse, so it is
+    // reported as a parse error and nothing is produced.
+    let error = upsert(
+        Format::Yaml,
+        Container::map("extensions"),
+        "extensions:\n\tdev: 1\n",
+        "sb",
+        &entry(),
+    )
+    .expect_err("tabs");
+    assert!(matches!(error, EditError::Parse { .. }), "{error:?}");
+    // Wrong container types are named.
+    let error =
+        upsert(Format::Toml, Container::map("mcp_servers"), "mcp_servers = 3\n", "sb", &entry())
+            .expect_err("int");
+    assert_eq!(error.to_string(), "`mcp_servers` is not a map");
+}
+
+#[test]
+fn entries_are_written_in_the_order_hosts_document() {
+    let value =
+        json!({"env": {"K": "v"}, "args": ["a"], "command": "c", "type": "stdio", "zzz": 1});
+    let text =
+        upsert(Format::Json, Container::map("mcpServers"), "{}", "x", &value).expect("upsert");
+    let positions: Vec<usize> = ["\"type\"", "\"command\"", "\"args\"", "\"env\"", "\"zzz\""]
+        .iter()
+        .map(|k| text.find(k).expect(k))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
 }

@@ -1,0 +1,35 @@
+//! LM Studio: Cursor's notation in `~/.lmstudio/mcp.json`.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::{Host, Remote, Stdio, command_entry, file, no_cwd, with_headers};
+use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
+
+pub struct LmStudio;
+
+impl Host for LmStudio {
+    fn id(&self) -> HostId {
+        HostId::LmStudio
+    }
+
+    fn locations(&self, env: &HostEnv, _project: Option<&Path>) -> Vec<ConfigFile> {
+        let path = env.home.join(".lmstudio/mcp.json");
+        vec![file(self.id(), Scope::User, path, Format::Json, Container::map("mcpServers"))]
+    }
+
+    fn stdio(&self, s: &Stdio<'_>) -> Result<Value, Unsupported> {
+        no_cwd(self.id(), s)?;
+        Ok(command_entry(s, vec![], vec![]))
+    }
+
+    fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
+        let kind = if r.sse { "sse" } else { "http" };
+        Ok(with_headers(r, vec![("type", json!(kind)), ("url", json!(r.url))], "headers"))
+    }
+
+    fn programs(&self) -> &'static [&'static str] {
+        &["lms"]
+    }
+}

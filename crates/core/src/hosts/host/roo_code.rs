@@ -1,0 +1,46 @@
+//! Roo Code (a VS Code extension): like Cline, with `streamable-http` for remote servers and a
+//! project file `.roo/mcp.json`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::{
+    Host, Remote, Stdio, command_entry, no_cwd, user_and_project, vscode_user, with_headers,
+};
+use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
+
+pub struct RooCode;
+
+impl Host for RooCode {
+    fn id(&self) -> HostId {
+        HostId::RooCode
+    }
+
+    fn locations(&self, env: &HostEnv, project: Option<&Path>) -> Vec<ConfigFile> {
+        let user = vscode_user(env)
+            .join("globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json");
+        user_and_project(
+            self.id(),
+            user,
+            project,
+            ".roo/mcp.json",
+            Format::Json,
+            Container::map("mcpServers"),
+        )
+    }
+
+    fn stdio(&self, s: &Stdio<'_>) -> Result<Value, Unsupported> {
+        no_cwd(self.id(), s)?;
+        Ok(command_entry(s, vec![("type", json!("stdio"))], vec![]))
+    }
+
+    fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
+        let kind = if r.sse { "sse" } else { "streamable-http" };
+        Ok(with_headers(r, vec![("type", json!(kind)), ("url", json!(r.url))], "headers"))
+    }
+
+    fn marker_dirs(&self, _env: &HostEnv) -> Vec<PathBuf> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,54 @@
+//! VS Code (GitHub Copilot): JSONC `servers` in the profile's `mcp.json` (the default profile's
+//! `User/mcp.json`, other profiles' `User/profiles/<id>/mcp.json`) and `.vscode/mcp.json`.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::{Host, Remote, Stdio, command_entry, file, no_cwd, vscode_user, with_headers};
+use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported, subdirs};
+
+pub struct VsCode;
+
+const SERVERS: Container = Container::map("servers");
+
+impl Host for VsCode {
+    fn id(&self) -> HostId {
+        HostId::VsCode
+    }
+
+    fn locations(&self, env: &HostEnv, project: Option<&Path>) -> Vec<ConfigFile> {
+        let user = vscode_user(env);
+        let mut files =
+            vec![file(self.id(), Scope::User, user.join("mcp.json"), Format::Jsonc, SERVERS)];
+        for id in subdirs(&user.join("profiles")) {
+            let path = user.join("profiles").join(&id).join("mcp.json");
+            files.push(file(self.id(), Scope::Profile(id), path, Format::Jsonc, SERVERS));
+        }
+        if let Some(p) = project {
+            files.push(file(
+                self.id(),
+                Scope::Project,
+                p.join(".vscode/mcp.json"),
+                Format::Jsonc,
+                SERVERS,
+            ));
+        }
+        files
+    }
+
+    fn stdio(&self, s: &Stdio<'_>) -> Result<Value, Unsupported> {
+        no_cwd(self.id(), s)?;
+        Ok(command_entry(s, vec![("type", json!("stdio"))], vec![]))
+    }
+
+    /// With `http` VS Code tries Streamable HTTP and falls back to SSE by itself.
+    fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
+        let kind = if r.sse { "sse" } else { "http" };
+        Ok(with_headers(r, vec![("type", json!(kind)), ("url", json!(r.url))], "headers"))
+    }
+
+    fn programs(&self) -> &'static [&'static str] {
+        &["code"]
+    }
+}
