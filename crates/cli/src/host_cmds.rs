@@ -58,6 +58,10 @@ pub struct WriteArgs {
     /// Write the project folder's file instead of the user's.
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
+    /// A VS Code profile's file instead of the default profile's (its folder id under
+    /// `User/profiles/`).
+    #[arg(long, value_name = "ID", conflicts_with = "project")]
+    profile: Option<String>,
     /// Print the diff; write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -183,7 +187,7 @@ fn selected(
 
 fn write(paths: &Paths, hosts: &Hosts, args: WriteArgs, remove: bool) -> anyhow::Result<()> {
     let project = absolute(args.project)?;
-    let file = hosts.target(args.host, project.as_deref())?;
+    let file = hosts.target_in(args.host, project.as_deref(), args.profile.as_deref())?;
     let action = if remove {
         Action::Remove(args.servers.clone())
     } else {

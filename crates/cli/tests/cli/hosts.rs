@@ -359,3 +359,58 @@ fn the_command_line_diffs_before_writing_and_reports_collisions() {
     bad.assert_code(2);
     assert!(bad.stderr().contains("claude-desktop"), "{}", bad.stderr());
 }
+
+#[test]
+fn claude_desktops_bridged_entry_reaches_the_remote_server() {
+    let home = Home::new();
+    let user = user_home(&home);
+    let docs = home.path().join("docs");
+    std::fs::create_dir_all(&docs).expect("docs");
+    std::fs::write(docs.join("note.md"), "# Bridges\n\nA bridge carries stdio to HTTP.\n")
+        .expect("doc");
+    let port = peers::free_port();
+    let mut server = home
+        .command(&["kb", "serve", "--root"])
+        .arg(&docs)
+        .arg("--http")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--index-dir")
+        .arg(home.path().join("index"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kb serve --http");
+    let up = switchboard_testkit::wait_until(Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "the HTTP server never listened");
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    home.run(&["add", "notes", "--url", &url]).assert_ok();
+
+    let apply = sb(&home, &user, &["hosts", "apply", "claude-desktop"]);
+    apply.assert_ok();
+    assert!(apply.stderr().contains("stdio bridge"), "{}", apply.stderr());
+    let config = user.join(".config/Claude/claude_desktop_config.json");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).expect("read")).expect("json");
+    let entry = &written["mcpServers"]["notes"];
+    let command = entry["command"].as_str().expect("command").to_owned();
+    let args: Vec<String> = entry["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("string").to_owned())
+        .collect();
+    assert_eq!(args, ["bridge", url.as_str()]);
+
+    // Run exactly what Claude Desktop would run, and talk MCP to it over stdio.
+    let mut inspect = vec!["call", "search", "query=bridge", "--"];
+    inspect.push(&command);
+    inspect.extend(args.iter().map(String::as_str));
+    let run = home.run(&inspect);
+    let _ = server.kill();
+    let _ = server.wait();
+    run.assert_ok();
+    assert!(run.stdout().contains("note.md"), "{}", run.stdout());
+}

@@ -276,11 +276,41 @@ impl Hosts {
 
     /// The file `host` is written to: its user file, or with `project` that folder's file.
     pub fn target(&self, host: HostId, project: Option<&Path>) -> Result<ConfigFile> {
-        let wanted = if project.is_some() { Scope::Project } else { Scope::User };
-        locations(host, &self.env, project)
-            .into_iter()
-            .find(|f| f.scope == wanted)
-            .ok_or_else(|| Error::InvalidSpec(format!("{host} has no project-level config file")))
+        self.target_in(host, project, None)
+    }
+
+    /// Like [`Hosts::target`], or a VS Code profile's file by the profile's folder id.
+    pub fn target_in(
+        &self,
+        host: HostId,
+        project: Option<&Path>,
+        profile: Option<&str>,
+    ) -> Result<ConfigFile> {
+        let files = locations(host, &self.env, project);
+        let wanted = match (profile, project) {
+            (Some(id), _) => Scope::Profile(id.to_string()),
+            (None, Some(_)) => Scope::Project,
+            (None, None) => Scope::User,
+        };
+        if let Some(file) = files.iter().find(|f| f.scope == wanted) {
+            return Ok(file.clone());
+        }
+        Err(Error::InvalidSpec(match wanted {
+            Scope::Profile(id) => {
+                let ids: Vec<String> = files
+                    .iter()
+                    .filter_map(|f| match &f.scope {
+                        Scope::Profile(id) => Some(id.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                format!(
+                    "{host} has no profile {id:?}; its profiles are: {}",
+                    if ids.is_empty() { "none besides the default".into() } else { ids.join(", ") }
+                )
+            }
+            _ => format!("{host} has no project-level config file"),
+        }))
     }
 
     /// The entry `host` should have for a server, with notes on how it was made.

@@ -508,3 +508,47 @@ fn the_guardian_reports_drift_and_reapplies_until_a_host_keeps_fighting() {
         "{last:?}"
     );
 }
+
+#[test]
+fn gui_hosts_get_absolute_command_paths_and_terminal_hosts_keep_the_bare_name() {
+    let mut world = World::new();
+    world.hosts.resolve_commands = true;
+    let spec = ServerSpec::stdio("sh", vec!["-c".into(), "exit 0".into()]);
+    let servers = vec![("shell".parse::<ServerName>().expect("name"), spec)];
+    let (plan, _) = world
+        .hosts
+        .write(&world.user_file(HostId::Cursor), &Action::Apply(servers.clone()), false)
+        .expect("cursor");
+    let cursor: serde_json::Value =
+        serde_json::from_str(plan.after.as_deref().expect("text")).expect("json");
+    let command = cursor["mcpServers"]["shell"]["command"].as_str().expect("command");
+    assert!(Path::new(command).is_absolute() && command.ends_with("/sh"), "{command}");
+    assert!(
+        plan.notes.iter().any(|n| n.contains("does not see your shell's PATH")),
+        "{:?}",
+        plan.notes
+    );
+
+    let (plan, _) = world
+        .hosts
+        .write(&world.user_file(HostId::ClaudeCode), &Action::Apply(servers), false)
+        .expect("claude code");
+    let claude: serde_json::Value =
+        serde_json::from_str(plan.after.as_deref().expect("text")).expect("json");
+    assert_eq!(claude["mcpServers"]["shell"]["command"], "sh");
+}
+
+#[test]
+fn a_vscode_profile_is_written_by_its_id_and_an_unknown_one_is_named() {
+    let world = World::new();
+    let user = world.dir.path().join("home/.config/Code/User");
+    std::fs::create_dir_all(user.join("profiles/5a1b2c")).expect("profile");
+    let file = world.hosts.target_in(HostId::VsCode, None, Some("5a1b2c")).expect("profile file");
+    assert_eq!(file.path, user.join("profiles/5a1b2c/mcp.json"));
+    world.hosts.write(&file, &Action::Apply(servers()), false).expect("apply");
+    let text = std::fs::read_to_string(&file.path).expect("read");
+    assert!(text.contains("\"servers\"") && text.contains("\"alpha\""), "{text}");
+    assert!(!user.join("mcp.json").exists(), "the default profile was written");
+    let error = world.hosts.target_in(HostId::VsCode, None, Some("nope")).expect_err("unknown");
+    assert!(error.to_string().contains("5a1b2c"), "{error}");
+}
