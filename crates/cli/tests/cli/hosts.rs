@@ -185,6 +185,7 @@ fn claude_code_connects_to_what_we_wrote_and_rewriting_its_file_is_not_drift() {
     assert_eq!(written["mcpServers"]["fx-http"]["type"], "http");
     assert_eq!(written["mcpServers"]["fx-stdio"]["type"], "stdio");
 
+    let before_claude = std::fs::read_to_string(&claude_json).expect("read");
     let claude = hosts_bin("claude");
     let listing = host_cli(&ns, &claude, &user, &project, &["mcp", "list"]);
     eprintln!("claude mcp list:\n{listing}");
@@ -196,6 +197,7 @@ fn claude_code_connects_to_what_we_wrote_and_rewriting_its_file_is_not_drift() {
     // Claude Code rewrites ~/.claude.json on every run. Our entries mean the same afterwards, so
     // that is not drift.
     let after_claude = std::fs::read_to_string(&claude_json).expect("read");
+    assert_ne!(after_claude, before_claude, "Claude Code did not rewrite ~/.claude.json");
     let status = sb(&home, &user, &["hosts", "status", "--json", "--project", &project_key]);
     status.assert_ok();
     let status: Value = serde_json::from_str(&status.stdout()).expect("status json");
