@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{Host, Remote, Stdio, command_entry, no_cwd, user_and_project, with_headers};
+use super::{Host, Remote, Stdio, command_entry, no_cwd, typed_remote, user_and_project};
 use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 
 pub struct ClaudeCode;
@@ -33,8 +33,7 @@ impl Host for ClaudeCode {
     }
 
     fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
-        let kind = if r.sse { "sse" } else { "http" };
-        Ok(with_headers(r, vec![("type", json!(kind)), ("url", json!(r.url))], "headers"))
+        Ok(typed_remote(r, "http"))
     }
 
     fn programs(&self) -> &'static [&'static str] {

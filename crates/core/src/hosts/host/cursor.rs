@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Host, Remote, Stdio, command_entry, no_cwd, user_and_project, with_headers};
+use super::{Host, Remote, Stdio, command_entry, no_cwd, typed_remote, user_and_project};
 use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 
 pub struct Cursor;
@@ -33,8 +33,7 @@ impl Host for Cursor {
 
     /// `type` is optional for Cursor, and some versions want it: always written.
     fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
-        let kind = if r.sse { "sse" } else { "http" };
-        Ok(with_headers(r, vec![("type", json!(kind)), ("url", json!(r.url))], "headers"))
+        Ok(typed_remote(r, "http"))
     }
 
     fn programs(&self) -> &'static [&'static str] {

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Host, Remote, Stdio, command_entry, file, no_cwd, with_headers};
+use super::{Host, Remote, Stdio, command_entry, file, no_cwd, typed_remote};
 use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
 
 pub struct LmStudio;
@@ -25,8 +25,7 @@ impl Host for LmStudio {
     }
 
     fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
-        let kind = if r.sse { "sse" } else { "http" };
-        Ok(with_headers(r, vec![("type", json!(kind)), ("url", json!(r.url))], "headers"))
+        Ok(typed_remote(r, "http"))
     }
 
     fn programs(&self) -> &'static [&'static str] {

@@ -153,6 +153,13 @@ fn with_headers(r: &Remote<'_>, mut pairs: Vec<(&str, Value)>, key: &'static str
     object(pairs)
 }
 
+/// `{"type": <sse or streamable>, "url": …, "headers": …}`: the remote entry most hosts read,
+/// differing only in what they call the Streamable HTTP transport.
+fn typed_remote(r: &Remote<'_>, streamable: &str) -> Value {
+    let kind = if r.sse { "sse" } else { streamable };
+    with_headers(r, vec![("type", Value::from(kind)), ("url", Value::from(r.url))], "headers")
+}
+
 fn no_cwd(host: HostId, s: &Stdio<'_>) -> Result<(), Unsupported> {
     if s.cwd.is_some() { Err(Unsupported::NoCwd(host)) } else { Ok(()) }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{
-    Host, Remote, Stdio, command_entry, no_cwd, user_and_project, vscode_user, with_headers,
+    Host, Remote, Stdio, command_entry, no_cwd, typed_remote, user_and_project, vscode_user,
 };
 use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 
@@ -36,8 +36,7 @@ impl Host for RooCode {
     }
 
     fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
-        let kind = if r.sse { "sse" } else { "streamable-http" };
-        Ok(with_headers(r, vec![("type", json!(kind)), ("url", json!(r.url))], "headers"))
+        Ok(typed_remote(r, "streamable-http"))
     }
 
     fn marker_dirs(&self, _env: &HostEnv) -> Vec<PathBuf> {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{Host, Remote, Stdio, command_entry, file, no_cwd, vscode_user, with_headers};
+use super::{Host, Remote, Stdio, command_entry, file, no_cwd, typed_remote, vscode_user};
 use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported, subdirs};
 
 pub struct VsCode;
@@ -44,8 +44,7 @@ impl Host for VsCode {
 
     /// With `http` VS Code tries Streamable HTTP and falls back to SSE by itself.
     fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
-        let kind = if r.sse { "sse" } else { "http" };
-        Ok(with_headers(r, vec![("type", json!(kind)), ("url", json!(r.url))], "headers"))
+        Ok(typed_remote(r, "http"))
     }
 
     fn programs(&self) -> &'static [&'static str] {
