@@ -5,6 +5,7 @@
 //! - `host/`: one module per host behind the [`Host`] trait (paths, entry shapes, detection);
 //! - `shape`: a server as the entry a host reads (Windows shims wrapped, then the host's shape);
 //! - `edit/`: lossless editors (JSON/JSONC CST, TOML, block YAML), each checked against the parse;
+//! - `inputs`: secrets as prompted inputs for hosts that have them (VS Code);
 //! - `receipt`: the splice an apply made, to remove an entry byte for byte;
 //! - `store`: the ledger of our entries, the journal of writes, backups;
 //! - `ops`: plan (diff), write (atomic, never over a concurrent edit), undo, status with drift;
@@ -16,6 +17,7 @@ pub mod edit;
 mod env;
 mod guardian;
 mod host;
+pub mod inputs;
 mod ops;
 pub mod receipt;
 mod shape;
@@ -34,8 +36,8 @@ pub use host::{Host, Remote, Stdio, host};
 #[cfg(debug_assertions)]
 pub use ops::test_hooks;
 pub use ops::{
-    Action, Bridge, Change, ChangeKind, EntryState, EntryStatus, FileStatus, HostStatus, Hosts,
-    Plan, Preview, Skipped, Written, journal,
+    Action, Bridge, Change, ChangeKind, EntryState, EntryStatus, FileStatus, HostEntry, HostStatus,
+    Hosts, Plan, Preview, Skipped, Written, journal,
 };
 pub use shape::{HostServer, Launch, Unsupported, shape};
 pub use store::{BACKUPS_KEPT, JournalRecord, Op};

@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    ConfigFile, EditError, HostEnv, HostId, HostServer, Launch, Scope, Unsupported, edit,
-    locations,
+    ConfigFile, Container, EditError, HostEnv, HostId, HostServer, Launch, Scope, Unsupported,
+    edit, inputs, locations,
     receipt::Receipt,
     shape,
     store::{FileRecord, JournalRecord, Op, OwnedEntry, Store, sha256, value_sha256},
@@ -51,6 +51,16 @@ pub struct Hosts {
     pub bridge: Option<Bridge>,
     /// Make bare commands absolute for GUI hosts (off in tests that want fixed text).
     pub resolve_commands: bool,
+}
+
+/// The entry a host gets for one server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostEntry {
+    pub value: Value,
+    /// How it was made (bridges, absolute paths, secrets as inputs).
+    pub notes: Vec<String>,
+    /// The prompted inputs it refers to, by id (VS Code).
+    pub inputs: Vec<(String, Value)>,
 }
 
 /// What to do to a host file.
@@ -313,8 +323,30 @@ impl Hosts {
         }))
     }
 
-    /// The entry `host` should have for a server, with notes on how it was made.
+    /// The entry `host` should have for a server, with notes on how it was made and, for hosts
+    /// that prompt for secrets, the inputs it refers to.
     pub fn entry_for(
+        &self,
+        host: HostId,
+        name: &ServerName,
+        server: &ServerSpec,
+    ) -> std::result::Result<HostEntry, Unsupported> {
+        let (mut value, mut notes) = self.plain_entry_for(host, name, server)?;
+        let inputs = match super::host(host).inputs() {
+            Some(_) => inputs::promote(name.as_str(), &mut value),
+            None => Vec::new(),
+        };
+        if !inputs.is_empty() {
+            let ids: Vec<&str> = inputs.iter().map(|(id, _)| id.as_str()).collect();
+            notes.push(format!(
+                "{name}: its secrets are not written to the file; {host} asks for each once and                  keeps it in its secret storage (inputs {}). If a secret changes later, clear it                  there so it asks again",
+                ids.join(", ")
+            ));
+        }
+        Ok(HostEntry { value, notes, inputs })
+    }
+
+    fn plain_entry_for(
         &self,
         host: HostId,
         name: &ServerName,
@@ -410,8 +442,12 @@ impl Hosts {
             host: file.host.to_string(),
             created: before.is_none(),
             entries: Vec::new(),
+            inputs: Vec::new(),
             written_sha256: String::new(),
         });
+        let inputs_list = super::host(file.host).inputs();
+        // The inputs each applied server needs now, by server.
+        let mut wanted_inputs: Vec<(String, Vec<(String, Value)>)> = Vec::new();
         let mut changes = Vec::new();
         let mut skipped = Vec::new();
         let mut notes = Vec::new();
@@ -429,13 +465,14 @@ impl Hosts {
         let op = if to_apply.is_empty() { Op::Remove } else { Op::Apply };
         for (name, spec) in to_apply {
             let name_str = name.to_string();
-            let (value, why) = match self.entry_for(file.host, name, spec) {
-                Ok(v) => v,
-                Err(e) => {
-                    skipped.push(Skipped { name: name_str, reason: e.to_string() });
-                    continue;
-                }
-            };
+            let HostEntry { value, notes: why, inputs } =
+                match self.entry_for(file.host, name, spec) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        skipped.push(Skipped { name: name_str, reason: e.to_string() });
+                        continue;
+                    }
+                };
             let ours = record.entries.iter().position(|e| e.name == name_str);
             let current = existing.get(&name_str);
             if ours.is_none() && current.is_some() && !force {
@@ -448,6 +485,7 @@ impl Hosts {
                 continue;
             }
             notes.extend(why);
+            wanted_inputs.push((name_str.clone(), inputs));
             if current == Some(&value) {
                 if let Some(i) = ours {
                     record.entries[i].value = value.clone();
@@ -493,6 +531,11 @@ impl Hosts {
             Some(names) => names,
             None => record.entries.iter().map(|e| e.name.clone()).collect(),
         };
+        // The inputs of servers about to go first: they were written after their entries.
+        if let Some(list) = inputs_list {
+            text =
+                drop_inputs(file, list, text, &mut record, |input| wanted.contains(&input.server))?;
+        }
         // Newest first, so each receipt meets the text it was taken from.
         let mut order: Vec<&String> = wanted.iter().collect();
         order.sort_by_key(|n| std::cmp::Reverse(record.entries.iter().position(|e| &&e.name == n)));
@@ -521,6 +564,9 @@ impl Hosts {
                     changes.push(Change { name: name.clone(), kind: ChangeKind::Remove });
                 }
             }
+        }
+        if let Some(list) = inputs_list {
+            text = apply_inputs(file, list, text, &mut record, &wanted_inputs, &mut notes)?;
         }
         let after = if record.created && record.entries.is_empty() && text.trim().is_empty() {
             None
@@ -750,7 +796,7 @@ impl Hosts {
                         .and_then(|n| Some((servers.get(&n)?, n)))
                         .and_then(|(spec, n)| self.entry_for(file.host, &n, spec).ok());
                     match now {
-                        Some((v, _)) if &v == value => EntryState::InSync,
+                        Some(now) if &now.value == value => EntryState::InSync,
                         _ => EntryState::Outdated,
                     }
                 }
@@ -823,6 +869,99 @@ impl Hosts {
             .find_map(|p| which::which(p).ok())
             .map(|p| format!("{} is installed", p.display()))
     }
+}
+
+/// Removes our inputs for which `gone` holds (newest first, so each receipt meets the text it
+/// was taken from; byte for byte where the receipt still fits).
+fn drop_inputs(
+    file: &ConfigFile,
+    list: Container,
+    mut text: String,
+    record: &mut FileRecord,
+    gone: impl Fn(&OwnedEntry) -> bool,
+) -> Result<String> {
+    let doc = edit::document(file.format, &text).map_err(|e| file_error(file, e))?;
+    let existing = edit::entries(&doc, list).map_err(|e| file_error(file, e))?;
+    for i in (0..record.inputs.len()).rev() {
+        if !gone(&record.inputs[i]) {
+            continue;
+        }
+        let input = record.inputs.remove(i);
+        if existing.iter().any(|(id, _)| id == &input.name) {
+            text =
+                edit::remove_exact(file.format, list, &text, &input.name, input.receipt.as_ref())
+                    .map_err(|e| file_error(file, e))?;
+        }
+    }
+    Ok(text)
+}
+
+/// Adds or updates the inputs the applied servers need (`wanted`, by server) and removes those
+/// they no longer need. An input of the same id that Switchboard did not write is the user's
+/// and is used as it is.
+fn apply_inputs(
+    file: &ConfigFile,
+    list: Container,
+    text: String,
+    record: &mut FileRecord,
+    wanted: &[(String, Vec<(String, Value)>)],
+    notes: &mut Vec<String>,
+) -> Result<String> {
+    let mut text = drop_inputs(file, list, text, record, |input| {
+        wanted.iter().any(|(server, needed)| {
+            server == &input.server && !needed.iter().any(|(id, _)| id == &input.name)
+        })
+    })?;
+    let doc = edit::document(file.format, &text).map_err(|e| file_error(file, e))?;
+    let existing: BTreeMap<String, Value> =
+        edit::entries(&doc, list).map_err(|e| file_error(file, e))?.into_iter().collect();
+    for (server, needed) in wanted {
+        for (id, value) in needed {
+            let ours = record.inputs.iter().position(|e| &e.name == id);
+            let current = existing.get(id);
+            if ours.is_none() && current.is_some() {
+                notes.push(format!(
+                    "{server}: the input {id} is already in the file and not Switchboard's; it \
+                     is used as it is"
+                ));
+                continue;
+            }
+            if current == Some(value) {
+                if let Some(i) = ours {
+                    record.inputs[i].value = value.clone();
+                    record.inputs[i].sha256 = value_sha256(value);
+                }
+                continue;
+            }
+            let without = match (ours, current) {
+                (Some(i), Some(_)) => edit::remove_exact(
+                    file.format,
+                    list,
+                    &text,
+                    id,
+                    record.inputs[i].receipt.as_ref(),
+                ),
+                _ => Ok(text.clone()),
+            }
+            .map_err(|e| file_error(file, e))?;
+            let with = edit::upsert(file.format, list, &text, id, value)
+                .map_err(|e| file_error(file, e))?;
+            let owned = OwnedEntry {
+                name: id.clone(),
+                server: server.clone(),
+                sha256: value_sha256(value),
+                value: value.clone(),
+                receipt: Some(Receipt::between(&without, &with)),
+                written_at_ms: now_ms(),
+            };
+            match ours {
+                Some(i) => record.inputs[i] = owned,
+                None => record.inputs.push(owned),
+            }
+            text = with;
+        }
+    }
+    Ok(text)
 }
 
 fn remove_exact(

@@ -47,6 +47,10 @@ pub struct FileRecord {
     pub created: bool,
     /// Ours, in the order they were added.
     pub entries: Vec<OwnedEntry>,
+    /// Our items in the file's list of prompted inputs (VS Code), by id; `server` is the entry
+    /// that uses each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<OwnedEntry>,
     /// The file's hash after Switchboard's last write.
     pub written_sha256: String,
 }

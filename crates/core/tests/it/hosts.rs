@@ -552,3 +552,123 @@ fn a_vscode_profile_is_written_by_its_id_and_an_unknown_one_is_named() {
     let error = world.hosts.target_in(HostId::VsCode, None, Some("nope")).expect_err("unknown");
     assert!(error.to_string().contains("5a1b2c"), "{error}");
 }
+
+/// A server whose env and headers hold secrets (one stdio, one remote).
+fn secret_servers(key: &str) -> Vec<(ServerName, ServerSpec)> {
+    let mut gh =
+        ServerSpec::stdio("npx", vec!["-y".into(), "@modelcontextprotocol/server-github".into()]);
+    if let switchboard_core::Launch::Stdio { env, .. } = &mut gh.launch {
+        env.insert("GITHUB_PERSONAL_ACCESS_TOKEN".into(), key.into());
+        env.insert("GITHUB_TOOLSETS".into(), "repos".into());
+    }
+    let mut api =
+        ServerSpec::remote("https://mcp.example.com/mcp", RemoteTransport::StreamableHttp);
+    if let switchboard_core::Launch::Remote { headers, .. } = &mut api.launch {
+        headers.insert("Authorization".into(), format!("Bearer {key}"));
+    }
+    vec![("github".parse().expect("name"), gh), ("api".parse().expect("name"), api)]
+}
+
+#[test]
+fn vscode_gets_secrets_as_prompted_inputs_and_the_users_inputs_stay_byte_for_byte() {
+    let original = fixture_text("vscode-inputs.jsonc", "servers");
+    for start in [Some(original.as_str()), None] {
+        let world = World::new();
+        let file = world.user_file(HostId::VsCode);
+        std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+        if let Some(text) = start {
+            std::fs::write(&file.path, text).expect("fixture");
+        }
+        let (plan, _) = world
+            .hosts
+            .write(&file, &Action::Apply(secret_servers("ghp_S3CRET")), false)
+            .expect("apply");
+        let text = std::fs::read_to_string(&file.path).expect("read");
+        assert!(!text.contains("S3CRET"), "a secret reached the file:\n{text}");
+        assert!(
+            plan.notes.iter().any(|n| n.contains("secret storage")),
+            "no note says where the secret went: {:?}",
+            plan.notes
+        );
+        if start.is_some() {
+            check_snapshot("vscode__inputs.jsonc.snap", &text);
+        }
+        let doc = switchboard_core::hosts::edit::document(Format::Jsonc, &text).expect("parses");
+        let ids: Vec<&str> = doc["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .filter_map(|i| i["id"].as_str())
+            .collect();
+        let ours =
+            ["switchboard.github.GITHUB_PERSONAL_ACCESS_TOKEN", "switchboard.api.Authorization"];
+        for id in ours {
+            assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        }
+        assert_eq!(
+            doc["servers"]["github"]["env"]["GITHUB_PERSONAL_ACCESS_TOKEN"],
+            format!("${{input:{}}}", ours[0])
+        );
+        assert_eq!(doc["servers"]["github"]["env"]["GITHUB_TOOLSETS"], "repos");
+        assert_eq!(
+            doc["servers"]["api"]["headers"]["Authorization"],
+            format!("Bearer ${{input:{}}}", ours[1])
+        );
+        let status =
+            world.hosts.status(&registry_of(&secret_servers("ghp_S3CRET")), None).expect("status");
+        let entries = &status.iter().find(|h| h.id == "vscode").expect("vscode").files[0].entries;
+        for name in ["github", "api"] {
+            let state = entries.iter().find(|e| e.name == name).map(|e| e.state);
+            assert_eq!(state, Some(EntryState::InSync), "{name}: {entries:?}");
+        }
+
+        // A new secret value changes nothing in the file: VS Code holds the value.
+        let (plan, written) = world
+            .hosts
+            .write(&file, &Action::Apply(secret_servers("ghp_OTHER")), false)
+            .expect("again");
+        assert!(written.is_none(), "rewritten for a new secret value:\n{}", plan.diff());
+
+        // An input that went missing is put back on the next apply.
+        let pruned = remove_input(&text, ours[1]);
+        std::fs::write(&file.path, &pruned).expect("prune");
+        world
+            .hosts
+            .write(&file, &Action::Apply(secret_servers("ghp_S3CRET")), false)
+            .expect("repair");
+        assert_eq!(std::fs::read_to_string(&file.path).expect("read"), text);
+
+        // Removing one server takes its input with it; removing the rest gives the bytes back.
+        world
+            .hosts
+            .write(&file, &Action::Remove(Some(vec!["api".into()])), false)
+            .expect("remove api");
+        let text = std::fs::read_to_string(&file.path).expect("read");
+        assert!(!text.contains(ours[1]) && text.contains(ours[0]), "{text}");
+        world.hosts.write(&file, &Action::Remove(None), false).expect("remove all");
+        match start {
+            Some(original) => {
+                assert_eq!(std::fs::read_to_string(&file.path).expect("read"), original)
+            }
+            None => assert!(!file.path.exists(), "the file we created is still there"),
+        }
+    }
+}
+
+/// `text` without the input `id`, as a user deleting it by hand would leave it.
+fn remove_input(text: &str, id: &str) -> String {
+    let edited = switchboard_core::hosts::edit::remove(
+        Format::Jsonc,
+        switchboard_core::hosts::Container::list_by("inputs", "id"),
+        text,
+        id,
+    )
+    .expect("remove input");
+    assert_ne!(edited, text, "{id} was not there");
+    edited
+}
+
+/// A registry holding exactly `servers`.
+fn registry_of(servers: &[(ServerName, ServerSpec)]) -> switchboard_core::Servers {
+    servers.iter().cloned().collect()
+}

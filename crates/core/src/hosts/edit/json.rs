@@ -3,7 +3,7 @@
 
 use jsonc_parser::{
     ParseOptions,
-    cst::{CstInputValue, CstObject, CstRootNode},
+    cst::{CstArray, CstInputValue, CstObject, CstRootNode},
     errors::ParseError,
 };
 use serde_json::Value;
@@ -64,10 +64,19 @@ pub(super) fn upsert(
     name: &str,
     value: &Value,
 ) -> Result<String, EditError> {
-    if container.named_list {
-        return Err(EditError::Shape("named lists are only used in YAML files".into()));
-    }
     let root = CstRootNode::parse(text, &options(format)).map_err(|e| parse_error(&e))?;
+    if container.named_list {
+        let list = root.object_value_or_set().array_value_or_set(container.key);
+        match list_item(&list, container, name) {
+            Some(existing) => {
+                existing.replace_with(input(value));
+            }
+            None => {
+                list.append(input(value));
+            }
+        }
+        return Ok(root.to_string());
+    }
     let servers = container_object(&root, container, true)
         .ok_or_else(|| EditError::Shape(format!("`{}` is not a map", container.key)))?;
     match servers.get(name) {
@@ -86,8 +95,26 @@ pub(super) fn remove(
     name: &str,
 ) -> Result<String, EditError> {
     let root = CstRootNode::parse(text, &options(format)).map_err(|e| parse_error(&e))?;
-    if let Some(entry) = container_object(&root, container, false).and_then(|s| s.get(name)) {
+    if container.named_list {
+        if let Some(item) = root
+            .object_value()
+            .and_then(|top| top.array_value(container.key))
+            .and_then(|list| list_item(&list, container, name))
+        {
+            item.remove();
+        }
+    } else if let Some(entry) = container_object(&root, container, false).and_then(|s| s.get(name))
+    {
         entry.remove();
     }
     Ok(root.to_string())
+}
+
+/// The object in `list` whose `id_field` is `name`.
+fn list_item(list: &CstArray, container: Container, name: &str) -> Option<CstObject> {
+    list.elements().into_iter().filter_map(|e| e.as_object()).find(|item| {
+        item.to_serde_value()
+            .and_then(|v| v.get(container.id_field)?.as_str().map(|s| s == name))
+            .unwrap_or(false)
+    })
 }

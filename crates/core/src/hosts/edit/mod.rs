@@ -17,16 +17,23 @@ use super::{Format, receipt::Receipt};
 pub struct Container {
     /// The top-level key.
     pub key: &'static str,
-    /// A list of entries, each with a `name` field (Continue), instead of a map by name.
+    /// A list of entries named by a field (`id_field`), instead of a map by name.
     pub named_list: bool,
+    /// The field that names an entry of a list: `name` (Continue's servers), `id` (VS Code's
+    /// `inputs`).
+    pub id_field: &'static str,
 }
 
 impl Container {
     pub const fn map(key: &'static str) -> Self {
-        Container { key, named_list: false }
+        Container { key, named_list: false, id_field: "name" }
     }
     pub const fn named_list(key: &'static str) -> Self {
-        Container { key, named_list: true }
+        Container { key, named_list: true, id_field: "name" }
+    }
+    /// A list whose entries are named by `id_field`.
+    pub const fn list_by(key: &'static str, id_field: &'static str) -> Self {
+        Container { key, named_list: true, id_field }
     }
 }
 
@@ -67,7 +74,7 @@ pub fn entries(doc: &Value, container: Container) -> Result<Vec<(String, Value)>
         (Value::Array(items), true) => Ok(items
             .iter()
             .filter_map(|item| {
-                let name = item.get("name")?.as_str()?;
+                let name = item.get(container.id_field)?.as_str()?;
                 Some((name.to_string(), item.clone()))
             })
             .collect()),
@@ -90,6 +97,7 @@ pub fn upsert(
 ) -> Result<String, EditError> {
     let before = document(format, text)?;
     entries(&before, container)?;
+    supported(format, container)?;
     let edited = match format {
         Format::Json | Format::Jsonc => json::upsert(text, format, container, name, value)?,
         Format::Toml => toml::upsert(text, container, name, value)?,
@@ -112,6 +120,7 @@ pub fn remove(
     if !entries(&before, container)?.iter().any(|(n, _)| n == name) {
         return Ok(text.to_string());
     }
+    supported(format, container)?;
     let edited = match format {
         Format::Json | Format::Jsonc => json::remove(text, format, container, name)?,
         Format::Toml => toml::remove(text, container, name)?,
@@ -156,6 +165,18 @@ pub fn remove_exact(
         return Ok(candidate);
     }
     Ok(structural)
+}
+
+/// Lists are named by `name` in YAML (Continue) and by any field in JSON; TOML has none.
+fn supported(format: Format, container: Container) -> Result<(), EditError> {
+    let ok = !container.named_list
+        || matches!(format, Format::Json | Format::Jsonc)
+        || (format == Format::Yaml && container.id_field == "name");
+    if ok {
+        Ok(())
+    } else {
+        Err(EditError::Shape(format!("`{}` lists cannot be edited in this format", container.key)))
+    }
 }
 
 fn verify(
@@ -224,7 +245,9 @@ pub fn set_entry(doc: &mut Value, container: Container, name: &str, value: Optio
             }
         },
         Value::Array(items) => {
-            let at = items.iter().position(|i| i.get("name").and_then(Value::as_str) == Some(name));
+            let at = items
+                .iter()
+                .position(|i| i.get(container.id_field).and_then(Value::as_str) == Some(name));
             match (at, value) {
                 (Some(i), Some(v)) => items[i] = v.clone(),
                 (None, Some(v)) => items.push(v.clone()),
@@ -242,6 +265,7 @@ pub fn set_entry(doc: &mut Value, container: Container, name: &str, value: Optio
 const FIELD_ORDER: &[&str] = &[
     "name",
     "type",
+    "id",
     "source",
     "command",
     "cmd",

@@ -70,3 +70,34 @@ fn entries_are_written_in_the_order_hosts_document() {
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
 }
+
+#[test]
+fn jsonc_lists_named_by_a_field_are_edited_in_place_and_removed_byte_for_byte() {
+    let inputs = Container::list_by("inputs", "id");
+    let text = "{\n  // theirs first\n  \"inputs\": [\n    { \"type\": \"promptString\", \"id\": \"theirs\" }, // keep\n  ],\n  \"servers\": {}\n}\n";
+    let item =
+        json!({"type": "promptString", "id": "sb.key", "description": "Key", "password": true});
+    let (with, receipt) = apply_entry(Format::Jsonc, inputs, text, "sb.key", &item).expect("add");
+    let doc = document(Format::Jsonc, &with).expect("parses");
+    assert_eq!(doc["inputs"][0]["id"], "theirs");
+    assert_eq!(doc["inputs"][1], item);
+    assert!(with.contains("// theirs first") && with.contains("// keep"), "{with}");
+    // Replaced where it is, found by its id.
+    let changed = json!({"type": "promptString", "id": "sb.key", "description": "New"});
+    let updated = upsert(Format::Jsonc, inputs, &with, "sb.key", &changed).expect("update");
+    let doc = document(Format::Jsonc, &updated).expect("parses");
+    assert_eq!(doc["inputs"].as_array().map(Vec::len), Some(2));
+    assert_eq!(doc["inputs"][1]["description"], "New");
+    // Removal with the receipt gives the exact bytes back.
+    let back = remove_exact(Format::Jsonc, inputs, &with, "sb.key", Some(&receipt)).expect("rm");
+    assert_eq!(back, text);
+    // A list created for the item goes again with it.
+    let (created, receipt) =
+        apply_entry(Format::Json, inputs, "{}\n", "sb.key", &item).expect("new");
+    assert!(created.contains("\"inputs\": ["), "{created}");
+    let back = remove_exact(Format::Json, inputs, &created, "sb.key", Some(&receipt)).expect("rm");
+    assert_eq!(back, "{}\n");
+    // TOML has no such lists.
+    let error = upsert(Format::Toml, inputs, "", "sb.key", &item).expect_err("toml");
+    assert!(error.to_string().contains("cannot be edited"), "{error}");
+}

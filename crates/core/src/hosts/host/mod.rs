@@ -53,6 +53,11 @@ pub trait Host: Sync {
     fn stdio(&self, server: &Stdio<'_>) -> Result<Value, Unsupported>;
     /// The entry for a remote server.
     fn remote(&self, server: &Remote<'_>) -> Result<Value, Unsupported>;
+    /// The list of prompted inputs in its files, when it has one: secrets are then written as
+    /// references to inputs instead of values (`hosts::inputs`).
+    fn inputs(&self) -> Option<Container> {
+        None
+    }
     /// Programs whose presence on PATH shows the host is installed.
     fn programs(&self) -> &'static [&'static str] {
         &[]

@@ -47,6 +47,12 @@ impl Host for VsCode {
         Ok(typed_remote(r, "http"))
     }
 
+    /// `${input:ID}` in `env` and `headers`, prompted for once and kept in VS Code's secret
+    /// storage.
+    fn inputs(&self) -> Option<Container> {
+        Some(Container::list_by("inputs", "id"))
+    }
+
     fn programs(&self) -> &'static [&'static str] {
         &["code"]
     }
