@@ -79,6 +79,14 @@ pub enum Error {
     #[error("{message}")]
     Remote { code: String, message: String },
 
+    #[error("the catalog has no server named {name}{hint}")]
+    UnknownCatalogEntry { name: String, hint: String },
+
+    /// A registry API that could not be reached or answered with something that is not a
+    /// registry response.
+    #[error("the registry {url} {problem}")]
+    Registry { url: String, problem: String },
+
     #[error("the supervisor is shutting down")]
     ShuttingDown,
 
@@ -113,6 +121,8 @@ impl Error {
             Error::Control(_) => "control",
             Error::Remote { code, .. } => code,
             Error::ShuttingDown => "shutting_down",
+            Error::UnknownCatalogEntry { .. } => "unknown_catalog_entry",
+            Error::Registry { .. } => "registry",
             Error::Mcp { code, .. } => code,
             Error::InvalidArguments(_) => "invalid_arguments",
         }
@@ -121,7 +131,10 @@ impl Error {
     /// True when the error is about what the user asked for (bad name, bad input), as opposed to
     /// the system failing. The CLI maps these to exit code 2.
     pub fn is_usage(&self) -> bool {
-        matches!(self.code(), "invalid_name" | "invalid_spec" | "invalid_arguments")
+        matches!(
+            self.code(),
+            "invalid_name" | "invalid_spec" | "invalid_arguments" | "unknown_catalog_entry"
+        )
     }
 
     pub(crate) fn io(

@@ -5,6 +5,7 @@
 //! app, `switchboard serve`, the CLI and the tests all drive the same code.
 
 pub mod api;
+pub mod catalog;
 pub mod clock;
 pub mod control;
 mod error;

@@ -106,6 +106,8 @@ pub fn temp_home() -> tempfile::TempDir {
 
 /// Real third-party MCP peers, installed by `./x test` under `target/peers` (pinned versions:
 /// see `ensure_peers` in `x`).
+pub mod registry;
+
 pub mod peers {
     use std::{
         net::TcpListener,
