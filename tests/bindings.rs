@@ -9,6 +9,7 @@ use std::{collections::BTreeMap, path::Path};
 use switchboard_core::{
     Event, ServerStatus, WireError,
     api::ServerEntry,
+    catalog::{Card as CatalogCard, Query as CatalogQuery, ServerJson as CatalogServer},
     hosts::{DriftReport, HostStatus, Preview as HostPreview},
     knowledge_base::Info as KbInfo,
     mcp::{CallOutcome, TrafficEntry, export::Export},
@@ -55,6 +56,9 @@ fn typescript_bindings_are_fresh() {
     HostStatus::export_all(&config).expect("HostStatus");
     HostPreview::export_all(&config).expect("HostPreview");
     DriftReport::export_all(&config).expect("DriftReport");
+    CatalogCard::export_all(&config).expect("CatalogCard");
+    CatalogQuery::export_all(&config).expect("CatalogQuery");
+    CatalogServer::export_all(&config).expect("CatalogServer");
 
     let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
     let fresh = read_dir(generated.path());

@@ -2,6 +2,7 @@
 //! and tell a running owner to reload; runtime commands talk to the owner over its control
 //! endpoint; `serve` becomes the owner. Exit codes: 0 success, 1 failure, 2 usage.
 
+mod catalog_cmds;
 mod host_cmds;
 mod output;
 mod owner_cmds;
@@ -70,6 +71,9 @@ enum Command {
         #[arg(long)]
         sse: bool,
     },
+    /// The catalog of installable servers (bundled, and refreshed from an MCP Registry).
+    #[command(subcommand)]
+    Catalog(catalog_cmds::CatalogCommand),
     /// AI hosts' config files: write our servers into them, diff, undo, drift.
     #[command(subcommand)]
     Hosts(host_cmds::HostsCommand),
@@ -172,6 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Kb(KbCommand::Serve(options)) => Ok(switchboard_kb::serve::serve(options).await?),
         Command::Kb(KbCommand::Setup) => kb_setup(&paths),
         Command::Hosts(command) => host_cmds::run(&paths, command),
+        Command::Catalog(command) => catalog_cmds::run(&paths, command).await,
         Command::Bridge { url, header, sse } => {
             let mut argv = vec![url];
             for h in header {

@@ -17,6 +17,11 @@ pub struct Settings {
     /// The host guardian writes our entries back when a host or a person removes or changes them.
     #[serde(default)]
     pub hosts_auto_reapply: bool,
+    /// The MCP Registry the catalog refreshes from (default: the official one;
+    /// `SWITCHBOARD_REGISTRY_URL` overrides both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub registry_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -25,6 +30,7 @@ impl Default for Settings {
             default_restart: RestartPolicy::OnFailure,
             knowledge_base_offered: false,
             hosts_auto_reapply: false,
+            registry_url: None,
         }
     }
 }
@@ -122,6 +128,7 @@ mod tests {
                 default_restart: RestartPolicy::Always,
                 knowledge_base_offered: false,
                 hosts_auto_reapply: false,
+                registry_url: Some("http://127.0.0.1:8080/".into()),
             },
         )
         .expect("save");

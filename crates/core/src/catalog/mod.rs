@@ -113,6 +113,7 @@ fn needs_secrets(server: &ServerJson) -> bool {
 /// What to look for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "CatalogQuery")]
 pub struct Query {
     /// Words that must all appear in the name, title, description or a package identifier.
     #[serde(default)]

@@ -175,16 +175,19 @@ impl RegistryClient {
     }
 }
 
-/// The error and its causes in one line (reqwest's own message is only the outermost).
+/// The error's causes in one line: reqwest's own message repeats the URL the caller already
+/// names, so only the causes below it are kept when there are any.
 fn describe(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() { "timed out".to_string() } else { e.to_string() };
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    let mut causes = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        causes.push(s.to_string());
         source = s.source();
     }
-    text
+    if causes.is_empty() { e.to_string() } else { causes.join(": ") }
 }
 
 /// One entry per name: the one the registry marks latest, else the first seen; entries that

@@ -13,4 +13,9 @@ knowledgeBaseOffered: boolean,
 /**
  * The host guardian writes our entries back when a host or a person removes or changes them.
  */
-hostsAutoReapply: boolean, };
+hostsAutoReapply: boolean, 
+/**
+ * The MCP Registry the catalog refreshes from (default: the official one;
+ * `SWITCHBOARD_REGISTRY_URL` overrides both).
+ */
+registryUrl?: string, };
