@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod fsutil;
 pub mod hosts;
+pub mod install;
 pub mod knowledge_base;
 pub mod logs;
 pub mod owner;
