@@ -153,7 +153,7 @@ fn argument_key(a: &Argument) -> String {
 }
 
 /// Everything wrong with `answers` for `way`, each as one sentence; empty when they will do.
-pub fn check(server: &ServerJson, way: Way, answers: &Answers) -> Vec<String> {
+pub fn check(server: &ServerJson, way: Way, answers: &[(String, String)]) -> Vec<String> {
     let fields = fields(server, way);
     let mut problems = Vec::new();
     for (key, _) in answers {
@@ -214,7 +214,7 @@ fn value_problem(f: &Field, v: &str) -> Option<String> {
 
 /// The arguments, environment and headers `answers` make for `way`. Call [`check`] first: a
 /// missing optional value leaves its argument out, a missing required one makes it empty.
-pub fn resolve(server: &ServerJson, way: Way, answers: &Answers) -> Resolved {
+pub fn resolve(server: &ServerJson, way: Way, answers: &[(String, String)]) -> Resolved {
     let mut out = Resolved::default();
     match way {
         Way::Package(i) => {
@@ -229,7 +229,7 @@ pub fn resolve(server: &ServerJson, way: Way, answers: &Answers) -> Resolved {
     out
 }
 
-fn resolve_package(p: &Package, answers: &Answers, out: &mut Resolved) {
+fn resolve_package(p: &Package, answers: &[(String, String)], out: &mut Resolved) {
     for a in &p.runtime_arguments {
         out.secret_args |= push_argument(a, answers, &mut out.runtime_args);
     }
@@ -248,7 +248,7 @@ fn resolve_package(p: &Package, answers: &Answers, out: &mut Resolved) {
     out.url = p.transport.url.as_ref().map(|u| fill(u, &|name| first_answer(name, answers)));
 }
 
-fn resolve_remote(r: &RemoteEntry, answers: &Answers, out: &mut Resolved) {
+fn resolve_remote(r: &RemoteEntry, answers: &[(String, String)], out: &mut Resolved) {
     let lookup = |name: &str| {
         first_answer(name, answers)
             .or_else(|| r.variables.get(name).and_then(|v| v.default.clone()))
@@ -257,7 +257,7 @@ fn resolve_remote(r: &RemoteEntry, answers: &Answers, out: &mut Resolved) {
     resolve_headers(&r.headers, answers, out);
 }
 
-fn resolve_headers(headers: &[KeyValueInput], answers: &Answers, out: &mut Resolved) {
+fn resolve_headers(headers: &[KeyValueInput], answers: &[(String, String)], out: &mut Resolved) {
     for kv in headers {
         if let Some(v) = value_of(&kv.name, &kv.input, answers).into_iter().next() {
             if is_secret(&kv.input) {
@@ -273,7 +273,7 @@ fn is_secret(i: &Input) -> bool {
 }
 
 /// Appends the argument's words; true when they carry a secret.
-fn push_argument(a: &Argument, answers: &Answers, args: &mut Vec<String>) -> bool {
+fn push_argument(a: &Argument, answers: &[(String, String)], args: &mut Vec<String>) -> bool {
     let values = value_of(&argument_key(a), &a.input, answers);
     let secret = is_secret(&a.input) && !values.is_empty();
     for v in values {
@@ -295,7 +295,7 @@ fn push_argument(a: &Argument, answers: &Answers, args: &mut Vec<String>) -> boo
 
 /// The value(s) of an input: a fixed value with its variables filled in, else the answers, else
 /// the default; none when an optional input is left out.
-fn value_of(key: &str, i: &Input, answers: &Answers) -> Vec<String> {
+fn value_of(key: &str, i: &Input, answers: &[(String, String)]) -> Vec<String> {
     if let Some(template) = &i.value {
         let lookup = |name: &str| {
             first_answer(name, answers)
@@ -317,7 +317,7 @@ fn value_of(key: &str, i: &Input, answers: &Answers) -> Vec<String> {
     i.default.clone().into_iter().collect()
 }
 
-fn first_answer(name: &str, answers: &Answers) -> Option<String> {
+fn first_answer(name: &str, answers: &[(String, String)]) -> Option<String> {
     answers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
