@@ -196,6 +196,16 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// The bundled entries alone.
+    pub fn bundled() -> Result<Catalog> {
+        Ok(Catalog::from_entries(
+            bundled()?
+                .into_iter()
+                .map(|server| Entry { server, source: Source::Bundled })
+                .collect(),
+        ))
+    }
+
     pub fn from_entries(entries: Vec<Entry>) -> Catalog {
         Catalog { entries, refreshed: None }
     }

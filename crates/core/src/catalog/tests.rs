@@ -3,13 +3,7 @@ use serde_json::json;
 use super::*;
 
 fn bundled_catalog() -> Catalog {
-    Catalog::from_entries(
-        bundled()
-            .expect("bundled parses")
-            .into_iter()
-            .map(|server| Entry { server, source: Source::Bundled })
-            .collect(),
-    )
+    Catalog::bundled().expect("bundled parses")
 }
 
 #[test]

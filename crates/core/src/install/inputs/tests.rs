@@ -1,17 +1,10 @@
 use serde_json::json;
 
 use super::*;
-use crate::catalog::{Catalog, Entry, Source, bundled};
+use crate::catalog::Catalog;
 
 fn bundled_entry(name: &str) -> ServerJson {
-    let catalog = Catalog::from_entries(
-        bundled()
-            .expect("bundled")
-            .into_iter()
-            .map(|server| Entry { server, source: Source::Bundled })
-            .collect(),
-    );
-    catalog.find(name).expect(name).server.clone()
+    Catalog::bundled().expect("bundled").find(name).expect(name).server.clone()
 }
 
 fn answers(pairs: &[(&str, &str)]) -> Answers {

@@ -1,18 +1,11 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::catalog::{Catalog, Entry, Source, bundled};
+use crate::catalog::Catalog;
 use crate::install::Answers;
 
 fn entry(name: &str) -> ServerJson {
-    let catalog = Catalog::from_entries(
-        bundled()
-            .expect("bundled")
-            .into_iter()
-            .map(|server| Entry { server, source: Source::Bundled })
-            .collect(),
-    );
-    catalog.find(name).expect(name).server.clone()
+    Catalog::bundled().expect("bundled").find(name).expect(name).server.clone()
 }
 
 fn all_tools() -> Toolbox {
