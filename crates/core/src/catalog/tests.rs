@@ -1,3 +1,5 @@
+//! The bundled catalog's validity, search and filters, lookups by name, parsing registry entries, and the cache.
+
 use serde_json::json;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! The install form of bundled entries, the checks on answers, and what the answers resolve to.
+
 use serde_json::json;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Install plans for each runtime against the bundled entries: the exact commands, missing runtimes, remotes, wrong inputs.
+
 use std::path::PathBuf;
 
 use super::*;
