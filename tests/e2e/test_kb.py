@@ -105,5 +105,5 @@ def test_quitting_the_app_leaves_no_knowledge_base_process(first_start, scratch)
     finally:
         browser.quit()
         stop()
-    wait_for(lambda: not kb_processes(scratch), timeout=15, what="every kb serve process to end with the app")
+    wait_for(lambda: not kb_processes(scratch), timeout=30, what="every kb serve process to end with the app")
     no_app_left()
