@@ -87,6 +87,18 @@ pub enum Error {
     #[error("the registry {url} {problem}")]
     Registry { url: String, problem: String },
 
+    /// The keychain or the fallback secret store failed.
+    #[error("{0}")]
+    Secrets(String),
+
+    /// An install, update or uninstall step failed; what it had done was undone.
+    #[error("{0}")]
+    Install(String),
+
+    /// A server's tools differ from the ones the user approved.
+    #[error("{0}")]
+    ToolsChanged(String),
+
     #[error("the supervisor is shutting down")]
     ShuttingDown,
 
@@ -125,6 +137,9 @@ impl Error {
             Error::Registry { .. } => "registry",
             Error::Mcp { code, .. } => code,
             Error::InvalidArguments(_) => "invalid_arguments",
+            Error::Secrets(_) => "secrets",
+            Error::Install(_) => "install_failed",
+            Error::ToolsChanged(_) => "tools_changed",
         }
     }
 

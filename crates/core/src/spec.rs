@@ -160,6 +160,10 @@ pub struct ServerSpec {
     pub enabled: bool,
     #[serde(default)]
     pub restart: RestartPolicy,
+    /// Env variables (stdio) or headers (remote) whose values live in the secret store
+    /// (`crate::secrets`), never in the registry file. They are filled in just before use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -177,6 +181,7 @@ impl ServerSpec {
             },
             enabled: true,
             restart: RestartPolicy::default(),
+            secrets: Vec::new(),
         }
     }
 
@@ -185,6 +190,7 @@ impl ServerSpec {
             launch: Launch::Remote { url: url.into(), transport, headers: BTreeMap::new() },
             enabled: true,
             restart: RestartPolicy::default(),
+            secrets: Vec::new(),
         }
     }
 

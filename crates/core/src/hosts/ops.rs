@@ -51,6 +51,8 @@ pub struct Hosts {
     pub bridge: Option<Bridge>,
     /// Make bare commands absolute for GUI hosts (off in tests that want fixed text).
     pub resolve_commands: bool,
+    /// Where servers' secrets are read from when an entry must carry them.
+    pub paths: crate::Paths,
 }
 
 /// The entry a host gets for one server.
@@ -281,7 +283,13 @@ fn write_target(path: &Path) -> PathBuf {
 impl Hosts {
     /// State under `paths`' data folder; commands made absolute for GUI hosts.
     pub fn new(paths: &crate::Paths, env: HostEnv, bridge: Option<Bridge>) -> Self {
-        Hosts { env, state_dir: paths.data_dir.join("hosts"), bridge, resolve_commands: true }
+        Hosts {
+            env,
+            state_dir: paths.data_dir.join("hosts"),
+            bridge,
+            resolve_commands: true,
+            paths: paths.clone(),
+        }
     }
 
     /// The file `host` is written to: its user file, or with `project` that folder's file.
@@ -353,6 +361,11 @@ impl Hosts {
         server: &ServerSpec,
     ) -> std::result::Result<(Value, Vec<String>), Unsupported> {
         let mut notes = Vec::new();
+        // A host runs the server itself, so it needs the secret values (VS Code gets them as
+        // prompted inputs instead, see `inputs`).
+        let filled = crate::secrets::filled(&self.paths, name, server)
+            .map_err(|e| Unsupported::MissingSecret(e.to_string()))?;
+        let server = &filled;
         let launch = match &server.launch {
             spec::Launch::Stdio { command, args, env, cwd } => {
                 let mut command = command.clone();

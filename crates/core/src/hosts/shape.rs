@@ -45,6 +45,9 @@ pub enum Unsupported {
     NoCwd(HostId),
     #[error("{0} has no field for HTTP headers")]
     NoHeaders(HostId),
+    /// The server's secrets could not be read from the secret store.
+    #[error("{0}")]
+    MissingSecret(String),
 }
 
 /// Windows `.cmd` shims that hosts spawning without a shell cannot start directly.

@@ -222,7 +222,7 @@ impl TesterSession {
                 let servers = Registry::new(paths).load()?;
                 let spec =
                     servers.get(&name).ok_or_else(|| Error::UnknownServer(name.to_string()))?;
-                spec.launch.clone()
+                crate::secrets::filled(paths, &name, spec)?.launch
             }
             Target::Command { command, args, env, cwd } => Launch::Stdio {
                 command: command.clone(),

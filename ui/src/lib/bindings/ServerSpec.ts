@@ -9,4 +9,9 @@ export type ServerSpec = {
 /**
  * Enabled servers start when their owner starts.
  */
-enabled: boolean, restart: RestartPolicy, } & ({ "type": "stdio", command: string, args?: Array<string>, env?: { [key in string]: string }, cwd?: string, } | { "type": "remote", url: string, transport: RemoteTransport, headers?: { [key in string]: string }, });
+enabled: boolean, restart: RestartPolicy, 
+/**
+ * Env variables (stdio) or headers (remote) whose values live in the secret store
+ * (`crate::secrets`), never in the registry file. They are filled in just before use.
+ */
+secrets?: Array<string>, } & ({ "type": "stdio", command: string, args?: Array<string>, env?: { [key in string]: string }, cwd?: string, } | { "type": "remote", url: string, transport: RemoteTransport, headers?: { [key in string]: string }, });
