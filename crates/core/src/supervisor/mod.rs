@@ -73,8 +73,13 @@ impl Supervisor {
         events: EventBus,
     ) -> Self {
         let interval = config.stats_interval;
-        let ctx =
-            Arc::new(Context { config, clock, events, pids: PidBook::new(paths.children_file()) });
+        let ctx = Arc::new(Context {
+            config,
+            clock,
+            events,
+            pids: PidBook::new(paths.children_file()),
+            paths: paths.clone(),
+        });
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
             let weak = weak.clone();
             let stats_task = tokio::spawn(async move {

@@ -65,6 +65,8 @@ pub(crate) struct Context {
     pub clock: Arc<dyn Clock>,
     pub events: EventBus,
     pub pids: PidBook,
+    /// For the secret store and the tool pins.
+    pub paths: crate::Paths,
 }
 
 enum Signal {
@@ -97,6 +99,10 @@ enum StartOutcome {
     },
     /// A stop or shutdown arrived while starting; the process has been stopped.
     Interrupted(Command),
+    /// It answered, but its tools differ from the approved ones: stopped, not restarted.
+    Held {
+        reason: String,
+    },
 }
 
 pub(crate) struct ServerTask {
@@ -278,6 +284,12 @@ impl ServerTask {
                     Some(self.after_failure(reason, exit.unwrap_or(Exit::Code(-1))))
                 }
             }
+            StartOutcome::Held { reason } => {
+                self.note(&reason);
+                self.set_state(ServerState::Failed { reason: reason.clone() });
+                self.settle_waiting(Err(Error::ToolsChanged(reason)));
+                Some(Phase::Idle)
+            }
             StartOutcome::Interrupted(command) => {
                 let error = Error::StartFailed {
                     name: self.name.clone(),
@@ -313,6 +325,7 @@ impl ServerTask {
         for reply in self.waiting.drain(..) {
             let result = match &outcome {
                 Ok(()) => Ok(status.clone()),
+                Err(Error::ToolsChanged(reason)) => Err(Error::ToolsChanged(reason.clone())),
                 Err(error) => Err(Error::StartFailed {
                     name: self.name.clone(),
                     reason: match error {
@@ -376,10 +389,19 @@ impl ServerTask {
     }
 
     async fn spawn_and_handshake(&mut self) -> StartOutcome {
-        let (command, args, env, cwd) = match &self.spec.launch {
-            Launch::Stdio { command, args, env, cwd } => {
-                (command.clone(), args.clone(), env.clone(), cwd.clone())
+        let (paths, name, spec) = (self.ctx.paths.clone(), self.name.clone(), self.spec.clone());
+        // The keychain may block for a moment; never on a runtime thread.
+        let filled =
+            tokio::task::spawn_blocking(move || crate::secrets::filled(&paths, &name, &spec)).await;
+        let launch = match filled {
+            Ok(Ok(spec)) => spec.launch,
+            Ok(Err(error)) => {
+                return StartOutcome::Failed { reason: error.to_string(), exit: None };
             }
+            Err(join) => return StartOutcome::Failed { reason: join.to_string(), exit: None },
+        };
+        let (command, args, env, cwd) = match launch {
+            Launch::Stdio { command, args, env, cwd } => (command, args, env, cwd),
             Launch::Remote { .. } => {
                 return StartOutcome::Failed {
                     reason: Error::RemoteNotSupervised(self.name.clone()).to_string(),
@@ -442,7 +464,12 @@ impl ServerTask {
                             negotiated.protocol_version
                         ));
                         self.shared.edit(|s| s.protocol = Some(negotiated));
+                        let held = self.check_pins(&connection).await;
                         proc.connection = Some(Box::new(connection));
+                        if let Some(reason) = held {
+                            self.stop_proc(proc).await;
+                            return StartOutcome::Held { reason };
+                        }
                         return StartOutcome::Ready(proc);
                     }
                     Err(error) => {
@@ -480,6 +507,36 @@ impl ServerTask {
                     }
                 },
             }
+        }
+    }
+
+    /// For a server with pinned tools: lists its tools and compares them with the approved
+    /// ones. `Some(reason)` when it must be held (changed tools, or tools it would not list).
+    async fn check_pins(&self, connection: &Session) -> Option<String> {
+        let pins = crate::pins::Pins::new(&self.ctx.paths.data_dir);
+        if !pins.path(&self.name).exists() {
+            return None;
+        }
+        let listed = tokio::time::timeout(self.ctx.config.startup_timeout, connection.list_tools())
+            .await
+            .map_err(|_| "timed out".to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        let tools = match listed {
+            Ok(listing) => listing.items,
+            Err(e) => return Some(format!("its tools are pinned but could not be listed: {e}")),
+        };
+        let values: Vec<serde_json::Value> =
+            tools.iter().filter_map(|t| serde_json::to_value(t).ok()).collect();
+        let (pins_now, now) = (crate::pins::pins_of(&values), millis(self.ctx.clock.now()));
+        let name = self.name.clone();
+        let checked = tokio::task::spawn_blocking(move || pins.check(&name, pins_now, now)).await;
+        match checked {
+            Ok(Ok(crate::pins::Check::Changed(diff))) => {
+                Some(crate::pins::held_reason(&self.name, &diff))
+            }
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
         }
     }
 
