@@ -6,8 +6,8 @@ use clap::{Args, Subcommand};
 use switchboard_core::{
     Paths,
     catalog::{
-        Argument, ArgumentKind, Catalog, Input, KeyValueInput, Query, RegistryClient, ServerJson,
-        registry_url,
+        self, Argument, ArgumentKind, Catalog, Input, KeyValueInput, Query, RegistryClient,
+        ServerJson, registry_url,
     },
     settings,
 };
@@ -118,20 +118,7 @@ async fn show(
     version: Option<String>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let server = match version {
-        Some(v) => {
-            let settings = settings::load(paths)?;
-            let url = registry_url(settings.registry_url.as_deref());
-            let catalog = Catalog::load(&paths.data_dir)?;
-            // A short name is resolved through the catalog first.
-            let full = catalog
-                .find(name)
-                .map(|e| e.server.name.clone())
-                .unwrap_or_else(|_| name.to_string());
-            RegistryClient::new(&url)?.version(&full, &v).await?
-        }
-        None => Catalog::load(&paths.data_dir)?.find(name)?.server.clone(),
-    };
+    let server = catalog::lookup(paths, name, version.as_deref()).await?;
     if json {
         return print_json(&server);
     }

@@ -4,6 +4,7 @@
 
 mod catalog_cmds;
 mod host_cmds;
+mod install_cmds;
 mod output;
 mod owner_cmds;
 mod registry_cmds;
@@ -74,6 +75,21 @@ enum Command {
     /// The catalog of installable servers (bundled, and refreshed from an MCP Registry).
     #[command(subcommand)]
     Catalog(catalog_cmds::CatalogCommand),
+    /// Install a server from the catalog: shows the plan, fetches the package, verifies the
+    /// server answers and lists its tools, then registers it and pins its tools.
+    Install(install_cmds::InstallArgs),
+    /// Remove an installed server and everything its install created.
+    Uninstall { name: String },
+    /// Update an installed server to the catalog's latest version (shows the tool diff first).
+    Update {
+        name: String,
+        /// Update without asking after showing the diff.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Tools that changed since you approved them.
+    #[command(subcommand)]
+    Pins(install_cmds::PinsCommand),
     /// AI hosts' config files: write our servers into them, diff, undo, drift.
     #[command(subcommand)]
     Hosts(host_cmds::HostsCommand),
@@ -177,6 +193,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Kb(KbCommand::Setup) => kb_setup(&paths),
         Command::Hosts(command) => host_cmds::run(&paths, command),
         Command::Catalog(command) => catalog_cmds::run(&paths, command).await,
+        Command::Install(args) => install_cmds::install(&paths, args).await,
+        Command::Uninstall { name } => install_cmds::uninstall(&paths, &name).await,
+        Command::Update { name, yes } => install_cmds::update(&paths, &name, yes).await,
+        Command::Pins(command) => install_cmds::pins(&paths, command),
         Command::Bridge { url, header, sse } => {
             let mut argv = vec![url];
             for h in header {

@@ -194,7 +194,7 @@ pub async fn remove(paths: &Paths, name: &str) -> anyhow::Result<()> {
 }
 
 /// Tells a running owner to re-read the registry; says so if it could not.
-async fn notify_owner(paths: &Paths) {
+pub(crate) async fn notify_owner(paths: &Paths) {
     if let Ok(client) = ControlClient::connect(paths)
         && let Err(e) = client.reload().await
     {

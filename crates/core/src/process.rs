@@ -193,6 +193,87 @@ pub fn spawn(spec: &CommandSpec, resolved: &Resolved) -> Result<Spawned> {
     Ok(Spawned { child, pid, stdin, stdout, stderr })
 }
 
+/// How a command run to its end ([`run_to_end`]) finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub success: bool,
+    /// `exited with code 1`, `killed by signal 9`, …
+    pub status: String,
+    /// The last lines it wrote (stdout and stderr interleaved), for error messages.
+    pub tail: Vec<String>,
+}
+
+/// Runs `spec` (resolved on PATH like every command) with stdin closed, passing each line of
+/// its output to `on_line`, until it exits or `timeout` passes (then its whole group is killed
+/// and the result says so). For install steps: `npm install`, `uv tool install`, `docker pull`.
+pub async fn run_to_end(
+    spec: &CommandSpec,
+    timeout: Duration,
+    mut on_line: impl FnMut(&str) + Send,
+) -> Result<Finished> {
+    use tokio::io::AsyncBufReadExt;
+    let path_var = spec.env.get("PATH").map(OsString::from).or_else(|| std::env::var_os("PATH"));
+    let resolved = resolve(&spec.program, spec.cwd.as_deref(), path_var.as_deref())?;
+    let Spawned { mut child, stdin, stdout, stderr, .. } = spawn(spec, &resolved)?;
+    drop(stdin);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let pump = |reader: Box<dyn tokio::io::AsyncRead + Send + Unpin>| {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(reader).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = tx.send(line.chars().take(2000).collect());
+            }
+        })
+    };
+    let (out, err) = (pump(Box::new(stdout)), pump(Box::new(stderr)));
+    drop(tx);
+    let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut take = |line: String| {
+        on_line(&line);
+        if tail.len() == 40 {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    };
+    let mut timed_out = false;
+    loop {
+        tokio::select! {
+            line = rx.recv() => match line {
+                Some(line) => take(line),
+                None => break,
+            },
+            () = tokio::time::sleep_until(deadline) => {
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    let status =
+        if timed_out { None } else { tokio::time::timeout_at(deadline, child.wait()).await.ok() };
+    let (success, status) = match status {
+        Some(Ok(status)) => (status.success(), describe_status(status)),
+        Some(Err(e)) => (false, format!("could not be waited for: {e}")),
+        None => {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            (false, format!("did not finish within {} s and was stopped", timeout.as_secs()))
+        }
+    };
+    let _ = child.start_kill();
+    out.abort();
+    err.abort();
+    while let Ok(line) = rx.try_recv() {
+        take(line);
+    }
+    Ok(Finished { success, status, tail: tail.into_iter().collect() })
+}
+
+fn describe_status(status: std::process::ExitStatus) -> String {
+    crate::supervisor::Exit::from_status(Ok(status)).to_string()
+}
+
 /// Sends `signal` to every process in the group led by `pgid` (a process we may no longer own: the
 /// orphan sweep). Returns false when no such group exists.
 #[cfg(unix)]

@@ -157,6 +157,23 @@ struct CacheFile {
     servers: Vec<ServerJson>,
 }
 
+/// A catalog entry by name (full, short or title): the loaded catalog's, or with `version`
+/// (other than the one loaded) that exact version from the configured registry.
+pub async fn lookup(paths: &crate::Paths, name: &str, version: Option<&str>) -> Result<ServerJson> {
+    let catalog = Catalog::load(&paths.data_dir)?;
+    let found = catalog.find(name).map(|e| e.server.clone());
+    match (version, found) {
+        (None, found) => found,
+        (Some(v), Ok(server)) if server.version == v => Ok(server),
+        (Some(v), found) => {
+            let settings = crate::settings::load(paths)?;
+            let url = registry_url(settings.registry_url.as_deref());
+            let full = found.map(|s| s.name).unwrap_or_else(|_| name.to_string());
+            RegistryClient::new(&url)?.version(&full, v).await
+        }
+    }
+}
+
 /// The bundled entries.
 pub fn bundled() -> Result<Vec<ServerJson>> {
     let list: ServerList = serde_json::from_str(BUNDLED)

@@ -12,7 +12,7 @@ use crate::catalog::{
 };
 
 /// Which of an entry's ways to run is installed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", content = "index", rename_all = "camelCase")]
 pub enum Way {
     Package(usize),
@@ -154,19 +154,22 @@ fn argument_key(a: &Argument) -> String {
 
 /// Everything wrong with `answers` for `way`, each as one sentence; empty when they will do.
 pub fn check(server: &ServerJson, way: Way, answers: &[(String, String)]) -> Vec<String> {
-    let fields = fields(server, way);
+    check_fields(&fields(server, way), &server.name, answers)
+}
+
+/// Everything wrong with `answers` for a form of `fields` (of the entry `entry`).
+pub fn check_fields(fields: &[Field], entry: &str, answers: &[(String, String)]) -> Vec<String> {
     let mut problems = Vec::new();
     for (key, _) in answers {
         if !fields.iter().any(|f| &f.key == key) {
             let known: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
             problems.push(format!(
-                "{key} is not an input of {}; its inputs are: {}",
-                server.name,
+                "{key} is not an input of {entry}; its inputs are: {}",
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             ));
         }
     }
-    for f in &fields {
+    for f in fields {
         let given: Vec<&str> =
             answers.iter().filter(|(k, _)| k == &f.key).map(|(_, v)| v.as_str()).collect();
         if given.is_empty() {

@@ -90,6 +90,9 @@ pub enum Start {
     Command { command: String, args: Vec<String> },
     /// A remote server.
     Remote { url: String, transport: RemoteTransport, headers: BTreeMap<String, String> },
+    /// An MCPB bundle: downloaded from `url`, checked against `sha256`, unpacked into `dir`;
+    /// its manifest says how it starts.
+    Bundle { url: String, sha256: String, dir: PathBuf },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -141,7 +144,11 @@ pub fn plan(
         Some(w) => w,
         None => choose(server, tools, &mut notes)?,
     };
-    let problems = inputs::check(server, way, answers);
+    // A bundle's own inputs (its manifest's user_config) are known only once it is unpacked;
+    // the installer checks the answers then.
+    let bundle = matches!(way, Way::Package(i)
+        if server.packages.get(i).is_some_and(|p| p.registry_type == RegistryType::Mcpb));
+    let problems = if bundle { Vec::new() } else { inputs::check(server, way, answers) };
     if !problems.is_empty() {
         return Err(Error::InvalidSpec(format!(
             "{} cannot be installed with these inputs: {}",
@@ -327,10 +334,25 @@ fn package_plan(
             plan.args.clear();
         }
         RegistryType::Mcpb => {
-            return Err(Error::InvalidSpec(
-                "MCPB bundles are installed by `install_bundle`, which checks fileSha256 first"
-                    .into(),
-            ));
+            let sha256 = package.file_sha256.clone().ok_or_else(|| {
+                Error::InvalidSpec(format!(
+                    "{}'s MCPB bundle has no fileSha256; Switchboard installs only bundles it \
+                     can check",
+                    plan.entry
+                ))
+            })?;
+            let dir = super::bundle::bundle_dir(
+                packages_dir,
+                &package_folder(&plan.entry.replace('/', "-"), &version),
+            );
+            plan.steps.push(Step {
+                label: format!("download {} and check its SHA-256", package.identifier),
+                argv: Vec::new(),
+                env: BTreeMap::new(),
+            });
+            plan.start =
+                Start::Bundle { url: package.identifier.clone(), sha256, dir: dir.clone() };
+            plan.package_dir = Some(dir);
         }
         other => {
             return Err(Error::InvalidSpec(format!(

@@ -1,0 +1,896 @@
+//! Carrying out an install: fetch the package ahead of time (npm into a prefix of ours, uv into
+//! tool folders of ours, `docker pull`, or an MCPB download checked against its SHA-256), find
+//! its entry point, then *verify* it — start it, handshake, list its tools — and only then
+//! store its secrets, pin its tools and register it. Any failure undoes what was done, so an
+//! install either completes or leaves nothing behind. Uninstall and update live here too.
+//!
+//! Every external command is argv run through `process` (never a shell), and its exact words
+//! are in the plan the caller showed before calling [`Installer::install`].
+
+use std::{
+    collections::BTreeMap,
+    ffi::OsStr,
+    path::{Path, PathBuf},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use serde::{Deserialize, Serialize};
+use switchboard_mcp::SessionOptions;
+
+use super::{
+    bundle,
+    inputs::{self, Answers, Field, Way},
+    plan::{self, Plan, Start, Toolbox},
+};
+use crate::{
+    Error, Launch, Paths, Registry, RemoteTransport, Result, ServerName, ServerSpec,
+    catalog::ServerJson,
+    fsutil::write_atomic,
+    pins::{Flag, Pins, ToolDiff, ToolPin, flags, pins_of},
+    process::{self, CommandSpec},
+    secrets::SecretStore,
+    tester::{Target, TesterSession},
+};
+
+/// One step of an install, for the progress bar and the CLI's progress line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "InstallProgress")]
+pub struct Progress {
+    /// 1-based.
+    pub step: usize,
+    pub total: usize,
+    pub label: String,
+    /// The latest line of output of the step's command, if any.
+    #[ts(optional)]
+    pub detail: Option<String>,
+}
+
+/// What to install.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub server: ServerJson,
+    /// The local name; derived from the entry's name when absent.
+    pub name: Option<String>,
+    pub way: Option<Way>,
+    pub answers: Answers,
+}
+
+/// What install created, kept in `data/installs/<name>.json` so uninstall and update can undo
+/// and redo it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallRecord {
+    /// The catalog entry (`io.github.user/weather`) and its version.
+    pub entry: String,
+    pub version: String,
+    /// `npm`, `pypi`, `oci`, `mcpb` or `remote`.
+    pub runtime: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dir: Option<PathBuf>,
+    /// Keys this server holds in the secret store.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// The answers that were not secret (secret ones are in the store as `input:KEY`).
+    #[serde(default)]
+    pub answers: Vec<(String, String)>,
+    pub installed_at_ms: u64,
+}
+
+/// The result of an install.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "InstallResult")]
+pub struct Installed {
+    pub name: String,
+    pub entry: String,
+    pub version: String,
+    /// How it starts, as shown to the user (secret values are never in it).
+    pub command: Vec<String>,
+    pub tools: Vec<ToolSummary>,
+    /// Suspicious tool descriptions.
+    pub flags: Vec<Flag>,
+    pub notes: Vec<String>,
+    /// Where its secrets went.
+    #[ts(optional)]
+    pub secret_store: Option<String>,
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolSummary {
+    pub name: String,
+    pub description: String,
+}
+
+/// An update that was fetched and verified, waiting for the user to accept it.
+#[derive(Debug)]
+pub struct PreparedUpdate {
+    pub name: ServerName,
+    pub from: String,
+    pub to: String,
+    /// The new version's tools against the approved ones.
+    pub diff: ToolDiff,
+    spec: ServerSpec,
+    record: InstallRecord,
+    pins: Vec<ToolPin>,
+    secrets: BTreeMap<String, String>,
+    old_package_dir: Option<PathBuf>,
+}
+
+/// A server ready to register: what to store and how to reach it for verification.
+struct Built {
+    spec: ServerSpec,
+    /// The same launch with secret values, for verification.
+    launch: Launch,
+    secrets: BTreeMap<String, String>,
+    command: Vec<String>,
+    notes: Vec<String>,
+    package_dir: Option<PathBuf>,
+}
+
+/// Installs, uninstalls and updates catalog servers under one state folder.
+#[derive(Debug, Clone)]
+pub struct Installer {
+    paths: Paths,
+    pub toolbox: Toolbox,
+    /// How long verification may take (start, handshake, list tools).
+    pub verify_timeout: Duration,
+    /// How long one fetch step (npm install, uv tool install, docker pull) may take.
+    pub step_timeout: Duration,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// The local name for a catalog entry: the part after the slash, made a valid server name
+/// (`io.github.modelcontextprotocol/server-everything` → `server-everything`).
+pub fn local_name(entry: &str) -> String {
+    let last = entry.rsplit('/').next().unwrap_or(entry).to_lowercase();
+    let clean: String = last
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .collect();
+    let trimmed = clean.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let mut name: String = trimmed.chars().take(64).collect();
+    if name.is_empty() {
+        name = "server".into();
+    }
+    name
+}
+
+impl Installer {
+    /// Runtimes are looked up on `path_var` (and the login shell's PATH).
+    pub fn new(paths: &Paths, path_var: Option<&OsStr>) -> Installer {
+        Installer {
+            paths: paths.clone(),
+            toolbox: Toolbox::find(path_var),
+            verify_timeout: Duration::from_secs(60),
+            step_timeout: Duration::from_secs(600),
+        }
+    }
+
+    fn packages_dir(&self) -> PathBuf {
+        self.paths.data_dir.join("packages")
+    }
+
+    fn record_path(&self, name: &ServerName) -> PathBuf {
+        self.paths.data_dir.join("installs").join(format!("{name}.json"))
+    }
+
+    pub fn record(&self, name: &ServerName) -> Result<Option<InstallRecord>> {
+        let path = self.record_path(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Error::Install(format!("the install record {} cannot be read: {e}", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("reading", &path)(e)),
+        }
+    }
+
+    fn save_record(&self, name: &ServerName, record: &InstallRecord) -> Result<()> {
+        let path = self.record_path(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
+        }
+        let mut bytes = serde_json::to_vec_pretty(record)
+            .map_err(|e| Error::Install(format!("cannot serialize the install record: {e}")))?;
+        bytes.push(b'\n');
+        write_atomic(&path, &bytes).map_err(Error::io("writing", &path))
+    }
+
+    /// The local name a request installs as, checked to be valid and free.
+    pub fn name_for(&self, request: &Request) -> Result<ServerName> {
+        let name: ServerName = match &request.name {
+            Some(n) => n.parse()?,
+            None => local_name(&request.server.name).parse()?,
+        };
+        if Registry::new(&self.paths).load()?.contains_key(&name) {
+            return Err(Error::InvalidSpec(format!(
+                "a server named {name} is already registered; uninstall it first or install \
+                 this one under another name with --name"
+            )));
+        }
+        Ok(name)
+    }
+
+    /// The plan the user is shown before anything runs.
+    pub fn plan(&self, request: &Request) -> Result<Plan> {
+        plan::plan(
+            &request.server,
+            request.way,
+            &request.answers,
+            &self.toolbox,
+            &self.packages_dir(),
+        )
+    }
+
+    /// The form for a request's way (for bundles: what the entry declares; the bundle's own
+    /// `user_config` is asked for after it is downloaded).
+    pub fn fields(&self, request: &Request) -> Result<Vec<Field>> {
+        let plan = self.plan(&Request { answers: Vec::new(), ..request.clone() });
+        let way = match (&plan, request.way) {
+            (_, Some(w)) => w,
+            (Ok(p), None) => p.way,
+            (Err(_), None) => return Ok(Vec::new()),
+        };
+        Ok(inputs::fields(&request.server, way))
+    }
+
+    /// Installs `request`: fetch, verify, then register. `progress` is told every step.
+    pub async fn install(
+        &self,
+        request: Request,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Installed> {
+        let name = self.name_for(&request)?;
+        if self.record(&name)?.is_some() {
+            return Err(Error::InvalidSpec(format!(
+                "{name} has an install record but no registry entry; run `switchboard uninstall \
+                 {name}` to clean it up first"
+            )));
+        }
+        let plan = self.plan(&request)?;
+        let total = plan.steps.len() + 3;
+        let built = self.fetch(&name, &request, &plan, total, progress).await?;
+        let undo = |built: &Built| {
+            remove_package_dir(&self.packages_dir(), built.package_dir.as_deref(), None)
+        };
+        progress(Progress {
+            step: total - 2,
+            total,
+            label: "verifying: start, handshake, list tools".into(),
+            detail: None,
+        });
+        let verified = match self.verify(&built.launch).await {
+            Ok(v) => v,
+            Err(e) => {
+                undo(&built);
+                return Err(e);
+            }
+        };
+        progress(Progress {
+            step: total - 1,
+            total,
+            label: format!(
+                "found {} tools; storing secrets and pinning tools",
+                verified.tools.len()
+            ),
+            detail: None,
+        });
+        let store = (!built.secrets.is_empty()).then(|| SecretStore::open(&self.paths));
+        let record = InstallRecord {
+            entry: request.server.name.clone(),
+            version: request.server.version.clone(),
+            runtime: runtime_of(&request.server, plan.way),
+            package_dir: built.package_dir.clone(),
+            secrets: built.secrets.keys().cloned().collect(),
+            answers: non_secret_answers(&request, &plan),
+            installed_at_ms: now_ms(),
+        };
+        let saved = self.save_all(&name, &built, &verified.pins, &record, store.as_ref());
+        if let Err(e) = saved {
+            self.forget(&name, &record, store.as_ref());
+            undo(&built);
+            return Err(e);
+        }
+        progress(Progress { step: total, total, label: format!("installed {name}"), detail: None });
+        let mut notes = plan.notes.clone();
+        notes.extend(built.notes.iter().cloned());
+        Ok(Installed {
+            name: name.to_string(),
+            entry: record.entry,
+            version: record.version,
+            command: built.command,
+            flags: verified.pins.iter().flat_map(flags).collect(),
+            tools: verified.tools,
+            notes,
+            secret_store: store.map(|s| s.describe()),
+            protocol: verified.protocol,
+        })
+    }
+
+    /// Secrets, pins, the record, and last the registry entry (what makes it "installed").
+    fn save_all(
+        &self,
+        name: &ServerName,
+        built: &Built,
+        pins: &[ToolPin],
+        record: &InstallRecord,
+        store: Option<&SecretStore>,
+    ) -> Result<()> {
+        if let Some(store) = store {
+            for (key, value) in &built.secrets {
+                store.set(name, key, value)?;
+            }
+        }
+        Pins::new(&self.paths.data_dir).approve_tools(name, pins.to_vec(), now_ms())?;
+        self.save_record(name, record)?;
+        Registry::new(&self.paths).add(name.clone(), built.spec.clone())
+    }
+
+    /// Undoes `save_all` (all but the package folder).
+    fn forget(&self, name: &ServerName, record: &InstallRecord, store: Option<&SecretStore>) {
+        if let Some(store) = store
+            && let Err(e) = store.delete(name, &record.secrets)
+        {
+            tracing::warn!("could not delete {name}'s secrets: {e}");
+        }
+        let _ = Pins::new(&self.paths.data_dir).remove(name);
+        let _ = std::fs::remove_file(self.record_path(name));
+    }
+
+    /// Runs the plan's fetch steps and works out how the server starts.
+    async fn fetch(
+        &self,
+        name: &ServerName,
+        request: &Request,
+        plan: &Plan,
+        total: usize,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Built> {
+        for (i, step) in plan.steps.iter().enumerate() {
+            let report = |detail: Option<String>| {
+                progress(Progress { step: i + 1, total, label: step.label.clone(), detail })
+            };
+            report(None);
+            if step.argv.is_empty() {
+                continue; // the bundle download, done below
+            }
+            let spec = CommandSpec {
+                program: step.argv[0].clone(),
+                args: step.argv[1..].to_vec(),
+                env: step.env.clone(),
+                cwd: None,
+            };
+            let finished = process::run_to_end(&spec, self.step_timeout, |line| {
+                report(Some(line.to_owned()));
+            })
+            .await;
+            let failure = match finished {
+                Ok(f) if f.success => None,
+                Ok(f) => Some(format!(
+                    "{} {}{}",
+                    step.label,
+                    f.status,
+                    if f.tail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(":\n{}", f.tail.join("\n"))
+                    }
+                )),
+                Err(e) => Some(format!("{}: {e}", step.label)),
+            };
+            if let Some(why) = failure {
+                remove_package_dir(&self.packages_dir(), plan.package_dir.as_deref(), None);
+                return Err(Error::Install(format!("{why}. Nothing was installed")));
+            }
+        }
+        let built = self.build(name, request, plan).await;
+        if built.is_err() {
+            remove_package_dir(&self.packages_dir(), plan.package_dir.as_deref(), None);
+        }
+        built
+    }
+
+    /// The spec to register, from the fetched package.
+    async fn build(&self, name: &ServerName, request: &Request, plan: &Plan) -> Result<Built> {
+        let mut secrets = BTreeMap::new();
+        for key in &plan.secret_env {
+            if let Some(v) = plan.env.get(key) {
+                secrets.insert(key.clone(), v.clone());
+            }
+        }
+        let mut notes = Vec::new();
+        let (launch, package_dir) = match &plan.start {
+            Start::NodePackage { node, prefix, package } => {
+                let script = npm_entry_point(prefix, package)?;
+                let mut args = vec![script.to_string_lossy().into_owned()];
+                args.extend(plan.args.iter().cloned());
+                (
+                    stdio(node.to_string_lossy().into_owned(), args, plan.env.clone(), None),
+                    Some(prefix.clone()),
+                )
+            }
+            Start::UvTool { bin_dir, package, .. } => {
+                let exe = uv_entry_point(bin_dir, package)?;
+                let root = bin_dir.parent().map(Path::to_path_buf);
+                (
+                    stdio(
+                        exe.to_string_lossy().into_owned(),
+                        plan.args.clone(),
+                        plan.env.clone(),
+                        None,
+                    ),
+                    root,
+                )
+            }
+            Start::Command { command, args } => {
+                (stdio(command.clone(), args.clone(), plan.env.clone(), None), None)
+            }
+            Start::Remote { url, transport, headers } => {
+                for key in &plan.secret_headers {
+                    if let Some(v) = headers.get(key) {
+                        secrets.insert(key.clone(), v.clone());
+                    }
+                }
+                (
+                    Launch::Remote {
+                        url: url.clone(),
+                        transport: *transport,
+                        headers: headers.clone(),
+                    },
+                    None,
+                )
+            }
+            Start::Bundle { url, sha256, dir } => {
+                let (launch, bundle_secrets, bundle_notes) =
+                    self.unpack_bundle(name, request, plan, url, sha256, dir).await?;
+                secrets.extend(bundle_secrets);
+                notes.extend(bundle_notes);
+                (launch, Some(dir.clone()))
+            }
+        };
+        // Secret answers are kept too, so an update can fill the form again.
+        for field in inputs::fields(&request.server, plan.way) {
+            if field.secret
+                && let Some((_, v)) = request.answers.iter().find(|(k, _)| *k == field.key)
+            {
+                secrets.insert(format!("input:{}", field.key), v.clone());
+            }
+        }
+        let mut spec = ServerSpec { launch: launch.clone(), ..ServerSpec::stdio("", Vec::new()) };
+        spec.secrets = secrets.keys().filter(|k| !k.starts_with("input:")).cloned().collect();
+        match &mut spec.launch {
+            Launch::Stdio { env, .. } => spec.secrets.iter().for_each(|k| {
+                env.remove(k);
+            }),
+            Launch::Remote { headers, .. } => spec.secrets.iter().for_each(|k| {
+                headers.remove(k);
+            }),
+        }
+        spec.validate()?;
+        Ok(Built { command: shown(&spec), spec, launch, secrets, notes, package_dir })
+    }
+
+    async fn unpack_bundle(
+        &self,
+        name: &ServerName,
+        request: &Request,
+        plan: &Plan,
+        url: &str,
+        sha256: &str,
+        dir: &Path,
+    ) -> Result<(Launch, BTreeMap<String, String>, Vec<String>)> {
+        let bytes = bundle::download(url, sha256, self.step_timeout).await?;
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(Error::io("removing", dir))?;
+        }
+        let manifest = bundle::unpack(&bytes, dir)?;
+        let mut fields = inputs::fields(&request.server, plan.way);
+        fields.extend(bundle::fields(&manifest));
+        let problems = inputs::check_fields(&fields, &request.server.name, &request.answers);
+        if !problems.is_empty() {
+            return Err(Error::InvalidSpec(format!(
+                "{name} cannot be installed with these inputs: {}",
+                problems.join("; ")
+            )));
+        }
+        let command = bundle::command(&manifest, dir, &request.answers);
+        let mut env = plan.env.clone();
+        env.extend(command.env.clone());
+        let mut secrets = BTreeMap::new();
+        for key in &command.secret_env {
+            if let Some(v) = env.get(key) {
+                secrets.insert(key.clone(), v.clone());
+            }
+        }
+        let program = match (manifest.server.kind.as_str(), command.command.as_str()) {
+            ("node", "node") => self
+                .toolbox
+                .node
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
+                .ok_or_else(|| Error::Install(format!("{name} is a Node.js bundle and needs node, which was not found. Nothing was installed")))?,
+            _ => command.command.clone(),
+        };
+        let mut args = command.args.clone();
+        args.extend(plan.args.iter().cloned());
+        let mut notes = vec![format!(
+            "bundle {} {} unpacked into {} (SHA-256 checked)",
+            manifest.name,
+            manifest.version,
+            dir.display()
+        )];
+        if command.secret_args {
+            notes.push("a secret is passed as a command-line argument (the bundle declares it so); other programs of yours can see it in the process list".into());
+        }
+        Ok((stdio(program, args, env, Some(dir.to_path_buf())), secrets, notes))
+    }
+
+    /// Starts the server, handshakes and lists its tools, then stops it.
+    async fn verify(&self, launch: &Launch) -> Result<Verified> {
+        let target = match launch.clone() {
+            Launch::Stdio { command, args, env, cwd } => {
+                Target::Command { command, args, env, cwd }
+            }
+            Launch::Remote { url, transport, headers } => Target::Url {
+                url,
+                transport: Some(match transport {
+                    RemoteTransport::StreamableHttp => {
+                        switchboard_mcp::HttpTransport::StreamableHttp
+                    }
+                    RemoteTransport::Sse => switchboard_mcp::HttpTransport::Sse,
+                }),
+                headers,
+            },
+        };
+        let mut options =
+            SessionOptions { request_timeout: self.verify_timeout, ..SessionOptions::default() };
+        options.connect.timeout = self.verify_timeout;
+        let failed =
+            |e: Error| Error::Install(format!("verification failed: {e}. Nothing was installed"));
+        let session = TesterSession::open(&self.paths, target, &options).await.map_err(failed)?;
+        let listed = session.session().list_tools().await;
+        let result = match listed {
+            Ok(listing) => {
+                let values: Vec<serde_json::Value> =
+                    listing.items.iter().filter_map(|t| serde_json::to_value(t).ok()).collect();
+                let pins = pins_of(&values);
+                let tools = pins
+                    .iter()
+                    .map(|p| ToolSummary {
+                        name: p.name.clone(),
+                        description: p.description().to_owned(),
+                    })
+                    .collect();
+                let protocol = session.session().details().negotiated.protocol_version.clone();
+                Ok(Verified { pins, tools, protocol })
+            }
+            Err(e) => Err(failed(session.error(e).await)),
+        };
+        session.close().await;
+        result
+    }
+
+    /// Removes everything install created for `name`: the registry entry, the package (unless
+    /// another install uses the same one), secrets, pins, logs, history and the record. The
+    /// caller stops the server (the owner stops what leaves the registry when it reloads).
+    pub fn uninstall(&self, name: &str) -> Result<Vec<String>> {
+        let name: ServerName = name.parse()?;
+        let record = self.record(&name)?;
+        let registry = Registry::new(&self.paths);
+        let spec = registry.load()?.get(&name).cloned();
+        if spec.is_none() && record.is_none() {
+            return Err(Error::UnknownServer(name.to_string()));
+        }
+        let mut removed = Vec::new();
+        if spec.is_some() {
+            registry.remove(&name)?;
+            removed.push(format!("registry entry {name}"));
+        }
+        let mut keys: Vec<String> = spec.iter().flat_map(|s| s.secrets.iter().cloned()).collect();
+        if let Some(record) = &record {
+            keys.extend(record.secrets.iter().cloned());
+            if let Some(dir) = &record.package_dir
+                && remove_package_dir(&self.packages_dir(), Some(dir), Some((self, &name)))
+            {
+                removed.push(format!("package {}", dir.display()));
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        if !keys.is_empty() {
+            SecretStore::open(&self.paths).delete(&name, &keys)?;
+            removed.push(format!("{} secret(s)", keys.len()));
+        }
+        let pins = Pins::new(&self.paths.data_dir);
+        if pins.path(&name).exists() {
+            pins.remove(&name)?;
+            removed.push("tool pins".into());
+        }
+        let history = self.paths.data_dir.join("history").join(format!("{name}.jsonl"));
+        let mut files = vec![history, self.record_path(&name)];
+        let log = self.paths.server_log(&name);
+        if let (Some(dir), Some(file)) = (log.parent(), log.file_name()) {
+            let prefix = file.to_string_lossy().into_owned();
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for entry in entries.flatten() {
+                    let n = entry.file_name().to_string_lossy().into_owned();
+                    if n == prefix || n.strip_prefix(&prefix).is_some_and(|r| r.starts_with('.')) {
+                        files.push(entry.path());
+                    }
+                }
+            }
+        }
+        for file in files {
+            match std::fs::remove_file(&file) {
+                Ok(()) => removed.push(file.display().to_string()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("removing", &file)(e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Fetches and verifies `server` (a newer version of what `name` was installed from) with
+    /// the same inputs, and compares its tools with the approved ones. Nothing registered
+    /// changes until [`Installer::finish_update`].
+    pub async fn prepare_update(
+        &self,
+        name: &str,
+        server: ServerJson,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<PreparedUpdate> {
+        let name: ServerName = name.parse()?;
+        let record = self.record(&name)?.ok_or_else(|| {
+            Error::InvalidSpec(format!(
+                "{name} was not installed from the catalog; nothing to update"
+            ))
+        })?;
+        let mut answers = record.answers.clone();
+        let store = SecretStore::open(&self.paths);
+        for key in &record.secrets {
+            if let Some(field) = key.strip_prefix("input:")
+                && let Some(v) = store.get(&name, key)?
+            {
+                answers.push((field.to_owned(), v));
+            }
+        }
+        let way = same_way(&server, &record.runtime);
+        let request =
+            Request { server: server.clone(), name: Some(name.to_string()), way, answers };
+        let plan = self.plan(&request)?;
+        let total = plan.steps.len() + 1;
+        let built = self.fetch(&name, &request, &plan, total, progress).await?;
+        progress(Progress {
+            step: total,
+            total,
+            label: "verifying: start, handshake, list tools".into(),
+            detail: None,
+        });
+        let verified = match self.verify(&built.launch).await {
+            Ok(v) => v,
+            Err(e) => {
+                if built.package_dir != record.package_dir {
+                    remove_package_dir(&self.packages_dir(), built.package_dir.as_deref(), None);
+                }
+                return Err(e);
+            }
+        };
+        let approved =
+            Pins::new(&self.paths.data_dir).load(&name)?.map(|r| r.tools).unwrap_or_default();
+        let diff = ToolDiff::between(&approved, &verified.pins);
+        let new_record = InstallRecord {
+            entry: server.name.clone(),
+            version: server.version.clone(),
+            runtime: record.runtime.clone(),
+            package_dir: built.package_dir.clone(),
+            secrets: built.secrets.keys().cloned().collect(),
+            answers: non_secret_answers(&request, &plan),
+            installed_at_ms: now_ms(),
+        };
+        Ok(PreparedUpdate {
+            name,
+            from: record.version.clone(),
+            to: server.version,
+            diff,
+            spec: built.spec,
+            record: new_record,
+            pins: verified.pins,
+            secrets: built.secrets,
+            old_package_dir: record.package_dir,
+        })
+    }
+
+    /// Registers a prepared update: the new spec, pins and record; the old package goes.
+    pub fn finish_update(&self, update: PreparedUpdate) -> Result<()> {
+        let name = &update.name;
+        if !update.secrets.is_empty() {
+            let store = SecretStore::open(&self.paths);
+            for (key, value) in &update.secrets {
+                store.set(name, key, value)?;
+            }
+        }
+        Pins::new(&self.paths.data_dir).approve_tools(name, update.pins.clone(), now_ms())?;
+        self.save_record(name, &update.record)?;
+        Registry::new(&self.paths).update(|servers| {
+            let slot =
+                servers.get_mut(name).ok_or_else(|| Error::UnknownServer(name.to_string()))?;
+            let mut spec = update.spec.clone();
+            spec.enabled = slot.enabled;
+            spec.restart = slot.restart;
+            *slot = spec;
+            Ok(())
+        })?;
+        if update.old_package_dir != update.record.package_dir {
+            remove_package_dir(
+                &self.packages_dir(),
+                update.old_package_dir.as_deref(),
+                Some((self, name)),
+            );
+        }
+        Ok(())
+    }
+
+    /// Drops a prepared update that the user declined: its new package goes.
+    pub fn discard_update(&self, update: PreparedUpdate) {
+        if update.record.package_dir != update.old_package_dir {
+            remove_package_dir(
+                &self.packages_dir(),
+                update.record.package_dir.as_deref(),
+                Some((self, &update.name)),
+            );
+        }
+    }
+}
+
+struct Verified {
+    pins: Vec<ToolPin>,
+    tools: Vec<ToolSummary>,
+    protocol: String,
+}
+
+fn stdio(
+    command: String,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    cwd: Option<PathBuf>,
+) -> Launch {
+    Launch::Stdio { command, args, env, cwd }
+}
+
+/// The words of how a spec starts, secrets left out (they are not in the spec).
+fn shown(spec: &ServerSpec) -> Vec<String> {
+    match &spec.launch {
+        Launch::Stdio { command, args, .. } => {
+            std::iter::once(command.clone()).chain(args.iter().cloned()).collect()
+        }
+        Launch::Remote { url, .. } => vec![url.clone()],
+    }
+}
+
+fn runtime_of(server: &ServerJson, way: Way) -> String {
+    match way {
+        Way::Package(i) => {
+            server.packages.get(i).map(|p| p.registry_type.as_str().to_owned()).unwrap_or_default()
+        }
+        Way::Remote(_) => "remote".into(),
+    }
+}
+
+/// The way of a newer entry that matches how the old one was installed.
+fn same_way(server: &ServerJson, runtime: &str) -> Option<Way> {
+    if runtime == "remote" {
+        return (!server.remotes.is_empty()).then_some(Way::Remote(0));
+    }
+    server.packages.iter().position(|p| p.registry_type.as_str() == runtime).map(Way::Package)
+}
+
+fn non_secret_answers(request: &Request, plan: &Plan) -> Vec<(String, String)> {
+    let secret: Vec<String> = inputs::fields(&request.server, plan.way)
+        .into_iter()
+        .filter(|f| f.secret)
+        .map(|f| f.key)
+        .collect();
+    request.answers.iter().filter(|(k, _)| !secret.contains(k)).cloned().collect()
+}
+
+/// The script npm installed for `package`: its `bin` (the one named like the package when
+/// there are several), else its `main`.
+fn npm_entry_point(prefix: &Path, package: &str) -> Result<PathBuf> {
+    let dir = prefix.join("node_modules").join(package);
+    let manifest_path = dir.join("package.json");
+    let text = std::fs::read(&manifest_path).map_err(|e| {
+        Error::Install(format!("npm did not install {package} into {} ({e})", prefix.display()))
+    })?;
+    let manifest: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+        Error::Install(format!("{} is not valid JSON: {e}", manifest_path.display()))
+    })?;
+    let short = package.rsplit('/').next().unwrap_or(package);
+    let relative = match manifest.get("bin") {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Object(bins)) => bins
+            .get(short)
+            .or_else(|| bins.get(package))
+            .or_else(|| (bins.len() == 1).then(|| bins.values().next()).flatten())
+            .or_else(|| bins.iter().min_by_key(|(k, _)| k.len()).map(|(_, v)| v))
+            .and_then(|v| v.as_str().map(str::to_owned)),
+        _ => None,
+    }
+    .or_else(|| manifest.get("main").and_then(|m| m.as_str()).map(str::to_owned));
+    let relative = relative.ok_or_else(|| {
+        Error::Install(format!("{package} declares no bin script or main file to start"))
+    })?;
+    let script = dir.join(relative);
+    if !script.is_file() {
+        return Err(Error::Install(format!(
+            "{package}'s entry point {} is missing",
+            script.display()
+        )));
+    }
+    Ok(script)
+}
+
+/// The executable `uv tool install` put in `bin_dir` for `package`.
+fn uv_entry_point(bin_dir: &Path, package: &str) -> Result<PathBuf> {
+    let wanted = package.to_lowercase().replace('_', "-");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(bin_dir)
+        .map_err(|e| {
+            Error::Install(format!("uv installed nothing into {} ({e})", bin_dir.display()))
+        })?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    let stem =
+        |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+    found
+        .iter()
+        .find(|p| stem(p) == wanted)
+        .or_else(|| (found.len() == 1).then(|| &found[0]))
+        .cloned()
+        .ok_or_else(|| {
+            Error::Install(format!(
+                "uv installed {} executables for {package} and none is named {wanted}",
+                found.len()
+            ))
+        })
+}
+
+/// Removes a package folder, only inside `packages_dir`, and (when `keep_for` names the
+/// server going away) only if no other install record uses it. True when it was removed.
+fn remove_package_dir(
+    packages_dir: &Path,
+    dir: Option<&Path>,
+    keep_for: Option<(&Installer, &ServerName)>,
+) -> bool {
+    let Some(dir) = dir else { return false };
+    if !dir.starts_with(packages_dir) || !dir.exists() {
+        return false;
+    }
+    if let Some((installer, me)) = keep_for
+        && let Ok(entries) = std::fs::read_dir(installer.paths.data_dir.join("installs"))
+    {
+        for entry in entries.flatten() {
+            let other = entry.path();
+            if other.file_stem().is_some_and(|s| s != me.as_str())
+                && let Ok(bytes) = std::fs::read(&other)
+                && let Ok(record) = serde_json::from_slice::<InstallRecord>(&bytes)
+                && record.package_dir.as_deref() == Some(dir)
+            {
+                return false;
+            }
+        }
+    }
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("could not remove {}: {e}", dir.display());
+            false
+        }
+    }
+}
