@@ -35,6 +35,9 @@ pub struct InstallArgs {
     /// Install without asking for confirmation after showing the plan.
     #[arg(long, short = 'y')]
     yes: bool,
+    /// How long the server may take to start, answer the handshake and list its tools.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    verify_timeout: u64,
     /// Print the result as JSON (progress still goes to stderr).
     #[arg(long)]
     json: bool,
@@ -79,7 +82,8 @@ pub async fn install(paths: &Paths, args: InstallArgs) -> anyhow::Result<()> {
         .map(|i| parse_key_value(i))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Usage(e.to_string()))?;
-    let installer = installer(paths);
+    let mut installer = installer(paths);
+    installer.verify_timeout = std::time::Duration::from_secs(args.verify_timeout);
     let request = Request { server, name: args.local_name.clone(), way: None, answers };
     let name = installer.name_for(&request)?;
     let plan = installer.plan(&request)?;

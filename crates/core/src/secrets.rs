@@ -192,6 +192,14 @@ fn update_file(path: &Path, change: impl FnOnce(&mut FileSecrets)) -> Result<()>
     let _lock = FileLock::exclusive(&lock_path).map_err(Error::io("locking", &lock_path))?;
     let mut all = read_file(path)?;
     change(&mut all);
+    if all.is_empty() {
+        // The last secret went: no file is left to say a server had one.
+        return match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("removing", path)(e)),
+        };
+    }
     let bytes = serde_json::to_vec_pretty(&all).map_err(|e| Error::Secrets(e.to_string()))?;
     if !path.exists() {
         // Created owner-only before any secret is written into it.

@@ -1,7 +1,9 @@
 //! A fake MCP Registry API on 127.0.0.1, on its own thread: `/v0.1/servers` (two entries per
 //! page, whatever `limit` asks, so clients must follow the cursor; `search` filters by name and
 //! description), `/v0.1/servers/{name}/versions/{version|latest}`. Under `/garbage/` every answer
-//! is HTML, under `/broken/` HTTP 500, and under `/slow/` the answer never comes.
+//! is HTML, under `/broken/` HTTP 500, and under `/slow/` the answer never comes. `/files/{name}`
+//! serves the files given to [`RegistryFixture::start_with_files`] (MCPB bundles); entries may
+//! name them as `http://REGISTRY/files/NAME`, which is rewritten to the fixture's own address.
 
 use std::{
     net::SocketAddr,
@@ -28,6 +30,7 @@ struct Shared {
     /// Every version of every server, `server.json` values.
     servers: Arc<Vec<Value>>,
     requests: Arc<AtomicUsize>,
+    files: Arc<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 /// A running fake registry. Dropping it stops the server.
@@ -40,8 +43,13 @@ pub struct RegistryFixture {
 impl RegistryFixture {
     /// Serves `servers` (several versions of one name are allowed; the last is the latest).
     pub fn start(servers: Vec<Value>) -> Self {
+        Self::start_with_files(servers, Vec::new())
+    }
+
+    /// Like [`RegistryFixture::start`], also serving `files` (name, bytes) under `/files/`.
+    pub fn start_with_files(servers: Vec<Value>, files: Vec<(String, Vec<u8>)>) -> Self {
         let requests = Arc::new(AtomicUsize::new(0));
-        let shared = Shared { servers: Arc::new(servers), requests: requests.clone() };
+        let counter = requests.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -52,10 +60,22 @@ impl RegistryFixture {
             runtime.block_on(async move {
                 let listener =
                     tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
-                ready_tx.send(listener.local_addr().expect("addr")).expect("report addr");
+                let addr = listener.local_addr().expect("addr");
+                let text = serde_json::to_string(&servers).expect("servers");
+                let servers: Vec<Value> = serde_json::from_str(
+                    &text.replace("http://REGISTRY", &format!("http://{addr}")),
+                )
+                .expect("servers");
+                let shared = Shared {
+                    servers: Arc::new(servers),
+                    requests: counter,
+                    files: Arc::new(files.into_iter().collect()),
+                };
+                ready_tx.send(addr).expect("report addr");
                 let app = Router::new()
                     .route("/v0.1/servers", get(list))
                     .route("/v0.1/servers/{name}/versions/{version}", get(version))
+                    .route("/files/{name}", get(file))
                     .route("/garbage/{*rest}", get(garbage))
                     .route("/broken/{*rest}", get(broken))
                     .route("/slow/{*rest}", get(slow))
@@ -79,6 +99,14 @@ impl RegistryFixture {
     /// Requests answered so far.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
+    }
+}
+
+async fn file(State(shared): State<Shared>, Path(name): Path<String>) -> Response {
+    shared.requests.fetch_add(1, Ordering::SeqCst);
+    match shared.files.get(&name) {
+        Some(bytes) => bytes.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

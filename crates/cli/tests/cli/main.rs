@@ -6,6 +6,7 @@
 mod catalog;
 mod commands;
 mod hosts;
+mod install;
 mod kb;
 mod peers;
 mod serve;

@@ -208,8 +208,12 @@ fn value_problem(f: &Field, v: &str) -> Option<String> {
         "filepath" if !Path::new(v).is_absolute() => {
             Some(format!("{} must be an absolute path, not {v:?}", f.key))
         }
-        "filepath" if !Path::new(v).exists() => {
-            Some(format!("{} is {v}, which does not exist", f.key))
+        // A file the server creates (a database, a memory file) need not exist yet; its folder
+        // must.
+        "filepath"
+            if !Path::new(v).exists() && !Path::new(v).parent().is_some_and(Path::is_dir) =>
+        {
+            Some(format!("{} is {v}, which does not exist (nor does its folder)", f.key))
         }
         _ => None,
     }

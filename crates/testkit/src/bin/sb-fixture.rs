@@ -17,6 +17,8 @@
 //!
 //! `--tag WORD` does nothing but mark the command line, so a test can find its processes.
 //! `--stamp FILE` writes the nanoseconds since the Unix epoch to FILE just before a crash exit.
+//! `--describe-from FILE` takes the `echo` tool's description from FILE at start (tool-pinning
+//! tests change it between starts).
 
 #![allow(clippy::disallowed_methods)] // a test fixture may start its grandchild directly
 #![allow(clippy::expect_used)] // a fixture that cannot set itself up should die loudly
@@ -179,6 +181,7 @@ struct Options {
     exit_code: i32,
     after: Duration,
     stamp: Option<String>,
+    describe_from: Option<String>,
 }
 
 fn options() -> Options {
@@ -188,6 +191,7 @@ fn options() -> Options {
         exit_code: 1,
         after: Duration::from_millis(200),
         stamp: None,
+        describe_from: None,
     };
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_default();
@@ -195,6 +199,7 @@ fn options() -> Options {
             "--exit-code" => options.exit_code = value.parse().unwrap_or(1),
             "--after-ms" => options.after = Duration::from_millis(value.parse().unwrap_or(200)),
             "--stamp" => options.stamp = Some(value),
+            "--describe-from" => options.describe_from = Some(value),
             // Only there to be found in the process list by tests.
             "--tag" => {}
             other => {
@@ -268,7 +273,13 @@ async fn main() {
             tokio::spawn(async move {
                 tokio::time::sleep(after).await;
                 say!("crashing on purpose");
-                stamp_and_exit(&Options { mode: String::new(), exit_code, after, stamp });
+                stamp_and_exit(&Options {
+                    mode: String::new(),
+                    exit_code,
+                    after,
+                    stamp,
+                    describe_from: None,
+                });
             });
         }
         "ok" => {}
@@ -291,7 +302,14 @@ async fn main() {
             }
         });
     }
-    let server = Fixture { tool_router: Fixture::tool_router() };
+    let mut tool_router = Fixture::tool_router();
+    if let Some(path) = &options.describe_from {
+        let text = std::fs::read_to_string(path).expect("read --describe-from");
+        if let Some(route) = tool_router.map.get_mut("echo") {
+            route.attr.description = Some(text.trim_end().to_owned().into());
+        }
+    }
+    let server = Fixture { tool_router };
     match server.serve(rmcp::transport::stdio()).await {
         Ok(running) => {
             let _ = running.waiting().await;

@@ -35,6 +35,10 @@ fn a_required_repeated_directory_argument_is_asked_checked_and_placed() {
     assert!(relative[0].contains("must be an absolute path"), "{relative:?}");
     let gone = check(&fs, Way::Package(0), &answers(&[("allowed_directory", "/no/such/dir/here")]));
     assert!(gone[0].contains("does not exist"), "{gone:?}");
+    // A file the server will create is fine when its folder exists.
+    let new_file = std::env::temp_dir().join("sb-not-yet-created.jsonl");
+    let new_file = new_file.to_string_lossy();
+    assert!(check(&fs, Way::Package(0), &answers(&[("allowed_directory", &new_file)])).is_empty());
     let typo = check(&fs, Way::Package(0), &answers(&[("allowed_dir", "/tmp")]));
     assert!(typo[0].contains("allowed_dir is not an input of io.github.modelcontextprotocol/server-filesystem; its inputs are: allowed_directory"), "{typo:?}");
 
