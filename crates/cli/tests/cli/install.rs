@@ -450,3 +450,70 @@ fn a_server_whose_tool_description_changes_is_held_until_approved() {
     run(&home, &["pins", "approve", "good-bundle"]).assert_code(2);
     drop(serve);
 }
+
+#[test]
+fn update_shows_the_new_versions_tool_diff_first_and_replaces_the_package() {
+    let home = Home::new();
+    let v1 = bundle("ok", "Echoes back what you send");
+    let v2 = bundle("ok", "Echoes back what you send, now louder");
+    let entry = |version: &str, file: &str, bytes: &[u8]| {
+        let mut e = bundle_entry(
+            "growing-bundle",
+            &format!("http://REGISTRY/files/{file}"),
+            &switchboard_core::digest::sha256(bytes),
+        );
+        e["version"] = json!(version);
+        e["packages"][0]["version"] = json!(version);
+        e
+    };
+    let registry = RegistryFixture::start_with_files(
+        vec![entry("1.0.0", "v1.mcpb", &v1), entry("2.0.0", "v2.mcpb", &v2)],
+        vec![("v1.mcpb".into(), v1.clone()), ("v2.mcpb".into(), v2.clone())],
+    );
+    let url = registry.url("");
+    let with = |args: &[&str]| run_with(&home, Some(&url), None, args);
+    with(&["catalog", "refresh"]).assert_ok();
+    with(&["install", "growing-bundle", "--version", "1.0.0", "--yes", "--input", "token=t"])
+        .assert_ok();
+    let packages = home.path().join("data/packages/mcpb");
+    let old_dir = packages.join("io.example-growing-bundle@1.0.0");
+    assert!(old_dir.is_dir());
+
+    // Without a terminal and without --yes: the diff is shown, nothing changes.
+    let r = with(&["update", "growing-bundle"]);
+    r.assert_code(2);
+    assert!(r.stdout().contains("1 changed (echo: description)"), "{}", r.stdout());
+    assert!(
+        r.stdout().contains("+  \"description\": \"Echoes back what you send, now louder\""),
+        "{}",
+        r.stdout()
+    );
+    assert!(
+        !packages.join("io.example-growing-bundle@2.0.0").exists(),
+        "a declined update left its package"
+    );
+    assert!(
+        registry_json(&home)["servers"]["growing-bundle"]["command"]
+            .as_str()
+            .is_some_and(|c| c.contains("@1.0.0"))
+    );
+
+    let r = with(&["update", "growing-bundle", "--yes"]);
+    r.assert_ok();
+    assert!(r.stdout().contains("updated growing-bundle from 1.0.0 to 2.0.0"), "{}", r.stdout());
+    assert!(!old_dir.exists(), "the old version's package was left");
+    let spec = &registry_json(&home)["servers"]["growing-bundle"];
+    assert!(spec["command"].as_str().is_some_and(|c| c.contains("@2.0.0")), "{spec}");
+    assert_eq!(spec["secrets"], json!(["FIXTURE_TOKEN"]));
+    // The token reached the new version from the secret store, never from a file of ours.
+    let record = std::fs::read_to_string(home.path().join("data/installs/growing-bundle.json"))
+        .expect("record");
+    assert!(!record.contains("\"t\""), "a secret answer reached the install record: {record}");
+    // The new tools are the approved ones now: it starts without being held.
+    let serve = home.serve();
+    run(&home, &["start", "growing-bundle"]).assert_ok();
+    let r = with(&["update", "growing-bundle"]);
+    r.assert_ok();
+    assert!(r.stdout().contains("is at 2.0.0"), "{}", r.stdout());
+    drop(serve);
+}

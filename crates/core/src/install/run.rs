@@ -128,6 +128,8 @@ struct Built {
     command: Vec<String>,
     notes: Vec<String>,
     package_dir: Option<PathBuf>,
+    /// Keys of the form's secret fields (their answers never go into the install record).
+    secret_fields: Vec<String>,
 }
 
 /// Installs, uninstalls and updates catalog servers under one state folder.
@@ -288,7 +290,7 @@ impl Installer {
             runtime: runtime_of(&request.server, plan.way),
             package_dir: built.package_dir.clone(),
             secrets: built.secrets.keys().cloned().collect(),
-            answers: non_secret_answers(&request, &plan),
+            answers: non_secret_answers(&request, &built.secret_fields),
             installed_at_ms: now_ms(),
         };
         let saved = self.save_all(&name, &built, &verified.pins, &record, store.as_ref());
@@ -454,12 +456,16 @@ impl Installer {
                 (launch, Some(dir.clone()))
             }
         };
-        // Secret answers are kept too, so an update can fill the form again.
-        for field in inputs::fields(&request.server, plan.way) {
-            if field.secret
-                && let Some((_, v)) = request.answers.iter().find(|(k, _)| *k == field.key)
-            {
-                secrets.insert(format!("input:{}", field.key), v.clone());
+        // Secret answers are kept too (in the store), so an update can fill the form again.
+        let mut form = inputs::fields(&request.server, plan.way);
+        if let Start::Bundle { dir, .. } = &plan.start {
+            form.extend(bundle::fields(&bundle::read_manifest(dir)?));
+        }
+        let secret_fields: Vec<String> =
+            form.into_iter().filter(|f| f.secret).map(|f| f.key).collect();
+        for key in &secret_fields {
+            for (_, v) in request.answers.iter().filter(|(k, _)| k == key) {
+                secrets.insert(format!("input:{key}"), v.clone());
             }
         }
         let mut spec = ServerSpec { launch: launch.clone(), ..ServerSpec::stdio("", Vec::new()) };
@@ -473,7 +479,15 @@ impl Installer {
             }),
         }
         spec.validate()?;
-        Ok(Built { command: shown(&spec), spec, launch, secrets, notes, package_dir })
+        Ok(Built {
+            command: shown(&spec),
+            spec,
+            launch,
+            secrets,
+            notes,
+            package_dir,
+            secret_fields,
+        })
     }
 
     async fn unpack_bundle(
@@ -690,7 +704,7 @@ impl Installer {
             runtime: record.runtime.clone(),
             package_dir: built.package_dir.clone(),
             secrets: built.secrets.keys().cloned().collect(),
-            answers: non_secret_answers(&request, &plan),
+            answers: non_secret_answers(&request, &built.secret_fields),
             installed_at_ms: now_ms(),
         };
         Ok(PreparedUpdate {
@@ -790,13 +804,8 @@ fn same_way(server: &ServerJson, runtime: &str) -> Option<Way> {
     server.packages.iter().position(|p| p.registry_type.as_str() == runtime).map(Way::Package)
 }
 
-fn non_secret_answers(request: &Request, plan: &Plan) -> Vec<(String, String)> {
-    let secret: Vec<String> = inputs::fields(&request.server, plan.way)
-        .into_iter()
-        .filter(|f| f.secret)
-        .map(|f| f.key)
-        .collect();
-    request.answers.iter().filter(|(k, _)| !secret.contains(k)).cloned().collect()
+fn non_secret_answers(request: &Request, secret_fields: &[String]) -> Vec<(String, String)> {
+    request.answers.iter().filter(|(k, _)| !secret_fields.contains(k)).cloned().collect()
 }
 
 /// The script npm installed for `package`: its `bin` (the one named like the package when
