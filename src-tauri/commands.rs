@@ -12,13 +12,17 @@ use switchboard_core::{
     settings::{DataLocations, Settings},
 };
 use switchboard_core::{
+    catalog::{Card, Query},
+    install::{Installed, Progress},
+};
+use switchboard_core::{
     mcp::{
         CallOutcome, TrafficEntry,
         export::{Export, Format},
     },
     tester::{HistoryEntry, Offer, Opened, Target, Workbench},
 };
-use tauri::State;
+use tauri::{Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::state::AppState;
@@ -312,4 +316,38 @@ fn host_sync(
         .collect::<Answer<Vec<_>>>()?;
     let file = hosts.target(host, None).map_err(wire)?;
     Ok((hosts, file, hosts::Action::Sync(wanted)))
+}
+
+/// Catalog cards matching `query` (works offline).
+#[tauri::command]
+pub async fn catalog_search(state: State<'_, AppState>, query: Query) -> Answer<Vec<Card>> {
+    api::catalog_search(&*owner(&state)?, query).await.map_err(wire)
+}
+
+/// The install dialog of a catalog entry: its form, the commands that will run, or why not.
+#[tauri::command]
+pub async fn install_form(state: State<'_, AppState>, entry: String) -> Answer<api::InstallForm> {
+    api::install_form(&*owner(&state)?, &entry).await.map_err(wire)
+}
+
+/// Installs and starts a catalog entry; each step goes to the window as
+/// `switchboard://install-progress`.
+#[tauri::command]
+pub async fn install_server(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    entry: String,
+    name: Option<String>,
+    answers: Vec<(String, String)>,
+) -> Answer<Installed> {
+    let progress = move |p: Progress| {
+        let _ = app.emit("switchboard://install-progress", p);
+    };
+    api::install(&*owner(&state)?, &entry, name, answers, &progress).await.map_err(wire)
+}
+
+/// Uninstalls a server and everything its install created.
+#[tauri::command]
+pub async fn uninstall_server(state: State<'_, AppState>, name: String) -> Answer<Vec<String>> {
+    api::uninstall(&*owner(&state)?, &name).await.map_err(wire)
 }

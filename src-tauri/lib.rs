@@ -97,6 +97,10 @@ pub fn run() {
             commands::hosts_preview,
             commands::hosts_write,
             commands::hosts_undo,
+            commands::catalog_search,
+            commands::install_form,
+            commands::install_server,
+            commands::uninstall_server,
         ])
         .setup(|app| {
             let workbench = Paths::from_env()

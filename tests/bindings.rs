@@ -8,11 +8,13 @@ use std::{collections::BTreeMap, path::Path};
 
 use switchboard_core::{
     Event, ServerStatus, WireError,
-    api::ServerEntry,
+    api::{InstallForm, ServerEntry},
     catalog::{Card as CatalogCard, Query as CatalogQuery, ServerJson as CatalogServer},
     hosts::{DriftReport, HostStatus, Preview as HostPreview},
+    install::{Installed as InstallResult, Progress as InstallProgress},
     knowledge_base::Info as KbInfo,
     mcp::{CallOutcome, TrafficEntry, export::Export},
+    pins::ToolDiff,
     settings::{DataLocations, Settings},
     supervisor::Aggregate,
     tester::{HistoryEntry, Offer, Opened, Target},
@@ -59,6 +61,10 @@ fn typescript_bindings_are_fresh() {
     CatalogCard::export_all(&config).expect("CatalogCard");
     CatalogQuery::export_all(&config).expect("CatalogQuery");
     CatalogServer::export_all(&config).expect("CatalogServer");
+    InstallForm::export_all(&config).expect("InstallForm");
+    InstallResult::export_all(&config).expect("InstallResult");
+    InstallProgress::export_all(&config).expect("InstallProgress");
+    ToolDiff::export_all(&config).expect("ToolDiff");
 
     let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings");
     let fresh = read_dir(generated.path());

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Error, Owner, Result,
+    catalog::{self, Card, Catalog, Query, ServerJson},
+    install::{Field, Installed, Installer, Progress, Request, Way},
     logs::LogLine,
     settings::{self, DataLocations, Settings},
     spec::{ServerName, ServerSpec},
@@ -111,6 +113,94 @@ pub async fn save_settings(owner: &Owner, new: Settings) -> Result<()> {
 
 pub fn locations(owner: &Owner) -> DataLocations {
     DataLocations::from(owner.paths())
+}
+
+/// The catalog's cards matching `query` (offline: bundled plus the last refresh).
+pub async fn catalog_search(owner: &Owner, query: Query) -> Result<Vec<Card>> {
+    let paths = owner.paths().clone();
+    blocking(move || Ok(Catalog::load(&paths.data_dir)?.search(&query))).await
+}
+
+/// What the install dialog shows for an entry: the entry, the way it would be installed here,
+/// the form that way declares, the local name, and why it cannot be installed, if it cannot.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallForm {
+    pub server: ServerJson,
+    pub name: String,
+    #[ts(optional)]
+    pub way: Option<Way>,
+    pub fields: Vec<Field>,
+    /// The commands that will run, one line each (shown before anything runs).
+    pub commands: Vec<String>,
+    pub notes: Vec<String>,
+    /// Why it cannot be installed here (a missing runtime), if so.
+    #[ts(optional)]
+    pub blocked: Option<String>,
+}
+
+pub async fn install_form(owner: &Owner, entry: &str) -> Result<InstallForm> {
+    let server = catalog::lookup(owner.paths(), entry, None).await?;
+    let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
+    let request = Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
+    let name = crate::install::local_name(&server.name);
+    let fields = installer.fields(&request)?;
+    // The plan with placeholders for required answers: its commands do not depend on them.
+    let placeholders: Vec<(String, String)> = fields
+        .iter()
+        .filter(|f| f.required && f.default.is_none())
+        .map(|f| (f.key.clone(), f.choices.first().cloned().unwrap_or_else(|| "…".into())))
+        .collect();
+    let (way, commands, notes, blocked) = match installer
+        .plan(&Request { answers: placeholders, ..request.clone() })
+    {
+        Ok(plan) => (
+            Some(plan.way),
+            plan.steps
+                .iter()
+                .map(|s| if s.argv.is_empty() { s.label.clone() } else { s.argv.join(" ") })
+                .collect(),
+            plan.notes,
+            None,
+        ),
+        // Answers that do not pass the checks are the form's business; a missing runtime is not.
+        Err(Error::InvalidSpec(why)) if why.contains("cannot be installed with these inputs") => {
+            (None, Vec::new(), Vec::new(), None)
+        }
+        Err(e) => (None, Vec::new(), Vec::new(), Some(e.to_string())),
+    };
+    Ok(InstallForm { server, name, way, fields, commands, notes, blocked })
+}
+
+/// Installs a catalog entry (fetch, verify, register), then starts it. `progress` is told each
+/// step.
+pub async fn install(
+    owner: &Owner,
+    entry: &str,
+    name: Option<String>,
+    answers: Vec<(String, String)>,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Installed> {
+    let server = catalog::lookup(owner.paths(), entry, None).await?;
+    let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
+    let installed =
+        installer.install(Request { server, name, way: None, answers }, progress).await?;
+    owner.reload().await?;
+    if let Err(e) = owner.supervisor().start(&installed.name).await
+        && !matches!(e, Error::RemoteNotSupervised(_))
+    {
+        return Err(e);
+    }
+    Ok(installed)
+}
+
+/// Uninstalls a server: everything its install created goes; a running one is stopped.
+pub async fn uninstall(owner: &Owner, name: &str) -> Result<Vec<String>> {
+    let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
+    let owned = name.to_string();
+    let removed = blocking(move || installer.uninstall(&owned)).await?;
+    owner.reload().await?;
+    Ok(removed)
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {

@@ -20,6 +20,11 @@ import type { KbInfo } from './bindings/KbInfo';
 import type { HostStatus } from './bindings/HostStatus';
 import type { HostPreview } from './bindings/HostPreview';
 import type { DriftReport } from './bindings/DriftReport';
+import type { CatalogCard } from './bindings/CatalogCard';
+import type { CatalogQuery } from './bindings/CatalogQuery';
+import type { InstallForm } from './bindings/InstallForm';
+import type { InstallProgress } from './bindings/InstallProgress';
+import type { InstallResult } from './bindings/InstallResult';
 import type { GetPromptResult, ReadResourceResult } from './mcp';
 
 export type Unsubscribe = () => void;
@@ -74,6 +79,15 @@ export interface Backend {
   hostsUndo(host: string): Promise<string>;
   /** The guardian saw our entries change or disappear in a host's file. */
   onHostsDrift(handler: (report: DriftReport) => void): Promise<Unsubscribe>;
+
+  // The catalog (Catalog view).
+  catalogSearch(query: CatalogQuery): Promise<CatalogCard[]>;
+  /** The install dialog of an entry: its form and the commands that will run. */
+  installForm(entry: string): Promise<InstallForm>;
+  /** Fetches, verifies, registers and starts it; progress arrives through `onInstallProgress`. */
+  install(entry: string, name: string | null, answers: Array<[string, string]>): Promise<InstallResult>;
+  uninstall(name: string): Promise<string[]>;
+  onInstallProgress(handler: (progress: InstallProgress) => void): Promise<Unsubscribe>;
 }
 
 /** An error from the backend: a stable code and a sentence for people. */

@@ -4,6 +4,7 @@ import { listen } from '@tauri-apps/api/event';
 import { type Backend, BackendError } from './backend';
 import type { Event } from './bindings/Event';
 import type { DriftReport } from './bindings/DriftReport';
+import type { InstallProgress } from './bindings/InstallProgress';
 import { parseView } from './view';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -49,6 +50,12 @@ export const tauriBackend: Backend = {
   hostsWrite: (host, servers) => call('hosts_write', { host, servers }),
   hostsUndo: (host) => call('hosts_undo', { host }),
   onHostsDrift: (handler) => listen<DriftReport>('switchboard://hosts-drift', (e) => handler(e.payload)),
+  catalogSearch: (query) => call('catalog_search', { query }),
+  installForm: (entry) => call('install_form', { entry }),
+  install: (entry, name, answers) => call('install_server', { entry, name, answers }),
+  uninstall: (name) => call('uninstall_server', { name }),
+  onInstallProgress: (handler) =>
+    listen<InstallProgress>('switchboard://install-progress', (e) => handler(e.payload)),
   onEvents: (handler) => listen<Event[]>('switchboard://events', (e) => handler(e.payload)),
   onNavigate: (handler) =>
     listen<string>('switchboard://navigate', (e) => {

@@ -1,0 +1,63 @@
+"""The Catalog view through the real window: search finds the reference server, its card shows
+runtime and transport badges, the install dialog is generated from what the entry declares and
+shows the exact command before anything runs, Install shows progress and then the tools the
+server answered with, and the server is registered and running (checked with the CLI)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from conftest import SCREENSHOTS, find, wait_for
+
+ENTRY = "io.github.modelcontextprotocol/server-everything"
+
+
+@pytest.fixture(autouse=True)
+def warm_npm_cache(scratch):
+    # The test's HOME is private; npm may still use the machine's cache, so the install does not
+    # depend on how fast the registry answers today.
+    scratch.env["npm_config_cache"] = str(Path(os.path.expanduser("~")) / ".npm")
+    return scratch
+
+
+def card(driver, entry):
+    return find(driver, f'article[data-entry="{entry}"]')
+
+
+def test_installing_from_the_catalog_view_verifies_and_runs_the_server(driver, scratch):
+    find(driver, 'button[data-view="catalog"]').click()
+    search = find(driver, '[data-testid="catalog-search"]')
+    search.send_keys("everything")
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, "article[data-entry]")) == 1, what="one match")
+    everything = card(driver, ENTRY)
+    chips = everything.text
+    assert "npm" in chips and "stdio" in chips, chips
+    driver.save_screenshot(str(SCREENSHOTS / "catalog.png"))
+
+    everything.find_element(By.CSS_SELECTOR, "button.primary").click()
+    dialog = find(driver, '[data-testid="install-dialog"]')
+    wait_for(lambda: "@modelcontextprotocol/server-everything@2026.8.31" in dialog.text, what="the command shown")
+    assert "install --prefix" in dialog.text, dialog.text
+    assert scratch.listed() == [], "nothing may be installed before Install is pressed"
+
+    find(driver, '[data-testid="install-go"]').click()
+    result = wait_for(
+        lambda: driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-result"]')
+        or driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-error"]'),
+        timeout=120,
+        what="the install to finish",
+    )[0]
+    assert result.get_attribute("data-testid") == "install-result", result.text
+    assert "Installed server-everything" in result.text, result.text
+    assert "echo" in result.text and "get-sum" in result.text, result.text
+    driver.save_screenshot(str(SCREENSHOTS / "catalog-installed.png"))
+
+    status = scratch.status()["server-everything"]
+    assert status["state"]["kind"] == "running", status
+    assert status["binary"].endswith("node"), status
+
+    find(driver, '[data-testid="install-dialog"] button:not(.primary)').click()
+    find(driver, 'button[data-view="servers"]').click()
+    wait_for(lambda: "server-everything" in find(driver, "main").text, what="the Servers view to list it")
