@@ -72,6 +72,6 @@ fn react(app: &AppHandle, owner: &Owner, event: &Event) {
         Event::ServerAdded { .. } | Event::ServerRemoved { .. } | Event::ServerChanged { .. } => {
             crate::tray::refresh(app, &owner.supervisor().status());
         }
-        Event::Log { .. } | Event::Stats { .. } => {}
+        Event::Log { .. } | Event::Stats { .. } | Event::ToolsChanged { .. } => {}
     }
 }

@@ -351,3 +351,18 @@ pub async fn install_server(
 pub async fn uninstall_server(state: State<'_, AppState>, name: String) -> Answer<Vec<String>> {
     api::uninstall(&*owner(&state)?, &name).await.map_err(wire)
 }
+
+/// How a held server's tools differ from the ones the user approved.
+#[tauri::command]
+pub async fn pins_diff(
+    state: State<'_, AppState>,
+    name: String,
+) -> Answer<Option<switchboard_core::pins::ToolDiff>> {
+    api::pins_diff(&*owner(&state)?, &name).await.map_err(wire)
+}
+
+/// Approves them and starts the server.
+#[tauri::command]
+pub async fn pins_approve(state: State<'_, AppState>, name: String) -> Answer<ServerStatus> {
+    api::pins_approve(&*owner(&state)?, &name).await.map_err(wire)
+}

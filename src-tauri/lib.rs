@@ -101,6 +101,8 @@ pub fn run() {
             commands::install_form,
             commands::install_server,
             commands::uninstall_server,
+            commands::pins_diff,
+            commands::pins_approve,
         ])
         .setup(|app| {
             let workbench = Paths::from_env()

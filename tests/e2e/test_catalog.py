@@ -4,6 +4,7 @@ shows the exact command before anything runs, Install shows progress and then th
 server answered with, and the server is registered and running (checked with the CLI)."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,17 @@ def test_installing_from_the_catalog_view_verifies_and_runs_the_server(driver, s
     everything = card(driver, ENTRY)
     chips = everything.text
     assert "npm" in chips and "stdio" in chips, chips
+    wait_for(everything.is_displayed, what="the card shown")
+    time.sleep(1.0)  # let the webview paint before the screenshot
     driver.save_screenshot(str(SCREENSHOTS / "catalog.png"))
 
     everything.find_element(By.CSS_SELECTOR, "button.primary").click()
     dialog = find(driver, '[data-testid="install-dialog"]')
     wait_for(lambda: "@modelcontextprotocol/server-everything@2026.8.31" in dialog.text, what="the command shown")
     assert "install --prefix" in dialog.text, dialog.text
+    wait_for(dialog.is_displayed, what="the dialog shown")
+    time.sleep(0.3)
+    driver.save_screenshot(str(SCREENSHOTS / "catalog-install.png"))
     assert scratch.listed() == [], "nothing may be installed before Install is pressed"
 
     find(driver, '[data-testid="install-go"]').click()
@@ -52,6 +58,7 @@ def test_installing_from_the_catalog_view_verifies_and_runs_the_server(driver, s
     assert result.get_attribute("data-testid") == "install-result", result.text
     assert "Installed server-everything" in result.text, result.text
     assert "echo" in result.text and "get-sum" in result.text, result.text
+    time.sleep(0.3)
     driver.save_screenshot(str(SCREENSHOTS / "catalog-installed.png"))
 
     status = scratch.status()["server-everything"]

@@ -203,6 +203,22 @@ pub async fn uninstall(owner: &Owner, name: &str) -> Result<Vec<String>> {
     Ok(removed)
 }
 
+/// How a held server's tools differ from the approved ones (`None`: they do not).
+pub async fn pins_diff(owner: &Owner, name: &str) -> Result<Option<crate::pins::ToolDiff>> {
+    let name: ServerName = name.parse()?;
+    let pins = crate::pins::Pins::new(&owner.paths().data_dir);
+    blocking(move || pins.pending_diff(&name)).await
+}
+
+/// Approves a held server's new tools and starts it.
+pub async fn pins_approve(owner: &Owner, name: &str) -> Result<ServerStatus> {
+    let server: ServerName = name.parse()?;
+    let pins = crate::pins::Pins::new(&owner.paths().data_dir);
+    let now = crate::clock::millis(std::time::SystemTime::now());
+    blocking(move || pins.approve_pending(&server, now)).await?;
+    owner.supervisor().start(name).await
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| Error::Control(e.to_string()))?
 }

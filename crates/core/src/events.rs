@@ -38,6 +38,12 @@ pub enum Event {
         name: ServerName,
         stats: ProcessStats,
     },
+    /// A pinned server was held because its tools changed (`changed: true`), or started again
+    /// with approved tools (`false`).
+    ToolsChanged {
+        name: ServerName,
+        changed: bool,
+    },
 }
 
 impl Event {
@@ -48,7 +54,8 @@ impl Event {
             | Event::ServerRemoved { name }
             | Event::StateChanged { name, .. }
             | Event::Log { name, .. }
-            | Event::Stats { name, .. } => name,
+            | Event::Stats { name, .. }
+            | Event::ToolsChanged { name, .. } => name,
         }
     }
 }

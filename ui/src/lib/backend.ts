@@ -25,6 +25,7 @@ import type { CatalogQuery } from './bindings/CatalogQuery';
 import type { InstallForm } from './bindings/InstallForm';
 import type { InstallProgress } from './bindings/InstallProgress';
 import type { InstallResult } from './bindings/InstallResult';
+import type { ToolDiff } from './bindings/ToolDiff';
 import type { GetPromptResult, ReadResourceResult } from './mcp';
 
 export type Unsubscribe = () => void;
@@ -88,6 +89,10 @@ export interface Backend {
   install(entry: string, name: string | null, answers: Array<[string, string]>): Promise<InstallResult>;
   uninstall(name: string): Promise<string[]>;
   onInstallProgress(handler: (progress: InstallProgress) => void): Promise<Unsubscribe>;
+  /** How a held server's tools differ from the approved ones (null: they do not). */
+  pinsDiff(name: string): Promise<ToolDiff | null>;
+  /** Approves its new tools and starts it. */
+  pinsApprove(name: string): Promise<ServerStatus>;
 }
 
 /** An error from the backend: a stable code and a sentence for people. */

@@ -17,6 +17,12 @@ describe('applyEvent', () => {
     applyEvent(servers, { event: 'stats', name: 'a', stats: { cpu_percent: 1.5, rss_bytes: 1024, processes: 2 } });
     expect(servers.a?.status.stats?.rss_bytes).toBe(1024);
 
+    expect(servers.a?.status.tools_changed).toBe(false);
+    applyEvent(servers, { event: 'tools_changed', name: 'a', changed: true });
+    expect(servers.a?.status.tools_changed).toBe(true);
+    applyEvent(servers, { event: 'tools_changed', name: 'a', changed: false });
+    expect(servers.a?.status.tools_changed).toBe(false);
+
     applyEvent(servers, { event: 'state_changed', name: 'a', state: { kind: 'stopped' }, at_ms: 2 });
     expect(servers.a?.status.stats).toBeNull();
     applyEvent(servers, { event: 'stats', name: 'a', stats: { cpu_percent: 1, rss_bytes: 1, processes: 1 } });

@@ -21,6 +21,7 @@ export function freshStatus(name: string, spec: ServerSpec): ServerStatus {
     found_via: null,
     protocol: null,
     last_exit: null,
+    tools_changed: false,
   };
 }
 
@@ -54,6 +55,11 @@ export function applyEvent(servers: Servers, event: Event): boolean {
     case 'stats': {
       const entry = servers[event.name];
       if (entry && entry.status.state.kind === 'running') entry.status.stats = event.stats;
+      return false;
+    }
+    case 'tools_changed': {
+      const entry = servers[event.name];
+      if (entry) entry.status.tools_changed = event.changed;
       return false;
     }
     case 'log':

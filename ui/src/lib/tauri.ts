@@ -54,6 +54,8 @@ export const tauriBackend: Backend = {
   installForm: (entry) => call('install_form', { entry }),
   install: (entry, name, answers) => call('install_server', { entry, name, answers }),
   uninstall: (name) => call('uninstall_server', { name }),
+  pinsDiff: (name) => call('pins_diff', { name }),
+  pinsApprove: (name) => call('pins_approve', { name }),
   onInstallProgress: (handler) =>
     listen<InstallProgress>('switchboard://install-progress', (e) => handler(e.payload)),
   onEvents: (handler) => listen<Event[]>('switchboard://events', (e) => handler(e.payload)),

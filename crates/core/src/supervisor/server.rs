@@ -267,6 +267,7 @@ impl ServerTask {
         self.set_state(ServerState::Starting { attempt });
         match self.spawn_and_handshake().await {
             StartOutcome::Ready(proc) => {
+                self.set_tools_changed(false);
                 let since_ms = millis(self.ctx.clock.now());
                 self.set_state(ServerState::Running { pid: Some(proc.pid), since_ms });
                 self.settle_waiting(Ok(()));
@@ -286,6 +287,7 @@ impl ServerTask {
             }
             StartOutcome::Held { reason } => {
                 self.note(&reason);
+                self.set_tools_changed(true);
                 self.set_state(ServerState::Failed { reason: reason.clone() });
                 self.settle_waiting(Err(Error::ToolsChanged(reason)));
                 Some(Phase::Idle)
@@ -648,6 +650,12 @@ impl ServerTask {
                 state,
                 at_ms: millis(self.ctx.clock.now()),
             });
+        }
+    }
+
+    fn set_tools_changed(&self, changed: bool) {
+        if self.shared.edit(|s| std::mem::replace(&mut s.tools_changed, changed)) != changed {
+            self.ctx.events.send(Event::ToolsChanged { name: self.name.clone(), changed });
         }
     }
 

@@ -259,6 +259,9 @@ pub struct ServerStatus {
     pub found_via: Option<FoundVia>,
     pub protocol: Option<Negotiated>,
     pub last_exit: Option<Exit>,
+    /// Held at its last start: its tools differ from the approved ones (see `pins`).
+    #[serde(default)]
+    pub tools_changed: bool,
 }
 
 impl ServerStatus {
@@ -276,6 +279,7 @@ impl ServerStatus {
             found_via: None,
             protocol: None,
             last_exit: None,
+            tools_changed: false,
         }
     }
 

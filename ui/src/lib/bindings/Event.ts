@@ -5,4 +5,4 @@ import type { ServerName } from "./ServerName";
 import type { ServerSpec } from "./ServerSpec";
 import type { ServerState } from "./ServerState";
 
-export type Event = { "event": "server_added", name: ServerName, spec: ServerSpec, } | { "event": "server_changed", name: ServerName, spec: ServerSpec, } | { "event": "server_removed", name: ServerName, } | { "event": "state_changed", name: ServerName, state: ServerState, at_ms: number, } | { "event": "log", name: ServerName, line: LogLine, } | { "event": "stats", name: ServerName, stats: ProcessStats, };
+export type Event = { "event": "server_added", name: ServerName, spec: ServerSpec, } | { "event": "server_changed", name: ServerName, spec: ServerSpec, } | { "event": "server_removed", name: ServerName, } | { "event": "state_changed", name: ServerName, state: ServerState, at_ms: number, } | { "event": "log", name: ServerName, line: LogLine, } | { "event": "stats", name: ServerName, stats: ProcessStats, } | { "event": "tools_changed", name: ServerName, changed: boolean, };

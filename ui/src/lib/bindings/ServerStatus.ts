@@ -18,4 +18,8 @@ restarts: number, stats: ProcessStats | null,
 /**
  * The program that was started, resolved to a path.
  */
-binary: string | null, found_via: FoundVia | null, protocol: Negotiated | null, last_exit: Exit | null, };
+binary: string | null, found_via: FoundVia | null, protocol: Negotiated | null, last_exit: Exit | null, 
+/**
+ * Held at its last start: its tools differ from the approved ones (see `pins`).
+ */
+tools_changed: boolean, };
