@@ -39,16 +39,11 @@ fn median(mut samples: Vec<Duration>) -> String {
 }
 
 async fn handshake(paths: &Paths, command: &str, args: Vec<String>) -> Duration {
-    let target = Target::Command {
-        command: command.into(),
-        args,
-        env: Default::default(),
-        cwd: None,
-    };
+    let target =
+        Target::Command { command: command.into(), args, env: Default::default(), cwd: None };
     let started = Instant::now();
-    let session = TesterSession::open(paths, target, &SessionOptions::default())
-        .await
-        .expect("handshake");
+    let session =
+        TesterSession::open(paths, target, &SessionOptions::default()).await.expect("handshake");
     let took = started.elapsed();
     session.close().await;
     took
