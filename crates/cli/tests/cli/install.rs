@@ -223,6 +223,17 @@ fn a_remote_server_installs_with_its_secret_header_kept_out_of_the_registry() {
     // The tester reaches it with the secret filled in from the store.
     let echoed = call(&home, "loopback-everything", "echo", &["message=remote"]);
     assert!(echoed.contains("Echo: remote"), "{echoed}");
+    // A host runs the server itself: its entry gets the value, read from the store.
+    let host_home = tempfile::tempdir().expect("home");
+    let mut c = home.command(&["hosts", "diff", "cursor", "--servers", "loopback-everything"]);
+    c.env("HOME", host_home.path()).env("SWITCHBOARD_SECRET_STORE", "file");
+    let diff = Run(c.stdin(std::process::Stdio::null()).output().expect("hosts diff"));
+    diff.assert_ok();
+    assert!(
+        diff.stdout().contains("\"Authorization\": \"Bearer s3cr3t-t0ken\""),
+        "{}",
+        diff.stdout()
+    );
     run_with(&home, Some(&url), None, &["uninstall", "loopback-everything"]).assert_ok();
     let store_text = std::fs::read_to_string(&store).unwrap_or_default();
     assert!(!store_text.contains("s3cr3t"), "{store_text}");
@@ -516,4 +527,160 @@ fn update_shows_the_new_versions_tool_diff_first_and_replaces_the_package() {
     r.assert_ok();
     assert!(r.stdout().contains("is at 2.0.0"), "{}", r.stdout());
     drop(serve);
+}
+
+/// A private D-Bus session with a real Secret Service (gnome-keyring, unlocked with a test
+/// password), for the processes a test starts. Both daemons end with it.
+struct SecretService {
+    _dir: tempfile::TempDir,
+    bus: std::process::Child,
+    keyring: std::process::Child,
+    env: Vec<(String, String)>,
+}
+
+impl SecretService {
+    #[allow(clippy::disallowed_methods)] // the test starts the daemons itself
+    fn start() -> SecretService {
+        use std::{
+            io::BufRead,
+            process::{Command, Stdio},
+        };
+        let dir = tempfile::tempdir().expect("dir");
+        let (home, run) = (dir.path().join("home"), dir.path().join("run"));
+        for d in [&home, &run] {
+            std::fs::create_dir_all(d).expect("mkdir");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+            }
+        }
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (./x installs it)");
+        let mut address = String::new();
+        std::io::BufReader::new(bus.stdout.take().expect("stdout"))
+            .read_line(&mut address)
+            .expect("bus address");
+        let env = vec![
+            ("DBUS_SESSION_BUS_ADDRESS".to_string(), address.trim().to_string()),
+            ("HOME".to_string(), home.display().to_string()),
+            ("XDG_RUNTIME_DIR".to_string(), run.display().to_string()),
+        ];
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets", "--foreground"])
+            .envs(env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon (./x installs gnome-keyring)");
+        {
+            let mut stdin = keyring.stdin.take().expect("stdin");
+            stdin.write_all(b"test-password").expect("unlock password");
+        }
+        let service = SecretService { _dir: dir, bus, keyring, env };
+        // Asked without D-Bus activation: an activated second daemon would be a locked one.
+        let ready = wait_until(Duration::from_secs(15), || service.secret_service_is_up());
+        assert!(ready, "the unlocked gnome-keyring never took org.freedesktop.secrets");
+        service
+    }
+
+    #[allow(clippy::disallowed_methods)]
+    fn secret_service_is_up(&self) -> bool {
+        let out = std::process::Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ])
+            .envs(self.env.iter().cloned())
+            .output()
+            .expect("dbus-send (./x installs dbus)");
+        String::from_utf8_lossy(&out.stdout).contains("boolean true")
+    }
+
+    /// Runs secret-tool on this bus; its stdout when it succeeded.
+    #[allow(clippy::disallowed_methods)]
+    fn secret_tool(&self, args: &[&str], input: Option<&str>) -> Option<String> {
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("secret-tool")
+            .args(args)
+            .envs(self.env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("secret-tool (./x installs libsecret-tools)");
+        if let Some(text) = input {
+            child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("input");
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().expect("secret-tool");
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn lookup(&self, account: &str) -> Option<String> {
+        self.secret_tool(
+            &["lookup", "service", "dev.switchboard.secrets", "username", account],
+            None,
+        )
+        .filter(|s| !s.is_empty())
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
+}
+
+#[test]
+fn secrets_go_to_the_system_keychain_when_a_secret_service_runs() {
+    let keychain = SecretService::start();
+    let home = Home::new();
+    let peer = peers::HttpPeer::start("streamableHttp");
+    let registry = RegistryFixture::start(vec![json!({
+        "name": "io.example/keyed-everything",
+        "description": "server-everything behind a token",
+        "version": "1.0.0",
+        "remotes": [{"type": "streamable-http", "url": peer.url("/mcp"),
+            "headers": [{"name": "Authorization", "value": "Bearer {token}",
+                "variables": {"token": {"isRequired": true, "isSecret": true}}}]}]
+    })]);
+    let url = registry.url("");
+    let with = |args: &[&str]| {
+        let mut c = home.command(args);
+        c.env("SWITCHBOARD_REGISTRY_URL", &url).env_remove("SWITCHBOARD_SECRET_STORE");
+        c.envs(keychain.env.iter().filter(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS").cloned());
+        Run(c.stdin(std::process::Stdio::null()).output().expect("run switchboard"))
+    };
+    with(&["catalog", "refresh"]).assert_ok();
+    let r = with(&["install", "keyed-everything", "--yes", "--input", "token=kc-s3cret"]);
+    r.assert_ok();
+    assert!(r.stdout().contains("secrets are kept in the system keychain"), "{}", r.stdout());
+    assert!(!home.path().join("data/secrets").exists(), "the fallback file was used");
+    assert_eq!(
+        keychain.lookup("keyed-everything/Authorization").as_deref(),
+        Some("Bearer kc-s3cret")
+    );
+    assert!(
+        !std::fs::read_to_string(home.registry_file()).expect("registry").contains("kc-s3cret")
+    );
+    // Read back from the keychain when the server is used.
+    let r = with(&["call", "echo", "message=keyed", "--server", "keyed-everything", "--json"]);
+    r.assert_ok();
+    assert!(r.stdout().contains("Echo: keyed"), "{}", r.stdout());
+    with(&["uninstall", "keyed-everything"]).assert_ok();
+    assert_eq!(keychain.lookup("keyed-everything/Authorization"), None);
+    assert_eq!(keychain.lookup("keyed-everything/input:token"), None);
 }

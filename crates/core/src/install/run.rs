@@ -257,22 +257,11 @@ impl Installer {
         }
         let plan = self.plan(&request)?;
         let total = plan.steps.len() + 3;
-        let built = self.fetch(&name, &request, &plan, total, progress).await?;
+        let (built, verified) = self
+            .fetch_and_verify(&name, &request, &plan, (total - 2, total), None, progress)
+            .await?;
         let undo = |built: &Built| {
             remove_package_dir(&self.packages_dir(), built.package_dir.as_deref(), None)
-        };
-        progress(Progress {
-            step: total - 2,
-            total,
-            label: "verifying: start, handshake, list tools".into(),
-            detail: None,
-        });
-        let verified = match self.verify(&built.launch).await {
-            Ok(v) => v,
-            Err(e) => {
-                undo(&built);
-                return Err(e);
-            }
         };
         progress(Progress {
             step: total - 1,
@@ -343,6 +332,35 @@ impl Installer {
         }
         let _ = Pins::new(&self.paths.data_dir).remove(name);
         let _ = std::fs::remove_file(self.record_path(name));
+    }
+
+    /// Fetches, then verifies at progress step `at` (step, total); a failed verification
+    /// removes the fetched package unless it is `keep` (the one an update started from).
+    async fn fetch_and_verify(
+        &self,
+        name: &ServerName,
+        request: &Request,
+        plan: &Plan,
+        at: (usize, usize),
+        keep: Option<&Path>,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(Built, Verified)> {
+        let built = self.fetch(name, request, plan, at.1, progress).await?;
+        progress(Progress {
+            step: at.0,
+            total: at.1,
+            label: "verifying: start, handshake, list tools".into(),
+            detail: None,
+        });
+        match self.verify(&built.launch).await {
+            Ok(verified) => Ok((built, verified)),
+            Err(e) => {
+                if built.package_dir.as_deref() != keep {
+                    remove_package_dir(&self.packages_dir(), built.package_dir.as_deref(), None);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Runs the plan's fetch steps and works out how the server starts.
@@ -679,22 +697,16 @@ impl Installer {
             Request { server: server.clone(), name: Some(name.to_string()), way, answers };
         let plan = self.plan(&request)?;
         let total = plan.steps.len() + 1;
-        let built = self.fetch(&name, &request, &plan, total, progress).await?;
-        progress(Progress {
-            step: total,
-            total,
-            label: "verifying: start, handshake, list tools".into(),
-            detail: None,
-        });
-        let verified = match self.verify(&built.launch).await {
-            Ok(v) => v,
-            Err(e) => {
-                if built.package_dir != record.package_dir {
-                    remove_package_dir(&self.packages_dir(), built.package_dir.as_deref(), None);
-                }
-                return Err(e);
-            }
-        };
+        let (built, verified) = self
+            .fetch_and_verify(
+                &name,
+                &request,
+                &plan,
+                (total, total),
+                record.package_dir.as_deref(),
+                progress,
+            )
+            .await?;
         let approved =
             Pins::new(&self.paths.data_dir).load(&name)?.map(|r| r.tools).unwrap_or_default();
         let diff = ToolDiff::between(&approved, &verified.pins);
