@@ -26,7 +26,7 @@ use crate::{
     Error, Launch, Paths, Registry, RemoteTransport, Result, ServerName, ServerSpec,
     catalog::ServerJson,
     fsutil::write_atomic,
-    pins::{Flag, Pins, ToolDiff, ToolPin, flags, pins_of},
+    pins::{Flag, Pins, ToolPin, flags, pins_of},
     process::{self, CommandSpec},
     secrets::SecretStore,
     tester::{Target, TesterSession},
@@ -102,21 +102,6 @@ pub struct Installed {
 pub struct ToolSummary {
     pub name: String,
     pub description: String,
-}
-
-/// An update that was fetched and verified, waiting for the user to accept it.
-#[derive(Debug)]
-pub struct PreparedUpdate {
-    pub name: ServerName,
-    pub from: String,
-    pub to: String,
-    /// The new version's tools against the approved ones.
-    pub diff: ToolDiff,
-    spec: ServerSpec,
-    record: InstallRecord,
-    pins: Vec<ToolPin>,
-    secrets: BTreeMap<String, String>,
-    old_package_dir: Option<PathBuf>,
 }
 
 /// A server ready to register: what to store and how to reach it for verification.
@@ -607,171 +592,6 @@ impl Installer {
         session.close().await;
         result
     }
-
-    /// Removes everything install created for `name`: the registry entry, the package (unless
-    /// another install uses the same one), secrets, pins, logs, history and the record. The
-    /// caller stops the server (the owner stops what leaves the registry when it reloads).
-    pub fn uninstall(&self, name: &str) -> Result<Vec<String>> {
-        let name: ServerName = name.parse()?;
-        let record = self.record(&name)?;
-        let registry = Registry::new(&self.paths);
-        let spec = registry.load()?.get(&name).cloned();
-        if spec.is_none() && record.is_none() {
-            return Err(Error::UnknownServer(name.to_string()));
-        }
-        let mut removed = Vec::new();
-        if spec.is_some() {
-            registry.remove(&name)?;
-            removed.push(format!("registry entry {name}"));
-        }
-        let mut keys: Vec<String> = spec.iter().flat_map(|s| s.secrets.iter().cloned()).collect();
-        if let Some(record) = &record {
-            keys.extend(record.secrets.iter().cloned());
-            if let Some(dir) = &record.package_dir
-                && remove_package_dir(&self.packages_dir(), Some(dir), Some((self, &name)))
-            {
-                removed.push(format!("package {}", dir.display()));
-            }
-        }
-        keys.sort();
-        keys.dedup();
-        if !keys.is_empty() {
-            SecretStore::open(&self.paths).delete(&name, &keys)?;
-            removed.push(format!("{} secret(s)", keys.len()));
-        }
-        let pins = Pins::new(&self.paths.data_dir);
-        if pins.path(&name).exists() {
-            pins.remove(&name)?;
-            removed.push("tool pins".into());
-        }
-        let history = self.paths.data_dir.join("history").join(format!("{name}.jsonl"));
-        let mut files = vec![history, self.record_path(&name)];
-        let log = self.paths.server_log(&name);
-        if let (Some(dir), Some(file)) = (log.parent(), log.file_name()) {
-            let prefix = file.to_string_lossy().into_owned();
-            if let Ok(entries) = std::fs::read_dir(dir) {
-                for entry in entries.flatten() {
-                    let n = entry.file_name().to_string_lossy().into_owned();
-                    if n == prefix || n.strip_prefix(&prefix).is_some_and(|r| r.starts_with('.')) {
-                        files.push(entry.path());
-                    }
-                }
-            }
-        }
-        for file in files {
-            match std::fs::remove_file(&file) {
-                Ok(()) => removed.push(file.display().to_string()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("removing", &file)(e)),
-            }
-        }
-        Ok(removed)
-    }
-
-    /// Fetches and verifies `server` (a newer version of what `name` was installed from) with
-    /// the same inputs, and compares its tools with the approved ones. Nothing registered
-    /// changes until [`Installer::finish_update`].
-    pub async fn prepare_update(
-        &self,
-        name: &str,
-        server: ServerJson,
-        progress: &(dyn Fn(Progress) + Send + Sync),
-    ) -> Result<PreparedUpdate> {
-        let name: ServerName = name.parse()?;
-        let record = self.record(&name)?.ok_or_else(|| {
-            Error::InvalidSpec(format!(
-                "{name} was not installed from the catalog; nothing to update"
-            ))
-        })?;
-        let mut answers = record.answers.clone();
-        let store = SecretStore::open(&self.paths);
-        for key in &record.secrets {
-            if let Some(field) = key.strip_prefix("input:")
-                && let Some(v) = store.get(&name, key)?
-            {
-                answers.push((field.to_owned(), v));
-            }
-        }
-        let way = same_way(&server, &record.runtime);
-        let request =
-            Request { server: server.clone(), name: Some(name.to_string()), way, answers };
-        let plan = self.plan(&request)?;
-        let total = plan.steps.len() + 1;
-        let (built, verified) = self
-            .fetch_and_verify(
-                &name,
-                &request,
-                &plan,
-                (total, total),
-                record.package_dir.as_deref(),
-                progress,
-            )
-            .await?;
-        let approved =
-            Pins::new(&self.paths.data_dir).load(&name)?.map(|r| r.tools).unwrap_or_default();
-        let diff = ToolDiff::between(&approved, &verified.pins);
-        let new_record = InstallRecord {
-            entry: server.name.clone(),
-            version: server.version.clone(),
-            runtime: record.runtime.clone(),
-            package_dir: built.package_dir.clone(),
-            secrets: built.secrets.keys().cloned().collect(),
-            answers: non_secret_answers(&request, &built.secret_fields),
-            installed_at_ms: now_ms(),
-        };
-        Ok(PreparedUpdate {
-            name,
-            from: record.version.clone(),
-            to: server.version,
-            diff,
-            spec: built.spec,
-            record: new_record,
-            pins: verified.pins,
-            secrets: built.secrets,
-            old_package_dir: record.package_dir,
-        })
-    }
-
-    /// Registers a prepared update: the new spec, pins and record; the old package goes.
-    pub fn finish_update(&self, update: PreparedUpdate) -> Result<()> {
-        let name = &update.name;
-        if !update.secrets.is_empty() {
-            let store = SecretStore::open(&self.paths);
-            for (key, value) in &update.secrets {
-                store.set(name, key, value)?;
-            }
-        }
-        Pins::new(&self.paths.data_dir).approve_tools(name, update.pins.clone(), now_ms())?;
-        self.save_record(name, &update.record)?;
-        Registry::new(&self.paths).update(|servers| {
-            let slot =
-                servers.get_mut(name).ok_or_else(|| Error::UnknownServer(name.to_string()))?;
-            let mut spec = update.spec.clone();
-            spec.enabled = slot.enabled;
-            spec.restart = slot.restart;
-            *slot = spec;
-            Ok(())
-        })?;
-        if update.old_package_dir != update.record.package_dir {
-            remove_package_dir(
-                &self.packages_dir(),
-                update.old_package_dir.as_deref(),
-                Some((self, name)),
-            );
-        }
-        Ok(())
-    }
-
-    /// Drops a prepared update that the user declined: its new package goes.
-    pub fn discard_update(&self, update: PreparedUpdate) {
-        if update.record.package_dir != update.old_package_dir {
-            remove_package_dir(
-                &self.packages_dir(),
-                update.record.package_dir.as_deref(),
-                Some((self, &update.name)),
-            );
-        }
-    }
 }
 
 struct Verified {
@@ -806,14 +626,6 @@ fn runtime_of(server: &ServerJson, way: Way) -> String {
         }
         Way::Remote(_) => "remote".into(),
     }
-}
-
-/// The way of a newer entry that matches how the old one was installed.
-fn same_way(server: &ServerJson, runtime: &str) -> Option<Way> {
-    if runtime == "remote" {
-        return (!server.remotes.is_empty()).then_some(Way::Remote(0));
-    }
-    server.packages.iter().position(|p| p.registry_type.as_str() == runtime).map(Way::Package)
 }
 
 fn non_secret_answers(request: &Request, secret_fields: &[String]) -> Vec<(String, String)> {
@@ -913,5 +725,114 @@ fn remove_package_dir(
             tracing::warn!("could not remove {}: {e}", dir.display());
             false
         }
+    }
+}
+
+mod uninstall;
+mod update;
+
+pub use update::PreparedUpdate;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_names_come_from_the_part_after_the_slash() {
+        assert_eq!(
+            local_name("io.github.modelcontextprotocol/server-everything"),
+            "server-everything"
+        );
+        assert_eq!(local_name("com.example/My Weather_API"), "my-weather_api");
+        assert_eq!(local_name("io.example/--dashes"), "dashes");
+        assert_eq!(local_name("io.example/!!!"), "server");
+        assert!(local_name(&format!("io.example/{}", "x".repeat(100))).len() <= 64);
+    }
+
+    fn package(dir: &Path, name: &str, manifest: serde_json::Value, files: &[&str]) -> PathBuf {
+        let root = dir.join("node_modules").join(name);
+        std::fs::create_dir_all(&root).expect("mkdir");
+        std::fs::write(root.join("package.json"), manifest.to_string()).expect("write");
+        for f in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, "#!/usr/bin/env node\n").expect("write");
+        }
+        root
+    }
+
+    #[test]
+    fn the_npm_entry_point_is_the_bin_named_like_the_package_else_the_only_or_main() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path();
+        let root = package(
+            p,
+            "@scope/tool-server",
+            serde_json::json!({"bin": {"tool-cli": "cli.js", "tool-server": "dist/server.js"}}),
+            &["cli.js", "dist/server.js"],
+        );
+        assert_eq!(
+            npm_entry_point(p, "@scope/tool-server").expect("bin"),
+            root.join("dist/server.js")
+        );
+        let root =
+            package(p, "single", serde_json::json!({"bin": "./bin/run.js"}), &["bin/run.js"]);
+        assert_eq!(npm_entry_point(p, "single").expect("bin"), root.join("./bin/run.js"));
+        let root = package(p, "mainonly", serde_json::json!({"main": "index.js"}), &["index.js"]);
+        assert_eq!(npm_entry_point(p, "mainonly").expect("main"), root.join("index.js"));
+        package(p, "missing", serde_json::json!({"bin": "gone.js"}), &[]);
+        let error = npm_entry_point(p, "missing").expect_err("missing");
+        assert!(error.to_string().contains("is missing"), "{error}");
+        let error = npm_entry_point(p, "never-installed").expect_err("absent");
+        assert!(error.to_string().contains("npm did not install never-installed"), "{error}");
+    }
+
+    #[test]
+    fn the_uv_entry_point_is_the_executable_named_like_the_package() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for exe in ["mcp-server-time", "helper"] {
+            std::fs::write(dir.path().join(exe), "").expect("write");
+        }
+        assert_eq!(
+            uv_entry_point(dir.path(), "mcp_server_time").expect("exe"),
+            dir.path().join("mcp-server-time")
+        );
+        let error = uv_entry_point(dir.path(), "other").expect_err("ambiguous");
+        assert!(error.to_string().contains("none is named other"), "{error}");
+    }
+
+    #[test]
+    fn a_package_folder_outside_ours_or_shared_with_another_install_is_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = Paths::under(dir.path());
+        let installer = Installer::new(&paths, None);
+        let packages = installer.packages_dir();
+        let outside = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&outside).expect("mkdir");
+        assert!(!remove_package_dir(&packages, Some(&outside), None));
+        assert!(outside.exists());
+
+        let shared = packages.join("npm").join("x@1");
+        std::fs::create_dir_all(&shared).expect("mkdir");
+        let record = |name: &str| {
+            let r = InstallRecord {
+                entry: "io.example/x".into(),
+                version: "1".into(),
+                runtime: "npm".into(),
+                package_dir: Some(shared.clone()),
+                secrets: Vec::new(),
+                answers: Vec::new(),
+                installed_at_ms: 0,
+            };
+            installer.save_record(&name.parse().expect("name"), &r).expect("record");
+        };
+        record("first");
+        record("second");
+        let first: ServerName = "first".parse().expect("name");
+        assert!(!remove_package_dir(&packages, Some(&shared), Some((&installer, &first))));
+        assert!(shared.exists(), "the second install still uses it");
+        std::fs::remove_file(installer.record_path(&"second".parse().expect("name"))).expect("rm");
+        assert!(remove_package_dir(&packages, Some(&shared), Some((&installer, &first))));
+        assert!(!shared.exists());
     }
 }
