@@ -51,7 +51,8 @@ pub enum PinsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Approve a server's changed tools, so it may start again.
+    /// Approve a server's changed tools, so it may start again (a server added by hand, with
+    /// nothing pinned yet, gets its current tools pinned).
     Approve { name: String },
 }
 
@@ -257,7 +258,7 @@ pub async fn update(paths: &Paths, name: &str, yes: bool) -> anyhow::Result<()> 
     Ok(())
 }
 
-pub fn pins(paths: &Paths, command: PinsCommand) -> anyhow::Result<()> {
+pub async fn pins(paths: &Paths, command: PinsCommand) -> anyhow::Result<()> {
     let pins = Pins::new(&paths.data_dir);
     match command {
         PinsCommand::Diff { name, json } => {
@@ -274,6 +275,15 @@ pub fn pins(paths: &Paths, command: PinsCommand) -> anyhow::Result<()> {
         }
         PinsCommand::Approve { name } => {
             let name: ServerName = name.parse()?;
+            if pins.load(&name)?.is_none() {
+                // Added by hand: pin what it offers now.
+                let tools = switchboard_core::pins::pin_current(paths, &name).await?;
+                println!(
+                    "pinned {name}'s {} tools; a change will hold it until you approve",
+                    tools.len()
+                );
+                return Ok(());
+            }
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)

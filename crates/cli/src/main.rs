@@ -196,7 +196,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Install(args) => install_cmds::install(&paths, args).await,
         Command::Uninstall { name } => install_cmds::uninstall(&paths, &name).await,
         Command::Update { name, yes } => install_cmds::update(&paths, &name, yes).await,
-        Command::Pins(command) => install_cmds::pins(&paths, command),
+        Command::Pins(command) => install_cmds::pins(&paths, command).await,
         Command::Bridge { url, header, sse } => {
             let mut argv = vec![url];
             for h in header {

@@ -375,6 +375,27 @@ impl Pins {
     }
 }
 
+/// Pins the tools `server` (a registered server, added by hand or installed) offers right now:
+/// a separate instance is started (or the remote reached), its tools listed, then stopped.
+pub async fn pin_current(paths: &crate::Paths, server: &ServerName) -> Result<Vec<ToolPin>> {
+    use crate::tester::{Target, TesterSession};
+    let options = switchboard_mcp::SessionOptions::default();
+    let session =
+        TesterSession::open(paths, Target::Server { name: server.to_string() }, &options).await?;
+    let listed = session.session().list_tools().await;
+    let result = match listed {
+        Ok(listing) => Ok(pins_of(
+            &listing.items.iter().filter_map(|t| serde_json::to_value(t).ok()).collect::<Vec<_>>(),
+        )),
+        Err(e) => Err(session.error(e).await),
+    };
+    session.close().await;
+    let tools = result?;
+    let now = crate::clock::millis(std::time::SystemTime::now());
+    Pins::new(&paths.data_dir).approve_tools(server, tools.clone(), now)?;
+    Ok(tools)
+}
+
 /// The sentence a held server shows.
 pub fn held_reason(server: &ServerName, diff: &ToolDiff) -> String {
     let flagged = if diff.flags.is_empty() {
