@@ -324,6 +324,14 @@ pub async fn catalog_search(state: State<'_, AppState>, query: Query) -> Answer<
     api::catalog_search(&*owner(&state)?, query).await.map_err(wire)
 }
 
+/// Refreshes the catalog from the configured MCP Registry.
+#[tauri::command]
+pub async fn catalog_refresh(
+    state: State<'_, AppState>,
+) -> Answer<switchboard_core::catalog::CacheInfo> {
+    api::catalog_refresh(&*owner(&state)?).await.map_err(wire)
+}
+
 /// The install dialog of a catalog entry: its form, the commands that will run, or why not.
 #[tauri::command]
 pub async fn install_form(state: State<'_, AppState>, entry: String) -> Answer<api::InstallForm> {

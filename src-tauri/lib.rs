@@ -98,6 +98,7 @@ pub fn run() {
             commands::hosts_write,
             commands::hosts_undo,
             commands::catalog_search,
+            commands::catalog_refresh,
             commands::install_form,
             commands::install_server,
             commands::uninstall_server,

@@ -62,6 +62,7 @@ fn typescript_bindings_are_fresh() {
     CatalogQuery::export_all(&config).expect("CatalogQuery");
     CatalogServer::export_all(&config).expect("CatalogServer");
     InstallForm::export_all(&config).expect("InstallForm");
+    switchboard_core::catalog::CacheInfo::export_all(&config).expect("CacheInfo");
     InstallResult::export_all(&config).expect("InstallResult");
     InstallProgress::export_all(&config).expect("InstallProgress");
     ToolDiff::export_all(&config).expect("ToolDiff");

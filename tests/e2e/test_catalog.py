@@ -20,6 +20,8 @@ def warm_npm_cache(scratch):
     # The test's HOME is private; npm may still use the machine's cache, so the install does not
     # depend on how fast the registry answers today.
     scratch.env["npm_config_cache"] = str(Path(os.path.expanduser("~")) / ".npm")
+    # No registry answers here: a refresh must fail cleanly and keep the bundled catalog.
+    scratch.env["SWITCHBOARD_REGISTRY_URL"] = "http://127.0.0.1:9/"
     return scratch
 
 
@@ -29,6 +31,11 @@ def card(driver, entry):
 
 def test_installing_from_the_catalog_view_verifies_and_runs_the_server(driver, scratch):
     find(driver, 'button[data-view="catalog"]').click()
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, "article[data-entry]")) >= 25, what="the bundled catalog")
+    find(driver, '[data-testid="catalog-refresh"]').click()
+    failed = wait_for(lambda: find(driver, 'p.error[role="alert"]'), what="the refresh error")
+    assert "127.0.0.1:9" in failed.text and "keeps what it had" in failed.text, failed.text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "article[data-entry]")) >= 25
     search = find(driver, '[data-testid="catalog-search"]')
     search.send_keys("everything")
     wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, "article[data-entry]")) == 1, what="one match")

@@ -127,32 +127,25 @@ async fn show(
 }
 
 async fn refresh(paths: &Paths, registry: Option<String>, json: bool) -> anyhow::Result<()> {
-    let settings = settings::load(paths)?;
-    let url = registry.unwrap_or_else(|| registry_url(settings.registry_url.as_deref()));
-    let client = RegistryClient::new(&url)?;
     if !json {
-        eprintln!("fetching the server list from {}", client.base());
+        let settings = settings::load(paths)?;
+        let url =
+            registry.clone().unwrap_or_else(|| registry_url(settings.registry_url.as_deref()));
+        eprintln!("fetching the server list from {}", url.trim_end_matches('/'));
     }
-    let servers = client
-        .list(None)
+    let info = catalog::refresh(paths, registry)
         .await
         .context("the catalog was not refreshed; search and install keep using what it had")?;
-    let mut catalog = Catalog::load(&paths.data_dir)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let count = servers.len();
-    catalog
-        .store_refresh(&paths.data_dir, client.base(), servers, now)
-        .context("saving the catalog")?;
     if json {
-        return print_json(&catalog.refreshed);
+        return print_json(&Some(info));
     }
+    let catalog = Catalog::load(&paths.data_dir)?;
     println!(
-        "{count} servers from {}; the catalog now has {} (cached in {})",
-        client.base(),
+        "{} servers from {}; the catalog now has {} (cached in {})",
+        info.count,
+        info.registry,
         catalog.entries().len(),
-        switchboard_core::catalog::cache_path(&paths.data_dir).display()
+        catalog::cache_path(&paths.data_dir).display()
     );
     Ok(())
 }

@@ -121,6 +121,11 @@ pub async fn catalog_search(owner: &Owner, query: Query) -> Result<Vec<Card>> {
     blocking(move || Ok(Catalog::load(&paths.data_dir)?.search(&query))).await
 }
 
+/// Refreshes the catalog from the configured registry (see `catalog::refresh`).
+pub async fn catalog_refresh(owner: &Owner) -> Result<catalog::CacheInfo> {
+    catalog::refresh(owner.paths(), None).await
+}
+
 /// What the install dialog shows for an entry: the entry, the way it would be installed here,
 /// the form that way declares, the local name, and why it cannot be installed, if it cannot.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]

@@ -20,6 +20,7 @@ import type { KbInfo } from './bindings/KbInfo';
 import type { HostStatus } from './bindings/HostStatus';
 import type { HostPreview } from './bindings/HostPreview';
 import type { DriftReport } from './bindings/DriftReport';
+import type { CacheInfo } from './bindings/CacheInfo';
 import type { CatalogCard } from './bindings/CatalogCard';
 import type { CatalogQuery } from './bindings/CatalogQuery';
 import type { InstallForm } from './bindings/InstallForm';
@@ -83,6 +84,8 @@ export interface Backend {
 
   // The catalog (Catalog view).
   catalogSearch(query: CatalogQuery): Promise<CatalogCard[]>;
+  /** Fetches the configured MCP Registry's servers and caches them. */
+  catalogRefresh(): Promise<CacheInfo>;
   /** The install dialog of an entry: its form and the commands that will run. */
   installForm(entry: string): Promise<InstallForm>;
   /** Fetches, verifies, registers and starts it; progress arrives through `onInstallProgress`. */

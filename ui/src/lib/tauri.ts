@@ -51,6 +51,7 @@ export const tauriBackend: Backend = {
   hostsUndo: (host) => call('hosts_undo', { host }),
   onHostsDrift: (handler) => listen<DriftReport>('switchboard://hosts-drift', (e) => handler(e.payload)),
   catalogSearch: (query) => call('catalog_search', { query }),
+  catalogRefresh: () => call('catalog_refresh'),
   installForm: (entry) => call('install_form', { entry }),
   install: (entry, name, answers) => call('install_server', { entry, name, answers }),
   uninstall: (name) => call('uninstall_server', { name }),

@@ -174,6 +174,22 @@ pub async fn lookup(paths: &crate::Paths, name: &str, version: Option<&str>) -> 
     }
 }
 
+/// Fetches every server from `registry` (default: `SWITCHBOARD_REGISTRY_URL`, the
+/// `registryUrl` setting, the official registry) and caches them. A registry that fails leaves
+/// the cache as it was.
+pub async fn refresh(paths: &crate::Paths, registry: Option<String>) -> Result<CacheInfo> {
+    let settings = crate::settings::load(paths)?;
+    let url = registry.unwrap_or_else(|| registry_url(settings.registry_url.as_deref()));
+    let client = RegistryClient::new(&url)?;
+    let servers = client.list(None).await?;
+    let mut catalog = Catalog::load(&paths.data_dir)?;
+    let now = crate::clock::millis(std::time::SystemTime::now());
+    catalog.store_refresh(&paths.data_dir, client.base(), servers, now)?;
+    catalog
+        .refreshed
+        .ok_or_else(|| Error::InvalidSpec("the catalog refresh recorded nothing".into()))
+}
+
 /// The bundled entries.
 pub fn bundled() -> Result<Vec<ServerJson>> {
     let list: ServerList = serde_json::from_str(BUNDLED)
