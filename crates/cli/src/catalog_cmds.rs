@@ -6,8 +6,8 @@ use clap::{Args, Subcommand};
 use switchboard_core::{
     Paths,
     catalog::{
-        self, Argument, ArgumentKind, Catalog, Input, KeyValueInput, Query, RegistryClient,
-        ServerJson, registry_url,
+        self, Argument, ArgumentKind, Catalog, Input, KeyValueInput, Query, ServerJson,
+        registry_url,
     },
     settings,
 };
