@@ -75,3 +75,35 @@ def test_installing_from_the_catalog_view_verifies_and_runs_the_server(driver, s
     find(driver, '[data-testid="install-dialog"] button:not(.primary)').click()
     find(driver, 'button[data-view="servers"]').click()
     wait_for(lambda: "server-everything" in find(driver, "main").text, what="the Servers view to list it")
+
+
+def test_the_install_dialog_asks_for_what_the_entry_declares(driver, scratch):
+    shared = scratch.root / "shared-folder"
+    shared.mkdir()
+    find(driver, 'button[data-view="catalog"]').click()
+    find(driver, '[data-testid="catalog-search"]').send_keys("filesystem")
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, "article[data-entry]")) == 1, what="one match")
+    card(driver, "io.github.modelcontextprotocol/server-filesystem").find_element(By.CSS_SELECTOR, "button.primary").click()
+    dialog = find(driver, '[data-testid="install-dialog"]')
+    field = wait_for(lambda: dialog.find_element(By.CSS_SELECTOR, '[data-field="allowed_directory"]'), what="the field")
+    assert "required" in dialog.text, dialog.text
+    wait_for(lambda: "@modelcontextprotocol/server-filesystem@2026.8.31" in dialog.text, what="the command shown")
+
+    # Nothing is sent while a required answer is missing.
+    find(driver, '[data-testid="install-go"]').click()
+    wait_for(lambda: "Required" in dialog.text, what="the missing answer named")
+    assert scratch.listed() == []
+
+    field.send_keys(str(shared))
+    find(driver, '[data-testid="install-go"]').click()
+    result = wait_for(
+        lambda: driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-result"]')
+        or driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-error"]'),
+        timeout=120,
+        what="the install to finish",
+    )[0]
+    assert result.get_attribute("data-testid") == "install-result", result.text
+    assert "read_text_file" in result.text, result.text
+    [entry] = scratch.listed()
+    assert entry["name"] == "server-filesystem" and entry["args"][-1] == str(shared), entry
+    assert scratch.status()["server-filesystem"]["state"]["kind"] == "running"

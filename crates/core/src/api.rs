@@ -149,12 +149,23 @@ pub async fn install_form(owner: &Owner, entry: &str) -> Result<InstallForm> {
     let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
     let request = Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
     let name = crate::install::local_name(&server.name);
-    let fields = installer.fields(&request)?;
-    // The plan with placeholders for required answers: its commands do not depend on them.
+    let (fields, unreadable) = match installer.fields(&request).await {
+        Ok(fields) => (fields, None),
+        // A bundle that cannot be downloaded or fails its checksum cannot be installed either.
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    // The plan with stand-in answers that pass the checks: its commands do not depend on them.
+    let stand_in = |f: &crate::install::Field| match f.format.as_str() {
+        _ if !f.choices.is_empty() => f.choices[0].clone(),
+        "filepath" => std::env::temp_dir().display().to_string(),
+        "number" => "0".into(),
+        "boolean" => "false".into(),
+        _ => "…".into(),
+    };
     let placeholders: Vec<(String, String)> = fields
         .iter()
         .filter(|f| f.required && f.default.is_none())
-        .map(|f| (f.key.clone(), f.choices.first().cloned().unwrap_or_else(|| "…".into())))
+        .map(|f| (f.key.clone(), stand_in(f)))
         .collect();
     let (way, commands, notes, blocked) = match installer
         .plan(&Request { answers: placeholders, ..request.clone() })
@@ -174,6 +185,7 @@ pub async fn install_form(owner: &Owner, entry: &str) -> Result<InstallForm> {
         }
         Err(e) => (None, Vec::new(), Vec::new(), Some(e.to_string())),
     };
+    let blocked = unreadable.or(blocked);
     Ok(InstallForm { server, name, way, fields, commands, notes, blocked })
 }
 

@@ -33,5 +33,8 @@ describe('install form', () => {
       allowed_directory: 'An absolute path', API_KEY: 'Required', mode: 'One of fast, safe', PORT: 'A number',
     });
     expect(problems([dir, token], { allowed_directory: '/srv/docs', API_KEY: 'k' })).toEqual({});
+    // The backend sends absent defaults as null.
+    const fromWire = { ...token, default: null } as unknown as Field;
+    expect(problems([fromWire], { API_KEY: '' })).toEqual({ API_KEY: 'Required' });
   });
 });

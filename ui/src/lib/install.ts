@@ -36,7 +36,7 @@ export function problems(fields: Field[], values: Values): Record<string, string
   for (const f of fields) {
     const given = answers.filter(([k]) => k === f.key).map(([, v]) => v);
     if (given.length === 0) {
-      if (f.required && f.default === undefined) out[f.key] = 'Required';
+      if (f.required && (f.default ?? '') === '') out[f.key] = 'Required';
       continue;
     }
     for (const v of given) {

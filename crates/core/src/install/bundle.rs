@@ -86,6 +86,46 @@ pub async fn download(url: &str, expected: &str, timeout: Duration) -> Result<Ve
     Ok(bytes)
 }
 
+/// Like [`download`], keeping the checked bytes in `cache_dir` (named by their SHA-256), so the
+/// install dialog can read a bundle's form and the install that follows does not download it
+/// again. [`forget_cached`] drops the copy once the bundle is unpacked.
+pub async fn download_cached(
+    url: &str,
+    expected: &str,
+    cache_dir: &Path,
+    timeout: Duration,
+) -> Result<Vec<u8>> {
+    let cached = cache_dir.join(format!("{}.mcpb", expected.to_ascii_lowercase()));
+    if let Ok(bytes) = std::fs::read(&cached)
+        && sha256(&bytes).eq_ignore_ascii_case(expected)
+    {
+        return Ok(bytes);
+    }
+    let bytes = download(url, expected, timeout).await?;
+    std::fs::create_dir_all(cache_dir).map_err(Error::io("creating", cache_dir))?;
+    crate::fsutil::write_atomic(&cached, &bytes).map_err(Error::io("writing", &cached))?;
+    Ok(bytes)
+}
+
+/// Drops the cached copy of the bundle with this SHA-256.
+pub fn forget_cached(expected: &str, cache_dir: &Path) {
+    let _ = std::fs::remove_file(cache_dir.join(format!("{}.mcpb", expected.to_ascii_lowercase())));
+}
+
+/// The manifest inside a bundle's bytes, without unpacking it.
+pub fn manifest_of(bytes: &[u8]) -> Result<Manifest> {
+    let bad =
+        |problem: String| Error::Install(format!("the bundle is not a valid MCPB: {problem}"));
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    let mut file =
+        archive.by_name("manifest.json").map_err(|e| bad(format!("no manifest.json ({e})")))?;
+    let mut text = Vec::new();
+    file.read_to_end(&mut text).map_err(|e| bad(e.to_string()))?;
+    serde_json::from_slice(&text)
+        .map_err(|e| Error::Install(format!("the bundle's manifest.json is not valid: {e}")))
+}
+
 async fn fetch(url: &str, timeout: Duration) -> Result<Vec<u8>> {
     let failed = |problem: String| Error::Install(format!("downloading {url} failed: {problem}"));
     let client =

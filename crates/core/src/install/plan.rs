@@ -222,6 +222,11 @@ fn transport_of(kind: &str) -> Result<RemoteTransport> {
     }
 }
 
+/// The way `plan` would choose for `server` with these runtimes (the answers do not matter).
+pub fn choose_way(server: &ServerJson, tools: &Toolbox) -> Result<Way> {
+    choose(server, tools, &mut Vec::new())
+}
+
 /// The first package whose runtime is here, else the first remote; an error naming what to
 /// install when there is neither.
 fn choose(server: &ServerJson, tools: &Toolbox, notes: &mut Vec<String>) -> Result<Way> {

@@ -215,16 +215,30 @@ impl Installer {
         )
     }
 
-    /// The form for a request's way (for bundles: what the entry declares; the bundle's own
-    /// `user_config` is asked for after it is downloaded).
-    pub fn fields(&self, request: &Request) -> Result<Vec<Field>> {
-        let plan = self.plan(&Request { answers: Vec::new(), ..request.clone() });
-        let way = match (&plan, request.way) {
-            (_, Some(w)) => w,
-            (Ok(p), None) => p.way,
-            (Err(_), None) => return Ok(Vec::new()),
+    /// Downloaded bundles waiting for their install (`data/cache/bundles/`).
+    fn bundle_cache(&self) -> PathBuf {
+        self.paths.data_dir.join("cache").join("bundles")
+    }
+
+    /// The form for a request's way. For a bundle, its own `user_config` too: the bundle is
+    /// downloaded and checked for that, and kept for the install.
+    pub async fn fields(&self, request: &Request) -> Result<Vec<Field>> {
+        let way = match request.way {
+            Some(way) => way,
+            // A missing runtime is the plan's to explain; there is no form to show.
+            None => match plan::choose_way(&request.server, &self.toolbox) {
+                Ok(way) => way,
+                Err(_) => return Ok(Vec::new()),
+            },
         };
-        Ok(inputs::fields(&request.server, way))
+        let mut fields = inputs::fields(&request.server, way);
+        let plan = self.plan(&Request { answers: Vec::new(), way: Some(way), ..request.clone() });
+        if let Ok(Plan { start: Start::Bundle { url, sha256, .. }, .. }) = &plan {
+            let cache = self.bundle_cache();
+            let bytes = bundle::download_cached(url, sha256, &cache, self.step_timeout).await?;
+            fields.extend(bundle::fields(&bundle::manifest_of(&bytes)?));
+        }
+        Ok(fields)
     }
 
     /// Installs `request`: fetch, verify, then register. `progress` is told every step.
@@ -502,11 +516,13 @@ impl Installer {
         sha256: &str,
         dir: &Path,
     ) -> Result<(Launch, BTreeMap<String, String>, Vec<String>)> {
-        let bytes = bundle::download(url, sha256, self.step_timeout).await?;
+        let cache = self.bundle_cache();
+        let bytes = bundle::download_cached(url, sha256, &cache, self.step_timeout).await?;
         if dir.exists() {
             std::fs::remove_dir_all(dir).map_err(Error::io("removing", dir))?;
         }
         let manifest = bundle::unpack(&bytes, dir)?;
+        bundle::forget_cached(sha256, &cache);
         let mut fields = inputs::fields(&request.server, plan.way);
         fields.extend(bundle::fields(&manifest));
         let problems = inputs::check_fields(&fields, &request.server.name, &request.answers);
@@ -736,6 +752,66 @@ pub use update::PreparedUpdate;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_form_asks_for_required_inputs_before_any_answer_is_given() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut installer = Installer::new(&Paths::under(dir.path()), None);
+        installer.toolbox = Toolbox {
+            node: Some("/opt/node/bin/node".into()),
+            npm: Some("/opt/node/bin/npm".into()),
+            ..Toolbox::default()
+        };
+        let catalog = crate::catalog::Catalog::bundled().expect("catalog");
+        let server = catalog.find("filesystem").expect("filesystem").server.clone();
+        let request = Request { server, name: None, way: None, answers: Vec::new() };
+        let fields = installer.fields(&request).await.expect("fields");
+        assert_eq!(
+            fields.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(),
+            ["allowed_directory"]
+        );
+        assert!(fields[0].required && fields[0].repeated);
+        // Without node there is no way to run it here, so no form (the plan says what to install).
+        installer.toolbox = Toolbox::default();
+        assert!(installer.fields(&request).await.expect("fields").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_bundles_own_form_is_read_from_its_checked_download_and_kept_for_the_install() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut bytes = Vec::new();
+        {
+            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+            zip.start_file("manifest.json", zip::write::SimpleFileOptions::default()).expect("zip");
+            let manifest = serde_json::json!({"name": "b", "version": "1",
+                "server": {"type": "binary", "mcp_config": {"command": "${__dirname}/run"}},
+                "user_config": {"api_key": {"type": "string", "sensitive": true, "required": true}}});
+            std::io::Write::write_all(&mut zip, manifest.to_string().as_bytes()).expect("zip");
+            zip.finish().expect("zip");
+        }
+        let file = dir.path().join("b.mcpb");
+        std::fs::write(&file, &bytes).expect("write");
+        let sha = crate::digest::sha256(&bytes);
+        let server: ServerJson = serde_json::from_value(serde_json::json!({
+            "name": "io.example/b", "description": "d", "version": "1",
+            "packages": [{"registryType": "mcpb", "identifier": format!("file://{}", file.display()),
+                          "fileSha256": sha, "transport": {"type": "stdio"}}]
+        }))
+        .expect("entry");
+        let installer = Installer::new(&Paths::under(&dir.path().join("home")), None);
+        let request =
+            Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
+        let fields = installer.fields(&request).await.expect("fields");
+        assert_eq!(fields.len(), 1);
+        assert!(fields[0].key == "api_key" && fields[0].secret && fields[0].required);
+        assert!(installer.bundle_cache().join(format!("{sha}.mcpb")).is_file());
+
+        // A bundle whose bytes changed since the entry was written is refused, form or not.
+        std::fs::write(&file, b"not the bundle").expect("write");
+        std::fs::remove_dir_all(installer.bundle_cache()).expect("clear the cache");
+        let error = installer.fields(&request).await.expect_err("refused");
+        assert!(error.to_string().contains("does not match its fileSha256"), "{error}");
+    }
 
     #[test]
     fn local_names_come_from_the_part_after_the_slash() {
