@@ -414,11 +414,25 @@ fn a_server_whose_tool_description_changes_is_held_until_approved() {
     let home = Home::new();
     let registry = bundle_registry();
     refresh_bundles(&home, &registry);
-    run(&home, &["install", "good-bundle", "--yes", "--input", "token=t"]).assert_ok();
+    run(&home, &["install", "good-bundle", "--yes", "--input", "token=pin-s3cret-token"])
+        .assert_ok();
     let serve = home.serve();
     let start = |home: &Home| run(home, &["start", "good-bundle"]);
     start(&home).assert_ok();
     run(&home, &["stop", "good-bundle"]).assert_ok();
+    // The server got its secret through its environment; nothing of ours wrote it down.
+    let log = std::fs::read_to_string(home.path().join("logs/good-bundle.log")).expect("log");
+    assert!(log.contains("started pid"), "{log}");
+    for file in files_under(home.path()) {
+        if file.ends_with("secrets.json") {
+            continue;
+        }
+        let text = std::fs::read(home.path().join(&file)).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains("pin-s3cret-token"),
+            "the secret is in {file}"
+        );
+    }
     let r = run(&home, &["pins", "diff", "good-bundle"]);
     r.assert_ok();
     assert!(r.stdout().contains("as you approved them"), "{}", r.stdout());
