@@ -218,7 +218,7 @@ fn confirm(yes: bool, what: &str) -> anyhow::Result<()> {
 }
 
 pub async fn uninstall(paths: &Paths, name: &str) -> anyhow::Result<()> {
-    let installer = installer(paths);
+    let installer = Installer::without_runtimes(paths);
     let owned = name.to_string();
     let removed = tokio::task::spawn_blocking(move || installer.uninstall(&owned)).await??;
     // The owner stops a server that left the registry when it reloads.

@@ -185,6 +185,10 @@ pub async fn show(paths: &Paths, name: &str, json: bool) -> anyhow::Result<()> {
 
 pub async fn remove(paths: &Paths, name: &str) -> anyhow::Result<()> {
     let name: ServerName = name.parse()?;
+    if switchboard_core::install::Installer::without_runtimes(paths).record(&name)?.is_some() {
+        // Installed from the catalog: its package, secrets and pins go with it.
+        return crate::install_cmds::uninstall(paths, name.as_str()).await;
+    }
     let registry = Registry::new(paths);
     let target = name.clone();
     blocking(move || registry.remove(&target)).await?;

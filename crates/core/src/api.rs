@@ -53,9 +53,14 @@ pub async fn update_server(owner: &Owner, name: &str, spec: ServerSpec) -> Resul
     owner.reload().await
 }
 
-/// Unregisters a server; a running one is stopped first (by the reload).
+/// Unregisters a server; a running one is stopped first (by the reload). A server installed
+/// from the catalog is uninstalled: its package, secrets and pins go too.
 pub async fn remove_server(owner: &Owner, name: &str) -> Result<()> {
     let name: ServerName = name.parse()?;
+    let installer = Installer::without_runtimes(owner.paths());
+    if installer.record(&name)?.is_some() {
+        return uninstall(owner, name.as_str()).await.map(|_| ());
+    }
     let registry = owner.registry().clone();
     blocking(move || registry.remove(&name)).await?;
     owner.reload().await
@@ -213,7 +218,7 @@ pub async fn install(
 
 /// Uninstalls a server: everything its install created goes; a running one is stopped.
 pub async fn uninstall(owner: &Owner, name: &str) -> Result<Vec<String>> {
-    let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
+    let installer = Installer::without_runtimes(owner.paths());
     let owned = name.to_string();
     let removed = blocking(move || installer.uninstall(&owned)).await?;
     owner.reload().await?;

@@ -146,9 +146,11 @@ fn filesystem_needs_its_directory_and_memory_writes_where_it_is_told() {
     let stored = std::fs::read_to_string(&memory_file).expect("the memory file");
     assert!(stored.contains("Ada"), "{stored}");
 
-    for name in ["server-filesystem", "server-memory"] {
-        run(&home, &["uninstall", name]).assert_ok();
-    }
+    run(&home, &["uninstall", "server-filesystem"]).assert_ok();
+    // `remove` of an installed server is an uninstall: nothing of it is left either.
+    let r = run(&home, &["remove", "server-memory"]);
+    r.assert_ok();
+    assert!(r.stdout().contains("removed package"), "{}", r.stdout());
     assert_eq!(leftovers(&home), Vec::<String>::new());
 }
 

@@ -151,9 +151,18 @@ pub fn local_name(entry: &str) -> String {
 impl Installer {
     /// Runtimes are looked up on `path_var` (and the login shell's PATH).
     pub fn new(paths: &Paths, path_var: Option<&OsStr>) -> Installer {
+        Installer::new_with(paths, Toolbox::find(path_var))
+    }
+
+    /// For what needs no runtime (uninstall, records): no PATH or login-shell look-ups.
+    pub fn without_runtimes(paths: &Paths) -> Installer {
+        Installer::new_with(paths, Toolbox::default())
+    }
+
+    fn new_with(paths: &Paths, toolbox: Toolbox) -> Installer {
         Installer {
             paths: paths.clone(),
-            toolbox: Toolbox::find(path_var),
+            toolbox,
             verify_timeout: Duration::from_secs(60),
             step_timeout: Duration::from_secs(600),
         }
