@@ -25,6 +25,18 @@ def warm_npm_cache(scratch):
     return scratch
 
 
+def install_result(driver):
+    """Waits for the dialog's result page; an install error fails the test with its text."""
+    result = wait_for(
+        lambda: driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-result"]')
+        or driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-error"]'),
+        timeout=120,
+        what="the install to finish",
+    )[0]
+    assert result.get_attribute("data-testid") == "install-result", result.text
+    return result
+
+
 def card(driver, entry):
     return find(driver, f'article[data-entry="{entry}"]')
 
@@ -56,13 +68,7 @@ def test_installing_from_the_catalog_view_verifies_and_runs_the_server(driver, s
     assert scratch.listed() == [], "nothing may be installed before Install is pressed"
 
     find(driver, '[data-testid="install-go"]').click()
-    result = wait_for(
-        lambda: driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-result"]')
-        or driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-error"]'),
-        timeout=120,
-        what="the install to finish",
-    )[0]
-    assert result.get_attribute("data-testid") == "install-result", result.text
+    result = install_result(driver)
     assert "Installed server-everything" in result.text, result.text
     assert "echo" in result.text and "get-sum" in result.text, result.text
     time.sleep(0.3)
@@ -96,13 +102,7 @@ def test_the_install_dialog_asks_for_what_the_entry_declares(driver, scratch):
 
     field.send_keys(str(shared))
     find(driver, '[data-testid="install-go"]').click()
-    result = wait_for(
-        lambda: driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-result"]')
-        or driver.find_elements(By.CSS_SELECTOR, '[data-testid="install-error"]'),
-        timeout=120,
-        what="the install to finish",
-    )[0]
-    assert result.get_attribute("data-testid") == "install-result", result.text
+    result = install_result(driver)
     assert "read_text_file" in result.text, result.text
     [entry] = scratch.listed()
     assert entry["name"] == "server-filesystem" and entry["args"][-1] == str(shared), entry

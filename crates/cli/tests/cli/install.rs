@@ -184,18 +184,25 @@ fn mcp_server_time_installs_from_pypi_with_uv_and_starts_offline() {
     assert_eq!(leftovers(&home), Vec::<String>::new());
 }
 
-#[test]
-fn a_remote_server_installs_with_its_secret_header_kept_out_of_the_registry() {
-    let home = Home::new();
+/// server-everything over Streamable HTTP on loopback, and a registry whose entry `name` reaches
+/// it with an `Authorization: Bearer {token}` header (the token a required secret).
+fn remote_behind_a_token(name: &str) -> (peers::HttpPeer, RegistryFixture) {
     let peer = peers::HttpPeer::start("streamableHttp");
     let registry = RegistryFixture::start(vec![json!({
-        "name": "io.example/loopback-everything",
-        "description": "server-everything over Streamable HTTP on loopback",
+        "name": format!("io.example/{name}"),
+        "description": "server-everything over Streamable HTTP on loopback, behind a token",
         "version": "1.0.0",
         "remotes": [{"type": "streamable-http", "url": peer.url("/mcp"),
             "headers": [{"name": "Authorization", "value": "Bearer {token}",
                 "variables": {"token": {"isRequired": true, "isSecret": true}}}]}]
     })]);
+    (peer, registry)
+}
+
+#[test]
+fn a_remote_server_installs_with_its_secret_header_kept_out_of_the_registry() {
+    let home = Home::new();
+    let (peer, registry) = remote_behind_a_token("loopback-everything");
     let url = registry.url("");
     run_with(&home, Some(&url), None, &["catalog", "refresh"]).assert_ok();
     let r = run_with(&home, Some(&url), None, &["install", "loopback-everything", "--yes"]);
@@ -664,15 +671,7 @@ impl Drop for SecretService {
 fn secrets_go_to_the_system_keychain_when_a_secret_service_runs() {
     let keychain = SecretService::start();
     let home = Home::new();
-    let peer = peers::HttpPeer::start("streamableHttp");
-    let registry = RegistryFixture::start(vec![json!({
-        "name": "io.example/keyed-everything",
-        "description": "server-everything behind a token",
-        "version": "1.0.0",
-        "remotes": [{"type": "streamable-http", "url": peer.url("/mcp"),
-            "headers": [{"name": "Authorization", "value": "Bearer {token}",
-                "variables": {"token": {"isRequired": true, "isSecret": true}}}]}]
-    })]);
+    let (peer, registry) = remote_behind_a_token("keyed-everything");
     let url = registry.url("");
     let with = |args: &[&str]| {
         let mut c = home.command(args);
