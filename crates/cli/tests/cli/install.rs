@@ -671,7 +671,7 @@ impl Drop for SecretService {
 fn secrets_go_to_the_system_keychain_when_a_secret_service_runs() {
     let keychain = SecretService::start();
     let home = Home::new();
-    let (peer, registry) = remote_behind_a_token("keyed-everything");
+    let (_peer, registry) = remote_behind_a_token("keyed-everything");
     let url = registry.url("");
     let with = |args: &[&str]| {
         let mut c = home.command(args);
