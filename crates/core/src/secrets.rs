@@ -152,9 +152,16 @@ fn keychain_error(action: &str, server: &ServerName, key: &str, e: keyring::Erro
     Error::Secrets(format!("{action} {server}'s secret {key} in the keychain failed: {e}"))
 }
 
-/// Whether a keychain service answers, asked on a thread of its own with a deadline (a Secret
-/// Service that is being activated can take a while; a missing one fails at once).
+/// Whether a keychain service answers, asked once per process (every start of a server with
+/// secrets would otherwise ask again).
 fn keychain_answers() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(probe_keychain)
+}
+
+/// Asks on a thread of its own with a deadline (a Secret Service that is being activated can
+/// take a while; a missing one fails at once).
+fn probe_keychain() -> bool {
     let (tx, rx) = std::sync::mpsc::channel();
     let probe = std::thread::Builder::new().name("keychain-probe".into()).spawn(move || {
         let answer = keyring::Entry::new(SERVICE, "probe")
