@@ -22,7 +22,7 @@ const COPIES: usize = 30;
 const INDEX_RUNS: usize = 3;
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/mcp-docs")
+    switchboard_testkit::testdata::mcp_docs()
 }
 
 fn questions() -> Vec<String> {

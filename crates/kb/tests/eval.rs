@@ -1,8 +1,8 @@
 //! Search quality on the real corpus: `eval/questions.json` holds 50 realistic questions over
-//! `../shared/corpus/mcp-docs` and the documents that answer each. Reports recall@5 and MRR@10 of
-//! the knowledge base's ranking and of a plain term-count baseline (a document's score is how
-//! often the question's words occur in it, as the seed documents' example server does), and fails
-//! below the thresholds set after measuring, or if the baseline is not clearly beaten.
+//! the repository's `testdata/mcp-docs` and the documents that answer each. Reports recall@5 and
+//! MRR@10 of the knowledge base's ranking and of a plain term-count baseline (a document's score
+//! is how often the question's words occur in it, as the seed documents' example server does), and
+//! fails below the thresholds set after measuring, or if the baseline is not clearly beaten.
 //!
 //! `harness = false`: the figures are printed on every run, not only on failure.
 
@@ -85,7 +85,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 fn main() -> ExitCode {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/mcp-docs");
+    let corpus = switchboard_testkit::testdata::mcp_docs();
     let set: Set = serde_json::from_str(
         &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/questions.json"))
             .unwrap(),

@@ -104,10 +104,35 @@ pub fn temp_home() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("sb-test-").tempdir().expect("temp home")
 }
 
-/// Real third-party MCP peers, installed by `./x test` under `target/peers` (pinned versions:
-/// see `ensure_peers` in `x`).
 pub mod registry;
 
+/// Test data kept in the repository, under `testdata/` (its README says where each folder came
+/// from and under what license). Nothing a test reads lies outside the repository.
+pub mod testdata {
+    use std::path::{Path, PathBuf};
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+    }
+
+    /// The MCP documentation corpus: 344 real Markdown/MDX pages (specification revisions
+    /// 2024-11-05 to 2026-07-28 and draft, guides, community pages).
+    pub fn mcp_docs() -> PathBuf {
+        let dir = root().join("mcp-docs");
+        assert!(dir.is_dir(), "the test corpus is missing at {}", dir.display());
+        dir
+    }
+
+    /// The official JSON Schema of one protocol revision (`2025-06-18`, `2026-07-28`, …).
+    pub fn mcp_schema(revision: &str) -> PathBuf {
+        let path = root().join("mcp-schema").join(format!("{revision}.schema.json"));
+        assert!(path.is_file(), "no schema for revision {revision:?} at {}", path.display());
+        path
+    }
+}
+
+/// Real third-party MCP peers, installed by `./x test` under `target/peers` (pinned versions:
+/// see `ensure_peers` in `x`).
 pub mod peers {
     use std::{
         net::TcpListener,

@@ -91,8 +91,7 @@ fn text_of(content: &[ContentBlock]) -> String {
 /// the method of the request they answer, notifications as `ServerNotification`.
 fn assert_schema_valid(session: &Session) {
     let revision = session.details().negotiated.protocol_version.clone();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../../shared/mcp-schema/{revision}.schema.json"));
+    let path = switchboard_testkit::testdata::mcp_schema(&revision);
     let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let defs = if schema.get("$defs").is_some() { "$defs" } else { "definitions" };
     let validator = |name: &str| {

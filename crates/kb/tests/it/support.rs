@@ -8,11 +8,9 @@ use std::{
 
 use switchboard_kb::{Config, Engine, index::SearchQuery};
 
-/// The shared test corpus: 344 real MCP documentation pages.
+/// The test corpus in the repository (`testdata/mcp-docs`): 344 real MCP documentation pages.
 pub fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/mcp-docs");
-    assert!(dir.is_dir(), "the corpus is missing at {}", dir.display());
-    dir
+    switchboard_testkit::testdata::mcp_docs()
 }
 
 pub fn write(path: &Path, text: &str) {
