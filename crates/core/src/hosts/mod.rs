@@ -11,7 +11,7 @@
 //! - `ops`: plan (diff), write (atomic, never over a concurrent edit), undo, status with drift;
 //! - `guardian`: watches the files we wrote and reports (or repairs) drift.
 //!
-//! Sources for every path and shape: `shared/design/hosts.md`.
+//! Sources for every path and shape: `docs/hosts.md`.
 
 pub mod edit;
 mod env;

@@ -1,6 +1,6 @@
 //! One module per host behind the [`Host`] trait: where its config files are, under which key,
 //! the exact entry it reads for a local command and for a remote URL, and what shows it is
-//! installed. Sources for every path and shape: `shared/design/hosts.md`.
+//! installed. Sources for every path and shape: `docs/hosts.md`.
 
 mod claude_code;
 mod claude_desktop;
