@@ -16,7 +16,7 @@ use switchboard_core::{
 
 use crate::{
     output::{Usage, print_json},
-    registry_cmds::notify_owner,
+    owner_cmds::notify_owner,
 };
 
 #[derive(Debug, Args)]

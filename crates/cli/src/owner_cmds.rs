@@ -12,6 +12,15 @@ use switchboard_core::{
 
 use crate::output;
 
+/// Tells a running owner to re-read the registry; says so if it could not.
+pub(crate) async fn notify_owner(paths: &Paths) {
+    if let Ok(client) = ControlClient::connect(paths)
+        && let Err(e) = client.reload().await
+    {
+        eprintln!("switchboard: warning: the running owner did not reload the registry: {e}");
+    }
+}
+
 /// The host guardian, as in the app: drift in the host files we wrote is logged, and written back
 /// when the `hostsAutoReapply` setting is on.
 fn start_guardian(paths: &Paths) -> Option<switchboard_core::hosts::Guardian> {

@@ -10,7 +10,10 @@ use switchboard_core::{
     spec::{Launch, parse_key_value},
 };
 
-use crate::output::{self, Usage};
+use crate::{
+    output::{self, Usage},
+    owner_cmds::notify_owner,
+};
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
@@ -195,15 +198,6 @@ pub async fn remove(paths: &Paths, name: &str) -> anyhow::Result<()> {
     println!("removed {name}");
     notify_owner(paths).await;
     Ok(())
-}
-
-/// Tells a running owner to re-read the registry; says so if it could not.
-pub(crate) async fn notify_owner(paths: &Paths) {
-    if let Ok(client) = ControlClient::connect(paths)
-        && let Err(e) = client.reload().await
-    {
-        eprintln!("switchboard: warning: the running owner did not reload the registry: {e}");
-    }
 }
 
 async fn blocking<T: Send + 'static>(

@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use crate::spec::ServerName;
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +37,7 @@ pub enum Error {
     InvalidSpec(String),
 
     #[error("a server named {0} already exists")]
-    DuplicateServer(ServerName),
+    DuplicateServer(String),
 
     #[error("no server named {0}")]
     UnknownServer(String),
@@ -67,10 +65,10 @@ pub enum Error {
     },
 
     #[error("{name} did not start: {reason}")]
-    StartFailed { name: ServerName, reason: String },
+    StartFailed { name: String, reason: String },
 
     #[error("{0} is a remote server; it has no process to supervise yet")]
-    RemoteNotSupervised(ServerName),
+    RemoteNotSupervised(String),
 
     #[error("the Switchboard control endpoint failed: {0}")]
     Control(String),

@@ -7,7 +7,7 @@ use tokio::sync::broadcast;
 use crate::{
     logs::LogLine,
     spec::{ServerName, ServerSpec},
-    supervisor::{ProcessStats, ServerState},
+    status::{ProcessStats, ServerState},
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]

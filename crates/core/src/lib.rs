@@ -24,6 +24,7 @@ pub mod registry;
 pub mod secrets;
 pub mod settings;
 pub mod spec;
+pub mod status;
 pub mod supervisor;
 pub mod tester;
 

@@ -5,9 +5,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+pub use crate::control::{OwnerInfo, owner_running};
 use crate::{
     Error, Result,
     clock::{Clock, SystemClock, millis},
@@ -18,34 +18,6 @@ use crate::{
     registry::Registry,
     supervisor::{Supervisor, SupervisorConfig, Swept, sweep_orphans},
 };
-
-/// What `run/owner.json` says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OwnerInfo {
-    pub pid: u32,
-    /// `serve` or `app`.
-    pub kind: String,
-    pub port: u16,
-    pub token: String,
-    pub started_ms: u64,
-}
-
-impl OwnerInfo {
-    pub fn read(paths: &Paths) -> Option<OwnerInfo> {
-        let bytes = std::fs::read(paths.owner_file()).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-}
-
-/// True when some process holds the owner lock of `paths`.
-pub fn owner_running(paths: &Paths) -> bool {
-    match FileLock::try_exclusive(&paths.owner_lock()) {
-        Ok(Some(_free)) => false,
-        Ok(None) => true,
-        Err(_) => false,
-    }
-}
 
 /// A running owner. Dropping it without [`Owner::shutdown`] still kills the children (their
 /// handles kill on drop), but not gracefully.

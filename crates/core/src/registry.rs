@@ -87,7 +87,7 @@ impl Registry {
         spec.validate()?;
         self.update(|servers| {
             if servers.contains_key(&name) {
-                return Err(Error::DuplicateServer(name));
+                return Err(Error::DuplicateServer(name.to_string()));
             }
             servers.insert(name, spec);
             Ok(())

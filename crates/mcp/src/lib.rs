@@ -10,12 +10,14 @@ pub mod bridge;
 mod connect;
 mod error;
 pub mod export;
+mod negotiate;
 pub mod session;
 pub mod traffic;
 pub mod transport;
 
-pub use connect::{ConnectOptions, Negotiated, ProtocolChoice, connect};
+pub use connect::connect;
 pub use error::Error;
+pub use negotiate::{ConnectOptions, Negotiated, ProtocolChoice};
 pub use rmcp;
 pub use session::{
     CallOutcome, HttpTransport, Listing, ProgressUpdate, ServerDetails, ServerLogMessage, Session,

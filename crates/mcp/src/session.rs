@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     ConnectOptions, Error, Negotiated, ProtocolChoice,
-    connect::{known_revision, lifecycle_for},
+    negotiate::{known_revision, lifecycle_for},
     traffic::{Direction, Traffic},
     transport::{EndReason, LineTransport, SseTransport, Traced, TransportKind, sse::header_map},
 };

@@ -5,13 +5,8 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use crate::{
-    Error, Result, WireError,
-    logs::LogLine,
-    owner::{OwnerInfo, owner_running},
-    paths::Paths,
-    supervisor::ServerStatus,
-};
+use super::{OwnerInfo, owner_running};
+use crate::{Error, Result, WireError, logs::LogLine, paths::Paths, supervisor::ServerStatus};
 
 /// A connection to the running owner of a state folder.
 #[derive(Debug, Clone)]

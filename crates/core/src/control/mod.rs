@@ -10,8 +10,9 @@ pub use client::ControlClient;
 pub(crate) use server::{ServerState, serve};
 
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
 
-use crate::{Result, registry::Registry, supervisor::Supervisor};
+use crate::{Result, fsutil::FileLock, paths::Paths, registry::Registry, supervisor::Supervisor};
 
 /// 256 random bits, hex.
 pub(crate) fn new_token() -> String {
@@ -27,4 +28,32 @@ pub(crate) async fn reload(registry: &Registry, supervisor: &Supervisor) -> Resu
         .map_err(|e| crate::Error::Control(e.to_string()))??;
     supervisor.sync(&servers).await;
     Ok(())
+}
+
+/// What `run/owner.json` says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerInfo {
+    pub pid: u32,
+    /// `serve` or `app`.
+    pub kind: String,
+    pub port: u16,
+    pub token: String,
+    pub started_ms: u64,
+}
+
+impl OwnerInfo {
+    pub fn read(paths: &Paths) -> Option<OwnerInfo> {
+        let bytes = std::fs::read(paths.owner_file()).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// True when some process holds the owner lock of `paths`.
+pub fn owner_running(paths: &Paths) -> bool {
+    match FileLock::try_exclusive(&paths.owner_lock()) {
+        Ok(Some(_free)) => false,
+        Ok(None) => true,
+        Err(_) => false,
+    }
 }

@@ -3,7 +3,6 @@
 
 mod pidbook;
 mod server;
-mod state;
 mod stats;
 
 use std::{
@@ -13,11 +12,11 @@ use std::{
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-pub use pidbook::{ChildRecord, Swept, sweep_orphans};
-pub use state::{
+pub use crate::status::{
     Aggregate, Backoff, CrashLoop, Exit, ExitHistory, ProcessStats, ServerState, ServerStatus,
     StopTimeouts, SupervisorConfig, aggregate, should_restart,
 };
+pub use pidbook::{ChildRecord, Swept, sweep_orphans};
 
 use self::{
     pidbook::PidBook,
@@ -174,7 +173,7 @@ impl Supervisor {
             Some((key, handle))
                 if matches!(handle.spec.launch, crate::spec::Launch::Remote { .. }) =>
             {
-                Err(Error::RemoteNotSupervised(key.clone()))
+                Err(Error::RemoteNotSupervised(key.to_string()))
             }
             _ => Ok(()),
         }

@@ -18,10 +18,7 @@ use tokio::{
     task::JoinHandle,
 };
 
-use super::{
-    pidbook::PidBook,
-    state::{Exit, ExitHistory, ServerState, ServerStatus, SupervisorConfig, should_restart},
-};
+use super::pidbook::PidBook;
 use crate::{
     Error, Result,
     clock::{Clock, millis},
@@ -29,6 +26,7 @@ use crate::{
     logs::{LogLine, LogSource, ServerLog, read_bounded_lines},
     process::{self, CommandSpec},
     spec::{Launch, ServerName, ServerSpec},
+    status::{Exit, ExitHistory, ServerState, ServerStatus, SupervisorConfig, should_restart},
 };
 
 pub(crate) type Reply = oneshot::Sender<Result<ServerStatus>>;
@@ -277,7 +275,7 @@ impl ServerTask {
                 self.shared.edit(|s| s.last_exit = exit.clone());
                 if explicit {
                     let error =
-                        Error::StartFailed { name: self.name.clone(), reason: reason.clone() };
+                        Error::StartFailed { name: self.name.to_string(), reason: reason.clone() };
                     self.set_state(ServerState::Failed { reason });
                     self.settle_waiting(Err(error));
                     Some(Phase::Idle)
@@ -294,7 +292,7 @@ impl ServerTask {
             }
             StartOutcome::Interrupted(command) => {
                 let error = Error::StartFailed {
-                    name: self.name.clone(),
+                    name: self.name.to_string(),
                     reason: "stopped while starting".into(),
                 };
                 self.set_state(ServerState::Stopped);
@@ -329,7 +327,7 @@ impl ServerTask {
                 Ok(()) => Ok(status.clone()),
                 Err(Error::ToolsChanged(reason)) => Err(Error::ToolsChanged(reason.clone())),
                 Err(error) => Err(Error::StartFailed {
-                    name: self.name.clone(),
+                    name: self.name.to_string(),
                     reason: match error {
                         Error::StartFailed { reason, .. } => reason.clone(),
                         other => other.to_string(),
@@ -406,7 +404,7 @@ impl ServerTask {
             Launch::Stdio { command, args, env, cwd } => (command, args, env, cwd),
             Launch::Remote { .. } => {
                 return StartOutcome::Failed {
-                    reason: Error::RemoteNotSupervised(self.name.clone()).to_string(),
+                    reason: Error::RemoteNotSupervised(self.name.to_string()).to_string(),
                     exit: None,
                 };
             }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
-use super::state::ProcessStats;
+use crate::status::ProcessStats;
 
 /// Keeps the `sysinfo` state between samples (CPU usage is a difference between two samples).
 #[derive(Debug)]
