@@ -347,3 +347,191 @@ fn the_outside_path_check_catches_what_it_should() {
     assert!(!caught(view, root, &format!("import X from '{}lib/x';", up(2))));
     assert!(!caught(support, kb, r#"("HOME", "/home/u"), "/Users/u/.cursor/mcp.json""#));
 }
+
+/// Code of a Rust file that counts for dependencies: comments dropped, and nothing from the first
+/// `#[cfg(test)]` on (a file's tests may reach anywhere in their crate).
+fn production_code(text: &str) -> String {
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    code.lines().map(|l| l.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n")
+}
+
+/// The first name of each path in a `use crate::…` group that starts at `open` (a `{`), and
+/// where the group ends.
+fn group_heads(code: &str, open: usize) -> Vec<String> {
+    let mut depth = 0;
+    let mut heads = Vec::new();
+    let mut item = String::new();
+    for c in code[open..].chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if depth == 1 {
+                    continue;
+                }
+            }
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    heads.push(std::mem::take(&mut item));
+                    break;
+                }
+            }
+            ',' if depth == 1 => {
+                heads.push(std::mem::take(&mut item));
+                continue;
+            }
+            _ => {}
+        }
+        item.push(c);
+    }
+    heads
+        .iter()
+        .map(|h| h.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect())
+        .filter(|h: &String| !h.is_empty())
+        .collect()
+}
+
+/// Edges between the top-level modules of the crate whose sources are in `src`: module `a`
+/// names `crate::b…` (directly, or through an item the crate root re-exports from `b`).
+fn module_edges(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let root_file =
+        if src.join("lib.rs").exists() { src.join("lib.rs") } else { src.join("main.rs") };
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let top = |f: &Path| -> Option<String> {
+        let rel = f.strip_prefix(src).ok()?;
+        let first = rel.components().next()?.as_os_str().to_string_lossy().into_owned();
+        let first = first.trim_end_matches(".rs").to_owned();
+        (first != "lib" && first != "main" && first != "bin").then_some(first)
+    };
+    let modules: BTreeSet<String> = files.iter().filter_map(|f| top(f)).collect();
+    // `pub use module::{A, B};` in the crate root: A and B belong to `module`.
+    let mut reexported: BTreeMap<String, String> = BTreeMap::new();
+    let root = production_code(&std::fs::read_to_string(&root_file).unwrap_or_default());
+    for statement in root.split(';') {
+        let Some(path) = statement.trim().strip_prefix("pub use ") else { continue };
+        let Some((module, items)) = path.split_once("::") else { continue };
+        if modules.contains(module) {
+            for item in items.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                if !item.is_empty() {
+                    reexported.insert(item.to_owned(), module.to_owned());
+                }
+            }
+        }
+    }
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let Some(from) = top(file) else { continue };
+        let code = production_code(&std::fs::read_to_string(file).unwrap_or_default());
+        for (at, found) in code.match_indices("crate::") {
+            let next = at + found.len();
+            let heads = if code[next..].starts_with('{') {
+                group_heads(&code, next)
+            } else {
+                vec![
+                    code[next..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect(),
+                ]
+            };
+            for head in heads {
+                let to = reexported.get(&head).cloned().unwrap_or(head);
+                if to != from && modules.contains(&to) {
+                    edges.entry(from.clone()).or_default().insert(to);
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// The cycles of a directed graph: its strongly connected components of more than one node.
+fn cycles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    let nodes: BTreeSet<&String> = edges.keys().chain(edges.values().flatten()).collect();
+    let reaches = |from: &String| -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.clone()];
+        while let Some(n) = stack.pop() {
+            for next in edges.get(&n).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    stack.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reach: BTreeMap<&String, BTreeSet<String>> =
+        nodes.iter().map(|n| (*n, reaches(n))).collect();
+    let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
+    for n in &nodes {
+        let component: Vec<String> = nodes
+            .iter()
+            .filter(|m| reach[*n].contains(**m) && reach[*m].contains(*n))
+            .map(|m| (*m).clone())
+            .collect();
+        if component.len() > 1 {
+            found.insert(component);
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// Dependencies point one way inside every crate too: no two top-level modules reach each other.
+#[test]
+fn no_crate_has_a_module_cycle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
+        .expect("crates/")
+        .flatten()
+        .map(|e| e.path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
+    sources.push(root.join("src-tauri"));
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for src in &sources {
+        let edges = module_edges(src);
+        checked += edges.len();
+        for cycle in cycles(&edges) {
+            let ties: Vec<String> = cycle
+                .iter()
+                .map(|m| {
+                    let to: Vec<&String> = edges[m].iter().filter(|t| cycle.contains(t)).collect();
+                    format!("{m} -> {to:?}")
+                })
+                .collect();
+            problems.push(format!(
+                "{}: {}",
+                src.strip_prefix(root).unwrap_or(src).display(),
+                ties.join("; ")
+            ));
+        }
+    }
+    assert!(checked > 20, "found only {checked} modules with dependencies: is the parser blind?");
+    assert!(problems.is_empty(), "module cycles:\n{}", problems.join("\n"));
+}
+
+/// The cycle finder on a small graph, so that a blind parser or finder cannot pass the check above.
+#[test]
+fn the_module_cycle_check_sees_a_planted_cycle() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path();
+    let write = |name: &str, text: &str| std::fs::write(src.join(name), text).expect("write");
+    write(
+        "lib.rs",
+        "//! x\nmod events;\nmod supervisor;\nmod error;\npub use supervisor::{ServerState, Supervisor};\n",
+    );
+    write("error.rs", "//! x\npub enum Error {}\n");
+    write("events.rs", "//! x\nuse crate::{ServerState, error::Error};\n");
+    write(
+        "supervisor.rs",
+        "//! x\nuse crate::{\n    error::Error,\n    events::Event,\n};\n#[cfg(test)]\nmod tests { use crate::x; }\n",
+    );
+    let edges = module_edges(src);
+    assert_eq!(
+        cycles(&edges),
+        vec![vec!["events".to_owned(), "supervisor".to_owned()]],
+        "{edges:?}"
+    );
+    // Comments do not count; tests do not count.
+    write("events.rs", "//! x\nuse crate::error::Error; // see crate::supervisor\n");
+    assert!(cycles(&module_edges(src)).is_empty());
+}
