@@ -4,22 +4,21 @@
 //!
 //! - `host/`: one module per host behind the [`Host`] trait (paths, entry shapes, detection);
 //! - `shape`: a server as the entry a host reads (Windows shims wrapped, then the host's shape);
-//! - `edit/`: lossless editors (JSON/JSONC CST, TOML, block YAML), each checked against the parse;
+//! - `edit` and `receipt` (the `switchboard-config-edit` crate): lossless editors (JSON/JSONC
+//!   CST, TOML, block YAML), each checked against the parse, and the splice an apply made, to
+//!   remove an entry byte for byte;
 //! - `inputs`: secrets as prompted inputs for hosts that have them (VS Code);
-//! - `receipt`: the splice an apply made, to remove an entry byte for byte;
 //! - `store`: the ledger of our entries, the journal of writes, backups;
 //! - `ops`: plan (diff), write (atomic, never over a concurrent edit), undo, status with drift;
 //! - `guardian`: watches the files we wrote and reports (or repairs) drift.
 //!
 //! Sources for every path and shape: `docs/hosts.md`.
 
-pub mod edit;
 mod env;
 mod guardian;
 mod host;
 pub mod inputs;
 mod ops;
-pub mod receipt;
 mod shape;
 mod store;
 
@@ -29,7 +28,6 @@ use std::{
     str::FromStr,
 };
 
-pub use edit::{Container, EditError};
 pub use env::{HostEnv, Os};
 pub use guardian::{DriftReport, Guardian, GuardianOptions};
 pub use host::{Host, Remote, Stdio, host};
@@ -41,6 +39,7 @@ pub use ops::{
 };
 pub use shape::{HostServer, Launch, Unsupported, shape};
 pub use store::{BACKUPS_KEPT, JournalRecord, Op};
+pub use switchboard_config_edit::{self as edit, Container, EditError, Format, receipt};
 
 use crate::{Error, Result};
 
@@ -137,17 +136,6 @@ impl FromStr for HostId {
             Error::InvalidSpec(format!("unknown host {s:?}; the hosts are {}", ids.join(", ")))
         })
     }
-}
-
-/// A config file's syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Strict JSON: comments and trailing commas are errors for the host.
-    Json,
-    /// JSON with comments and trailing commas.
-    Jsonc,
-    Toml,
-    Yaml,
 }
 
 /// Which of a host's files.

@@ -5,7 +5,6 @@
 
 mod catalog;
 mod hosts;
-mod hosts_props;
 mod registry;
 mod supervisor;
 mod support;

@@ -1,5 +1,5 @@
-//! What the editors refuse, and why. (Round trips are covered by the snapshot and property
-//! tests in `tests/it/hosts*.rs`.)
+//! What the editors refuse, and why. (Round trips are covered by the property tests in
+//! `tests/props.rs` and the host snapshot tests of switchboard-core.)
 
 use serde_json::json;
 

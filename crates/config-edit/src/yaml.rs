@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{Container, EditError, newline_of, ordered};
+use crate::{Container, EditError, newline_of, ordered};
 
 pub(super) fn document(text: &str) -> Result<Value, EditError> {
     if text.trim().is_empty() {

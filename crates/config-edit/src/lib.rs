@@ -1,16 +1,32 @@
-//! Lossless editing of one entry in a host's config file. Each format has a structural editor
-//! that changes only the entry's own text (`json`: the concrete syntax tree of `jsonc-parser`;
-//! `toml`: `toml_edit`; `yaml`: line splicing of block-style YAML). Every edit is then checked
-//! against the parsed documents: the file after the edit must mean exactly the file before it
-//! with that one entry set or removed, or the edit is refused and nothing is written.
+//! Lossless editing of one entry in a config file that other programs own (an AI host's MCP
+//! settings). Each format has a structural editor that changes only the entry's own text
+//! (`json`: the concrete syntax tree of `jsonc-parser`; `toml`: `toml_edit`; `yaml`: line
+//! splicing of block-style YAML). Every edit is then checked against the parsed documents: the
+//! file after the edit must mean exactly the file before it with that one entry set or removed,
+//! or the edit is refused and nothing is written. A [`receipt::Receipt`] records the splice, so
+//! that removing the entry later restores the bytes.
+//!
+//! A leaf: it knows files and entries, not hosts, servers or Switchboard.
 
 mod json;
+pub mod receipt;
 mod toml;
 mod yaml;
 
 use serde_json::{Map, Value};
 
-use super::{Format, receipt::Receipt};
+use crate::receipt::Receipt;
+
+/// A config file's syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Strict JSON: comments and trailing commas are errors for the host.
+    Json,
+    /// JSON with comments and trailing commas.
+    Jsonc,
+    Toml,
+    Yaml,
+}
 
 /// Where a host keeps its servers in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,10 +5,7 @@
 
 use proptest::{prelude::*, test_runner::Config};
 use serde_json::{Value, json};
-use switchboard_core::hosts::{
-    Container, Format,
-    edit::{self, apply_entry, remove_exact},
-};
+use switchboard_config_edit::{self as edit, Container, Format, apply_entry, remove_exact};
 
 const CASES: u32 = 10_000;
 

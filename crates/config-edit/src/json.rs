@@ -8,8 +8,7 @@ use jsonc_parser::{
 };
 use serde_json::Value;
 
-use super::{Container, EditError, ordered};
-use crate::hosts::Format;
+use crate::{Container, EditError, Format, ordered};
 
 fn options(format: Format) -> ParseOptions {
     let loose = format == Format::Jsonc;
