@@ -1,5 +1,7 @@
 //! Architecture invariants, checked on every test run:
 //! - no crate but the app (the root package) depends on Tauri, directly or transitively;
+//! - the workspace's crates depend on each other only along the edges listed here once;
+//! - no crate has a cycle between its top-level modules;
 //! - every Rust source file opens with a `//!` line saying what it is for;
 //! - in the UI, only `ui/src/lib/tauri.ts` imports `@tauri-apps/*`;
 //! - nothing tracked reads a path outside the repository.
@@ -87,6 +89,53 @@ fn core_crates_never_depend_on_tauri() {
         !kb_deps.iter().any(|d| d.starts_with("switchboard-")),
         "switchboard-kb depends on {kb_deps:?}"
     );
+}
+
+/// The allowed dependencies between the workspace's own crates (normal dependencies; tests and
+/// benches may also use `switchboard-testkit` and the crates below them). Written down once,
+/// here: a new edge is added on purpose or not at all. Binaries on top, the domain below them,
+/// leaves that know nothing of Switchboard at the bottom.
+const ALLOWED_EDGES: &[(&str, &[&str])] = &[
+    ("switchboard-app", &["switchboard-core", "switchboard-kb"]),
+    ("switchboard-cli", &["switchboard-core", "switchboard-kb"]),
+    ("switchboard-core", &["switchboard-config-edit", "switchboard-mcp"]),
+    ("switchboard-kb", &[]),
+    ("switchboard-mcp", &[]),
+    ("switchboard-config-edit", &[]),
+    ("switchboard-testkit", &[]),
+];
+
+#[test]
+fn workspace_crates_depend_only_along_the_allowed_edges() {
+    let meta = metadata();
+    let packages = meta["packages"].as_array().expect("packages");
+    let members: BTreeSet<&str> = meta["workspace_members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
+    let mut actual: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for package in packages.iter().filter(|p| members.contains(p["id"].as_str().unwrap_or(""))) {
+        let name = package["name"].as_str().expect("name");
+        let deps = actual.entry(name).or_default();
+        for dep in package["dependencies"].as_array().expect("dependencies") {
+            let dep_name = dep["name"].as_str().expect("dependency name");
+            if dep["kind"].is_null() && dep_name.starts_with("switchboard-") {
+                deps.insert(dep_name);
+            }
+        }
+    }
+    let allowed: BTreeMap<&str, BTreeSet<&str>> =
+        ALLOWED_EDGES.iter().map(|(from, to)| (*from, to.iter().copied().collect())).collect();
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        allowed.keys().collect::<Vec<_>>(),
+        "every workspace crate, and only those, has a line in ALLOWED_EDGES"
+    );
+    for (name, deps) in &actual {
+        assert_eq!(deps, &allowed[name], "{name}'s dependencies differ from ALLOWED_EDGES");
+    }
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
