@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use switchboard_core::{
     Owner, ServerSpec, ServerStatus, WireError,
     api::{self, ServerEntry},
-    hosts, knowledge_base,
+    knowledge_base,
     logs::LogLine,
     settings::{DataLocations, Settings},
 };
@@ -22,6 +22,7 @@ use switchboard_core::{
     },
     tester::{HistoryEntry, Offer, Opened, Target, Workbench},
 };
+use switchboard_hosts as hosts;
 use tauri::{Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
 
@@ -33,7 +34,11 @@ fn owner(state: &State<'_, AppState>) -> Answer<Arc<Owner>> {
     state.owner()
 }
 
-fn wire(error: switchboard_core::Error) -> WireError {
+/// Any of our crates' errors as it crosses to the window: its code and its sentence.
+fn wire<E>(error: E) -> WireError
+where
+    for<'a> WireError: From<&'a E>,
+{
     WireError::from(&error)
 }
 

@@ -12,7 +12,8 @@ mod tray;
 
 use std::sync::Arc;
 
-use switchboard_core::{Owner, Paths, SupervisorConfig, WireError, hosts};
+use switchboard_core::{Owner, Paths, SupervisorConfig, WireError};
+use switchboard_hosts as hosts;
 use tauri::{AppHandle, Manager, RunEvent};
 
 /// Start in the tray without opening the window (what a login start passes).
@@ -180,7 +181,7 @@ fn start_hosts(
         tracing::warn!("no home folder: the Hosts view is unavailable");
         return (None, None);
     };
-    let bridge = switchboard_core::hosts::Bridge::current();
+    let bridge = switchboard_hosts::Bridge::current();
     let hosts = Arc::new(hosts::Hosts::new(paths, env, bridge));
     let auto = switchboard_core::settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
     let options = hosts::GuardianOptions { auto_reapply: auto, ..Default::default() };

@@ -11,8 +11,8 @@ pub struct AppState {
     /// Why the app is not the owner (for example `switchboard serve` already is).
     pub error: Option<WireError>,
     /// Host config files (the Hosts view) and the guardian watching the ones we wrote.
-    pub hosts: Option<Arc<switchboard_core::hosts::Hosts>>,
-    pub guardian: Option<switchboard_core::hosts::Guardian>,
+    pub hosts: Option<Arc<switchboard_hosts::Hosts>>,
+    pub guardian: Option<switchboard_hosts::Guardian>,
     /// The Knowledge base view's connection to the built-in server, opened on first use.
     pub kb: tokio::sync::Mutex<Option<switchboard_core::knowledge_base::Client>>,
 }
@@ -42,7 +42,7 @@ impl AppState {
         })
     }
 
-    pub fn hosts(&self) -> Result<Arc<switchboard_core::hosts::Hosts>, WireError> {
+    pub fn hosts(&self) -> Result<Arc<switchboard_hosts::Hosts>, WireError> {
         self.hosts.clone().ok_or_else(|| WireError {
             code: "io".into(),
             message: "no home folder was found, so the hosts' config files cannot be located"

@@ -10,7 +10,6 @@ use switchboard_core::{
     Event, ServerStatus, WireError,
     api::{InstallForm, ServerEntry},
     catalog::{Card as CatalogCard, Query as CatalogQuery, ServerJson as CatalogServer},
-    hosts::{DriftReport, HostStatus, Preview as HostPreview},
     install::{Installed as InstallResult, Progress as InstallProgress},
     knowledge_base::Info as KbInfo,
     mcp::{CallOutcome, TrafficEntry, export::Export},
@@ -19,6 +18,7 @@ use switchboard_core::{
     supervisor::Aggregate,
     tester::{HistoryEntry, Offer, Opened, Target},
 };
+use switchboard_hosts::{DriftReport, HostStatus, Preview as HostPreview};
 use ts_rs::{Config, TS};
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -5,10 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use switchboard_core::{
-    Paths, Registry, ServerName, ServerSpec,
-    hosts::{Action, ChangeKind, EntryState, HostEnv, HostId, Hosts, Plan},
-};
+use switchboard_core::{Paths, Registry, ServerName, ServerSpec};
+use switchboard_hosts::{Action, ChangeKind, EntryState, HostEnv, HostId, Hosts, Plan};
 
 use crate::output::{Usage, print_json};
 
@@ -72,7 +70,7 @@ pub struct WriteArgs {
 
 fn hosts(paths: &Paths) -> anyhow::Result<Hosts> {
     let env = HostEnv::from_env().context("no home folder: set HOME")?;
-    let bridge = switchboard_core::hosts::Bridge::current();
+    let bridge = switchboard_hosts::Bridge::current();
     Ok(Hosts::new(paths, env, bridge))
 }
 

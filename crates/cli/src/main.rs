@@ -166,9 +166,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let usage =
-                error.downcast_ref::<switchboard_core::Error>().is_some_and(|e| e.is_usage())
-                    || error.downcast_ref::<output::Usage>().is_some();
+            let usage = error
+                .downcast_ref::<switchboard_core::Error>()
+                .is_some_and(|e| e.is_usage())
+                || error.downcast_ref::<switchboard_hosts::Error>().is_some_and(|e| e.is_usage())
+                || error.downcast_ref::<output::Usage>().is_some();
             eprintln!("switchboard: {error:#}");
             ExitCode::from(if usage { 2 } else { 1 })
         }

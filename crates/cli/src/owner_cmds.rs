@@ -23,10 +23,10 @@ pub(crate) async fn notify_owner(paths: &Paths) {
 
 /// The host guardian, as in the app: drift in the host files we wrote is logged, and written back
 /// when the `hostsAutoReapply` setting is on.
-fn start_guardian(paths: &Paths) -> Option<switchboard_core::hosts::Guardian> {
-    use switchboard_core::hosts::{Guardian, GuardianOptions, HostEnv, Hosts};
+fn start_guardian(paths: &Paths) -> Option<switchboard_hosts::Guardian> {
+    use switchboard_hosts::{Guardian, GuardianOptions, HostEnv, Hosts};
     let env = HostEnv::from_env()?;
-    let bridge = switchboard_core::hosts::Bridge::current();
+    let bridge = switchboard_hosts::Bridge::current();
     let auto = switchboard_core::settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
     let guardian = Guardian::start(
         Hosts::new(paths, env, bridge),

@@ -12,7 +12,6 @@ pub mod digest;
 mod error;
 pub mod events;
 pub mod fsutil;
-pub mod hosts;
 pub mod install;
 pub mod knowledge_base;
 pub mod logs;

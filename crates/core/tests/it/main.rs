@@ -4,7 +4,6 @@
 #![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 
 mod catalog;
-mod hosts;
 mod registry;
 mod supervisor;
 mod support;

@@ -1,26 +1,27 @@
-//! Cursor: JSON `mcpServers` in `~/.cursor/mcp.json` and a project's `.cursor/mcp.json`.
+//! Claude Code: user scope is the top-level `mcpServers` of `~/.claude.json` (which also holds the
+//! app's own state, so every other key is kept); project scope is `.mcp.json`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Host, Remote, Stdio, command_entry, no_cwd, typed_remote, user_and_project};
-use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 
-pub struct Cursor;
+pub struct ClaudeCode;
 
-impl Host for Cursor {
+impl Host for ClaudeCode {
     fn id(&self) -> HostId {
-        HostId::Cursor
+        HostId::ClaudeCode
     }
 
     fn locations(&self, env: &HostEnv, project: Option<&Path>) -> Vec<ConfigFile> {
-        let user = env.home.join(".cursor/mcp.json");
+        let user = env.home.join(".claude.json");
         user_and_project(
             self.id(),
             user,
             project,
-            ".cursor/mcp.json",
+            ".mcp.json",
             Format::Json,
             Container::map("mcpServers"),
         )
@@ -28,15 +29,18 @@ impl Host for Cursor {
 
     fn stdio(&self, s: &Stdio<'_>) -> Result<Value, Unsupported> {
         no_cwd(self.id(), s)?;
-        Ok(command_entry(s, vec![], vec![]))
+        Ok(command_entry(s, vec![("type", json!("stdio"))], vec![]))
     }
 
-    /// `type` is optional for Cursor, and some versions want it: always written.
     fn remote(&self, r: &Remote<'_>) -> Result<Value, Unsupported> {
         Ok(typed_remote(r, "http"))
     }
 
     fn programs(&self) -> &'static [&'static str] {
-        &["cursor"]
+        &["claude"]
+    }
+
+    fn marker_dirs(&self, env: &HostEnv) -> Vec<PathBuf> {
+        vec![env.home.join(".claude")]
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{Host, Remote, Stdio, command_entry, file, no_cwd, typed_remote, vscode_user};
-use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported, subdirs};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported, subdirs};
 
 pub struct VsCode;
 

@@ -17,10 +17,12 @@ use super::{
     shape,
     store::{FileRecord, JournalRecord, Op, OwnedEntry, Store, sha256, value_sha256},
 };
-use crate::{
-    Error, Result, fsutil,
+use switchboard_core::{
+    fsutil,
     spec::{self, RemoteTransport, ServerName, ServerSpec},
 };
+
+use crate::{Error, Result};
 
 /// How many times a write is recomputed when the file changed under it.
 const WRITE_ATTEMPTS: usize = 3;
@@ -52,7 +54,7 @@ pub struct Hosts {
     /// Make bare commands absolute for GUI hosts (off in tests that want fixed text).
     pub resolve_commands: bool,
     /// Where servers' secrets are read from when an entry must carry them.
-    pub paths: crate::Paths,
+    pub paths: switchboard_core::Paths,
 }
 
 /// The entry a host gets for one server.
@@ -282,7 +284,7 @@ fn write_target(path: &Path) -> PathBuf {
 
 impl Hosts {
     /// State under `paths`' data folder; commands made absolute for GUI hosts.
-    pub fn new(paths: &crate::Paths, env: HostEnv, bridge: Option<Bridge>) -> Self {
+    pub fn new(paths: &switchboard_core::Paths, env: HostEnv, bridge: Option<Bridge>) -> Self {
         Hosts {
             env,
             state_dir: paths.data_dir.join("hosts"),
@@ -313,7 +315,7 @@ impl Hosts {
         if let Some(file) = files.iter().find(|f| f.scope == wanted) {
             return Ok(file.clone());
         }
-        Err(Error::InvalidSpec(match wanted {
+        Err(Error::NoSuchFile(match wanted {
             Scope::Profile(id) => {
                 let ids: Vec<String> = files
                     .iter()
@@ -363,7 +365,7 @@ impl Hosts {
         let mut notes = Vec::new();
         // A host runs the server itself, so it needs the secret values (VS Code gets them as
         // prompted inputs instead, see `inputs`).
-        let filled = crate::secrets::filled(&self.paths, name, server)
+        let filled = switchboard_core::secrets::filled(&self.paths, name, server)
             .map_err(|e| Unsupported::MissingSecret(e.to_string()))?;
         let server = &filled;
         let launch = match &server.launch {
@@ -372,8 +374,11 @@ impl Hosts {
                 if self.resolve_commands
                     && host.is_gui()
                     && !Path::new(&command).is_absolute()
-                    && let Ok(found) =
-                        crate::process::resolve(&command, None, std::env::var_os("PATH").as_deref())
+                    && let Ok(found) = switchboard_core::process::resolve(
+                        &command,
+                        None,
+                        std::env::var_os("PATH").as_deref(),
+                    )
                 {
                     notes.push(format!(
                         "{name}: {command} written as {} ({host} does not see your shell's PATH)",
@@ -689,9 +694,7 @@ impl Hosts {
             .rev()
             .find(|r| r.host == host.id() && r.op != Op::Undo && r.undone_by.is_none())
             .cloned()
-            .ok_or_else(|| {
-                Error::InvalidSpec(format!("Switchboard has no write to {host} left to undo"))
-            })?;
+            .ok_or_else(|| Error::NothingToUndo(host.to_string()))?;
         let path = &record.path;
         let now = read_text(path)?;
         let now_sha = now.as_ref().map(|t| sha256(t.as_bytes()));
@@ -744,7 +747,7 @@ impl Hosts {
     /// and others'). `servers` is the registry, to tell entries that are out of date.
     pub fn status(
         &self,
-        servers: &crate::Servers,
+        servers: &switchboard_core::Servers,
         project: Option<&Path>,
     ) -> Result<Vec<HostStatus>> {
         let store = Store::open(&self.state_dir)?;
@@ -771,7 +774,7 @@ impl Hosts {
         &self,
         store: &Store,
         file: &ConfigFile,
-        servers: &crate::Servers,
+        servers: &switchboard_core::Servers,
     ) -> FileStatus {
         let mut status = FileStatus {
             scope: match &file.scope {
@@ -847,7 +850,7 @@ impl Hosts {
         &self,
         host: HostId,
         path: &Path,
-        servers: &crate::Servers,
+        servers: &switchboard_core::Servers,
     ) -> Result<Option<FileStatus>> {
         let file = self.target_of(host, path)?;
         let store = Store::open(&self.state_dir)?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{Host, Remote, Stdio, command_entry, file, vscode_user, with_headers};
-use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
 
 pub struct Cline;
 

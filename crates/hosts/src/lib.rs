@@ -15,6 +15,7 @@
 //! Sources for every path and shape: `docs/hosts.md`.
 
 mod env;
+mod error;
 mod guardian;
 mod host;
 pub mod inputs;
@@ -29,6 +30,7 @@ use std::{
 };
 
 pub use env::{HostEnv, Os};
+pub use error::{Error, Result};
 pub use guardian::{DriftReport, Guardian, GuardianOptions};
 pub use host::{Host, Remote, Stdio, host};
 #[cfg(debug_assertions)]
@@ -40,8 +42,6 @@ pub use ops::{
 pub use shape::{HostServer, Launch, Unsupported, shape};
 pub use store::{BACKUPS_KEPT, JournalRecord, Op};
 pub use switchboard_config_edit::{self as edit, Container, EditError, Format, receipt};
-
-use crate::{Error, Result};
 
 /// Every host Switchboard writes to, by the id the CLI uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -133,7 +133,7 @@ impl FromStr for HostId {
     fn from_str(s: &str) -> Result<Self> {
         HostId::ALL.into_iter().find(|h| h.id() == s).ok_or_else(|| {
             let ids: Vec<&str> = HostId::ALL.iter().map(|h| h.id()).collect();
-            Error::InvalidSpec(format!("unknown host {s:?}; the hosts are {}", ids.join(", ")))
+            Error::UnknownHost { name: s.to_owned(), known: ids.join(", ") }
         })
     }
 }

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::receipt::Receipt;
-use crate::{Error, Result, fsutil};
+use switchboard_core::fsutil;
+
+use crate::{Error, Result};
 
 /// Backups kept per host file.
 pub const BACKUPS_KEPT: usize = 20;
@@ -97,7 +99,7 @@ struct JournalFile {
     records: Vec<JournalRecord>,
 }
 
-pub use crate::digest::{sha256, value_sha256};
+pub use switchboard_core::digest::{sha256, value_sha256};
 
 /// The state folder, locked while a `Store` is alive.
 #[derive(Debug)]
@@ -114,11 +116,9 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 
 fn load<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> Result<T> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            Error::InvalidSpec(format!(
-                "{} cannot be read ({e}); move it aside to start over",
-                path.display()
-            ))
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Store {
+            path: path.to_path_buf(),
+            problem: format!("cannot be read ({e}); move it aside to start over"),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
         Err(e) => Err(io("read", path)(e)),
@@ -213,7 +213,8 @@ impl Store {
             ("journal.json", serde_json::to_vec_pretty(&self.journal)),
         ] {
             let path = self.dir.join(name);
-            let bytes = value.map_err(|e| Error::InvalidSpec(e.to_string()))?;
+            let bytes =
+                value.map_err(|e| Error::Store { path: path.clone(), problem: e.to_string() })?;
             fsutil::write_atomic(&path, &bytes).map_err(io("write", &path))?;
         }
         Ok(())

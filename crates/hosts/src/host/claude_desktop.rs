@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{Host, Remote, Stdio, command_entry, file, no_cwd};
-use crate::hosts::{
-    ConfigFile, Container, Format, HostEnv, HostId, Os, Scope, Unsupported, subdirs,
-};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Os, Scope, Unsupported, subdirs};
 
 pub struct ClaudeDesktop;
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{
     Host, Remote, Stdio, command_entry, no_cwd, typed_remote, user_and_project, vscode_user,
 };
-use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 
 pub struct RooCode;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{Host, Remote, Stdio, command_entry, user_and_project, with_headers};
-use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 
 pub struct Codex;
 

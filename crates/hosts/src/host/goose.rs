@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{Host, Remote, Stdio, file, no_cwd, object, strings, with_headers};
-use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Os, Scope, Unsupported};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Os, Scope, Unsupported};
 
 pub struct Goose;
 

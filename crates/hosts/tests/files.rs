@@ -2,6 +2,7 @@
 //! exact removal, and the failure paths (malformed files, no permission, a read-only folder, a
 //! concurrent edit, a writer killed mid-write).
 
+#![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 #![allow(clippy::disallowed_methods)] // runs the CLI binary directly
 
 use std::{
@@ -9,17 +10,14 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use switchboard_core::{
-    Paths, ServerName, ServerSpec,
-    hosts::{
-        Action, Bridge, ChangeKind, ConfigFile, EntryState, Format, HostEnv, HostId, Hosts, Os,
-        test_hooks,
-    },
-    spec::RemoteTransport,
+use switchboard_core::{Paths, ServerName, ServerSpec, spec::RemoteTransport};
+use switchboard_hosts::{
+    Action, Bridge, ChangeKind, ConfigFile, EntryState, Format, HostEnv, HostId, Hosts, Os,
+    test_hooks,
 };
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hosts/fixtures");
-const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hosts/snapshots");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots");
 
 /// A user's home and Switchboard's state, both in one temp folder under `target/`.
 struct World {
@@ -401,7 +399,7 @@ fn backups_are_kept_per_file_and_bounded() {
             )
         })
         .collect();
-    assert_eq!(kept.len(), switchboard_core::hosts::BACKUPS_KEPT, "{:?}", kept.keys());
+    assert_eq!(kept.len(), switchboard_hosts::BACKUPS_KEPT, "{:?}", kept.keys());
     // The newest backup is the content before the last write (the applied file).
     let newest = kept.values().last().expect("newest");
     assert!(newest.contains("alpha"), "{newest}");
@@ -436,10 +434,8 @@ fn the_written_file_keeps_its_permissions_and_a_symlinked_config_stays_a_symlink
 
 #[test]
 fn the_guardian_reports_drift_and_reapplies_until_a_host_keeps_fighting() {
-    use switchboard_core::{
-        Registry,
-        hosts::{DriftReport, Guardian, GuardianOptions},
-    };
+    use switchboard_core::Registry;
+    use switchboard_hosts::{DriftReport, Guardian, GuardianOptions};
     let world = World::new();
     let paths = Paths::under(&world.dir.path().join("sb"));
     let registry = Registry::new(&paths);
@@ -593,7 +589,7 @@ fn vscode_gets_secrets_as_prompted_inputs_and_the_users_inputs_stay_byte_for_byt
         if start.is_some() {
             check_snapshot("vscode__inputs.jsonc.snap", &text);
         }
-        let doc = switchboard_core::hosts::edit::document(Format::Jsonc, &text).expect("parses");
+        let doc = switchboard_hosts::edit::document(Format::Jsonc, &text).expect("parses");
         let ids: Vec<&str> = doc["inputs"]
             .as_array()
             .expect("inputs")
@@ -657,9 +653,9 @@ fn vscode_gets_secrets_as_prompted_inputs_and_the_users_inputs_stay_byte_for_byt
 
 /// `text` without the input `id`, as a user deleting it by hand would leave it.
 fn remove_input(text: &str, id: &str) -> String {
-    let edited = switchboard_core::hosts::edit::remove(
+    let edited = switchboard_hosts::edit::remove(
         Format::Jsonc,
-        switchboard_core::hosts::Container::list_by("inputs", "id"),
+        switchboard_hosts::Container::list_by("inputs", "id"),
         text,
         id,
     )

@@ -20,7 +20,9 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::{Action, EntryStatus, HostId, Hosts};
-use crate::{Error, Registry, Result};
+use switchboard_core::Registry;
+
+use crate::{Error, Result};
 
 /// Re-applies allowed per file per minute.
 const REAPPLY_LIMIT: usize = 3;
@@ -82,7 +84,7 @@ impl Guardian {
                 }
             }
         })
-        .map_err(|e| Error::InvalidSpec(format!("cannot watch host files: {e}")))?;
+        .map_err(|e| Error::Guardian(format!("cannot watch host files: {e}")))?;
         let mut worker = Worker {
             hosts,
             registry,
@@ -99,7 +101,7 @@ impl Guardian {
         std::thread::Builder::new()
             .name("hosts-guardian".into())
             .spawn(move || worker.run(&rx, &stop_flag))
-            .map_err(|e| Error::InvalidSpec(format!("cannot start the host guardian: {e}")))?;
+            .map_err(|e| Error::Guardian(format!("cannot start the host guardian: {e}")))?;
         Ok(Guardian { reports, stop, auto })
     }
 

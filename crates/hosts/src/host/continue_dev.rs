@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{Host, Remote, Stdio, command_entry, file, no_cwd, object};
-use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
 
 pub struct Continue;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{Host, Remote, Stdio, command_entry, no_cwd, user_and_project, with_headers};
-use crate::hosts::{ConfigFile, Container, Format, HostEnv, HostId, Os, Unsupported};
+use crate::{ConfigFile, Container, Format, HostEnv, HostId, Os, Unsupported};
 
 pub struct Zed;
 

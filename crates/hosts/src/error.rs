@@ -1,0 +1,74 @@
+//! The crate's one error type: reading, planning and writing hosts' files, the ledger and journal,
+//! the guardian. Each variant reads as one sentence and carries a stable [`Error::code`].
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A host's file that cannot be read, edited or written as asked; nothing was written.
+    #[error("{path}: {problem}")]
+    HostFile { path: PathBuf, problem: String },
+
+    #[error("unknown host {name:?}; the hosts are {known}")]
+    UnknownHost { name: String, known: String },
+
+    /// The host has no file of the scope asked for (a profile, a project).
+    #[error("{0}")]
+    NoSuchFile(String),
+
+    #[error("Switchboard has no write to {0} left to undo")]
+    NothingToUndo(String),
+
+    /// Switchboard's own record of what it wrote (`data/hosts/`).
+    #[error("{path} {problem}")]
+    Store { path: PathBuf, problem: String },
+
+    #[error("{0}")]
+    Guardian(String),
+
+    /// The registry, the secret store or another part of the core failed.
+    #[error(transparent)]
+    Core(#[from] switchboard_core::Error),
+}
+
+impl Error {
+    /// A stable, machine-readable code for this error.
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::HostFile { .. } => "host_file",
+            Error::UnknownHost { .. } => "unknown_host",
+            Error::NoSuchFile(_) => "no_such_host_file",
+            Error::NothingToUndo(_) => "nothing_to_undo",
+            Error::Store { .. } => "host_store",
+            Error::Guardian(_) => "guardian",
+            Error::Core(e) => e.code(),
+        }
+    }
+
+    /// True when the error is about what the user asked for (an unknown host, a scope the host
+    /// does not have, nothing to undo). The CLI maps these to exit code 2.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            Error::UnknownHost { .. } | Error::NoSuchFile(_) | Error::NothingToUndo(_) => true,
+            Error::Core(e) => e.is_usage(),
+            _ => false,
+        }
+    }
+}
+
+impl From<&Error> for switchboard_core::WireError {
+    fn from(error: &Error) -> Self {
+        switchboard_core::WireError { code: error.code().to_owned(), message: error.to_string() }
+    }
+}
