@@ -172,24 +172,21 @@ pub async fn install_form(owner: &Owner, entry: &str) -> Result<InstallForm> {
         .filter(|f| f.required && f.default.is_none())
         .map(|f| (f.key.clone(), stand_in(f)))
         .collect();
-    let (way, commands, notes, blocked) = match installer
-        .plan(&Request { answers: placeholders, ..request.clone() })
-    {
-        Ok(plan) => (
-            Some(plan.way),
-            plan.steps
-                .iter()
-                .map(|s| if s.argv.is_empty() { s.label.clone() } else { s.argv.join(" ") })
-                .collect(),
-            plan.notes,
-            None,
-        ),
-        // Answers that do not pass the checks are the form's business; a missing runtime is not.
-        Err(Error::InvalidSpec(why)) if why.contains("cannot be installed with these inputs") => {
-            (None, Vec::new(), Vec::new(), None)
-        }
-        Err(e) => (None, Vec::new(), Vec::new(), Some(e.to_string())),
-    };
+    let (way, commands, notes, blocked) =
+        match installer.plan(&Request { answers: placeholders, ..request.clone() }) {
+            Ok(plan) => (
+                Some(plan.way),
+                plan.steps
+                    .iter()
+                    .map(|s| if s.argv.is_empty() { s.label.clone() } else { s.argv.join(" ") })
+                    .collect(),
+                plan.notes,
+                None,
+            ),
+            // Answers that fail the checks are the form's business; a missing runtime is not.
+            Err(Error::InvalidInputs { .. }) => (None, Vec::new(), Vec::new(), None),
+            Err(e) => (None, Vec::new(), Vec::new(), Some(e.to_string())),
+        };
     let blocked = unreadable.or(blocked);
     Ok(InstallForm { server, name, way, fields, commands, notes, blocked })
 }

@@ -36,6 +36,10 @@ pub enum Error {
     #[error("invalid server definition: {0}")]
     InvalidSpec(String),
 
+    /// Answers to a catalog entry's form that do not pass its checks; nothing was installed.
+    #[error("{name} cannot be installed with these inputs: {}", .problems.join("; "))]
+    InvalidInputs { name: String, problems: Vec<String> },
+
     #[error("a server named {0} already exists")]
     DuplicateServer(String),
 
@@ -119,6 +123,7 @@ impl Error {
             Error::NewerRegistry { .. } => "newer_registry",
             Error::InvalidName { .. } => "invalid_name",
             Error::InvalidSpec(_) => "invalid_spec",
+            Error::InvalidInputs { .. } => "invalid_inputs",
             Error::HostFile { .. } => "host_file",
             Error::DuplicateServer(_) => "duplicate_server",
             Error::UnknownServer(_) => "unknown_server",
@@ -146,7 +151,11 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         matches!(
             self.code(),
-            "invalid_name" | "invalid_spec" | "invalid_arguments" | "unknown_catalog_entry"
+            "invalid_name"
+                | "invalid_spec"
+                | "invalid_inputs"
+                | "invalid_arguments"
+                | "unknown_catalog_entry"
         )
     }
 

@@ -107,8 +107,9 @@ impl RegistryClient {
     /// Version `version` of `name` (`latest` for the newest).
     pub async fn version(&self, name: &str, version: &str) -> Result<ServerJson> {
         let url = self.url(&["v0.1", "servers", name, "versions", version]);
-        let response: ServerResponse = match self.get(url).await {
-            Err(Error::Registry { problem, .. }) if problem.contains("HTTP 404") => {
+        let response: ServerResponse = match self.fetch(url).await? {
+            Some(response) => response,
+            None => {
                 return Err(if version == "latest" {
                     Error::UnknownCatalogEntry {
                         name: name.to_string(),
@@ -121,7 +122,6 @@ impl RegistryClient {
                     ))
                 });
             }
-            other => other?,
         };
         let problems = response.server.problems();
         if !problems.is_empty() {
@@ -147,6 +147,15 @@ impl RegistryClient {
 
     async fn get<T: serde::de::DeserializeOwned>(&self, url: Url) -> Result<T> {
         let shown = url.to_string();
+        self.fetch(url).await?.ok_or_else(|| Error::Registry {
+            url: shown,
+            problem: format!("answered HTTP {}", reqwest::StatusCode::NOT_FOUND.as_u16()),
+        })
+    }
+
+    /// The answer at `url`, or `None` when the registry says there is nothing there (HTTP 404).
+    async fn fetch<T: serde::de::DeserializeOwned>(&self, url: Url) -> Result<Option<T>> {
+        let shown = url.to_string();
         let fail = |problem: String| Error::Registry { url: shown.clone(), problem };
         let response = self
             .http
@@ -156,6 +165,9 @@ impl RegistryClient {
             .await
             .map_err(|e| fail(format!("could not be reached: {}", describe(&e))))?;
         let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
         if !status.is_success() {
             return Err(fail(format!("answered HTTP {}", status.as_u16())));
         }
@@ -169,7 +181,7 @@ impl RegistryClient {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|e| {
+        serde_json::from_slice(&body).map(Some).map_err(|e| {
             fail(format!("answered with something that is not a registry response ({e})"))
         })
     }

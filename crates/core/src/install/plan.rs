@@ -150,11 +150,7 @@ pub fn plan(
         if server.packages.get(i).is_some_and(|p| p.registry_type == RegistryType::Mcpb));
     let problems = if bundle { Vec::new() } else { inputs::check(server, way, answers) };
     if !problems.is_empty() {
-        return Err(Error::InvalidSpec(format!(
-            "{} cannot be installed with these inputs: {}",
-            server.name,
-            problems.join("; ")
-        )));
+        return Err(Error::InvalidInputs { name: server.name.clone(), problems });
     }
     let resolved = inputs::resolve(server, way, answers);
     if resolved.secret_args {

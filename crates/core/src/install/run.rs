@@ -536,10 +536,7 @@ impl Installer {
         fields.extend(bundle::fields(&manifest));
         let problems = inputs::check_fields(&fields, &request.server.name, &request.answers);
         if !problems.is_empty() {
-            return Err(Error::InvalidSpec(format!(
-                "{name} cannot be installed with these inputs: {}",
-                problems.join("; ")
-            )));
+            return Err(Error::InvalidInputs { name: name.to_string(), problems });
         }
         let command = bundle::command(&manifest, dir, &request.answers);
         let mut env = plan.env.clone();
