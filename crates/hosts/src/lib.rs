@@ -33,7 +33,7 @@ pub use env::{HostEnv, Os};
 pub use error::{Error, Result};
 pub use guardian::{DriftReport, Guardian, GuardianOptions};
 pub use host::{Host, Remote, Stdio, host};
-#[cfg(debug_assertions)]
+#[cfg(feature = "test-hooks")]
 pub use ops::test_hooks;
 pub use ops::{
     Action, Bridge, Change, ChangeKind, EntryState, EntryStatus, FileStatus, HostEntry, HostStatus,

@@ -614,7 +614,7 @@ impl Hosts {
                 }
                 return Ok((plan, None));
             }
-            #[cfg(debug_assertions)]
+            #[cfg(feature = "test-hooks")]
             test_hooks::before_write(&file.path);
             // The file must still be what the plan was computed from.
             if read_text(&file.path)? != plan.before {
@@ -1002,8 +1002,9 @@ fn set_new_file_mode(path: &Path) {
     let _ = path;
 }
 
-/// Places where tests step in between a plan and its write (debug builds only).
-#[cfg(debug_assertions)]
+/// Places where tests step in between a plan and its write. Compiled only with the `test-hooks`
+/// feature, which the tests turn on and no shipped build does.
+#[cfg(feature = "test-hooks")]
 pub mod test_hooks {
     use std::{path::Path, sync::Mutex};
 
@@ -1037,9 +1038,9 @@ pub mod test_hooks {
     }
 }
 
-#[cfg(debug_assertions)]
+#[cfg(feature = "test-hooks")]
 use test_hooks::before_rename;
-#[cfg(not(debug_assertions))]
+#[cfg(not(feature = "test-hooks"))]
 fn before_rename() {}
 
 /// Every record of the journal, newest last (for `hosts history`).
