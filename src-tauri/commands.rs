@@ -1,4 +1,4 @@
-//! The window's commands: each a one-line adapter over `switchboard_core::api`. Errors cross as
+//! The window's commands: mostly one-line adapters over `switchboard_core::api`. Errors cross as
 //! `{code, message}`.
 
 use std::sync::Arc;

@@ -1,8 +1,9 @@
 //! Switchboard's headless core: the registry of installed servers, the supervisor that runs them,
 //! the events it reports, and the owner process with its control endpoint.
 //!
-//! No Tauri, no UI, no global state: directories, clock and configuration are passed in, so the
-//! app, `switchboard serve`, the CLI and the tests all drive the same code.
+//! No Tauri, no UI: directories and the clock are passed in, so the app, `switchboard serve`, the
+//! CLI and the tests all drive the same code. AI hosts' config files are `switchboard-hosts`, a
+//! crate above this one.
 
 pub mod api;
 pub mod catalog;
