@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use switchboard_core::{
-    Paths, Registry, RemoteTransport, RestartPolicy, ServerName, ServerSpec,
+    Paths, Registry, RemoteTransport, RestartPolicy, ServerName, ServerSpec, api,
     control::ControlClient,
     spec::{Launch, parse_key_value},
 };
@@ -188,15 +188,19 @@ pub async fn show(paths: &Paths, name: &str, json: bool) -> anyhow::Result<()> {
 
 pub async fn remove(paths: &Paths, name: &str) -> anyhow::Result<()> {
     let name: ServerName = name.parse()?;
-    if switchboard_core::install::Installer::without_runtimes(paths).record(&name)?.is_some() {
-        // Installed from the catalog: its package, secrets and pins go with it.
-        return crate::install_cmds::uninstall(paths, name.as_str()).await;
-    }
-    let registry = Registry::new(paths);
-    let target = name.clone();
-    blocking(move || registry.remove(&target)).await?;
-    println!("removed {name}");
+    let (owned_paths, target) = (paths.clone(), name.clone());
+    let removed = blocking(move || api::remove_entry(&owned_paths, &target)).await?;
+    // The owner stops a server that left the registry when it reloads.
     notify_owner(paths).await;
+    match removed {
+        api::Removed::Uninstalled(gone) => {
+            println!("uninstalled {name}");
+            for what in gone {
+                println!("  removed {what}");
+            }
+        }
+        api::Removed::Unregistered => println!("removed {name}"),
+    }
     Ok(())
 }
 

@@ -57,13 +57,30 @@ pub async fn update_server(owner: &Owner, name: &str, spec: ServerSpec) -> Resul
 /// from the catalog is uninstalled: its package, secrets and pins go too.
 pub async fn remove_server(owner: &Owner, name: &str) -> Result<()> {
     let name: ServerName = name.parse()?;
-    let installer = Installer::without_runtimes(owner.paths());
-    if installer.record(&name)?.is_some() {
-        return uninstall(owner, name.as_str()).await.map(|_| ());
-    }
-    let registry = owner.registry().clone();
-    blocking(move || registry.remove(&name)).await?;
+    let paths = owner.paths().clone();
+    blocking(move || remove_entry(&paths, &name)).await?;
     owner.reload().await
+}
+
+/// What removing a server took away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    /// Installed from the catalog: uninstalled, with these things gone (package, secrets, pins…).
+    Uninstalled(Vec<String>),
+    /// Added by hand: its registry entry is gone.
+    Unregistered,
+}
+
+/// Removes a server from the registry; one installed from the catalog is uninstalled, so its
+/// package, secrets and pins do not linger. Needs no owner: whoever runs one reloads after.
+/// Blocking (file I/O under the registry's lock).
+pub fn remove_entry(paths: &crate::Paths, name: &ServerName) -> Result<Removed> {
+    let installer = Installer::without_runtimes(paths);
+    if installer.record(name)?.is_some() {
+        return installer.uninstall(name.as_str()).map(Removed::Uninstalled);
+    }
+    crate::Registry::new(paths).remove(name)?;
+    Ok(Removed::Unregistered)
 }
 
 pub async fn start(owner: &Owner, name: &str) -> Result<ServerStatus> {
