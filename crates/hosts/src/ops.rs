@@ -349,7 +349,9 @@ impl Hosts {
         if !inputs.is_empty() {
             let ids: Vec<&str> = inputs.iter().map(|(id, _)| id.as_str()).collect();
             notes.push(format!(
-                "{name}: its secrets are not written to the file; {host} asks for each once and                  keeps it in its secret storage (inputs {}). If a secret changes later, clear it                  there so it asks again",
+                "{name}: its secrets are not written to the file; {host} asks for each once and \
+                 keeps it in its secret storage (inputs {}). If a secret changes later, clear it \
+                 there so it asks again",
                 ids.join(", ")
             ));
         }

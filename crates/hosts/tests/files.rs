@@ -586,6 +586,8 @@ fn vscode_gets_secrets_as_prompted_inputs_and_the_users_inputs_stay_byte_for_byt
             "no note says where the secret went: {:?}",
             plan.notes
         );
+        // Notes are read by people: no runs of spaces left by a broken line continuation.
+        assert!(plan.notes.iter().all(|n| !n.contains("  ")), "{:?}", plan.notes);
         if start.is_some() {
             check_snapshot("vscode__inputs.jsonc.snap", &text);
         }
