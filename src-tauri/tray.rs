@@ -74,7 +74,7 @@ fn menu(app: &AppHandle, statuses: &[ServerStatus]) -> tauri::Result<Menu<tauri:
     for status in statuses {
         let name = status.name.as_str();
         let running = matches!(status.state, ServerState::Running { .. });
-        let stdio = status.transport == "stdio";
+        let stdio = status.transport == switchboard_core::spec::ServerTransport::Stdio;
         let item = |action: &str, label: &str, enabled: bool| {
             MenuItem::with_id(app, format!("server:{name}:{action}"), label, enabled, None::<&str>)
         };

@@ -29,7 +29,7 @@ pub fn describe_launch(spec: &ServerSpec) -> String {
             words.extend(args.iter().map(|a| quote(a)));
             words.join(" ")
         }
-        Launch::Remote { url, .. } => format!("{url} ({})", spec.transport_name()),
+        Launch::Remote { url, .. } => format!("{url} ({})", spec.transport()),
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn list(paths: &Paths, json: bool) -> anyhow::Result<()> {
     for (name, spec) in &servers {
         rows.push([
             name.to_string(),
-            spec.transport_name().to_owned(),
+            spec.transport().to_string(),
             if spec.enabled { "yes" } else { "no" }.to_owned(),
             spec.restart.to_string(),
             output::describe_launch(spec),
@@ -139,7 +139,7 @@ pub async fn show(paths: &Paths, name: &str, json: bool) -> anyhow::Result<()> {
         );
     }
     println!("name:      {name}");
-    println!("transport: {}", spec.transport_name());
+    println!("transport: {}", spec.transport());
     println!("launch:    {}", output::describe_launch(spec));
     match &spec.launch {
         Launch::Stdio { env, cwd, .. } => {

@@ -101,7 +101,7 @@ pub async fn start_all(owner: &Owner) -> Vec<(ServerName, Error)> {
     let names: Vec<ServerName> = supervisor
         .status()
         .into_iter()
-        .filter(|s| s.transport == "stdio" && s.pid().is_none())
+        .filter(|s| s.transport == crate::spec::ServerTransport::Stdio && s.pid().is_none())
         .map(|s| s.name)
         .collect();
     let starts = names

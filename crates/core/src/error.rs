@@ -87,7 +87,7 @@ pub enum Error {
     /// A registry API that could not be reached or answered with something that is not a
     /// registry response.
     #[error("the registry {url} {problem}")]
-    Registry { url: String, problem: String },
+    RegistryApi { url: String, problem: String },
 
     /// The keychain or the fallback secret store failed.
     #[error("{0}")]
@@ -137,7 +137,7 @@ impl Error {
             Error::Remote { code, .. } => code,
             Error::ShuttingDown => "shutting_down",
             Error::UnknownCatalogEntry { .. } => "unknown_catalog_entry",
-            Error::Registry { .. } => "registry",
+            Error::RegistryApi { .. } => "registry",
             Error::Mcp { code, .. } => code,
             Error::InvalidArguments(_) => "invalid_arguments",
             Error::Secrets(_) => "secrets",

@@ -75,7 +75,7 @@ impl Owner {
             .map_err(|e| Error::Control(format!("cannot listen on 127.0.0.1: {e}")))?;
         let port = listener.local_addr().map_err(|e| Error::Control(e.to_string()))?.port();
         let cancel = CancellationToken::new();
-        let state = control::ServerState {
+        let state = control::ControlState {
             supervisor: supervisor.clone(),
             registry: registry.clone(),
             token: token.clone(),

@@ -227,12 +227,39 @@ impl ServerSpec {
     }
 
     /// `"stdio"`, `"streamable-http"` or `"sse"`.
-    pub fn transport_name(&self) -> &'static str {
+    pub fn transport(&self) -> ServerTransport {
         match &self.launch {
-            Launch::Stdio { .. } => "stdio",
-            Launch::Remote { transport: RemoteTransport::StreamableHttp, .. } => "streamable-http",
-            Launch::Remote { transport: RemoteTransport::Sse, .. } => "sse",
+            Launch::Stdio { .. } => ServerTransport::Stdio,
+            Launch::Remote { transport: RemoteTransport::StreamableHttp, .. } => {
+                ServerTransport::StreamableHttp
+            }
+            Launch::Remote { transport: RemoteTransport::Sse, .. } => ServerTransport::Sse,
         }
+    }
+}
+
+/// How a server is reached: its own process over stdio, or a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerTransport {
+    Stdio,
+    StreamableHttp,
+    Sse,
+}
+
+impl ServerTransport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerTransport::Stdio => "stdio",
+            ServerTransport::StreamableHttp => "streamable-http",
+            ServerTransport::Sse => "sse",
+        }
+    }
+}
+
+impl fmt::Display for ServerTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -14,7 +14,7 @@ pub use crate::process::Exit;
 use crate::{
     logs::LogLimits,
     process::FoundVia,
-    spec::{RestartPolicy, ServerName},
+    spec::{RestartPolicy, ServerName, ServerTransport},
 };
 
 /// Where a server is in its life.
@@ -192,7 +192,7 @@ pub struct ProcessStats {
 pub struct ServerStatus {
     pub name: ServerName,
     pub enabled: bool,
-    pub transport: String,
+    pub transport: ServerTransport,
     pub restart: RestartPolicy,
     pub state: ServerState,
     /// Automatic restarts since the owner started.
@@ -214,7 +214,7 @@ impl ServerStatus {
         ServerStatus {
             name,
             enabled: spec.enabled,
-            transport: spec.transport_name().to_owned(),
+            transport: spec.transport(),
             restart: spec.restart,
             state: ServerState::Stopped,
             restarts: 0,
@@ -257,7 +257,7 @@ pub fn aggregate(statuses: &[ServerStatus]) -> Aggregate {
     }
     let all = statuses
         .iter()
-        .filter(|s| s.enabled && s.transport == "stdio")
+        .filter(|s| s.enabled && s.transport == ServerTransport::Stdio)
         .all(|s| matches!(s.state, ServerState::Running { .. }));
     if all { Aggregate::AllRunning } else { Aggregate::NotAllRunning }
 }

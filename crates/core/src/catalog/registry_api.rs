@@ -1,6 +1,6 @@
 //! A client of the MCP Registry API (`/v0.1`): the list of servers (paginated by cursor), a
 //! server's latest version, and one exact version. Every answer is checked: an unreachable
-//! registry, an HTTP error or a body that is not a registry response is an [`Error::Registry`]
+//! registry, an HTTP error or a body that is not a registry response is an [`Error::RegistryApi`]
 //! naming the URL, and entries that break the format's rules are skipped (and logged) rather
 //! than failing the whole list.
 
@@ -44,12 +44,12 @@ impl RegistryClient {
 
     /// Like [`RegistryClient::new`], giving up on any one request after `timeout`.
     pub fn with_timeout(base: &str, timeout: Duration) -> Result<Self> {
-        let mut base = Url::parse(base).map_err(|e| Error::Registry {
+        let mut base = Url::parse(base).map_err(|e| Error::RegistryApi {
             url: base.to_string(),
             problem: format!("is not a URL: {e}"),
         })?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::Registry {
+            return Err(Error::RegistryApi {
                 url: base.to_string(),
                 problem: "is not an http(s) URL".into(),
             });
@@ -63,7 +63,7 @@ impl RegistryClient {
             .timeout(timeout)
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Registry { url: base.to_string(), problem: e.to_string() })?;
+            .map_err(|e| Error::RegistryApi { url: base.to_string(), problem: e.to_string() })?;
         Ok(RegistryClient { base, http })
     }
 
@@ -125,7 +125,7 @@ impl RegistryClient {
         };
         let problems = response.server.problems();
         if !problems.is_empty() {
-            return Err(Error::Registry {
+            return Err(Error::RegistryApi {
                 url: self.base.to_string(),
                 problem: format!(
                     "describes {name} in a way Switchboard cannot use: {}",
@@ -147,7 +147,7 @@ impl RegistryClient {
 
     async fn get<T: serde::de::DeserializeOwned>(&self, url: Url) -> Result<T> {
         let shown = url.to_string();
-        self.fetch(url).await?.ok_or_else(|| Error::Registry {
+        self.fetch(url).await?.ok_or_else(|| Error::RegistryApi {
             url: shown,
             problem: format!("answered HTTP {}", reqwest::StatusCode::NOT_FOUND.as_u16()),
         })
@@ -156,7 +156,7 @@ impl RegistryClient {
     /// The answer at `url`, or `None` when the registry says there is nothing there (HTTP 404).
     async fn fetch<T: serde::de::DeserializeOwned>(&self, url: Url) -> Result<Option<T>> {
         let shown = url.to_string();
-        let fail = |problem: String| Error::Registry { url: shown.clone(), problem };
+        let fail = |problem: String| Error::RegistryApi { url: shown.clone(), problem };
         let response = self
             .http
             .get(url.clone())

@@ -7,7 +7,7 @@ mod client;
 mod server;
 
 pub use client::ControlClient;
-pub(crate) use server::{ServerState, serve};
+pub(crate) use server::{ControlState, serve};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

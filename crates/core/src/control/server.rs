@@ -21,7 +21,7 @@ use crate::{
 };
 
 #[derive(Clone)]
-pub(crate) struct ServerState {
+pub(crate) struct ControlState {
     pub supervisor: Supervisor,
     pub registry: Registry,
     pub token: String,
@@ -29,7 +29,7 @@ pub(crate) struct ServerState {
     pub cancel: CancellationToken,
 }
 
-pub(crate) fn router(state: ServerState) -> Router {
+pub(crate) fn router(state: ControlState) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/reload", post(reload))
@@ -40,7 +40,7 @@ pub(crate) fn router(state: ServerState) -> Router {
         .with_state(state)
 }
 
-pub(crate) async fn serve(listener: tokio::net::TcpListener, state: ServerState) {
+pub(crate) async fn serve(listener: tokio::net::TcpListener, state: ControlState) {
     let cancel = state.cancel.clone();
     let app = router(state);
     let result = axum::serve(listener, app)
@@ -52,7 +52,7 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, state: ServerState)
 }
 
 /// Token, loopback `Host`, no `Origin`.
-async fn guard(State(state): State<ServerState>, request: Request, next: Next) -> Response {
+async fn guard(State(state): State<ControlState>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     if headers.contains_key(header::ORIGIN) {
         return refuse(StatusCode::FORBIDDEN, "forbidden", "requests from web pages are refused");
@@ -104,17 +104,17 @@ impl IntoResponse for ApiError {
     }
 }
 
-async fn status(State(state): State<ServerState>) -> Response {
+async fn status(State(state): State<ControlState>) -> Response {
     Json(state.supervisor.status()).into_response()
 }
 
-async fn reload(State(state): State<ServerState>) -> Result<Response, ApiError> {
+async fn reload(State(state): State<ControlState>) -> Result<Response, ApiError> {
     super::reload(&state.registry, &state.supervisor).await.map_err(ApiError)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn action(
-    State(state): State<ServerState>,
+    State(state): State<ControlState>,
     Path((name, action)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let supervisor = &state.supervisor;
@@ -135,7 +135,7 @@ struct LogsQuery {
 }
 
 async fn logs(
-    State(state): State<ServerState>,
+    State(state): State<ControlState>,
     Path(name): Path<String>,
     Query(query): Query<LogsQuery>,
 ) -> Result<Response, ApiError> {
@@ -171,7 +171,7 @@ async fn logs(
     Ok(json_lines(history.chain(live), state.cancel.clone()))
 }
 
-async fn events(State(state): State<ServerState>) -> Response {
+async fn events(State(state): State<ControlState>) -> Response {
     let stream = BroadcastStream::new(state.supervisor.subscribe()).filter_map(|event| {
         std::future::ready(match event {
             Ok(event) => Some(event),

@@ -661,7 +661,7 @@ impl ServerTask {
         self.shared.edit(|s| {
             s.enabled = self.spec.enabled;
             s.restart = self.spec.restart;
-            s.transport = self.spec.transport_name().to_owned();
+            s.transport = self.spec.transport();
         });
     }
 }

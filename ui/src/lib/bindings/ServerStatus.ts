@@ -6,11 +6,12 @@ import type { ProcessStats } from "./ProcessStats";
 import type { RestartPolicy } from "./RestartPolicy";
 import type { ServerName } from "./ServerName";
 import type { ServerState } from "./ServerState";
+import type { ServerTransport } from "./ServerTransport";
 
 /**
  * One server as `status` reports it.
  */
-export type ServerStatus = { name: ServerName, enabled: boolean, transport: string, restart: RestartPolicy, state: ServerState, 
+export type ServerStatus = { name: ServerName, enabled: boolean, transport: ServerTransport, restart: RestartPolicy, state: ServerState, 
 /**
  * Automatic restarts since the owner started.
  */
