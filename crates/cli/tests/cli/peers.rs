@@ -17,9 +17,10 @@ fn server_everything_from_npm_starts_reports_ready_and_leaves_no_survivors() {
     // A cold npm cache downloads the package first.
     assert!(
         wait_until(Duration::from_secs(120), || {
-            let kind = home.state_of("everything")["state"]["kind"].clone();
-            assert_ne!(kind, "failed", "{}", home.run(&["logs", "everything"]).stdout());
-            kind == "running"
+            let state = home.state_of("everything")["state"].clone();
+            let logs = home.run(&["logs", "everything"]).stdout();
+            assert_ne!(state["kind"], "failed", "{state}\n{logs}");
+            state["kind"] == "running"
         }),
         "server-everything never became ready: {}",
         home.run(&["logs", "everything"]).stdout()

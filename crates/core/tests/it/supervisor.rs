@@ -135,7 +135,8 @@ async fn the_crash_loop_limit_marks_the_server_failed() {
     config.crash_loop = CrashLoop { max_exits: 3, window: Duration::from_secs(60) };
     let mut h = harness(config);
     let name = h
-        .add("loop", fixture_spec("crash-after", &["--after-ms", "20"], RestartPolicy::Always))
+        // Long enough that the handshake is answered before the crash on a loaded machine.
+        .add("loop", fixture_spec("crash-after", &["--after-ms", "200"], RestartPolicy::Always))
         .await;
     h.supervisor.start("loop").await.expect("first start");
     let seen = h.wait_state(&name, LONG, |s| matches!(s, ServerState::Failed { .. })).await;
@@ -158,7 +159,9 @@ async fn backoff_doubles_from_one_second_to_the_cap_on_an_injected_clock() {
     config.crash_loop = CrashLoop { max_exits: 1000, window: Duration::from_secs(60) };
     let mut h = harness_with_clock(config, Arc::new(clock.clone()));
     let name = h
-        .add("flappy", fixture_spec("crash-after", &["--after-ms", "10"], RestartPolicy::Always))
+        // Long enough that the first handshake is answered before the crash on a loaded machine
+        // (with 10 ms, a busy machine lost the race and the first start failed).
+        .add("flappy", fixture_spec("crash-after", &["--after-ms", "200"], RestartPolicy::Always))
         .await;
     h.supervisor.start("flappy").await.expect("starts");
     let seen = h
