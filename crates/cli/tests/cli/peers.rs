@@ -18,8 +18,12 @@ fn server_everything_from_npm_starts_reports_ready_and_leaves_no_survivors() {
     assert!(
         wait_until(Duration::from_secs(120), || {
             let state = home.state_of("everything")["state"].clone();
-            let logs = home.run(&["logs", "everything"]).stdout();
-            assert_ne!(state["kind"], "failed", "{state}\n{logs}");
+            assert_ne!(
+                state["kind"],
+                "failed",
+                "{state}\n{}",
+                home.run(&["logs", "everything"]).stdout()
+            );
             state["kind"] == "running"
         }),
         "server-everything never became ready: {}",
