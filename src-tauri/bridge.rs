@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use switchboard_core::{Event, Owner, ServerState};
+use switchboard_runtime::{Event, Owner, ServerState};
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
@@ -72,6 +72,10 @@ fn react(app: &AppHandle, owner: &Owner, event: &Event) {
         Event::ServerAdded { .. } | Event::ServerRemoved { .. } | Event::ServerChanged { .. } => {
             crate::tray::refresh(app, &owner.supervisor().status());
         }
-        Event::Log { .. } | Event::Stats { .. } | Event::ToolsChanged { .. } => {}
+        Event::Log { .. }
+        | Event::Stats { .. }
+        | Event::ToolsChanged { .. }
+        | Event::HostDrift { .. }
+        | Event::InstallProgress { .. } => {}
     }
 }

@@ -1,29 +1,25 @@
-//! The window's commands: mostly one-line adapters over `switchboard_core::api`. Errors cross as
+//! The window's commands: mostly one-line adapters over `switchboard_api`. Errors cross as
 //! `{code, message}`.
 
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
+use switchboard_api::{self as api, ServerEntry, knowledge_base};
+use switchboard_catalog::{Card, Query};
+use switchboard_core::mcp::{
+    CallOutcome, TrafficEntry,
+    export::{Export, Format},
+};
 use switchboard_core::{
-    Owner, ServerSpec, ServerStatus, WireError,
-    api::{self, ServerEntry},
-    knowledge_base,
+    ServerSpec, WireError,
     logs::LogLine,
     settings::{DataLocations, Settings},
 };
-use switchboard_core::{
-    catalog::{Card, Query},
-    install::{Installed, Progress},
-};
-use switchboard_core::{
-    mcp::{
-        CallOutcome, TrafficEntry,
-        export::{Export, Format},
-    },
-    tester::{HistoryEntry, Offer, Opened, Target, Workbench},
-};
 use switchboard_hosts as hosts;
-use tauri::{Emitter, State};
+use switchboard_install::Installed;
+use switchboard_runtime::tester::{HistoryEntry, Offer, Opened, Target, Workbench};
+use switchboard_runtime::{Owner, ServerStatus};
+use tauri::State;
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::state::AppState;
@@ -206,60 +202,25 @@ pub async fn tester_close(state: State<'_, AppState>, id: u64) -> Answer<()> {
     Ok(())
 }
 
-async fn kb_info_of(owner: &Owner) -> Answer<knowledge_base::Info> {
-    let servers = owner.registry().load().map_err(wire)?;
-    Ok(knowledge_base::info(&servers, owner.supervisor().status_of(knowledge_base::NAME).ok()))
-}
-
 #[tauri::command]
 pub async fn kb_info(state: State<'_, AppState>) -> Answer<knowledge_base::Info> {
-    kb_info_of(&*owner(&state)?).await
+    knowledge_base::info_of(&*owner(&state)?).await.map_err(wire)
 }
 
 /// Calls one of the built-in server's tools (`index_status`, `search`, ...) and returns its
-/// structured result. The connection is opened on first use and dropped after a failure that is
-/// not the tool's own (the next call reopens it).
+/// structured result.
 #[tauri::command]
 pub async fn kb_call(state: State<'_, AppState>, tool: String, arguments: Value) -> Answer<Value> {
-    let owner = owner(&state)?;
-    let mut slot = state.kb.lock().await;
-    let client = match slot.take() {
-        Some(client) => client,
-        None => knowledge_base::Client::open(owner.paths()).await.map_err(wire)?,
-    };
-    let result = client.call(&tool, arguments).await;
-    match &result {
-        Err(e) if !matches!(e, switchboard_core::Error::Mcp { code: "tool_error", .. }) => {
-            client.close().await;
-        }
-        _ => *slot = Some(client),
-    }
-    result.map_err(wire)
+    state.kb.call(&*owner(&state)?, &tool, arguments).await.map_err(wire)
 }
 
 /// Replaces the knowledge base's folders and restarts the server on them.
 #[tauri::command]
 pub async fn kb_set_folders(
     state: State<'_, AppState>,
-    folders: Vec<String>,
+    folders: Vec<std::path::PathBuf>,
 ) -> Answer<knowledge_base::Info> {
-    let owner = owner(&state)?;
-    let folders: Vec<std::path::PathBuf> = folders.iter().map(std::path::PathBuf::from).collect();
-    let paths = owner.paths().clone();
-    tokio::task::spawn_blocking(move || knowledge_base::set_roots(&paths, &folders))
-        .await
-        .map_err(|e| WireError { code: "io".into(), message: e.to_string() })?
-        .map_err(wire)?;
-    if let Some(client) = state.kb.lock().await.take() {
-        client.close().await;
-    }
-    owner.reload().await.map_err(wire)?;
-    let running =
-        owner.supervisor().status_of(knowledge_base::NAME).is_ok_and(|s| s.pid().is_some());
-    if running {
-        owner.supervisor().restart(knowledge_base::NAME).await.map_err(wire)?;
-    }
-    kb_info_of(&owner).await
+    knowledge_base::set_folders(&*owner(&state)?, &state.kb, folders).await.map_err(wire)
 }
 
 /// Every host: detected or not, its files, our entries and others', drift.
@@ -306,21 +267,8 @@ fn host_sync(
     servers: &[String],
 ) -> Answer<(Arc<hosts::Hosts>, hosts::ConfigFile, hosts::Action)> {
     let hosts = state.hosts()?;
-    let host: hosts::HostId = host.parse().map_err(wire)?;
-    let registry = owner(state)?.registry().load().map_err(wire)?;
-    let wanted = servers
-        .iter()
-        .map(|name| {
-            let key: switchboard_core::ServerName = name.parse().map_err(wire)?;
-            let spec = registry
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| wire(switchboard_core::Error::UnknownServer(name.clone())))?;
-            Ok((key, spec))
-        })
-        .collect::<Answer<Vec<_>>>()?;
-    let file = hosts.target(host, None).map_err(wire)?;
-    Ok((hosts, file, hosts::Action::Sync(wanted)))
+    let (file, action) = api::host_sync(&hosts, &*owner(state)?, host, servers).map_err(wire)?;
+    Ok((hosts, file, action))
 }
 
 /// Catalog cards matching `query` (works offline).
@@ -331,9 +279,7 @@ pub async fn catalog_search(state: State<'_, AppState>, query: Query) -> Answer<
 
 /// Refreshes the catalog from the configured MCP Registry.
 #[tauri::command]
-pub async fn catalog_refresh(
-    state: State<'_, AppState>,
-) -> Answer<switchboard_core::catalog::CacheInfo> {
+pub async fn catalog_refresh(state: State<'_, AppState>) -> Answer<switchboard_catalog::CacheInfo> {
     api::catalog_refresh(&*owner(&state)?).await.map_err(wire)
 }
 
@@ -347,16 +293,12 @@ pub async fn install_form(state: State<'_, AppState>, entry: String) -> Answer<a
 /// `switchboard://install-progress`.
 #[tauri::command]
 pub async fn install_server(
-    app: tauri::AppHandle,
     state: State<'_, AppState>,
     entry: String,
     name: Option<String>,
     answers: Vec<(String, String)>,
 ) -> Answer<Installed> {
-    let progress = move |p: Progress| {
-        let _ = app.emit("switchboard://install-progress", p);
-    };
-    api::install(&*owner(&state)?, &entry, name, answers, &progress).await.map_err(wire)
+    api::install(&*owner(&state)?, &entry, name, answers).await.map_err(wire)
 }
 
 /// Uninstalls a server and everything its install created.
@@ -370,7 +312,7 @@ pub async fn uninstall_server(state: State<'_, AppState>, name: String) -> Answe
 pub async fn pins_diff(
     state: State<'_, AppState>,
     name: String,
-) -> Answer<Option<switchboard_core::pins::ToolDiff>> {
+) -> Answer<Option<switchboard_runtime::pins::ToolDiff>> {
     api::pins_diff(&*owner(&state)?, &name).await.map_err(wire)
 }
 

@@ -12,8 +12,10 @@ mod tray;
 
 use std::sync::Arc;
 
-use switchboard_core::{Owner, Paths, SupervisorConfig, WireError};
-use switchboard_hosts as hosts;
+use switchboard_runtime::SupervisorConfig;
+
+use switchboard_api as api;
+use switchboard_core::{Paths, WireError};
 use tauri::{AppHandle, Manager, RunEvent};
 
 /// Start in the tray without opening the window (what a login start passes).
@@ -25,26 +27,6 @@ use crate::state::AppState;
 #[tauri::command]
 fn owner_error(state: tauri::State<'_, AppState>) -> Option<WireError> {
     state.error.clone()
-}
-
-/// The built-in knowledge-base server: registered on first start, its command kept pointing at
-/// this executable. A failure is logged, never fatal.
-fn register_knowledge_base(paths: &Paths) {
-    use switchboard_core::knowledge_base;
-    let me = match knowledge_base::SelfCommand::current() {
-        Ok(me) => me,
-        Err(e) => return tracing::warn!("knowledge base: {e}"),
-    };
-    let home_override =
-        std::env::var_os(switchboard_core::paths::HOME_VAR).is_some_and(|v| !v.is_empty());
-    let folder = knowledge_base::default_folder(paths, home_override);
-    match knowledge_base::ensure(paths, &me, &folder) {
-        Ok(knowledge_base::Ensured::Registered(folder)) => {
-            tracing::info!("registered the knowledge base over {}", folder.display());
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!("knowledge base: {e}"),
-    }
 }
 
 pub fn run() {
@@ -109,41 +91,43 @@ pub fn run() {
         .setup(|app| {
             let workbench = Paths::from_env()
                 .ok()
-                .map(|paths| Arc::new(switchboard_core::tester::Workbench::new(paths)));
-            if let Ok(paths) = Paths::from_env() {
-                register_knowledge_base(&paths);
-            }
-            let started = Paths::from_env().map(|paths| {
-                tauri::async_runtime::block_on(Owner::start(
-                    paths,
-                    SupervisorConfig::default(),
-                    "app",
-                ))
+                .map(|paths| Arc::new(switchboard_runtime::tester::Workbench::new(paths)));
+            let launched = Paths::from_env().map(|paths| {
+                let launch = api::Launch { kind: "app", config: SupervisorConfig::default() };
+                tauri::async_runtime::block_on(api::launch(paths, launch))
             });
-            let (owner, error) = match started {
-                Ok(Ok(owner)) => (Some(Arc::new(owner)), None),
-                Ok(Err(e)) | Err(e) => {
+            let (launched, error) = match launched {
+                Ok(Ok(launched)) => (Some(launched), None),
+                Ok(Err(e)) => {
+                    tracing::error!("{e}");
+                    (None, Some(WireError::from(&e)))
+                }
+                Err(e) => {
                     tracing::error!("{e}");
                     (None, Some(WireError::from(&e)))
                 }
             };
+            let owner = launched.as_ref().map(|l| l.owner.clone());
             let statuses = owner.as_ref().map(|o| o.supervisor().status()).unwrap_or_default();
             tray::create(app.handle(), &statuses)?;
             if let Some(owner) = &owner {
                 bridge::spawn(app.handle().clone(), owner.clone());
-                let supervisor = owner.supervisor().clone();
-                tauri::async_runtime::spawn(async move {
-                    for (_, error) in supervisor.start_enabled().await {
-                        tracing::warn!("{error}");
-                    }
-                });
             }
             exit_on_signals(app.handle().clone());
             let mut state = AppState::new(owner, error, workbench);
-            if let Ok(paths) = Paths::from_env() {
-                let (hosts, guardian) = start_hosts(app.handle(), &paths);
-                state.hosts = hosts;
-                state.guardian = guardian;
+            if launched.is_none() {
+                state.hosts = Paths::from_env().ok().and_then(|paths| api::hosts(&paths));
+            }
+            if let Some(launched) = launched {
+                state.hosts = launched.hosts;
+                state.guardian = launched.guardian;
+                tauri::async_runtime::spawn(async move {
+                    if let Ok(failures) = launched.starting.await {
+                        for (_, error) in failures {
+                            tracing::warn!("{error}");
+                        }
+                    }
+                });
             }
             app.manage(state);
             if !std::env::args().any(|a| a == HIDDEN_FLAG) {
@@ -170,47 +154,6 @@ pub fn run() {
             stop_servers(handle);
         }
     });
-}
-
-/// Host config files and their guardian; drift reports go to the window as `hosts-drift`.
-fn start_hosts(
-    app: &AppHandle,
-    paths: &Paths,
-) -> (Option<Arc<hosts::Hosts>>, Option<hosts::Guardian>) {
-    let Some(env) = hosts::HostEnv::from_env() else {
-        tracing::warn!("no home folder: the Hosts view is unavailable");
-        return (None, None);
-    };
-    let bridge = switchboard_hosts::Bridge::current();
-    let hosts = Arc::new(hosts::Hosts::new(paths, env, bridge));
-    let auto = switchboard_core::settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
-    let options = hosts::GuardianOptions { auto_reapply: auto, ..Default::default() };
-    let guardian = match hosts::Guardian::start(
-        (*hosts).clone(),
-        switchboard_core::Registry::new(paths),
-        options,
-    ) {
-        Ok(guardian) => guardian,
-        Err(e) => {
-            tracing::warn!("{e}");
-            return (Some(hosts), None);
-        }
-    };
-    let mut reports = guardian.subscribe();
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        use tauri::Emitter;
-        loop {
-            match reports.recv().await {
-                Ok(report) => {
-                    let _ = app.emit("switchboard://hosts-drift", &report);
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    });
-    (Some(hosts), Some(guardian))
 }
 
 /// Quit: stop every server gracefully (without blocking the event loop), then exit 0.

@@ -2,7 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use switchboard_core::{Owner, WireError, tester::Workbench};
+use switchboard_runtime::{Owner, tester::Workbench};
+
+use switchboard_core::WireError;
 
 pub struct AppState {
     owner: Mutex<Option<Arc<Owner>>>,
@@ -14,7 +16,7 @@ pub struct AppState {
     pub hosts: Option<Arc<switchboard_hosts::Hosts>>,
     pub guardian: Option<switchboard_hosts::Guardian>,
     /// The Knowledge base view's connection to the built-in server, opened on first use.
-    pub kb: tokio::sync::Mutex<Option<switchboard_core::knowledge_base::Client>>,
+    pub kb: switchboard_api::knowledge_base::Connection,
 }
 
 impl AppState {
@@ -29,7 +31,7 @@ impl AppState {
             workbench,
             hosts: None,
             guardian: None,
-            kb: tokio::sync::Mutex::new(None),
+            kb: Default::default(),
         }
     }
 

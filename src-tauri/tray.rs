@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use switchboard_core::{
-    Owner, ServerState, ServerStatus, api,
+use switchboard_runtime::{
+    Owner, ServerState, ServerStatus,
     supervisor::{Aggregate, aggregate},
 };
+
+use switchboard_api as api;
 use tauri::{
     AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder,
     image::Image,

@@ -10,9 +10,9 @@ use std::{
     time::Duration,
 };
 
-use switchboard_core::{
-    OwnerInfo, Paths, Registry, ServerSpec, ServerState, control::ControlClient,
-};
+use switchboard_runtime::{OwnerInfo, ServerState, control::ControlClient};
+
+use switchboard_core::{Paths, Registry, ServerSpec};
 use switchboard_testkit::{alive, wait_until};
 
 #[test]

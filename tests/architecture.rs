@@ -96,15 +96,28 @@ fn core_crates_never_depend_on_tauri() {
 /// here: a new edge is added on purpose or not at all. Binaries on top, the domain below them,
 /// leaves that know nothing of Switchboard at the bottom.
 const ALLOWED_EDGES: &[(&str, &[&str])] = &[
-    ("switchboard-app", &["switchboard-core", "switchboard-hosts", "switchboard-kb"]),
-    ("switchboard-cli", &["switchboard-core", "switchboard-hosts", "switchboard-kb"]),
-    ("switchboard-hosts", &["switchboard-config-edit", "switchboard-core"]),
-    ("switchboard-core", &["switchboard-mcp"]),
+    ("switchboard-app", &[API, CATALOG, CORE, HOSTS, INSTALL, KB, RUNTIME]),
+    ("switchboard-cli", &[API, CATALOG, CORE, HOSTS, INSTALL, KB, RUNTIME]),
+    ("switchboard-api", &[CATALOG, CORE, HOSTS, INSTALL, MCP, RUNTIME]),
+    ("switchboard-install", &[CATALOG, CORE, MCP, RUNTIME]),
+    ("switchboard-runtime", &[CORE, HOSTS, MCP]),
+    ("switchboard-catalog", &[CORE]),
+    ("switchboard-hosts", &[CONFIG_EDIT, CORE]),
+    ("switchboard-core", &[MCP]),
     ("switchboard-kb", &[]),
     ("switchboard-mcp", &[]),
     ("switchboard-config-edit", &[]),
     ("switchboard-testkit", &[]),
 ];
+const API: &str = "switchboard-api";
+const CATALOG: &str = "switchboard-catalog";
+const CONFIG_EDIT: &str = "switchboard-config-edit";
+const CORE: &str = "switchboard-core";
+const HOSTS: &str = "switchboard-hosts";
+const INSTALL: &str = "switchboard-install";
+const KB: &str = "switchboard-kb";
+const MCP: &str = "switchboard-mcp";
+const RUNTIME: &str = "switchboard-runtime";
 
 #[test]
 fn workspace_crates_depend_only_along_the_allowed_edges() {

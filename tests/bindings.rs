@@ -6,19 +6,27 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use switchboard_core::{
-    Event, ServerStatus, WireError,
-    api::{InstallForm, ServerEntry},
-    catalog::{Card as CatalogCard, Query as CatalogQuery, ServerJson as CatalogServer},
-    install::{Installed as InstallResult, Progress as InstallProgress},
-    knowledge_base::Info as KbInfo,
-    mcp::{CallOutcome, TrafficEntry, export::Export},
+use switchboard_runtime::{
+    Event, ServerStatus,
     pins::ToolDiff,
-    settings::{DataLocations, Settings},
     supervisor::Aggregate,
     tester::{HistoryEntry, Offer, Opened, Target},
 };
+
+use switchboard_core::{
+    WireError,
+    mcp::{CallOutcome, TrafficEntry, export::Export},
+    settings::{DataLocations, Settings},
+};
+
+use switchboard_api::{InstallForm, ServerEntry, knowledge_base::Info as KbInfo};
+
+use switchboard_catalog::{
+    Card as CatalogCard, Query as CatalogQuery, ServerJson as CatalogServer,
+};
+
 use switchboard_hosts::{DriftReport, HostStatus, Preview as HostPreview};
+use switchboard_install::{Installed as InstallResult, Progress as InstallProgress};
 use ts_rs::{Config, TS};
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {
@@ -62,7 +70,7 @@ fn typescript_bindings_are_fresh() {
     CatalogQuery::export_all(&config).expect("CatalogQuery");
     CatalogServer::export_all(&config).expect("CatalogServer");
     InstallForm::export_all(&config).expect("InstallForm");
-    switchboard_core::catalog::CacheInfo::export_all(&config).expect("CacheInfo");
+    switchboard_catalog::CacheInfo::export_all(&config).expect("CacheInfo");
     InstallResult::export_all(&config).expect("InstallResult");
     InstallProgress::export_all(&config).expect("InstallProgress");
     ToolDiff::export_all(&config).expect("ToolDiff");

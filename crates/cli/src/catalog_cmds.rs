@@ -3,14 +3,11 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use switchboard_core::{
-    Paths,
-    catalog::{
-        self, Argument, ArgumentKind, Catalog, Input, KeyValueInput, Query, ServerJson,
-        registry_url,
-    },
-    settings,
+use switchboard_catalog::{
+    self as catalog, Argument, ArgumentKind, Catalog, Input, KeyValueInput, Query, ServerJson,
+    registry_url,
 };
+use switchboard_core::{Paths, settings};
 
 use crate::output::print_json;
 

@@ -7,12 +7,10 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use switchboard_core::{
-    Paths, ServerName, catalog,
-    install::{Installed, Installer, Plan, Progress, Request, Start},
-    pins::{Pins, ToolDiff},
-    spec::parse_key_value,
-};
+use switchboard_catalog as catalog;
+use switchboard_core::{Paths, ServerName, spec::parse_key_value};
+use switchboard_install::{Installed, Installer, Plan, Progress, Request, Start};
+use switchboard_runtime::pins::{Pins, ToolDiff};
 
 use crate::{
     output::{Usage, print_json},
@@ -277,7 +275,7 @@ pub async fn pins(paths: &Paths, command: PinsCommand) -> anyhow::Result<()> {
             let name: ServerName = name.parse()?;
             if pins.load(&name)?.is_none() {
                 // Added by hand: pin what it offers now.
-                let tools = switchboard_core::pins::pin_current(paths, &name).await?;
+                let tools = switchboard_runtime::pins::pin_current(paths, &name).await?;
                 println!(
                     "pinned {name}'s {} tools; a change will hold it until you approve",
                     tools.len()

@@ -170,6 +170,10 @@ fn main() -> ExitCode {
                 .downcast_ref::<switchboard_core::Error>()
                 .is_some_and(|e| e.is_usage())
                 || error.downcast_ref::<switchboard_hosts::Error>().is_some_and(|e| e.is_usage())
+                || error.downcast_ref::<switchboard_catalog::Error>().is_some_and(|e| e.is_usage())
+                || error.downcast_ref::<switchboard_runtime::Error>().is_some_and(|e| e.is_usage())
+                || error.downcast_ref::<switchboard_install::Error>().is_some_and(|e| e.is_usage())
+                || error.downcast_ref::<switchboard_api::Error>().is_some_and(|e| e.is_usage())
                 || error.downcast_ref::<output::Usage>().is_some();
             eprintln!("switchboard: {error:#}");
             ExitCode::from(if usage { 2 } else { 1 })
@@ -226,7 +230,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn kb_setup(paths: &Paths) -> anyhow::Result<()> {
-    use switchboard_core::knowledge_base::{self, Ensured};
+    use switchboard_api::knowledge_base::{self, Ensured};
     let me = knowledge_base::SelfCommand::current()?;
     let home_override =
         std::env::var_os(switchboard_core::paths::HOME_VAR).is_some_and(|v| !v.is_empty());

@@ -2,7 +2,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use switchboard_core::{ServerSpec, ServerState, ServerStatus, spec::Launch};
+use switchboard_core::{ServerSpec, spec::Launch};
+
+use switchboard_runtime::{ServerState, ServerStatus};
 
 /// An error in what the user typed (exit code 2).
 #[derive(Debug)]

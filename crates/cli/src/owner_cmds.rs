@@ -5,10 +5,10 @@ use std::io::Write;
 
 use futures::StreamExt;
 use switchboard_core::{
-    Owner, Paths, SupervisorConfig,
-    control::ControlClient,
+    Paths,
     logs::{LogSource, format_ms},
 };
+use switchboard_runtime::{Event, SupervisorConfig, control::ControlClient};
 
 use crate::output;
 
@@ -21,45 +21,13 @@ pub(crate) async fn notify_owner(paths: &Paths) {
     }
 }
 
-/// The host guardian, as in the app: drift in the host files we wrote is logged, and written back
-/// when the `hostsAutoReapply` setting is on.
-fn start_guardian(paths: &Paths) -> Option<switchboard_hosts::Guardian> {
-    use switchboard_hosts::{Guardian, GuardianOptions, HostEnv, Hosts};
-    let env = HostEnv::from_env()?;
-    let bridge = switchboard_hosts::Bridge::current();
-    let auto = switchboard_core::settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
-    let guardian = Guardian::start(
-        Hosts::new(paths, env, bridge),
-        switchboard_core::Registry::new(paths),
-        GuardianOptions { auto_reapply: auto, ..Default::default() },
-    );
-    match guardian {
-        Ok(guardian) => {
-            let mut reports = guardian.subscribe();
-            tokio::spawn(async move {
-                while let Ok(report) = reports.recv().await {
-                    let names: Vec<&str> = report.drifted.iter().map(|e| e.name.as_str()).collect();
-                    let done = if report.reapplied { "; written back" } else { "" };
-                    eprintln!(
-                        "switchboard: {}: our entries {} changed in {}{done}{}",
-                        report.host,
-                        names.join(", "),
-                        report.path.display(),
-                        report.note.map(|n| format!(" ({n})")).unwrap_or_default()
-                    );
-                }
-            });
-            Some(guardian)
-        }
-        Err(e) => {
-            eprintln!("switchboard: the host guardian did not start: {e}");
-            None
-        }
-    }
-}
-
+/// Becomes the owner, as the app does (the same `switchboard_api::launch`): the knowledge base is
+/// registered, the enabled servers start, and drift in the host files we wrote is reported (and
+/// written back when the `hostsAutoReapply` setting is on).
 pub async fn serve(paths: Paths) -> anyhow::Result<()> {
-    let owner = Owner::start(paths, SupervisorConfig::default(), "serve").await?;
+    let launch = switchboard_api::Launch { kind: "serve", config: SupervisorConfig::default() };
+    let launched = switchboard_api::launch(paths, launch).await?;
+    let owner = launched.owner.clone();
     for swept in owner.swept() {
         eprintln!(
             "switchboard: ended {} process(es) of {} (pid {}) left behind by a previous owner",
@@ -75,19 +43,42 @@ pub async fn serve(paths: Paths) -> anyhow::Result<()> {
         info.pid,
         info.port
     );
-    let _guardian = start_guardian(owner.paths());
-    let supervisor = owner.supervisor().clone();
+    let drift = tokio::spawn(report_drift(owner.supervisor().subscribe()));
     let starting = tokio::spawn(async move {
-        for (name, error) in supervisor.start_enabled().await {
-            let _ = name;
-            eprintln!("switchboard: {error}");
+        if let Ok(failures) = launched.starting.await {
+            for (_, error) in failures {
+                eprintln!("switchboard: {error}");
+            }
         }
     });
     wait_for_termination().await;
     eprintln!("switchboard: stopping every server");
     starting.abort();
+    drift.abort();
+    drop(launched.guardian);
     owner.shutdown().await;
     Ok(())
+}
+
+/// Prints each host-drift event of the owner's stream, as the window shows it.
+async fn report_drift(mut events: tokio::sync::broadcast::Receiver<Event>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let report = match events.recv().await {
+            Ok(Event::HostDrift { report }) => report,
+            Ok(_) | Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        };
+        let names: Vec<&str> = report.drifted.iter().map(|e| e.name.as_str()).collect();
+        let done = if report.reapplied { "; written back" } else { "" };
+        eprintln!(
+            "switchboard: {}: our entries {} changed in {}{done}{}",
+            report.host,
+            names.join(", "),
+            report.path.display(),
+            report.note.map(|n| format!(" ({n})")).unwrap_or_default()
+        );
+    }
 }
 
 #[cfg(unix)]

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use switchboard_api as api;
 use switchboard_core::{
-    Paths, Registry, RemoteTransport, RestartPolicy, ServerName, ServerSpec, api,
-    control::ControlClient,
+    Paths, Registry, RemoteTransport, RestartPolicy, ServerName, ServerSpec,
     spec::{Launch, parse_key_value},
 };
+use switchboard_runtime::control::ControlClient;
 
 use crate::{
     output::{self, Usage},
@@ -177,7 +178,7 @@ pub async fn show(paths: &Paths, name: &str, json: bool) -> anyhow::Result<()> {
             if let Some(protocol) = &status.protocol {
                 println!("protocol:  {}", protocol.protocol_version);
             }
-            if let switchboard_core::ServerState::Failed { reason } = &status.state {
+            if let switchboard_runtime::ServerState::Failed { reason } = &status.state {
                 println!("reason:    {reason}");
             }
         }
@@ -204,8 +205,8 @@ pub async fn remove(paths: &Paths, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> switchboard_core::Result<T> + Send + 'static,
+async fn blocking<T: Send + 'static, E: std::error::Error + Send + Sync + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> anyhow::Result<T> {
     Ok(tokio::task::spawn_blocking(f).await??)
 }

@@ -8,16 +8,14 @@ use std::{collections::BTreeMap, time::Duration};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
+use switchboard_core::Paths;
 use switchboard_core::mcp::{
     CallOutcome, ConnectOptions, Direction, HttpTransport, ProtocolChoice, ServerDetails,
     SessionOptions, TrafficEntry, args as tool_args,
     export::{self, Format},
     rmcp::model::{ContentBlock, GetPromptResult, ResourceContents},
 };
-use switchboard_core::{
-    Paths,
-    tester::{Target, TesterSession},
-};
+use switchboard_runtime::tester::{Target, TesterSession};
 
 use crate::output::{Usage, print_json};
 

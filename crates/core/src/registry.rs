@@ -65,7 +65,11 @@ impl Registry {
     /// Runs `change` on the current servers under the exclusive lock and writes the result
     /// atomically if it changed anything. Nothing is written when `change` fails or the file could
     /// not be read.
-    pub fn update<T>(&self, change: impl FnOnce(&mut Servers) -> Result<T>) -> Result<T> {
+    /// The closure may fail with the caller's own error type; nothing is written then.
+    pub fn update<T, E: From<Error>>(
+        &self,
+        change: impl FnOnce(&mut Servers) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.ensure_dir()?;
         let _lock =
             FileLock::exclusive(&self.lock_path).map_err(Error::io("locking", &self.lock_path))?;

@@ -29,7 +29,7 @@ const REAPPLY_LIMIT: usize = 3;
 /// How often the set of watched files is re-read from the ledger.
 const RESCAN: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DriftReport {
     pub host: String,

@@ -183,7 +183,7 @@ pub struct Written {
 }
 
 /// The state of one entry in a host file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryState {
     /// Ours, as we wrote it, and what we would write now.
@@ -204,7 +204,7 @@ impl EntryState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct EntryStatus {
     pub name: String,

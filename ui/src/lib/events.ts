@@ -64,6 +64,10 @@ export function applyEvent(servers: Servers, event: Event): boolean {
     }
     case 'log':
       return false;
+    // Not about the server list: the Hosts and Catalog views take these (see `Backend`).
+    case 'host_drift':
+    case 'install_progress':
+      return false;
   }
 }
 

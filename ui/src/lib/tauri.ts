@@ -3,8 +3,6 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { type Backend, BackendError } from './backend';
 import type { Event } from './bindings/Event';
-import type { DriftReport } from './bindings/DriftReport';
-import type { InstallProgress } from './bindings/InstallProgress';
 import { parseView } from './view';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -49,7 +47,11 @@ export const tauriBackend: Backend = {
   hostsPreview: (host, servers) => call('hosts_preview', { host, servers }),
   hostsWrite: (host, servers) => call('hosts_write', { host, servers }),
   hostsUndo: (host) => call('hosts_undo', { host }),
-  onHostsDrift: (handler) => listen<DriftReport>('switchboard://hosts-drift', (e) => handler(e.payload)),
+  // Drift and install progress travel on the one event stream, like the supervisor's events.
+  onHostsDrift: (handler) =>
+    listen<Event[]>('switchboard://events', (e) => {
+      for (const event of e.payload) if (event.event === 'host_drift') handler(event.report);
+    }),
   catalogSearch: (query) => call('catalog_search', { query }),
   catalogRefresh: () => call('catalog_refresh'),
   installForm: (entry) => call('install_form', { entry }),
@@ -58,7 +60,9 @@ export const tauriBackend: Backend = {
   pinsDiff: (name) => call('pins_diff', { name }),
   pinsApprove: (name) => call('pins_approve', { name }),
   onInstallProgress: (handler) =>
-    listen<InstallProgress>('switchboard://install-progress', (e) => handler(e.payload)),
+    listen<Event[]>('switchboard://events', (e) => {
+      for (const event of e.payload) if (event.event === 'install_progress') handler(event.progress);
+    }),
   onEvents: (handler) => listen<Event[]>('switchboard://events', (e) => handler(e.payload)),
   onNavigate: (handler) =>
     listen<string>('switchboard://navigate', (e) => {

@@ -37,6 +37,61 @@ fn sb(home: &Home, user: &Path, args: &[&str]) -> crate::support::Run {
     crate::support::Run(output)
 }
 
+/// The guardian runs in the owner (`serve` as in the app, through the one `launch`), and its
+/// drift reports travel on the owner's one event stream: `switchboard events` sees them.
+#[test]
+fn drift_in_a_host_file_reaches_switchboard_events() {
+    let home = Home::new();
+    let user = user_home(&home);
+    home.run(&["add", "fx-stdio", "--", &fixture(), "ok"]).assert_ok();
+    let config = user.join(".cursor/mcp.json");
+    std::fs::create_dir_all(config.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&config, "{\n  \"mcpServers\": {}\n}\n").expect("write");
+    sb(&home, &user, &["hosts", "apply", "cursor"]).assert_ok();
+    assert!(std::fs::read_to_string(&config).expect("read").contains("fx-stdio"));
+
+    let serve = home.serve_with(&[("HOME", &user), ("XDG_CONFIG_HOME", &user.join(".config"))]);
+    let mut events = home.command(&["events"]).stdout(Stdio::piped()).spawn().expect("events");
+    let stdout = events.stdout.take().expect("stdout");
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+
+    // Someone removes our entry, again and again until the guardian (started after the owner's
+    // control endpoint) has seen it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut drift = None;
+    while drift.is_none() && std::time::Instant::now() < deadline {
+        std::fs::write(&config, "{\n  \"mcpServers\": {}\n}\n").expect("edit");
+        while let Ok(line) = received.recv_timeout(Duration::from_millis(700)) {
+            let event: Value = serde_json::from_str(&line).expect("json");
+            if event["event"] == "host_drift" {
+                drift = Some(event);
+                break;
+            }
+        }
+    }
+    let _ = events.kill();
+    let _ = events.wait();
+    let drift =
+        drift.unwrap_or_else(|| panic!("no host_drift event; serve: {}", serve.stderr_text()));
+    assert_eq!(drift["report"]["host"], "cursor", "{drift}");
+    assert_eq!(drift["report"]["drifted"][0]["name"], "fx-stdio", "{drift}");
+    assert_eq!(drift["report"]["drifted"][0]["state"], "missing", "{drift}");
+    // `serve` reports it from the same stream.
+    assert!(wait_until_text(&serve, "our entries fx-stdio changed in"), "{}", serve.stderr_text());
+}
+
+fn wait_until_text(serve: &crate::support::Serve, text: &str) -> bool {
+    switchboard_testkit::wait_until(Duration::from_secs(10), || serve.stderr_text().contains(text))
+}
+
 #[test]
 fn a_writer_killed_mid_write_leaves_the_old_file_and_the_next_write_completes() {
     let home = Home::new();

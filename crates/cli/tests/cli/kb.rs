@@ -8,7 +8,7 @@ use crate::support::Home;
 
 #[test]
 fn setup_registers_the_built_in_server_once_and_serve_runs_it() {
-    let home = Home::new();
+    let home = Home::fresh();
     let run = home.run(&["kb", "setup"]);
     run.assert_ok();
     let folder = home.path().join("knowledge-base");
@@ -64,7 +64,7 @@ fn setup_registers_the_built_in_server_once_and_serve_runs_it() {
 
 #[test]
 fn kb_serve_speaks_mcp_on_stdio() {
-    let home = Home::new();
+    let home = Home::fresh();
     let docs = home.path().join("docs");
     std::fs::create_dir_all(&docs).unwrap();
     std::fs::write(docs.join("a.md"), "# Alpha\n\nabacus\n").unwrap();

@@ -202,3 +202,23 @@ fn bare_commands_are_found_on_the_login_shell_path() {
     );
     assert_eq!(serve.wait().expect("wait").code(), Some(0));
 }
+
+/// `serve` and the app start an owner the same way (`switchboard_api::launch`): on a first start
+/// both register the built-in knowledge base and run it.
+#[test]
+fn serve_registers_the_knowledge_base_as_the_app_does() {
+    let home = Home::fresh();
+    let serve = home.serve();
+    let text = std::fs::read_to_string(home.registry_file()).expect("registry");
+    let registry: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let entry = &registry["servers"]["knowledge-base"];
+    assert_eq!(entry["args"][0], "kb", "{text}");
+    assert_eq!(entry["args"][1], "serve", "{text}");
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            home.state_of("knowledge-base")["state"]["kind"] == "running"
+        }),
+        "{}",
+        serve.stderr_text()
+    );
+}

@@ -15,7 +15,19 @@ pub struct Home {
 }
 
 impl Home {
+    /// A home in which the built-in knowledge base was offered already (and declined), so
+    /// `serve` registers nothing of its own: these tests are about the servers they add.
     pub fn new() -> Self {
+        let home = Self::fresh();
+        let config = home.path().join("config");
+        std::fs::create_dir_all(&config).expect("config dir");
+        std::fs::write(config.join("settings.json"), "{ \"knowledgeBaseOffered\": true }\n")
+            .expect("settings");
+        home
+    }
+
+    /// A home as a first start sees it: `serve` registers the knowledge base.
+    pub fn fresh() -> Self {
         Home { dir: switchboard_testkit::temp_home() }
     }
 
@@ -41,9 +53,17 @@ impl Home {
 
     /// Starts `switchboard serve` and waits for its control endpoint.
     pub fn serve(&self) -> Serve {
+        self.serve_with(&[])
+    }
+
+    /// `serve` with extra environment (a user's `HOME` for the hosts' files).
+    pub fn serve_with(&self, env: &[(&str, &Path)]) -> Serve {
         let stderr = std::fs::File::create(self.path().join("serve.stderr")).expect("stderr file");
-        let child = self
-            .command(&["serve"])
+        let mut command = self.command(&["serve"]);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)

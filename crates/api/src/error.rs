@@ -1,0 +1,95 @@
+//! The crate's one error type: every lower crate's error, wrapped as it is (its code and message
+//! pass through), and the few failures that belong to the operations themselves.
+
+use std::path::PathBuf;
+
+use switchboard_core::WireError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the knowledge base needs at least one folder")]
+    NoFolders,
+
+    #[error("{} is not a folder", .0.display())]
+    NotAFolder(PathBuf),
+
+    #[error("{0} is not the built-in server")]
+    NotBuiltIn(String),
+
+    /// A knowledge-base tool answered with an error.
+    #[error("{0}")]
+    ToolError(String),
+
+    /// A blocking task (file I/O moved off the async runtime) panicked or was cancelled.
+    #[error("a background task failed: {0}")]
+    Task(String),
+
+    #[error(transparent)]
+    Core(#[from] switchboard_core::Error),
+
+    #[error(transparent)]
+    Catalog(#[from] switchboard_catalog::Error),
+
+    #[error(transparent)]
+    Hosts(#[from] switchboard_hosts::Error),
+
+    #[error(transparent)]
+    Runtime(#[from] switchboard_runtime::Error),
+
+    #[error(transparent)]
+    Install(#[from] switchboard_install::Error),
+}
+
+impl Error {
+    /// A stable, machine-readable code for this error.
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::NoFolders | Error::NotAFolder(_) | Error::NotBuiltIn(_) => "invalid_spec",
+            Error::ToolError(_) => "tool_error",
+            Error::Task(_) => "task",
+            Error::Core(e) => e.code(),
+            Error::Catalog(e) => e.code(),
+            Error::Hosts(e) => e.code(),
+            Error::Runtime(e) => e.code(),
+            Error::Install(e) => e.code(),
+        }
+    }
+
+    /// True when the error is about what the user asked for. The CLI maps these to exit code 2.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            Error::NoFolders | Error::NotAFolder(_) | Error::NotBuiltIn(_) => true,
+            Error::Core(e) => e.is_usage(),
+            Error::Catalog(e) => e.is_usage(),
+            Error::Hosts(e) => e.is_usage(),
+            Error::Runtime(e) => e.is_usage(),
+            Error::Install(e) => e.is_usage(),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { action, path, source }
+    }
+}
+
+impl From<&Error> for WireError {
+    fn from(error: &Error) -> Self {
+        WireError { code: error.code().to_owned(), message: error.to_string() }
+    }
+}

@@ -1,0 +1,365 @@
+//! The built-in knowledge-base server as a registry entry: a stdio server named
+//! `knowledge-base` whose command is our own executable with `kb serve --root DIR...`. The
+//! registry stays the one source of truth: its folders are the entry's `--root` arguments.
+//!
+//! [`ensure`] registers it once (enabled, over a default folder created with a welcome
+//! document). If the user removes it, it stays removed (`settings.json` remembers it was offered).
+
+use std::path::{Path, PathBuf};
+
+use switchboard_runtime::Owner;
+
+use crate::{Error, Result};
+
+use switchboard_core::{
+    Paths, Registry, ServerName, ServerSpec, fsutil::write_atomic, settings, spec::Launch,
+};
+
+pub const NAME: &str = "knowledge-base";
+
+const WELCOME: &str = "---\ntitle: Welcome to your knowledge base\ntags: [switchboard, welcome]\n---\n\n# Welcome to your knowledge base\n\nEvery Markdown (`.md`, `.mdx`) and text (`.txt`) file in this folder is searchable by your AI\nassistants through Switchboard's built-in **knowledge-base** MCP server.\n\n## Adding documents\n\nSave or copy files here, or add more folders in Switchboard's Knowledge base view. New and\nchanged files are indexed within a second; deleted ones disappear from search.\n\n## What assistants can do\n\n- `search`: ranked full-text search; results point at the matching section.\n- `read_document`: read a document or one section of it.\n- `create_ticket` and `add_note`: write new Markdown files into `tickets/` and `notes/` here.\n\nFront matter (`title:`, `tags:`) at the top of a file sets its title and tags.\n";
+
+/// How to run our own executable as the knowledge-base server.
+#[derive(Debug, Clone)]
+pub struct SelfCommand {
+    pub program: PathBuf,
+    /// Arguments before the server's own, e.g. `["kb", "serve"]`.
+    pub prefix: Vec<String>,
+}
+
+impl SelfCommand {
+    /// The running executable with `kb serve`: both `switchboard` and the app accept it.
+    pub fn current() -> Result<Self> {
+        let program = std::env::current_exe()
+            .map_err(Error::io("locating", Path::new("the running program")))?;
+        Ok(SelfCommand { program, prefix: vec!["kb".into(), "serve".into()] })
+    }
+}
+
+/// The folder indexed by default: `Documents/Switchboard` (`knowledge-base` under
+/// `SWITCHBOARD_HOME` when that is set, so tests and portable setups stay self-contained).
+pub fn default_folder(paths: &Paths, home_override: bool) -> PathBuf {
+    if home_override && let Some(home) = paths.config_dir.parent() {
+        return home.join("knowledge-base");
+    }
+    directories::UserDirs::new()
+        .and_then(|d| d.document_dir().map(Path::to_path_buf))
+        .map_or_else(|| paths.data_dir.join("knowledge-base"), |d| d.join("Switchboard"))
+}
+
+/// What [`ensure`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ensured {
+    /// Registered now, over this folder.
+    Registered(PathBuf),
+    /// It was there; its command now points at this executable.
+    Refreshed,
+    /// The user removed it earlier; left alone.
+    Declined,
+}
+
+/// Registers the built-in server once; afterwards keeps its command pointing at `me`.
+pub fn ensure(paths: &Paths, me: &SelfCommand, folder: &Path) -> Result<Ensured> {
+    let registry = Registry::new(paths);
+    let name = NAME.parse::<ServerName>()?;
+    let mut prefs = settings::load(paths)?;
+    let existing = registry.load()?.get(&name).cloned();
+    match existing {
+        Some(spec) => {
+            if is_builtin(&spec) {
+                let roots = roots(&spec);
+                let mut updated = spec_for(me, &roots);
+                updated.enabled = spec.enabled;
+                updated.restart = spec.restart;
+                if updated != spec {
+                    registry.replace(&name, updated)?;
+                }
+            }
+            Ok(Ensured::Refreshed)
+        }
+        None if prefs.knowledge_base_offered => Ok(Ensured::Declined),
+        None => {
+            create_folder(folder)?;
+            registry.add(name, spec_for(me, &[folder.to_path_buf()]))?;
+            prefs.knowledge_base_offered = true;
+            settings::save(paths, &prefs)?;
+            Ok(Ensured::Registered(folder.to_path_buf()))
+        }
+    }
+}
+
+/// Creates the folder with a welcome document, unless it exists.
+pub fn create_folder(folder: &Path) -> Result<()> {
+    if folder.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(folder).map_err(Error::io("creating", folder))?;
+    let welcome = folder.join("Welcome.md");
+    write_atomic(&welcome, WELCOME.as_bytes()).map_err(Error::io("writing", &welcome))
+}
+
+/// Is this entry our built-in server (whatever its folders)?
+pub fn is_builtin(spec: &ServerSpec) -> bool {
+    matches!(&spec.launch, Launch::Stdio { args, .. } if args.len() >= 2 && args[0] == "kb" && args[1] == "serve")
+}
+
+/// The folders of a built-in entry, from its `--root` arguments.
+pub fn roots(spec: &ServerSpec) -> Vec<PathBuf> {
+    let Launch::Stdio { args, .. } = &spec.launch else { return Vec::new() };
+    args.windows(2).filter(|w| w[0] == "--root").map(|w| PathBuf::from(&w[1])).collect()
+}
+
+fn spec_for(me: &SelfCommand, roots: &[PathBuf]) -> ServerSpec {
+    let mut args = me.prefix.clone();
+    for root in roots {
+        args.push("--root".into());
+        args.push(root.display().to_string());
+    }
+    ServerSpec::stdio(me.program.display().to_string(), args)
+}
+
+/// Replaces the built-in server's folders (each must be an existing directory). The caller
+/// restarts the server for them to take effect.
+pub fn set_roots(paths: &Paths, folders: &[PathBuf]) -> Result<ServerSpec> {
+    if folders.is_empty() {
+        return Err(Error::NoFolders);
+    }
+    let mut canonical = Vec::new();
+    for folder in folders {
+        let dir = folder
+            .canonicalize()
+            .ok()
+            .filter(|d| d.is_dir())
+            .ok_or_else(|| Error::NotAFolder(folder.clone()))?;
+        if !canonical.contains(&dir) {
+            canonical.push(dir);
+        }
+    }
+    let registry = Registry::new(paths);
+    let name = NAME.parse::<ServerName>()?;
+    registry.update(|servers| -> Result<ServerSpec> {
+        let spec = servers
+            .get_mut(&name)
+            .ok_or_else(|| switchboard_core::Error::UnknownServer(NAME.into()))?;
+        let Launch::Stdio { args, .. } = &mut spec.launch else {
+            return Err(Error::NotBuiltIn(NAME.into()));
+        };
+        if !(args.len() >= 2 && args[0] == "kb" && args[1] == "serve") {
+            return Err(Error::NotBuiltIn(NAME.into()));
+        }
+        let mut kept: Vec<String> = Vec::new();
+        let mut rest = args.iter().skip(2);
+        while let Some(arg) = rest.next() {
+            if arg == "--root" {
+                rest.next();
+            } else {
+                kept.push(arg.clone());
+            }
+        }
+        let mut new_args = vec!["kb".to_string(), "serve".to_string()];
+        for dir in &canonical {
+            new_args.push("--root".into());
+            new_args.push(dir.display().to_string());
+        }
+        new_args.extend(kept);
+        *args = new_args;
+        Ok(spec.clone())
+    })
+}
+
+/// What the Knowledge base view shows about the built-in server's registration.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "KbInfo")]
+pub struct Info {
+    /// Whether the built-in server is in the registry.
+    pub registered: bool,
+    pub folders: Vec<String>,
+    /// Its live status, when this process owns the servers.
+    pub status: Option<switchboard_runtime::ServerStatus>,
+}
+
+pub fn info(
+    servers: &switchboard_core::Servers,
+    status: Option<switchboard_runtime::ServerStatus>,
+) -> Info {
+    let spec = servers.iter().find(|(name, _)| name.as_str() == NAME).map(|(_, s)| s);
+    Info {
+        registered: spec.is_some_and(is_builtin),
+        folders: spec
+            .map(roots)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        status,
+    }
+}
+
+/// A connection to the built-in server for the app's Knowledge base view: a second instance of
+/// the server, which follows the running one's index (tantivy allows one writer; the second
+/// process searches the first one's commits and reports its status). Calls are not recorded in
+/// the tester's history.
+pub struct Client {
+    session: switchboard_runtime::tester::TesterSession,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("knowledge_base::Client")
+    }
+}
+
+impl Client {
+    pub async fn open(paths: &Paths) -> Result<Self> {
+        let target = switchboard_runtime::tester::Target::Server { name: NAME.into() };
+        let options = switchboard_mcp::SessionOptions::default();
+        let session =
+            switchboard_runtime::tester::TesterSession::open(paths, target, &options).await?;
+        Ok(Client { session })
+    }
+
+    /// Calls a tool and returns its structured content; a tool error is an error.
+    pub async fn call(
+        &self,
+        tool: &str,
+        arguments: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let arguments = match arguments {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        let timeout = Some(std::time::Duration::from_secs(30));
+        let outcome = match self.session.session().call_tool(tool, arguments, timeout, None).await {
+            Ok(outcome) => outcome,
+            Err(e) => return Err(self.session.error(e).await.into()),
+        };
+        let text = || {
+            outcome
+                .result
+                .content
+                .iter()
+                .find_map(|c| c.as_text().map(|t| t.text.clone()))
+                .unwrap_or_default()
+        };
+        if outcome.result.is_error == Some(true) {
+            return Err(Error::ToolError(text()));
+        }
+        Ok(outcome.result.structured_content.clone().unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn close(self) {
+        self.session.close().await;
+    }
+}
+
+/// What the Knowledge base view shows: the registration and the server's status.
+pub async fn info_of(owner: &Owner) -> Result<Info> {
+    let registry = owner.registry().clone();
+    let servers = tokio::task::spawn_blocking(move || registry.load())
+        .await
+        .map_err(|e| Error::Task(e.to_string()))??;
+    Ok(info(&servers, owner.supervisor().status_of(NAME).ok()))
+}
+
+/// A long-lived connection to the built-in server (the window's), opened on first use and
+/// dropped after a failure that is not the tool's own, so the next call reopens it.
+#[derive(Debug, Default)]
+pub struct Connection {
+    client: tokio::sync::Mutex<Option<Client>>,
+}
+
+impl Connection {
+    /// Calls one of the built-in server's tools (`index_status`, `search`, ...) and returns its
+    /// structured result.
+    pub async fn call(
+        &self,
+        owner: &Owner,
+        tool: &str,
+        arguments: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let mut slot = self.client.lock().await;
+        let client = match slot.take() {
+            Some(client) => client,
+            None => Client::open(owner.paths()).await?,
+        };
+        let result = client.call(tool, arguments).await;
+        match &result {
+            Err(e) if !matches!(e, Error::ToolError(_)) => client.close().await,
+            _ => *slot = Some(client),
+        }
+        result
+    }
+
+    /// Closes the connection, if open.
+    pub async fn close(&self) {
+        if let Some(client) = self.client.lock().await.take() {
+            client.close().await;
+        }
+    }
+}
+
+/// Replaces the knowledge base's folders and restarts the server on them (when it runs).
+pub async fn set_folders(
+    owner: &Owner,
+    connection: &Connection,
+    folders: Vec<PathBuf>,
+) -> Result<Info> {
+    let paths = owner.paths().clone();
+    tokio::task::spawn_blocking(move || set_roots(&paths, &folders))
+        .await
+        .map_err(|e| Error::Task(e.to_string()))??;
+    connection.close().await;
+    owner.reload().await?;
+    let running = owner.supervisor().status_of(NAME).is_ok_and(|s| s.pid().is_some());
+    if running {
+        owner.supervisor().restart(NAME).await?;
+    }
+    info_of(owner).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registers_once_refreshes_the_command_and_respects_removal() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        let folder = default_folder(&paths, true);
+        assert_eq!(folder, home.path().join("knowledge-base"));
+        let me = SelfCommand {
+            program: "/opt/a/switchboard".into(),
+            prefix: vec!["kb".into(), "serve".into()],
+        };
+        assert_eq!(ensure(&paths, &me, &folder).unwrap(), Ensured::Registered(folder.clone()));
+        assert!(std::fs::read_to_string(folder.join("Welcome.md")).unwrap().contains("# Welcome"));
+        let name = NAME.parse::<ServerName>().unwrap();
+        let spec = Registry::new(&paths).load().unwrap()[&name].clone();
+        assert!(spec.enabled && is_builtin(&spec));
+        assert_eq!(roots(&spec), vec![folder.clone()]);
+
+        // A new executable path (an update, or the app instead of the CLI) is picked up.
+        let moved = SelfCommand { program: "/opt/b/switchboard-app".into(), ..me.clone() };
+        assert_eq!(ensure(&paths, &moved, &folder).unwrap(), Ensured::Refreshed);
+        let spec = Registry::new(&paths).load().unwrap()[&name].clone();
+        let Launch::Stdio { command, .. } = &spec.launch else { panic!() };
+        assert_eq!(command, "/opt/b/switchboard-app");
+
+        // More folders.
+        let other = home.path().join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        let spec = set_roots(&paths, &[folder.clone(), other.clone()]).unwrap();
+        assert_eq!(
+            roots(&spec),
+            vec![folder.canonicalize().unwrap(), other.canonicalize().unwrap()]
+        );
+        assert!(set_roots(&paths, &[home.path().join("missing")]).is_err());
+        assert!(set_roots(&paths, &[]).is_err());
+
+        // Removed by the user: not brought back.
+        Registry::new(&paths).remove(&name).unwrap();
+        assert_eq!(ensure(&paths, &me, &folder).unwrap(), Ensured::Declined);
+        assert!(!Registry::new(&paths).load().unwrap().contains_key(&name));
+    }
+}

@@ -1,0 +1,103 @@
+//! The one way an owner starts, used by the app and by `switchboard serve` alike, so the two
+//! cannot drift apart: register the built-in knowledge base, take ownership of the servers (the
+//! lock, the control endpoint, the sweep of a previous owner's orphans), watch the hosts' files
+//! we wrote (their drift travels on the owner's event stream), and start the enabled servers.
+
+use std::sync::Arc;
+
+use switchboard_core::{Paths, ServerName, settings};
+use switchboard_hosts::{Bridge, Guardian, GuardianOptions, HostEnv, Hosts};
+use switchboard_runtime::{Event, EventBus, Owner, SupervisorConfig};
+use tokio::{sync::broadcast::error::RecvError, task::JoinHandle};
+
+use crate::{Result, knowledge_base};
+
+/// How to launch: who is starting (recorded in `owner.json`) and the supervisor's timings.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// `app` or `serve`.
+    pub kind: &'static str,
+    pub config: SupervisorConfig,
+}
+
+/// A running owner and what runs beside it.
+#[derive(Debug)]
+pub struct Launched {
+    pub owner: Arc<Owner>,
+    /// The hosts' config files, when a home folder was found.
+    pub hosts: Option<Arc<Hosts>>,
+    /// Watches the host files we wrote; `None` when there is no home folder or it failed to
+    /// start (logged). Dropping it stops the watch.
+    pub guardian: Option<Guardian>,
+    /// Starting the enabled servers, in the background; yields each failure.
+    pub starting: JoinHandle<Vec<(ServerName, switchboard_runtime::Error)>>,
+}
+
+/// Launches the owner of the servers in `paths`. Only taking ownership can fail (another owner
+/// runs, the control port cannot be bound); the knowledge base and the guardian are logged and
+/// skipped when they cannot be set up.
+pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
+    register_knowledge_base(&paths);
+    let owner = Arc::new(Owner::start(paths, launch.config, launch.kind).await?);
+    let (hosts, guardian) = start_hosts(owner.paths(), owner.supervisor().events());
+    let supervisor = owner.supervisor().clone();
+    let starting = tokio::spawn(async move { supervisor.start_enabled().await });
+    Ok(Launched { owner, hosts, guardian, starting })
+}
+
+/// The built-in knowledge-base server: registered on first start, its command kept pointing at
+/// this executable. A failure is logged, never fatal.
+fn register_knowledge_base(paths: &Paths) {
+    let me = match knowledge_base::SelfCommand::current() {
+        Ok(me) => me,
+        Err(e) => return tracing::warn!("knowledge base: {e}"),
+    };
+    let home_override =
+        std::env::var_os(switchboard_core::paths::HOME_VAR).is_some_and(|v| !v.is_empty());
+    let folder = knowledge_base::default_folder(paths, home_override);
+    match knowledge_base::ensure(paths, &me, &folder) {
+        Ok(knowledge_base::Ensured::Registered(folder)) => {
+            tracing::info!("registered the knowledge base over {}", folder.display());
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("knowledge base: {e}"),
+    }
+}
+
+/// The hosts' config files as this user's home has them; `None` (logged) without a home folder.
+/// A process that is not the owner (the app while `serve` runs) still reads and writes them.
+pub fn hosts(paths: &Paths) -> Option<Arc<Hosts>> {
+    let Some(env) = HostEnv::from_env() else {
+        tracing::warn!("no home folder: hosts' config files cannot be located");
+        return None;
+    };
+    Some(Arc::new(Hosts::new(paths, env, Bridge::current())))
+}
+
+/// The hosts' files and their guardian, whose drift reports are forwarded to `events` as
+/// [`Event::HostDrift`].
+fn start_hosts(paths: &Paths, events: &EventBus) -> (Option<Arc<Hosts>>, Option<Guardian>) {
+    let Some(hosts) = hosts(paths) else { return (None, None) };
+    let auto_reapply = settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
+    let options = GuardianOptions { auto_reapply, ..Default::default() };
+    let guardian =
+        match Guardian::start((*hosts).clone(), switchboard_core::Registry::new(paths), options) {
+            Ok(guardian) => guardian,
+            Err(e) => {
+                tracing::warn!("the host guardian did not start: {e}");
+                return (Some(hosts), None);
+            }
+        };
+    let mut reports = guardian.subscribe();
+    let events = events.clone();
+    tokio::spawn(async move {
+        loop {
+            match reports.recv().await {
+                Ok(report) => events.send(Event::HostDrift { report }),
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    (Some(hosts), Some(guardian))
+}

@@ -1,0 +1,313 @@
+//! Every operation the app's window and the CLI offer, as plain functions over an [`Owner`] (or
+//! over [`Paths`](switchboard_core::Paths) where no owner is needed), and the one way an owner
+//! starts ([`launch`]). The Tauri commands are one-line adapters over these; the CLI calls them
+//! directly or through the owner's control endpoint; tests call them directly.
+
+mod error;
+pub mod knowledge_base;
+mod launch;
+
+pub use error::{Error, Result};
+pub use launch::{Launch, Launched, hosts, launch};
+
+use serde::{Deserialize, Serialize};
+
+use switchboard_runtime::{Owner, supervisor::ServerStatus};
+
+use switchboard_catalog::{self as catalog, Card, Catalog, Query, ServerJson};
+
+use switchboard_install::{Field, Installed, Installer, Progress, Request, Way};
+
+use switchboard_core::{
+    logs::LogLine,
+    settings::{self, DataLocations, Settings},
+    spec::{ServerName, ServerSpec},
+};
+
+/// A registered server: what it is and how it is doing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ServerEntry {
+    pub name: ServerName,
+    pub spec: ServerSpec,
+    pub status: ServerStatus,
+}
+
+/// Every registered server, by name.
+pub async fn servers(owner: &Owner) -> Result<Vec<ServerEntry>> {
+    let registry = owner.registry().clone();
+    let specs = blocking(move || registry.load()).await?;
+    let statuses = owner.supervisor().status();
+    Ok(specs
+        .into_iter()
+        .map(|(name, spec)| {
+            let status = statuses
+                .iter()
+                .find(|s| s.name == name)
+                .cloned()
+                .unwrap_or_else(|| ServerStatus::new(name.clone(), &spec));
+            ServerEntry { name, spec, status }
+        })
+        .collect())
+}
+
+pub async fn add_server(owner: &Owner, name: &str, spec: ServerSpec) -> Result<()> {
+    let name: ServerName = name.parse()?;
+    let registry = owner.registry().clone();
+    blocking(move || registry.add(name, spec)).await?;
+    Ok(owner.reload().await?)
+}
+
+pub async fn update_server(owner: &Owner, name: &str, spec: ServerSpec) -> Result<()> {
+    let name: ServerName = name.parse()?;
+    let registry = owner.registry().clone();
+    blocking(move || registry.replace(&name, spec)).await?;
+    Ok(owner.reload().await?)
+}
+
+/// Unregisters a server; a running one is stopped first (by the reload). A server installed
+/// from the catalog is uninstalled: its package, secrets and pins go too.
+pub async fn remove_server(owner: &Owner, name: &str) -> Result<()> {
+    let name: ServerName = name.parse()?;
+    let paths = owner.paths().clone();
+    blocking(move || remove_entry(&paths, &name)).await?;
+    Ok(owner.reload().await?)
+}
+
+/// What removing a server took away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    /// Installed from the catalog: uninstalled, with these things gone (package, secrets, pins…).
+    Uninstalled(Vec<String>),
+    /// Added by hand: its registry entry is gone.
+    Unregistered,
+}
+
+/// Removes a server from the registry; one installed from the catalog is uninstalled, so its
+/// package, secrets and pins do not linger. Needs no owner: whoever runs one reloads after.
+/// Blocking (file I/O under the registry's lock).
+pub fn remove_entry(paths: &switchboard_core::Paths, name: &ServerName) -> Result<Removed> {
+    let installer = Installer::without_runtimes(paths);
+    if installer.record(name)?.is_some() {
+        return Ok(installer.uninstall(name.as_str()).map(Removed::Uninstalled)?);
+    }
+    switchboard_core::Registry::new(paths).remove(name)?;
+    Ok(Removed::Unregistered)
+}
+
+pub async fn start(owner: &Owner, name: &str) -> Result<ServerStatus> {
+    Ok(owner.supervisor().start(name).await?)
+}
+
+pub async fn stop(owner: &Owner, name: &str) -> Result<ServerStatus> {
+    Ok(owner.supervisor().stop(name).await?)
+}
+
+pub async fn restart(owner: &Owner, name: &str) -> Result<ServerStatus> {
+    Ok(owner.supervisor().restart(name).await?)
+}
+
+/// Starts every stdio server that is not running; returns the failures.
+pub async fn start_all(owner: &Owner) -> Vec<(ServerName, switchboard_runtime::Error)> {
+    let supervisor = owner.supervisor();
+    let names: Vec<ServerName> = supervisor
+        .status()
+        .into_iter()
+        .filter(|s| {
+            s.transport == switchboard_core::spec::ServerTransport::Stdio && s.pid().is_none()
+        })
+        .map(|s| s.name)
+        .collect();
+    let starts = names
+        .into_iter()
+        .map(|name| async move { supervisor.start(name.as_str()).await.err().map(|e| (name, e)) });
+    futures::future::join_all(starts).await.into_iter().flatten().collect()
+}
+
+/// Stops every running server, in parallel.
+pub async fn stop_all(owner: &Owner) {
+    let supervisor = owner.supervisor();
+    let names: Vec<ServerName> =
+        supervisor.status().into_iter().filter(|s| s.pid().is_some()).map(|s| s.name).collect();
+    let stops = names.iter().map(|name| supervisor.stop(name.as_str()));
+    futures::future::join_all(stops).await;
+}
+
+pub fn logs(owner: &Owner, name: &str) -> Result<Vec<LogLine>> {
+    Ok(owner.supervisor().logs(name)?)
+}
+
+pub async fn settings(owner: &Owner) -> Result<Settings> {
+    let paths = owner.paths().clone();
+    blocking(move || settings::load(&paths)).await
+}
+
+pub async fn save_settings(owner: &Owner, new: Settings) -> Result<()> {
+    let paths = owner.paths().clone();
+    blocking(move || settings::save(&paths, &new)).await
+}
+
+pub fn locations(owner: &Owner) -> DataLocations {
+    DataLocations::from(owner.paths())
+}
+
+/// The catalog's cards matching `query` (offline: bundled plus the last refresh).
+pub async fn catalog_search(owner: &Owner, query: Query) -> Result<Vec<Card>> {
+    let paths = owner.paths().clone();
+    blocking(move || Ok::<_, Error>(Catalog::load(&paths.data_dir)?.search(&query))).await
+}
+
+/// Refreshes the catalog from the configured registry (see `catalog::refresh`).
+pub async fn catalog_refresh(owner: &Owner) -> Result<catalog::CacheInfo> {
+    Ok(catalog::refresh(owner.paths(), None).await?)
+}
+
+/// What the install dialog shows for an entry: the entry, the way it would be installed here,
+/// the form that way declares, the local name, and why it cannot be installed, if it cannot.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallForm {
+    pub server: ServerJson,
+    pub name: String,
+    #[ts(optional)]
+    pub way: Option<Way>,
+    pub fields: Vec<Field>,
+    /// The commands that will run, one line each (shown before anything runs).
+    pub commands: Vec<String>,
+    pub notes: Vec<String>,
+    /// Why it cannot be installed here (a missing runtime), if so.
+    #[ts(optional)]
+    pub blocked: Option<String>,
+}
+
+pub async fn install_form(owner: &Owner, entry: &str) -> Result<InstallForm> {
+    let server = catalog::lookup(owner.paths(), entry, None).await?;
+    let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
+    let request = Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
+    let name = switchboard_install::local_name(&server.name);
+    let (fields, unreadable) = match installer.fields(&request).await {
+        Ok(fields) => (fields, None),
+        // A bundle that cannot be downloaded or fails its checksum cannot be installed either.
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    // The plan with stand-in answers that pass the checks: its commands do not depend on them.
+    let stand_in = |f: &switchboard_install::Field| match f.format.as_str() {
+        _ if !f.choices.is_empty() => f.choices[0].clone(),
+        "filepath" => std::env::temp_dir().display().to_string(),
+        "number" => "0".into(),
+        "boolean" => "false".into(),
+        _ => "…".into(),
+    };
+    let placeholders: Vec<(String, String)> = fields
+        .iter()
+        .filter(|f| f.required && f.default.is_none())
+        .map(|f| (f.key.clone(), stand_in(f)))
+        .collect();
+    let (way, commands, notes, blocked) =
+        match installer.plan(&Request { answers: placeholders, ..request.clone() }) {
+            Ok(plan) => (
+                Some(plan.way),
+                plan.steps
+                    .iter()
+                    .map(|s| if s.argv.is_empty() { s.label.clone() } else { s.argv.join(" ") })
+                    .collect(),
+                plan.notes,
+                None,
+            ),
+            // Answers that fail the checks are the form's business; a missing runtime is not.
+            Err(switchboard_install::Error::InvalidInputs { .. }) => {
+                (None, Vec::new(), Vec::new(), None)
+            }
+            Err(e) => (None, Vec::new(), Vec::new(), Some(e.to_string())),
+        };
+    let blocked = unreadable.or(blocked);
+    Ok(InstallForm { server, name, way, fields, commands, notes, blocked })
+}
+
+/// Installs a catalog entry (fetch, verify, register), then starts it. Each step is published
+/// on the owner's event stream as [`Event::InstallProgress`](switchboard_runtime::Event).
+pub async fn install(
+    owner: &Owner,
+    entry: &str,
+    name: Option<String>,
+    answers: Vec<(String, String)>,
+) -> Result<Installed> {
+    let events = owner.supervisor().events().clone();
+    let progress = move |progress: Progress| {
+        events.send(switchboard_runtime::Event::InstallProgress { progress })
+    };
+    let progress: &(dyn Fn(Progress) + Send + Sync) = &progress;
+    let server = catalog::lookup(owner.paths(), entry, None).await?;
+    let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
+    let installed =
+        installer.install(Request { server, name, way: None, answers }, progress).await?;
+    owner.reload().await?;
+    if let Err(e) = owner.supervisor().start(&installed.name).await
+        && !matches!(e, switchboard_runtime::Error::RemoteNotSupervised(_))
+    {
+        return Err(e.into());
+    }
+    Ok(installed)
+}
+
+/// Uninstalls a server: everything its install created goes; a running one is stopped.
+pub async fn uninstall(owner: &Owner, name: &str) -> Result<Vec<String>> {
+    let installer = Installer::without_runtimes(owner.paths());
+    let owned = name.to_string();
+    let removed = blocking(move || installer.uninstall(&owned)).await?;
+    owner.reload().await?;
+    Ok(removed)
+}
+
+/// How a held server's tools differ from the approved ones (`None`: they do not).
+pub async fn pins_diff(
+    owner: &Owner,
+    name: &str,
+) -> Result<Option<switchboard_runtime::pins::ToolDiff>> {
+    let name: ServerName = name.parse()?;
+    let pins = switchboard_runtime::pins::Pins::new(&owner.paths().data_dir);
+    blocking(move || pins.pending_diff(&name)).await
+}
+
+/// Approves a held server's new tools and starts it.
+pub async fn pins_approve(owner: &Owner, name: &str) -> Result<ServerStatus> {
+    let server: ServerName = name.parse()?;
+    let pins = switchboard_runtime::pins::Pins::new(&owner.paths().data_dir);
+    let now = switchboard_core::clock::millis(std::time::SystemTime::now());
+    blocking(move || pins.approve_pending(&server, now)).await?;
+    Ok(owner.supervisor().start(name).await?)
+}
+
+/// Runs file I/O off the async runtime.
+async fn blocking<T: Send + 'static, E: Into<Error> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?
+        .map_err(Into::into)
+}
+
+/// What making Switchboard's entries in `host`'s user file exactly `servers` would take: the
+/// file and the action, for [`switchboard_hosts::Hosts::plan`] or `write`.
+pub fn host_sync(
+    hosts: &switchboard_hosts::Hosts,
+    owner: &Owner,
+    host: &str,
+    servers: &[String],
+) -> Result<(switchboard_hosts::ConfigFile, switchboard_hosts::Action)> {
+    let host: switchboard_hosts::HostId = host.parse()?;
+    let registry = owner.registry().load()?;
+    let wanted = servers
+        .iter()
+        .map(|name| {
+            let key: ServerName = name.parse()?;
+            let spec = registry
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| switchboard_core::Error::UnknownServer(name.clone()))?;
+            Ok((key, spec))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let file = hosts.target(host, None)?;
+    Ok((file, switchboard_hosts::Action::Sync(wanted)))
+}

@@ -1,0 +1,908 @@
+//! Carrying out an install: fetch the package ahead of time (npm into a prefix of ours, uv into
+//! tool folders of ours, `docker pull`, or an MCPB download checked against its SHA-256), find
+//! its entry point, then *verify* it — start it, handshake, list its tools — and only then
+//! store its secrets, pin its tools and register it. Any failure undoes what was done, so an
+//! install either completes or leaves nothing behind. Uninstall and update live here too.
+//!
+//! Every external command is argv run through `process` (never a shell), and its exact words
+//! are in the plan the caller showed before calling [`Installer::install`].
+
+use std::{
+    collections::BTreeMap,
+    ffi::OsStr,
+    path::{Path, PathBuf},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use serde::{Deserialize, Serialize};
+use switchboard_mcp::SessionOptions;
+
+use super::{
+    bundle,
+    inputs::{self, Answers, Field, Way},
+    plan::{self, Plan, Start, Toolbox},
+};
+use crate::{Error, Result};
+use switchboard_catalog::ServerJson;
+use switchboard_core::{
+    Launch, Paths, Registry, RemoteTransport, ServerName, ServerSpec,
+    fsutil::write_atomic,
+    process::{self, CommandSpec},
+    secrets::SecretStore,
+};
+use switchboard_runtime::{
+    pins::{Flag, Pins, ToolPin, flags, pins_of},
+    tester::{Target, TesterSession},
+};
+
+/// One step of an install: the event stream's type, so the window, `switchboard events` and the
+/// CLI's progress line all see the same thing.
+pub use switchboard_runtime::events::InstallProgress as Progress;
+
+/// What to install.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub server: ServerJson,
+    /// The local name; derived from the entry's name when absent.
+    pub name: Option<String>,
+    pub way: Option<Way>,
+    pub answers: Answers,
+}
+
+/// What install created, kept in `data/installs/<name>.json` so uninstall and update can undo
+/// and redo it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallRecord {
+    /// The catalog entry (`io.github.user/weather`) and its version.
+    pub entry: String,
+    pub version: String,
+    /// `npm`, `pypi`, `oci`, `mcpb` or `remote`.
+    pub runtime: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dir: Option<PathBuf>,
+    /// Keys this server holds in the secret store.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// The answers that were not secret (secret ones are in the store as `input:KEY`).
+    #[serde(default)]
+    pub answers: Vec<(String, String)>,
+    pub installed_at_ms: u64,
+}
+
+/// The result of an install.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "InstallResult")]
+pub struct Installed {
+    pub name: String,
+    pub entry: String,
+    pub version: String,
+    /// How it starts, as shown to the user (secret values are never in it).
+    pub command: Vec<String>,
+    pub tools: Vec<ToolSummary>,
+    /// Suspicious tool descriptions.
+    pub flags: Vec<Flag>,
+    pub notes: Vec<String>,
+    /// Where its secrets went.
+    #[ts(optional)]
+    pub secret_store: Option<String>,
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolSummary {
+    pub name: String,
+    pub description: String,
+}
+
+/// A server ready to register: what to store and how to reach it for verification.
+struct Built {
+    spec: ServerSpec,
+    /// The same launch with secret values, for verification.
+    launch: Launch,
+    secrets: BTreeMap<String, String>,
+    command: Vec<String>,
+    notes: Vec<String>,
+    package_dir: Option<PathBuf>,
+    /// Keys of the form's secret fields (their answers never go into the install record).
+    secret_fields: Vec<String>,
+}
+
+/// Installs, uninstalls and updates catalog servers under one state folder.
+#[derive(Debug, Clone)]
+pub struct Installer {
+    paths: Paths,
+    pub toolbox: Toolbox,
+    /// How long verification may take (start, handshake, list tools).
+    pub verify_timeout: Duration,
+    /// How long one fetch step (npm install, uv tool install, docker pull) may take.
+    pub step_timeout: Duration,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// The local name for a catalog entry: the part after the slash, made a valid server name
+/// (`io.github.modelcontextprotocol/server-everything` → `server-everything`).
+pub fn local_name(entry: &str) -> String {
+    let last = entry.rsplit('/').next().unwrap_or(entry).to_lowercase();
+    let clean: String = last
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .collect();
+    let trimmed = clean.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let mut name: String = trimmed.chars().take(64).collect();
+    if name.is_empty() {
+        name = "server".into();
+    }
+    name
+}
+
+impl Installer {
+    /// Runtimes are looked up on `path_var` (and the login shell's PATH).
+    pub fn new(paths: &Paths, path_var: Option<&OsStr>) -> Installer {
+        Installer::new_with(paths, Toolbox::find(path_var))
+    }
+
+    /// For what needs no runtime (uninstall, records): no PATH or login-shell look-ups.
+    pub fn without_runtimes(paths: &Paths) -> Installer {
+        Installer::new_with(paths, Toolbox::default())
+    }
+
+    fn new_with(paths: &Paths, toolbox: Toolbox) -> Installer {
+        Installer {
+            paths: paths.clone(),
+            toolbox,
+            verify_timeout: Duration::from_secs(60),
+            step_timeout: Duration::from_secs(600),
+        }
+    }
+
+    fn packages_dir(&self) -> PathBuf {
+        self.paths.data_dir.join("packages")
+    }
+
+    fn record_path(&self, name: &ServerName) -> PathBuf {
+        self.paths.data_dir.join("installs").join(format!("{name}.json"))
+    }
+
+    pub fn record(&self, name: &ServerName) -> Result<Option<InstallRecord>> {
+        let path = self.record_path(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Error::Failed(format!("the install record {} cannot be read: {e}", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("reading", &path)(e)),
+        }
+    }
+
+    fn save_record(&self, name: &ServerName, record: &InstallRecord) -> Result<()> {
+        let path = self.record_path(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
+        }
+        let mut bytes = serde_json::to_vec_pretty(record)
+            .map_err(|e| Error::Failed(format!("cannot serialize the install record: {e}")))?;
+        bytes.push(b'\n');
+        write_atomic(&path, &bytes).map_err(Error::io("writing", &path))
+    }
+
+    /// The local name a request installs as, checked to be valid and free.
+    pub fn name_for(&self, request: &Request) -> Result<ServerName> {
+        let name: ServerName = match &request.name {
+            Some(n) => n.parse()?,
+            None => local_name(&request.server.name).parse()?,
+        };
+        if Registry::new(&self.paths).load()?.contains_key(&name) {
+            return Err(Error::AlreadyRegistered(name.to_string()));
+        }
+        Ok(name)
+    }
+
+    /// The plan the user is shown before anything runs.
+    pub fn plan(&self, request: &Request) -> Result<Plan> {
+        plan::plan(
+            &request.server,
+            request.way,
+            &request.answers,
+            &self.toolbox,
+            &self.packages_dir(),
+        )
+    }
+
+    /// Downloaded bundles waiting for their install (`data/cache/bundles/`).
+    fn bundle_cache(&self) -> PathBuf {
+        self.paths.data_dir.join("cache").join("bundles")
+    }
+
+    /// The form for a request's way. For a bundle, its own `user_config` too: the bundle is
+    /// downloaded and checked for that, and kept for the install.
+    pub async fn fields(&self, request: &Request) -> Result<Vec<Field>> {
+        let way = match request.way {
+            Some(way) => way,
+            // A missing runtime is the plan's to explain; there is no form to show.
+            None => match plan::choose_way(&request.server, &self.toolbox) {
+                Ok(way) => way,
+                Err(_) => return Ok(Vec::new()),
+            },
+        };
+        let mut fields = inputs::fields(&request.server, way);
+        let plan = self.plan(&Request { answers: Vec::new(), way: Some(way), ..request.clone() });
+        if let Ok(Plan { start: Start::Bundle { url, sha256, .. }, .. }) = &plan {
+            let cache = self.bundle_cache();
+            let bytes = bundle::download_cached(url, sha256, &cache, self.step_timeout).await?;
+            fields.extend(bundle::fields(&bundle::manifest_of(&bytes)?));
+        }
+        Ok(fields)
+    }
+
+    /// Installs `request`: fetch, verify, then register. `progress` is told every step.
+    pub async fn install(
+        &self,
+        request: Request,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Installed> {
+        let name = self.name_for(&request)?;
+        if self.record(&name)?.is_some() {
+            return Err(Error::OrphanRecord(name.to_string()));
+        }
+        let plan = self.plan(&request)?;
+        let total = plan.steps.len() + 3;
+        let (built, verified) = self
+            .fetch_and_verify(&name, &request, &plan, (total - 2, total), None, progress)
+            .await?;
+        let undo = |built: &Built| {
+            remove_package_dir(&self.packages_dir(), built.package_dir.as_deref(), None)
+        };
+        progress(Progress {
+            step: total - 1,
+            total,
+            label: format!(
+                "found {} tools; storing secrets and pinning tools",
+                verified.tools.len()
+            ),
+            detail: None,
+        });
+        let store = (!built.secrets.is_empty()).then(|| SecretStore::open(&self.paths));
+        let record = InstallRecord {
+            entry: request.server.name.clone(),
+            version: request.server.version.clone(),
+            runtime: runtime_of(&request.server, plan.way),
+            package_dir: built.package_dir.clone(),
+            secrets: built.secrets.keys().cloned().collect(),
+            answers: non_secret_answers(&request, &built.secret_fields),
+            installed_at_ms: now_ms(),
+        };
+        let saved = self.save_all(&name, &built, &verified.pins, &record, store.as_ref());
+        if let Err(e) = saved {
+            self.forget(&name, &record, store.as_ref());
+            undo(&built);
+            return Err(e);
+        }
+        progress(Progress { step: total, total, label: format!("installed {name}"), detail: None });
+        let mut notes = plan.notes.clone();
+        notes.extend(built.notes.iter().cloned());
+        Ok(Installed {
+            name: name.to_string(),
+            entry: record.entry,
+            version: record.version,
+            command: built.command,
+            flags: verified.pins.iter().flat_map(flags).collect(),
+            tools: verified.tools,
+            notes,
+            secret_store: store.map(|s| s.describe()),
+            protocol: verified.protocol,
+        })
+    }
+
+    /// Secrets, pins, the record, and last the registry entry (what makes it "installed").
+    fn save_all(
+        &self,
+        name: &ServerName,
+        built: &Built,
+        pins: &[ToolPin],
+        record: &InstallRecord,
+        store: Option<&SecretStore>,
+    ) -> Result<()> {
+        if let Some(store) = store {
+            for (key, value) in &built.secrets {
+                store.set(name, key, value)?;
+            }
+        }
+        Pins::new(&self.paths.data_dir).approve_tools(name, pins.to_vec(), now_ms())?;
+        self.save_record(name, record)?;
+        Ok(Registry::new(&self.paths).add(name.clone(), built.spec.clone())?)
+    }
+
+    /// Undoes `save_all` (all but the package folder).
+    fn forget(&self, name: &ServerName, record: &InstallRecord, store: Option<&SecretStore>) {
+        if let Some(store) = store
+            && let Err(e) = store.delete(name, &record.secrets)
+        {
+            tracing::warn!("could not delete {name}'s secrets: {e}");
+        }
+        let _ = Pins::new(&self.paths.data_dir).remove(name);
+        let _ = std::fs::remove_file(self.record_path(name));
+    }
+
+    /// Fetches, then verifies at progress step `at` (step, total); a failed verification
+    /// removes the fetched package unless it is `keep` (the one an update started from).
+    async fn fetch_and_verify(
+        &self,
+        name: &ServerName,
+        request: &Request,
+        plan: &Plan,
+        at: (usize, usize),
+        keep: Option<&Path>,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(Built, Verified)> {
+        let built = self.fetch(name, request, plan, at.1, progress).await?;
+        progress(Progress {
+            step: at.0,
+            total: at.1,
+            label: "verifying: start, handshake, list tools".into(),
+            detail: None,
+        });
+        match self.verify(&built.launch).await {
+            Ok(verified) => Ok((built, verified)),
+            Err(e) => {
+                if built.package_dir.as_deref() != keep {
+                    remove_package_dir(&self.packages_dir(), built.package_dir.as_deref(), None);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs the plan's fetch steps and works out how the server starts.
+    async fn fetch(
+        &self,
+        name: &ServerName,
+        request: &Request,
+        plan: &Plan,
+        total: usize,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Built> {
+        for (i, step) in plan.steps.iter().enumerate() {
+            let report = |detail: Option<String>| {
+                progress(Progress { step: i + 1, total, label: step.label.clone(), detail })
+            };
+            report(None);
+            if step.argv.is_empty() {
+                continue; // the bundle download, done below
+            }
+            let spec = CommandSpec {
+                program: step.argv[0].clone(),
+                args: step.argv[1..].to_vec(),
+                env: step.env.clone(),
+                cwd: None,
+            };
+            let finished = process::run_to_end(&spec, self.step_timeout, |line| {
+                report(Some(line.to_owned()));
+            })
+            .await;
+            let failure = match finished {
+                Ok(f) if f.success => None,
+                Ok(f) => Some(format!(
+                    "{} {}{}",
+                    step.label,
+                    f.status,
+                    if f.tail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(":\n{}", f.tail.join("\n"))
+                    }
+                )),
+                Err(e) => Some(format!("{}: {e}", step.label)),
+            };
+            if let Some(why) = failure {
+                remove_package_dir(&self.packages_dir(), plan.package_dir.as_deref(), None);
+                return Err(Error::Failed(format!("{why}. Nothing was installed")));
+            }
+        }
+        let built = self.build(name, request, plan).await;
+        if built.is_err() {
+            remove_package_dir(&self.packages_dir(), plan.package_dir.as_deref(), None);
+        }
+        built
+    }
+
+    /// The spec to register, from the fetched package.
+    async fn build(&self, name: &ServerName, request: &Request, plan: &Plan) -> Result<Built> {
+        let mut secrets = BTreeMap::new();
+        for key in &plan.secret_env {
+            if let Some(v) = plan.env.get(key) {
+                secrets.insert(key.clone(), v.clone());
+            }
+        }
+        let mut notes = Vec::new();
+        let (launch, package_dir) = match &plan.start {
+            Start::NodePackage { node, prefix, package } => {
+                let script = npm_entry_point(prefix, package)?;
+                let mut args = vec![script.to_string_lossy().into_owned()];
+                args.extend(plan.args.iter().cloned());
+                (
+                    stdio(node.to_string_lossy().into_owned(), args, plan.env.clone(), None),
+                    Some(prefix.clone()),
+                )
+            }
+            Start::UvTool { bin_dir, package, .. } => {
+                let exe = uv_entry_point(bin_dir, package)?;
+                let root = bin_dir.parent().map(Path::to_path_buf);
+                (
+                    stdio(
+                        exe.to_string_lossy().into_owned(),
+                        plan.args.clone(),
+                        plan.env.clone(),
+                        None,
+                    ),
+                    root,
+                )
+            }
+            Start::Command { command, args } => {
+                (stdio(command.clone(), args.clone(), plan.env.clone(), None), None)
+            }
+            Start::Remote { url, transport, headers } => {
+                for key in &plan.secret_headers {
+                    if let Some(v) = headers.get(key) {
+                        secrets.insert(key.clone(), v.clone());
+                    }
+                }
+                (
+                    Launch::Remote {
+                        url: url.clone(),
+                        transport: *transport,
+                        headers: headers.clone(),
+                    },
+                    None,
+                )
+            }
+            Start::Bundle { url, sha256, dir } => {
+                let (launch, bundle_secrets, bundle_notes) =
+                    self.unpack_bundle(name, request, plan, url, sha256, dir).await?;
+                secrets.extend(bundle_secrets);
+                notes.extend(bundle_notes);
+                (launch, Some(dir.clone()))
+            }
+        };
+        // Secret answers are kept too (in the store), so an update can fill the form again.
+        let mut form = inputs::fields(&request.server, plan.way);
+        if let Start::Bundle { dir, .. } = &plan.start {
+            form.extend(bundle::fields(&bundle::read_manifest(dir)?));
+        }
+        let secret_fields: Vec<String> =
+            form.into_iter().filter(|f| f.secret).map(|f| f.key).collect();
+        for key in &secret_fields {
+            for (_, v) in request.answers.iter().filter(|(k, _)| k == key) {
+                secrets.insert(format!("input:{key}"), v.clone());
+            }
+        }
+        let mut spec = ServerSpec { launch: launch.clone(), ..ServerSpec::stdio("", Vec::new()) };
+        spec.secrets = secrets.keys().filter(|k| !k.starts_with("input:")).cloned().collect();
+        match &mut spec.launch {
+            Launch::Stdio { env, .. } => spec.secrets.iter().for_each(|k| {
+                env.remove(k);
+            }),
+            Launch::Remote { headers, .. } => spec.secrets.iter().for_each(|k| {
+                headers.remove(k);
+            }),
+        }
+        spec.validate()?;
+        Ok(Built {
+            command: shown(&spec),
+            spec,
+            launch,
+            secrets,
+            notes,
+            package_dir,
+            secret_fields,
+        })
+    }
+
+    async fn unpack_bundle(
+        &self,
+        name: &ServerName,
+        request: &Request,
+        plan: &Plan,
+        url: &str,
+        sha256: &str,
+        dir: &Path,
+    ) -> Result<(Launch, BTreeMap<String, String>, Vec<String>)> {
+        let cache = self.bundle_cache();
+        let bytes = bundle::download_cached(url, sha256, &cache, self.step_timeout).await?;
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(Error::io("removing", dir))?;
+        }
+        let manifest = bundle::unpack(&bytes, dir)?;
+        bundle::forget_cached(sha256, &cache);
+        let mut fields = inputs::fields(&request.server, plan.way);
+        fields.extend(bundle::fields(&manifest));
+        let problems = inputs::check_fields(&fields, &request.server.name, &request.answers);
+        if !problems.is_empty() {
+            return Err(Error::InvalidInputs { name: name.to_string(), problems });
+        }
+        let command = bundle::command(&manifest, dir, &request.answers);
+        let mut env = plan.env.clone();
+        env.extend(command.env.clone());
+        let mut secrets = BTreeMap::new();
+        for key in &command.secret_env {
+            if let Some(v) = env.get(key) {
+                secrets.insert(key.clone(), v.clone());
+            }
+        }
+        let program = match (manifest.server.kind.as_str(), command.command.as_str()) {
+            ("node", "node") => self
+                .toolbox
+                .node
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
+                .ok_or_else(|| Error::Failed(format!("{name} is a Node.js bundle and needs node, which was not found. Nothing was installed")))?,
+            _ => command.command.clone(),
+        };
+        let mut args = command.args.clone();
+        args.extend(plan.args.iter().cloned());
+        let mut notes = vec![format!(
+            "bundle {} {} unpacked into {} (SHA-256 checked)",
+            manifest.name,
+            manifest.version,
+            dir.display()
+        )];
+        if command.secret_args {
+            notes.push("a secret is passed as a command-line argument (the bundle declares it so); other programs of yours can see it in the process list".into());
+        }
+        Ok((stdio(program, args, env, Some(dir.to_path_buf())), secrets, notes))
+    }
+
+    /// Starts the server, handshakes and lists its tools, then stops it.
+    async fn verify(&self, launch: &Launch) -> Result<Verified> {
+        let target = match launch.clone() {
+            Launch::Stdio { command, args, env, cwd } => {
+                Target::Command { command, args, env, cwd }
+            }
+            Launch::Remote { url, transport, headers } => Target::Url {
+                url,
+                transport: Some(match transport {
+                    RemoteTransport::StreamableHttp => {
+                        switchboard_mcp::HttpTransport::StreamableHttp
+                    }
+                    RemoteTransport::Sse => switchboard_mcp::HttpTransport::Sse,
+                }),
+                headers,
+            },
+        };
+        let mut options =
+            SessionOptions { request_timeout: self.verify_timeout, ..SessionOptions::default() };
+        options.connect.timeout = self.verify_timeout;
+        let failed = |e: switchboard_runtime::Error| {
+            Error::Failed(format!("verification failed: {e}. Nothing was installed"))
+        };
+        let session = TesterSession::open(&self.paths, target, &options).await.map_err(failed)?;
+        let listed = session.session().list_tools().await;
+        let result = match listed {
+            Ok(listing) => {
+                let values: Vec<serde_json::Value> =
+                    listing.items.iter().filter_map(|t| serde_json::to_value(t).ok()).collect();
+                let pins = pins_of(&values);
+                let tools = pins
+                    .iter()
+                    .map(|p| ToolSummary {
+                        name: p.name.clone(),
+                        description: p.description().to_owned(),
+                    })
+                    .collect();
+                let protocol = session.session().details().negotiated.protocol_version.clone();
+                Ok(Verified { pins, tools, protocol })
+            }
+            Err(e) => Err(failed(session.error(e).await)),
+        };
+        session.close().await;
+        result
+    }
+}
+
+struct Verified {
+    pins: Vec<ToolPin>,
+    tools: Vec<ToolSummary>,
+    protocol: String,
+}
+
+fn stdio(
+    command: String,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    cwd: Option<PathBuf>,
+) -> Launch {
+    Launch::Stdio { command, args, env, cwd }
+}
+
+/// The words of how a spec starts, secrets left out (they are not in the spec).
+fn shown(spec: &ServerSpec) -> Vec<String> {
+    match &spec.launch {
+        Launch::Stdio { command, args, .. } => {
+            std::iter::once(command.clone()).chain(args.iter().cloned()).collect()
+        }
+        Launch::Remote { url, .. } => vec![url.clone()],
+    }
+}
+
+fn runtime_of(server: &ServerJson, way: Way) -> String {
+    match way {
+        Way::Package(i) => {
+            server.packages.get(i).map(|p| p.registry_type.as_str().to_owned()).unwrap_or_default()
+        }
+        Way::Remote(_) => "remote".into(),
+    }
+}
+
+fn non_secret_answers(request: &Request, secret_fields: &[String]) -> Vec<(String, String)> {
+    request.answers.iter().filter(|(k, _)| !secret_fields.contains(k)).cloned().collect()
+}
+
+/// The script npm installed for `package`: its `bin` (the one named like the package when
+/// there are several), else its `main`.
+fn npm_entry_point(prefix: &Path, package: &str) -> Result<PathBuf> {
+    let dir = prefix.join("node_modules").join(package);
+    let manifest_path = dir.join("package.json");
+    let text = std::fs::read(&manifest_path).map_err(|e| {
+        Error::Failed(format!("npm did not install {package} into {} ({e})", prefix.display()))
+    })?;
+    let manifest: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+        Error::Failed(format!("{} is not valid JSON: {e}", manifest_path.display()))
+    })?;
+    let short = package.rsplit('/').next().unwrap_or(package);
+    let relative = match manifest.get("bin") {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Object(bins)) => bins
+            .get(short)
+            .or_else(|| bins.get(package))
+            .or_else(|| (bins.len() == 1).then(|| bins.values().next()).flatten())
+            .or_else(|| bins.iter().min_by_key(|(k, _)| k.len()).map(|(_, v)| v))
+            .and_then(|v| v.as_str().map(str::to_owned)),
+        _ => None,
+    }
+    .or_else(|| manifest.get("main").and_then(|m| m.as_str()).map(str::to_owned));
+    let relative = relative.ok_or_else(|| {
+        Error::Failed(format!("{package} declares no bin script or main file to start"))
+    })?;
+    let script = dir.join(relative);
+    if !script.is_file() {
+        return Err(Error::Failed(format!(
+            "{package}'s entry point {} is missing",
+            script.display()
+        )));
+    }
+    Ok(script)
+}
+
+/// The executable `uv tool install` put in `bin_dir` for `package`.
+fn uv_entry_point(bin_dir: &Path, package: &str) -> Result<PathBuf> {
+    let wanted = package.to_lowercase().replace('_', "-");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(bin_dir)
+        .map_err(|e| {
+            Error::Failed(format!("uv installed nothing into {} ({e})", bin_dir.display()))
+        })?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    let stem =
+        |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+    found
+        .iter()
+        .find(|p| stem(p) == wanted)
+        .or_else(|| (found.len() == 1).then(|| &found[0]))
+        .cloned()
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "uv installed {} executables for {package} and none is named {wanted}",
+                found.len()
+            ))
+        })
+}
+
+/// Removes a package folder, only inside `packages_dir`, and (when `keep_for` names the
+/// server going away) only if no other install record uses it. True when it was removed.
+fn remove_package_dir(
+    packages_dir: &Path,
+    dir: Option<&Path>,
+    keep_for: Option<(&Installer, &ServerName)>,
+) -> bool {
+    let Some(dir) = dir else { return false };
+    if !dir.starts_with(packages_dir) || !dir.exists() {
+        return false;
+    }
+    if let Some((installer, me)) = keep_for
+        && let Ok(entries) = std::fs::read_dir(installer.paths.data_dir.join("installs"))
+    {
+        for entry in entries.flatten() {
+            let other = entry.path();
+            if other.file_stem().is_some_and(|s| s != me.as_str())
+                && let Ok(bytes) = std::fs::read(&other)
+                && let Ok(record) = serde_json::from_slice::<InstallRecord>(&bytes)
+                && record.package_dir.as_deref() == Some(dir)
+            {
+                return false;
+            }
+        }
+    }
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("could not remove {}: {e}", dir.display());
+            false
+        }
+    }
+}
+
+mod uninstall;
+mod update;
+
+pub use update::PreparedUpdate;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_form_asks_for_required_inputs_before_any_answer_is_given() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut installer = Installer::new(&Paths::under(dir.path()), None);
+        installer.toolbox = Toolbox {
+            node: Some("/opt/node/bin/node".into()),
+            npm: Some("/opt/node/bin/npm".into()),
+            ..Toolbox::default()
+        };
+        let catalog = switchboard_catalog::Catalog::bundled().expect("catalog");
+        let server = catalog.find("filesystem").expect("filesystem").server.clone();
+        let request = Request { server, name: None, way: None, answers: Vec::new() };
+        let fields = installer.fields(&request).await.expect("fields");
+        assert_eq!(
+            fields.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(),
+            ["allowed_directory"]
+        );
+        assert!(fields[0].required && fields[0].repeated);
+        // Without node there is no way to run it here, so no form (the plan says what to install).
+        installer.toolbox = Toolbox::default();
+        assert!(installer.fields(&request).await.expect("fields").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_bundles_own_form_is_read_from_its_checked_download_and_kept_for_the_install() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut bytes = Vec::new();
+        {
+            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+            zip.start_file("manifest.json", zip::write::SimpleFileOptions::default()).expect("zip");
+            let manifest = serde_json::json!({"name": "b", "version": "1",
+                "server": {"type": "binary", "mcp_config": {"command": "${__dirname}/run"}},
+                "user_config": {"api_key": {"type": "string", "sensitive": true, "required": true}}});
+            std::io::Write::write_all(&mut zip, manifest.to_string().as_bytes()).expect("zip");
+            zip.finish().expect("zip");
+        }
+        let file = dir.path().join("b.mcpb");
+        std::fs::write(&file, &bytes).expect("write");
+        let sha = switchboard_core::digest::sha256(&bytes);
+        let server: ServerJson = serde_json::from_value(serde_json::json!({
+            "name": "io.example/b", "description": "d", "version": "1",
+            "packages": [{"registryType": "mcpb", "identifier": format!("file://{}", file.display()),
+                          "fileSha256": sha, "transport": {"type": "stdio"}}]
+        }))
+        .expect("entry");
+        let installer = Installer::new(&Paths::under(&dir.path().join("home")), None);
+        let request =
+            Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
+        let fields = installer.fields(&request).await.expect("fields");
+        assert_eq!(fields.len(), 1);
+        assert!(fields[0].key == "api_key" && fields[0].secret && fields[0].required);
+        assert!(installer.bundle_cache().join(format!("{sha}.mcpb")).is_file());
+
+        // A bundle whose bytes changed since the entry was written is refused, form or not.
+        std::fs::write(&file, b"not the bundle").expect("write");
+        std::fs::remove_dir_all(installer.bundle_cache()).expect("clear the cache");
+        let error = installer.fields(&request).await.expect_err("refused");
+        assert!(error.to_string().contains("does not match its fileSha256"), "{error}");
+    }
+
+    #[test]
+    fn local_names_come_from_the_part_after_the_slash() {
+        assert_eq!(
+            local_name("io.github.modelcontextprotocol/server-everything"),
+            "server-everything"
+        );
+        assert_eq!(local_name("com.example/My Weather_API"), "my-weather_api");
+        assert_eq!(local_name("io.example/--dashes"), "dashes");
+        assert_eq!(local_name("io.example/!!!"), "server");
+        assert!(local_name(&format!("io.example/{}", "x".repeat(100))).len() <= 64);
+    }
+
+    fn package(dir: &Path, name: &str, manifest: serde_json::Value, files: &[&str]) -> PathBuf {
+        let root = dir.join("node_modules").join(name);
+        std::fs::create_dir_all(&root).expect("mkdir");
+        std::fs::write(root.join("package.json"), manifest.to_string()).expect("write");
+        for f in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, "#!/usr/bin/env node\n").expect("write");
+        }
+        root
+    }
+
+    #[test]
+    fn the_npm_entry_point_is_the_bin_named_like_the_package_else_the_only_or_main() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path();
+        let root = package(
+            p,
+            "@scope/tool-server",
+            serde_json::json!({"bin": {"tool-cli": "cli.js", "tool-server": "dist/server.js"}}),
+            &["cli.js", "dist/server.js"],
+        );
+        assert_eq!(
+            npm_entry_point(p, "@scope/tool-server").expect("bin"),
+            root.join("dist/server.js")
+        );
+        let root =
+            package(p, "single", serde_json::json!({"bin": "./bin/run.js"}), &["bin/run.js"]);
+        assert_eq!(npm_entry_point(p, "single").expect("bin"), root.join("./bin/run.js"));
+        let root = package(p, "mainonly", serde_json::json!({"main": "index.js"}), &["index.js"]);
+        assert_eq!(npm_entry_point(p, "mainonly").expect("main"), root.join("index.js"));
+        package(p, "missing", serde_json::json!({"bin": "gone.js"}), &[]);
+        let error = npm_entry_point(p, "missing").expect_err("missing");
+        assert!(error.to_string().contains("is missing"), "{error}");
+        let error = npm_entry_point(p, "never-installed").expect_err("absent");
+        assert!(error.to_string().contains("npm did not install never-installed"), "{error}");
+    }
+
+    #[test]
+    fn the_uv_entry_point_is_the_executable_named_like_the_package() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for exe in ["mcp-server-time", "helper"] {
+            std::fs::write(dir.path().join(exe), "").expect("write");
+        }
+        assert_eq!(
+            uv_entry_point(dir.path(), "mcp_server_time").expect("exe"),
+            dir.path().join("mcp-server-time")
+        );
+        let error = uv_entry_point(dir.path(), "other").expect_err("ambiguous");
+        assert!(error.to_string().contains("none is named other"), "{error}");
+    }
+
+    #[test]
+    fn a_package_folder_outside_ours_or_shared_with_another_install_is_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = Paths::under(dir.path());
+        let installer = Installer::new(&paths, None);
+        let packages = installer.packages_dir();
+        let outside = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&outside).expect("mkdir");
+        assert!(!remove_package_dir(&packages, Some(&outside), None));
+        assert!(outside.exists());
+
+        let shared = packages.join("npm").join("x@1");
+        std::fs::create_dir_all(&shared).expect("mkdir");
+        let record = |name: &str| {
+            let r = InstallRecord {
+                entry: "io.example/x".into(),
+                version: "1".into(),
+                runtime: "npm".into(),
+                package_dir: Some(shared.clone()),
+                secrets: Vec::new(),
+                answers: Vec::new(),
+                installed_at_ms: 0,
+            };
+            installer.save_record(&name.parse().expect("name"), &r).expect("record");
+        };
+        record("first");
+        record("second");
+        let first: ServerName = "first".parse().expect("name");
+        assert!(!remove_package_dir(&packages, Some(&shared), Some((&installer, &first))));
+        assert!(shared.exists(), "the second install still uses it");
+        std::fs::remove_file(installer.record_path(&"second".parse().expect("name"))).expect("rm");
+        assert!(remove_package_dir(&packages, Some(&shared), Some((&installer, &first))));
+        assert!(!shared.exists());
+    }
+}

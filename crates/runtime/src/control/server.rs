@@ -1,0 +1,205 @@
+//! The owner's side of the control endpoint (axum).
+
+use std::{collections::VecDeque, convert::Infallible};
+
+use axum::{
+    Json, Router,
+    body::{Body, Bytes},
+    extract::{Path, Query, Request, State},
+    http::{HeaderMap, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use futures::{Stream, StreamExt};
+use serde::Deserialize;
+use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Error, events::Event, supervisor::Supervisor};
+
+use switchboard_core::{WireError, logs::LogLine, registry::Registry};
+
+#[derive(Clone)]
+pub(crate) struct ControlState {
+    pub supervisor: Supervisor,
+    pub registry: Registry,
+    pub token: String,
+    pub port: u16,
+    pub cancel: CancellationToken,
+}
+
+pub(crate) fn router(state: ControlState) -> Router {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/reload", post(reload))
+        .route("/v1/events", get(events))
+        .route("/v1/servers/{name}/logs", get(logs))
+        .route("/v1/servers/{name}/{action}", post(action))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+pub(crate) async fn serve(listener: tokio::net::TcpListener, state: ControlState) {
+    let cancel = state.cancel.clone();
+    let app = router(state);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await;
+    if let Err(e) = result {
+        tracing::error!("control endpoint stopped: {e}");
+    }
+}
+
+/// Token, loopback `Host`, no `Origin`.
+async fn guard(State(state): State<ControlState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if headers.contains_key(header::ORIGIN) {
+        return refuse(StatusCode::FORBIDDEN, "forbidden", "requests from web pages are refused");
+    }
+    let host_ok = headers.get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|host| {
+        host == format!("127.0.0.1:{}", state.port) || host == format!("localhost:{}", state.port)
+    });
+    if !host_ok {
+        return refuse(StatusCode::FORBIDDEN, "forbidden", "the Host header must be loopback");
+    }
+    if !token_matches(headers, &state.token) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required",
+        );
+    }
+    next.run(request).await
+}
+
+fn token_matches(headers: &HeaderMap, token: &str) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    // Constant-time comparison: the time taken does not depend on where the strings differ.
+    given.len() == token.len()
+        && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(WireError { code: code.into(), message: message.into() })).into_response()
+}
+
+struct ApiError(Error);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self.0.code() {
+            "unknown_server" => StatusCode::NOT_FOUND,
+            "invalid_name" | "invalid_spec" => StatusCode::BAD_REQUEST,
+            "start_failed" | "remote_not_supervised" => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (status, Json(WireError::from(&self.0))).into_response()
+    }
+}
+
+async fn status(State(state): State<ControlState>) -> Response {
+    Json(state.supervisor.status()).into_response()
+}
+
+async fn reload(State(state): State<ControlState>) -> Result<Response, ApiError> {
+    super::reload(&state.registry, &state.supervisor).await.map_err(ApiError)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn action(
+    State(state): State<ControlState>,
+    Path((name, action)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let supervisor = &state.supervisor;
+    let status = match action.as_str() {
+        "start" => supervisor.start(&name).await,
+        "stop" => supervisor.stop(&name).await,
+        "restart" => supervisor.restart(&name).await,
+        other => return Err(ApiError(Error::UnknownAction(other.to_string()))),
+    }
+    .map_err(ApiError)?;
+    Ok(Json(status).into_response())
+}
+
+#[derive(Deserialize)]
+struct LogsQuery {
+    #[serde(default)]
+    follow: bool,
+}
+
+async fn logs(
+    State(state): State<ControlState>,
+    Path(name): Path<String>,
+    Query(query): Query<LogsQuery>,
+) -> Result<Response, ApiError> {
+    // Subscribe before taking the snapshot so no line falls between the two.
+    let live = state.supervisor.subscribe();
+    let history = state.supervisor.logs(&name).map_err(ApiError)?;
+    if !query.follow {
+        return Ok(Json(history).into_response());
+    }
+    let last_ms = history.last().map_or(0, |l| l.at_ms);
+    let mut seen: VecDeque<LogLine> =
+        history.iter().filter(|l| l.at_ms == last_ms).cloned().collect();
+    let history = futures::stream::iter(history);
+    let live = BroadcastStream::new(live).filter_map(move |event| {
+        let line = match event {
+            Ok(Event::Log { name: from, line }) if from.as_str() == name => Some(line),
+            _ => None,
+        };
+        let line = line.filter(|line| {
+            if line.at_ms < last_ms {
+                return false;
+            }
+            match seen.iter().position(|s| s == line) {
+                Some(i) => {
+                    seen.remove(i);
+                    false
+                }
+                None => true,
+            }
+        });
+        std::future::ready(line)
+    });
+    Ok(json_lines(history.chain(live), state.cancel.clone()))
+}
+
+async fn events(State(state): State<ControlState>) -> Response {
+    let stream = BroadcastStream::new(state.supervisor.subscribe()).filter_map(|event| {
+        std::future::ready(match event {
+            Ok(event) => Some(event),
+            Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                tracing::warn!("an events subscriber fell behind and missed {missed} events");
+                None
+            }
+        })
+    });
+    json_lines(stream, state.cancel.clone())
+}
+
+/// A streaming body of JSON lines that ends when the owner shuts down.
+fn json_lines<T, S>(items: S, cancel: CancellationToken) -> Response
+where
+    T: serde::Serialize,
+    S: Stream<Item = T> + Send + 'static,
+{
+    let body = items
+        .filter_map(|item| {
+            std::future::ready(serde_json::to_vec(&item).ok().map(|mut bytes| {
+                bytes.push(b'\n');
+                Ok::<_, Infallible>(Bytes::from(bytes))
+            }))
+        })
+        .take_until(async move { cancel.cancelled_owned().await });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from_stream(body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}

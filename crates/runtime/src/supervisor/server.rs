@@ -1,0 +1,710 @@
+//! One task per server: it owns the child process and the MCP session, and is the only code that
+//! changes the server's state. Commands arrive on a channel; everything it does is reported as
+//! [`Event`]s and mirrored in a shared [`ServerStatus`] snapshot.
+//!
+//! Phases: idle (stopped or failed) → starting (spawned, handshaking) → running → (exit) backing
+//! off → starting … A stop closes stdin, waits, sends SIGTERM to the process group, waits, then
+//! SIGKILL; whenever the leader exits, whatever is left of its group is killed too.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, SystemTime},
+};
+
+use switchboard_mcp::{ConnectOptions, Session};
+use tokio::{
+    io::BufReader,
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
+
+use super::pidbook::PidBook;
+use crate::{
+    Error, Result,
+    events::{Event, EventBus},
+    status::{Exit, ExitHistory, ServerState, ServerStatus, SupervisorConfig, should_restart},
+};
+use switchboard_core::{
+    clock::{Clock, millis},
+    logs::{LogLine, LogSource, ServerLog, read_bounded_lines},
+    process::{self, CommandSpec},
+    spec::{Launch, ServerName, ServerSpec},
+};
+
+pub(crate) type Reply = oneshot::Sender<Result<ServerStatus>>;
+
+pub(crate) enum Command {
+    Start(Reply),
+    Stop(Reply),
+    Restart(Reply),
+    Update(ServerSpec),
+    /// Stop if running and end the task.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// What the rest of the supervisor may read about a server without asking its task.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub status: Mutex<ServerStatus>,
+    pub log: ServerLog,
+}
+
+impl Shared {
+    pub fn status(&self) -> ServerStatus {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn edit<T>(&self, f: impl FnOnce(&mut ServerStatus) -> T) -> T {
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// What every server task shares.
+pub(crate) struct Context {
+    pub config: SupervisorConfig,
+    pub clock: Arc<dyn Clock>,
+    pub events: EventBus,
+    pub pids: PidBook,
+    /// For the secret store and the tool pins.
+    pub paths: switchboard_core::Paths,
+}
+
+enum Signal {
+    Term,
+    Kill,
+}
+
+/// A live child process.
+struct Proc {
+    pid: u32,
+    started: SystemTime,
+    signals: mpsc::UnboundedSender<Signal>,
+    exited: oneshot::Receiver<Exit>,
+    stderr: JoinHandle<()>,
+    /// Boxed: a session is large, and a `Proc` moves through every state.
+    connection: Option<Box<Session>>,
+}
+
+enum Phase {
+    Idle,
+    Running(Box<Proc>),
+    BackingOff { until: SystemTime },
+}
+
+enum StartOutcome {
+    Ready(Proc),
+    Failed {
+        reason: String,
+        exit: Option<Exit>,
+    },
+    /// A stop or shutdown arrived while starting; the process has been stopped.
+    Interrupted(Command),
+    /// It answered, but its tools differ from the approved ones: stopped, not restarted.
+    Held {
+        reason: String,
+    },
+}
+
+pub(crate) struct ServerTask {
+    name: ServerName,
+    spec: ServerSpec,
+    ctx: Arc<Context>,
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    exits: ExitHistory,
+    attempt: u32,
+    /// Callers of start/restart waiting for the start under way to settle.
+    waiting: Vec<Reply>,
+}
+
+impl ServerTask {
+    pub fn new(
+        name: ServerName,
+        spec: ServerSpec,
+        ctx: Arc<Context>,
+        shared: Arc<Shared>,
+        commands: mpsc::UnboundedReceiver<Command>,
+    ) -> Self {
+        ServerTask {
+            name,
+            spec,
+            ctx,
+            shared,
+            commands,
+            exits: ExitHistory::default(),
+            attempt: 0,
+            waiting: Vec::new(),
+        }
+    }
+
+    pub async fn run(mut self) {
+        let mut phase = Phase::Idle;
+        loop {
+            phase = match phase {
+                Phase::Idle => match self.commands.recv().await {
+                    None => return,
+                    Some(Command::Shutdown(done)) => {
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(Command::Stop(reply)) => {
+                        self.reply_stopped(reply);
+                        Phase::Idle
+                    }
+                    Some(Command::Start(reply) | Command::Restart(reply)) => {
+                        self.waiting.push(reply);
+                        self.exits.clear();
+                        self.attempt = 0;
+                        match self.start(true).await {
+                            Some(next) => next,
+                            None => return,
+                        }
+                    }
+                    Some(Command::Update(spec)) => {
+                        self.spec = spec;
+                        self.publish_spec();
+                        Phase::Idle
+                    }
+                },
+                Phase::Running(mut proc) => {
+                    tokio::select! {
+                        exit = &mut proc.exited => {
+                            let exit = exit.unwrap_or_else(|_| Exit::Unknown("waiter ended".into()));
+                            self.on_exit(*proc, exit).await
+                        }
+                        command = self.commands.recv() => match command {
+                            None => {
+                                self.stop_proc(*proc).await;
+                                return;
+                            }
+                            Some(Command::Shutdown(done)) => {
+                                self.stop_proc(*proc).await;
+                                self.set_state(ServerState::Stopped);
+                                let _ = done.send(());
+                                return;
+                            }
+                            Some(Command::Stop(reply)) => {
+                                self.stop_proc(*proc).await;
+                                self.reply_stopped(reply);
+                                Phase::Idle
+                            }
+                            Some(Command::Restart(reply)) => {
+                                self.stop_proc(*proc).await;
+                                self.waiting.push(reply);
+                                match self.start(true).await {
+                                    Some(next) => next,
+                                    None => return,
+                                }
+                            }
+                            Some(Command::Start(reply)) => {
+                                let _ = reply.send(Ok(self.shared.status()));
+                                Phase::Running(proc)
+                            }
+                            Some(Command::Update(spec)) => {
+                                let relaunch = spec.launch != self.spec.launch;
+                                self.spec = spec;
+                                self.publish_spec();
+                                if relaunch {
+                                    self.note("definition changed: restarting");
+                                    self.stop_proc(*proc).await;
+                                    match self.start(true).await {
+                                        Some(next) => next,
+                                        None => return,
+                                    }
+                                } else {
+                                    Phase::Running(proc)
+                                }
+                            }
+                        }
+                    }
+                }
+                Phase::BackingOff { until } => {
+                    let wait = until.duration_since(self.ctx.clock.now()).unwrap_or_default();
+                    let sleep = self.ctx.clock.sleep(wait);
+                    tokio::select! {
+                        () = sleep => {
+                            self.shared.edit(|s| s.restarts += 1);
+                            match self.start(false).await {
+                                Some(next) => next,
+                                None => return,
+                            }
+                        }
+                        command = self.commands.recv() => match command {
+                            None => return,
+                            Some(Command::Shutdown(done)) => {
+                                self.set_state(ServerState::Stopped);
+                                let _ = done.send(());
+                                return;
+                            }
+                            Some(Command::Stop(reply)) => {
+                                self.reply_stopped(reply);
+                                Phase::Idle
+                            }
+                            Some(Command::Start(reply) | Command::Restart(reply)) => {
+                                self.waiting.push(reply);
+                                match self.start(true).await {
+                                    Some(next) => next,
+                                    None => return,
+                                }
+                            }
+                            Some(Command::Update(spec)) => {
+                                self.spec = spec;
+                                self.publish_spec();
+                                Phase::BackingOff { until }
+                            }
+                        }
+                    }
+                }
+            };
+        }
+    }
+
+    /// Starts the server and settles every waiting caller. `explicit` starts (a person asked)
+    /// that fail go to `failed` at once; automatic restarts that fail count as another exit.
+    /// Returns `None` when the task must end (shutdown arrived).
+    async fn start(&mut self, explicit: bool) -> Option<Phase> {
+        let attempt = self.attempt + 1;
+        self.set_state(ServerState::Starting { attempt });
+        match self.spawn_and_handshake().await {
+            StartOutcome::Ready(proc) => {
+                self.set_tools_changed(false);
+                let since_ms = millis(self.ctx.clock.now());
+                self.set_state(ServerState::Running { pid: Some(proc.pid), since_ms });
+                self.settle_waiting(Ok(()));
+                Some(Phase::Running(Box::new(proc)))
+            }
+            StartOutcome::Failed { reason, exit } => {
+                self.shared.edit(|s| s.last_exit = exit.clone());
+                if explicit {
+                    let error =
+                        Error::StartFailed { name: self.name.to_string(), reason: reason.clone() };
+                    self.set_state(ServerState::Failed { reason });
+                    self.settle_waiting(Err(error));
+                    Some(Phase::Idle)
+                } else {
+                    Some(self.after_failure(reason, exit.unwrap_or(Exit::Code(-1))))
+                }
+            }
+            StartOutcome::Held { reason } => {
+                self.note(&reason);
+                self.set_tools_changed(true);
+                self.set_state(ServerState::Failed { reason: reason.clone() });
+                self.settle_waiting(Err(Error::ToolsChanged(reason)));
+                Some(Phase::Idle)
+            }
+            StartOutcome::Interrupted(command) => {
+                let error = Error::StartFailed {
+                    name: self.name.to_string(),
+                    reason: "stopped while starting".into(),
+                };
+                self.set_state(ServerState::Stopped);
+                self.settle_waiting(Err(error));
+                match command {
+                    Command::Shutdown(done) => {
+                        let _ = done.send(());
+                        None
+                    }
+                    Command::Stop(reply) => {
+                        let _ = reply.send(Ok(self.shared.status()));
+                        Some(Phase::Idle)
+                    }
+                    // Only stop and shutdown interrupt a start.
+                    Command::Start(reply) | Command::Restart(reply) => {
+                        let _ = reply.send(Ok(self.shared.status()));
+                        Some(Phase::Idle)
+                    }
+                    Command::Update(spec) => {
+                        self.spec = spec;
+                        Some(Phase::Idle)
+                    }
+                }
+            }
+        }
+    }
+
+    fn settle_waiting(&mut self, outcome: std::result::Result<(), Error>) {
+        let status = self.shared.status();
+        for reply in self.waiting.drain(..) {
+            let result = match &outcome {
+                Ok(()) => Ok(status.clone()),
+                Err(Error::ToolsChanged(reason)) => Err(Error::ToolsChanged(reason.clone())),
+                Err(error) => Err(Error::StartFailed {
+                    name: self.name.to_string(),
+                    reason: match error {
+                        Error::StartFailed { reason, .. } => reason.clone(),
+                        other => other.to_string(),
+                    },
+                }),
+            };
+            let _ = reply.send(result);
+        }
+    }
+
+    /// The process exited while running.
+    async fn on_exit(&mut self, proc: Proc, exit: Exit) -> Phase {
+        let uptime = self.ctx.clock.now().duration_since(proc.started).unwrap_or_default();
+        self.reap(proc).await;
+        self.note(&format!("{exit} after {:.1} s", uptime.as_secs_f32()));
+        self.shared.edit(|s| {
+            s.last_exit = Some(exit.clone());
+            s.stats = None;
+        });
+        if uptime >= self.ctx.config.backoff.reset_after {
+            self.attempt = 0;
+        }
+        if !should_restart(self.spec.restart, &exit) {
+            let state = if exit.is_success() {
+                ServerState::Stopped
+            } else {
+                ServerState::Failed { reason: self.with_tail(&exit.to_string()) }
+            };
+            self.set_state(state);
+            return Phase::Idle;
+        }
+        self.after_failure(exit.to_string(), exit)
+    }
+
+    /// Counts an exit (or failed restart) and either backs off or gives up.
+    fn after_failure(&mut self, reason: String, exit: Exit) -> Phase {
+        let limit = self.ctx.config.crash_loop;
+        let count = self.exits.record(self.ctx.clock.now(), &limit);
+        if count >= limit.max_exits {
+            let reason = self.with_tail(&format!(
+                "crash loop: {count} exits within {} s; last: {reason}",
+                limit.window.as_secs()
+            ));
+            self.note(&reason);
+            self.set_state(ServerState::Failed { reason });
+            return Phase::Idle;
+        }
+        let _ = exit;
+        self.attempt += 1;
+        let delay = self.ctx.config.backoff.delay(self.attempt);
+        let until = self.ctx.clock.now() + delay;
+        self.note(&format!(
+            "restarting in {:.1} s (attempt {})",
+            delay.as_secs_f32(),
+            self.attempt
+        ));
+        self.set_state(ServerState::BackingOff { attempt: self.attempt, until_ms: millis(until) });
+        Phase::BackingOff { until }
+    }
+
+    async fn spawn_and_handshake(&mut self) -> StartOutcome {
+        let (paths, name, spec) = (self.ctx.paths.clone(), self.name.clone(), self.spec.clone());
+        // The keychain may block for a moment; never on a runtime thread.
+        let filled = tokio::task::spawn_blocking(move || {
+            switchboard_core::secrets::filled(&paths, &name, &spec)
+        })
+        .await;
+        let launch = match filled {
+            Ok(Ok(spec)) => spec.launch,
+            Ok(Err(error)) => {
+                return StartOutcome::Failed { reason: error.to_string(), exit: None };
+            }
+            Err(join) => return StartOutcome::Failed { reason: join.to_string(), exit: None },
+        };
+        let (command, args, env, cwd) = match launch {
+            Launch::Stdio { command, args, env, cwd } => (command, args, env, cwd),
+            Launch::Remote { .. } => {
+                return StartOutcome::Failed {
+                    reason: Error::RemoteNotSupervised(self.name.to_string()).to_string(),
+                    exit: None,
+                };
+            }
+        };
+        let spec = CommandSpec { program: command.clone(), args, env, cwd };
+        let cwd = spec.cwd.clone();
+        let resolved = tokio::task::spawn_blocking(move || {
+            process::resolve(&command, cwd.as_deref(), std::env::var_os("PATH").as_deref())
+        })
+        .await;
+        let resolved = match resolved {
+            Ok(Ok(resolved)) => resolved,
+            Ok(Err(error)) => {
+                return StartOutcome::Failed { reason: error.to_string(), exit: None };
+            }
+            Err(join) => return StartOutcome::Failed { reason: join.to_string(), exit: None },
+        };
+        let spawned = match process::spawn(&spec, &resolved) {
+            Ok(spawned) => spawned,
+            Err(error) => return StartOutcome::Failed { reason: error.to_string(), exit: None },
+        };
+        let pid = spawned.pid;
+        self.shared.edit(|s| {
+            s.binary = Some(resolved.program.display().to_string());
+            s.found_via = Some(resolved.via.clone());
+            s.protocol = None;
+        });
+        self.note(&format!(
+            "started pid {pid}: {} {}{}",
+            resolved.program.display(),
+            spec.args.join(" "),
+            match resolved.via {
+                process::FoundVia::LoginShell => " (found on the login shell's PATH)",
+                _ => "",
+            }
+        ));
+        self.ctx.pids.record(&self.name, pid);
+
+        let stderr = self.spawn_stderr_reader(spawned.stderr);
+        let (signals, exited) = spawn_waiter(spawned.child);
+        let mut proc =
+            Proc { pid, started: self.ctx.clock.now(), signals, exited, stderr, connection: None };
+
+        let options =
+            ConnectOptions { timeout: self.ctx.config.startup_timeout, ..Default::default() };
+        let handshake = switchboard_mcp::connect(spawned.stdout, spawned.stdin, &options);
+        tokio::pin!(handshake);
+        loop {
+            tokio::select! {
+                result = &mut handshake => match result {
+                    Ok(connection) => {
+                        let negotiated = connection.details().negotiated.clone();
+                        self.note(&format!(
+                            "ready: {} {} speaking MCP {}",
+                            negotiated.server_name.as_deref().unwrap_or("(unnamed)"),
+                            negotiated.server_version.as_deref().unwrap_or(""),
+                            negotiated.protocol_version
+                        ));
+                        self.shared.edit(|s| s.protocol = Some(negotiated));
+                        let held = self.check_pins(&connection).await;
+                        proc.connection = Some(Box::new(connection));
+                        if let Some(reason) = held {
+                            self.stop_proc(proc).await;
+                            return StartOutcome::Held { reason };
+                        }
+                        return StartOutcome::Ready(proc);
+                    }
+                    Err(error) => {
+                        let exit = self.kill_proc(proc).await;
+                        let reason = match &exit {
+                            Some(exit) if !matches!(error, switchboard_mcp::Error::Timeout(_)) => {
+                                format!("{exit} before answering the MCP handshake")
+                            }
+                            _ => error.to_string(),
+                        };
+                        return StartOutcome::Failed { reason: self.with_tail(&reason), exit };
+                    }
+                },
+                exit = &mut proc.exited => {
+                    let exit = exit.unwrap_or_else(|_| Exit::Unknown("waiter ended".into()));
+                    self.reap(proc).await;
+                    let reason = format!("{exit} before answering the MCP handshake");
+                    return StartOutcome::Failed { reason: self.with_tail(&reason), exit: Some(exit) };
+                }
+                command = self.commands.recv() => match command {
+                    Some(Command::Start(reply) | Command::Restart(reply)) => self.waiting.push(reply),
+                    Some(Command::Update(spec)) => {
+                        self.spec = spec;
+                        self.publish_spec();
+                    }
+                    Some(command @ (Command::Stop(_) | Command::Shutdown(_))) => {
+                        self.note("stop requested while starting");
+                        self.stop_proc(proc).await;
+                        return StartOutcome::Interrupted(command);
+                    }
+                    None => {
+                        self.stop_proc(proc).await;
+                        let (done, _) = oneshot::channel();
+                        return StartOutcome::Interrupted(Command::Shutdown(done));
+                    }
+                },
+            }
+        }
+    }
+
+    /// For a server with pinned tools: lists its tools and compares them with the approved
+    /// ones. `Some(reason)` when it must be held (changed tools, or tools it would not list).
+    async fn check_pins(&self, connection: &Session) -> Option<String> {
+        let pins = crate::pins::Pins::new(&self.ctx.paths.data_dir);
+        if !pins.path(&self.name).exists() {
+            return None;
+        }
+        let listed = tokio::time::timeout(self.ctx.config.startup_timeout, connection.list_tools())
+            .await
+            .map_err(|_| "timed out".to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        let tools = match listed {
+            Ok(listing) => listing.items,
+            Err(e) => return Some(format!("its tools are pinned but could not be listed: {e}")),
+        };
+        let values: Vec<serde_json::Value> =
+            tools.iter().filter_map(|t| serde_json::to_value(t).ok()).collect();
+        let (pins_now, now) = (crate::pins::pins_of(&values), millis(self.ctx.clock.now()));
+        let name = self.name.clone();
+        let checked = tokio::task::spawn_blocking(move || pins.check(&name, pins_now, now)).await;
+        match checked {
+            Ok(Ok(crate::pins::Check::Changed(diff))) => {
+                Some(crate::pins::held_reason(&self.name, &diff))
+            }
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        }
+    }
+
+    fn spawn_stderr_reader(&self, stderr: tokio::process::ChildStderr) -> JoinHandle<()> {
+        let shared = self.shared.clone();
+        let events = self.ctx.events.clone();
+        let clock = self.ctx.clock.clone();
+        let name = self.name.clone();
+        let max = self.ctx.config.logs.max_line_bytes;
+        tokio::spawn(async move {
+            read_bounded_lines(BufReader::new(stderr), max, |text| {
+                let line = LogLine { at_ms: millis(clock.now()), source: LogSource::Stderr, text };
+                shared.log.push(&line);
+                events.send(Event::Log { name: name.clone(), line });
+            })
+            .await;
+        })
+    }
+
+    /// Graceful stop: close stdin, wait; SIGTERM the group, wait; SIGKILL the group.
+    async fn stop_proc(&mut self, mut proc: Proc) {
+        self.set_state(ServerState::Stopping);
+        let timeouts = self.ctx.config.stop;
+        self.note("stopping: closing stdin");
+        if let Some(connection) = proc.connection.take() {
+            (*connection).close(Duration::from_secs(1)).await;
+        }
+        if let Ok(exit) = tokio::time::timeout(timeouts.after_stdin_close, &mut proc.exited).await {
+            return self.finish_stop(proc, exit.ok()).await;
+        }
+        self.note(&format!(
+            "still running {} s after stdin closed: sending SIGTERM",
+            timeouts.after_stdin_close.as_secs_f32()
+        ));
+        let _ = proc.signals.send(Signal::Term);
+        if let Ok(exit) = tokio::time::timeout(timeouts.after_sigterm, &mut proc.exited).await {
+            return self.finish_stop(proc, exit.ok()).await;
+        }
+        self.note(&format!(
+            "still running {} s after SIGTERM: sending SIGKILL",
+            timeouts.after_sigterm.as_secs_f32()
+        ));
+        let _ = proc.signals.send(Signal::Kill);
+        let exit = tokio::time::timeout(Duration::from_secs(10), &mut proc.exited).await;
+        self.finish_stop(proc, exit.ok().and_then(|e| e.ok())).await;
+    }
+
+    async fn finish_stop(&mut self, proc: Proc, exit: Option<Exit>) {
+        match &exit {
+            Some(exit) => self.note(&format!("stopped: {exit}")),
+            None => self.note("stopped (exit status unknown)"),
+        }
+        self.shared.edit(|s| {
+            s.last_exit = exit;
+            s.stats = None;
+        });
+        self.reap(proc).await;
+    }
+
+    /// For a process that never became ready: kill the group at once.
+    async fn kill_proc(&mut self, mut proc: Proc) -> Option<Exit> {
+        drop(proc.connection.take());
+        let _ = proc.signals.send(Signal::Kill);
+        let exit = tokio::time::timeout(Duration::from_secs(10), &mut proc.exited).await;
+        self.reap(proc).await;
+        exit.ok().and_then(|e| e.ok())
+    }
+
+    /// After the leader exited: let the stderr reader drain (it ends once every holder of the
+    /// pipe is gone) and forget the pid.
+    async fn reap(&mut self, proc: Proc) {
+        drop(proc.connection);
+        let _ = tokio::time::timeout(Duration::from_millis(500), proc.stderr).await;
+        self.ctx.pids.forget(&self.name);
+    }
+
+    fn with_tail(&self, reason: &str) -> String {
+        let tail = self.shared.log.stderr_tail(self.ctx.config.stderr_tail_lines);
+        if tail.is_empty() { reason.to_owned() } else { format!("{reason}; stderr:\n{tail}") }
+    }
+
+    /// Marks the server stopped and answers a stop request.
+    fn reply_stopped(&self, reply: Reply) {
+        self.set_state(ServerState::Stopped);
+        let _ = reply.send(Ok(self.shared.status()));
+    }
+
+    /// A line from Switchboard itself in the server's log.
+    fn note(&self, text: &str) {
+        tracing::info!(server = %self.name, "{text}");
+        let line = LogLine {
+            at_ms: millis(self.ctx.clock.now()),
+            source: LogSource::Supervisor,
+            text: text.to_owned(),
+        };
+        self.shared.log.push(&line);
+        self.ctx.events.send(Event::Log { name: self.name.clone(), line });
+    }
+
+    fn set_state(&self, state: ServerState) {
+        let changed = self.shared.edit(|s| {
+            let changed = s.state != state;
+            s.state = state.clone();
+            changed
+        });
+        if changed {
+            self.ctx.events.send(Event::StateChanged {
+                name: self.name.clone(),
+                state,
+                at_ms: millis(self.ctx.clock.now()),
+            });
+        }
+    }
+
+    fn set_tools_changed(&self, changed: bool) {
+        if self.shared.edit(|s| std::mem::replace(&mut s.tools_changed, changed)) != changed {
+            self.ctx.events.send(Event::ToolsChanged { name: self.name.clone(), changed });
+        }
+    }
+
+    fn publish_spec(&self) {
+        self.shared.edit(|s| {
+            s.enabled = self.spec.enabled;
+            s.restart = self.spec.restart;
+            s.transport = self.spec.transport();
+        });
+    }
+}
+
+/// Owns the child: waits for the leader to exit, passes on signals meanwhile, and once the leader
+/// is gone kills whatever is left of its process group (or job), so nothing outlives it.
+fn spawn_waiter(
+    mut child: Box<dyn process_wrap::tokio::ChildWrapper>,
+) -> (mpsc::UnboundedSender<Signal>, oneshot::Receiver<Exit>) {
+    let (signal_tx, mut signal_rx) = mpsc::unbounded_channel::<Signal>();
+    let (exit_tx, exit_rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let status = loop {
+            let signal = tokio::select! {
+                status = child.wait() => break status,
+                signal = signal_rx.recv() => signal,
+            };
+            match signal {
+                #[cfg(unix)]
+                Some(Signal::Term) => {
+                    if let Err(e) = child.signal(nix::sys::signal::Signal::SIGTERM as i32) {
+                        tracing::debug!("SIGTERM: {e}");
+                    }
+                }
+                #[cfg(not(unix))]
+                Some(Signal::Term) => {
+                    let _ = child.start_kill();
+                }
+                Some(Signal::Kill) => {
+                    if let Err(e) = child.start_kill() {
+                        tracing::debug!("SIGKILL: {e}");
+                    }
+                }
+                None => break child.wait().await,
+            }
+        };
+        // The leader is gone; end the rest of its group. ESRCH (nothing left) is the usual case.
+        let _ = child.start_kill();
+        let _ = exit_tx.send(Exit::from_status(status));
+    });
+    (signal_tx, exit_rx)
+}
