@@ -20,6 +20,11 @@ fn main() {
         return;
     }
     let home = switchboard_testkit::temp_home();
+    // The built-in knowledge base was offered already: the figure is for the 10 fixtures alone.
+    let config = home.path().join("config");
+    std::fs::create_dir_all(&config).expect("config");
+    std::fs::write(config.join("settings.json"), "{ \"knowledgeBaseOffered\": true }\n")
+        .expect("settings");
     let fixture = switchboard_testkit::fixture().display().to_string();
     let cli = env!("CARGO_BIN_EXE_switchboard");
     for i in 0..SERVERS {

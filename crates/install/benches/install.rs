@@ -8,7 +8,7 @@
 //!   the MCP handshake is answered.
 //!
 //! Seconds-long operations on a shared machine: each is run several times and the median (with
-//! min and max) is printed; no figure is asserted. `cargo bench -p switchboard-core --bench install`.
+//! min and max) is printed; no figure is asserted. `cargo bench -p switchboard-install --bench install`.
 
 #![allow(clippy::expect_used, clippy::print_stdout)] // a benchmark that cannot set up should stop loudly
 

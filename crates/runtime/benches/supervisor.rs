@@ -1,5 +1,5 @@
 //! How long from a server's crash to its restart being started (`cargo bench -p
-//! switchboard-core`). The fixture writes the time just before it exits; we take the time when
+//! switchboard-runtime`). The fixture writes the time just before it exits; we take the time when
 //! the supervisor announces the new start. Backoff is set to zero so the figure is the
 //! supervisor's own latency (exit detection, group cleanup, decision, respawn), not the policy's
 //! delay.
