@@ -5,6 +5,7 @@ import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KbInfo } from '../lib/bindings/KbInfo';
 import type { ServerSpec } from '../lib/bindings/ServerSpec';
+import type { KbIndexStatus, KbSearchResult } from '../lib/kb';
 import { freshStatus } from '../lib/events';
 import { deferred, fakeBackend, settle } from '../test/fake-backend';
 import KnowledgeBase from './KnowledgeBase.svelte';
@@ -15,7 +16,7 @@ const info: KbInfo = {
   folders: ['/data/notes'],
   status: { ...freshStatus('knowledge-base', spec), state: { kind: 'running', pid: 7, since_ms: 0 } },
 };
-const indexStatus = {
+const indexStatus: KbIndexStatus = {
   state: 'ready',
   files_done: 3,
   files_total: 3,
@@ -88,5 +89,47 @@ describe('Knowledge base view', () => {
     // Nor does the answer that came late lead to a status call.
     expect(backend.kbCall).not.toHaveBeenCalled();
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('searches through the search tool and shows its hits', async () => {
+    const result: KbSearchResult = {
+      query: 'where do herons nest',
+      indexing: false,
+      hits: [
+        {
+          uri: 'kb://notes/herons.md',
+          key: 'notes/herons.md',
+          title: 'Heron field notes',
+          section: 'Nesting',
+          anchor: 'nesting',
+          line: 9,
+          score: 3.5,
+          snippet: 'Grey **herons** nest in tall trees',
+          tags: ['birds'],
+          other_sections: [],
+        },
+      ],
+    };
+    const backend = fakeBackend({
+      kbInfo: () => Promise.resolve(info),
+      kbCall: (tool) => Promise.resolve(tool === 'search' ? result : indexStatus),
+    });
+    view = mount(KnowledgeBase, { target: document.body, props: { backend } });
+    await settle();
+    const input = document.querySelector<HTMLInputElement>('[data-testid="kb-query"]');
+    if (!input) throw new Error('no search box');
+    input.value = 'where do herons nest';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    document.querySelector<HTMLButtonElement>('[data-testid="kb-search"]')?.click();
+    await settle();
+
+    expect(backend.kbCall).toHaveBeenCalledWith('search', { query: 'where do herons nest', limit: 20 });
+    const hits = document.querySelectorAll('[data-testid="kb-hit"]');
+    expect(hits).toHaveLength(1);
+    expect(hits[0]?.querySelector('.title')?.textContent).toContain('Heron field notes');
+    expect(hits[0]?.querySelector('.title')?.textContent).toContain('Nesting');
+    expect([...(hits[0]?.querySelectorAll('mark') ?? [])].map((m) => m.textContent)).toEqual(['herons']);
+    expect(hits[0]?.querySelector('.uri')?.textContent).toBe('kb://notes/herons.md#nesting · line 9');
   });
 });
