@@ -4,6 +4,7 @@ import { type Backend, BackendError } from './backend';
 import type { Event } from './bindings/Event';
 import type { LogLine } from './bindings/LogLine';
 import { appendLog, applyEvent, type Servers } from './events';
+import { Lifetime } from './lifetime';
 
 export class Store {
   servers: Servers = $state({});
@@ -14,24 +15,28 @@ export class Store {
   now = $state(Date.now());
 
   #backend: Backend;
-  #stops: Array<() => void> = [];
+  /** What the running `start` holds; `stop` ends it, also while `start` is still awaiting. */
+  #life: Lifetime | null = null;
 
   constructor(backend: Backend) {
     this.#backend = backend;
   }
 
   async start(): Promise<void> {
-    this.#stops.push(await this.#backend.onEvents((events) => this.apply(events)));
+    this.#life?.end();
+    const life = (this.#life = new Lifetime());
+    await life.hold(this.#backend.onEvents((events) => this.apply(events)));
+    if (life.ended) return;
     await this.reload();
     // Re-render uptimes and countdowns once a second, only while one is on screen.
-    const timer = setInterval(() => {
+    life.interval(() => {
       if (document.visibilityState === 'visible' && this.#clockShown()) this.now = Date.now();
     }, 1000);
-    this.#stops.push(() => clearInterval(timer));
   }
 
   stop(): void {
-    for (const stop of this.#stops.splice(0)) stop();
+    this.#life?.end();
+    this.#life = null;
   }
 
   async reload(): Promise<void> {

@@ -1,0 +1,135 @@
+// @vitest-environment jsdom
+// The Knowledge base view against a fake backend: it shows the index's status, polls it only while
+// it is on screen, and leaving it — even before its first answers arrive — stops the polling.
+import { flushSync, mount, unmount } from 'svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { KbInfo } from '../lib/bindings/KbInfo';
+import type { ServerSpec } from '../lib/bindings/ServerSpec';
+import type { KbIndexStatus, KbSearchResult } from '../lib/kb';
+import { freshStatus } from '../lib/events';
+import { deferred, fakeBackend, settle } from '../test/fake-backend';
+import KnowledgeBase from './KnowledgeBase.svelte';
+
+const spec: ServerSpec = { type: 'stdio', command: 'switchboard', args: ['kb', 'serve'], enabled: true, restart: 'on-failure' };
+const info: KbInfo = {
+  registered: true,
+  folders: ['/data/notes'],
+  status: { ...freshStatus('knowledge-base', spec), state: { kind: 'running', pid: 7, since_ms: 0 } },
+};
+const indexStatus: KbIndexStatus = {
+  state: 'ready',
+  files_done: 3,
+  files_total: 3,
+  documents: 3,
+  sections: 12,
+  skipped: [],
+  skipped_total: 0,
+  roots: [{ label: 'notes', path: '/data/notes' }],
+  index_dir: '/data/index',
+  index_bytes: 4096,
+  last_sync_ms: 20,
+  updated_at_ms: 1,
+  watching: true,
+  error: null,
+};
+
+let view: Record<string, unknown> | undefined;
+beforeEach(() => vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] }));
+afterEach(() => {
+  if (view) unmount(view);
+  view = undefined;
+  document.body.innerHTML = '';
+  vi.useRealTimers();
+});
+
+describe('Knowledge base view', () => {
+  it('shows the index status and polls it until the view is left', async () => {
+    const backend = fakeBackend({
+      kbInfo: () => Promise.resolve(info),
+      kbCall: (tool) => (tool === 'index_status' ? Promise.resolve(indexStatus) : Promise.reject(new Error(tool))),
+    });
+    view = mount(KnowledgeBase, { target: document.body, props: { backend } });
+    await settle();
+    expect(document.querySelector('[data-testid="kb-server-state"]')?.textContent?.trim()).toBe('server running');
+    expect(document.querySelector('[data-testid="kb-index-state"]')?.textContent).toBe('index ready');
+    expect(document.querySelector('[data-testid="kb-documents"]')?.textContent).toBe('3 documents');
+    expect(backend.kbInfo).toHaveBeenCalledTimes(1);
+    expect(backend.kbCall).toHaveBeenCalledWith('index_status', {});
+
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(backend.kbInfo).toHaveBeenCalledTimes(2);
+    expect(backend.kbCall).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(backend.kbInfo).toHaveBeenCalledTimes(3);
+
+    unmount(view);
+    view = undefined;
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(backend.kbInfo).toHaveBeenCalledTimes(3);
+    expect(backend.kbCall).toHaveBeenCalledTimes(3);
+  });
+
+  it('starts no polling when it is left before its first answer', async () => {
+    const first = deferred<KbInfo>();
+    const backend = fakeBackend({
+      kbInfo: () => first.promise,
+      kbCall: () => Promise.resolve(indexStatus),
+    });
+    view = mount(KnowledgeBase, { target: document.body, props: { backend } });
+    flushSync();
+    expect(backend.kbInfo).toHaveBeenCalledTimes(1);
+    unmount(view);
+    view = undefined;
+
+    first.resolve(info);
+    await settle();
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(backend.kbInfo).toHaveBeenCalledTimes(1);
+    // Nor does the answer that came late lead to a status call.
+    expect(backend.kbCall).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('searches through the search tool and shows its hits', async () => {
+    const result: KbSearchResult = {
+      query: 'where do herons nest',
+      indexing: false,
+      hits: [
+        {
+          uri: 'kb://notes/herons.md',
+          key: 'notes/herons.md',
+          title: 'Heron field notes',
+          section: 'Nesting',
+          anchor: 'nesting',
+          line: 9,
+          score: 3.5,
+          snippet: 'Grey **herons** nest in tall trees',
+          tags: ['birds'],
+          other_sections: [],
+        },
+      ],
+    };
+    const backend = fakeBackend({
+      kbInfo: () => Promise.resolve(info),
+      kbCall: (tool) => Promise.resolve(tool === 'search' ? result : indexStatus),
+    });
+    view = mount(KnowledgeBase, { target: document.body, props: { backend } });
+    await settle();
+    const input = document.querySelector<HTMLInputElement>('[data-testid="kb-query"]');
+    if (!input) throw new Error('no search box');
+    input.value = 'where do herons nest';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    document.querySelector<HTMLButtonElement>('[data-testid="kb-search"]')?.click();
+    await settle();
+
+    expect(backend.kbCall).toHaveBeenCalledWith('search', { query: 'where do herons nest', limit: 20 });
+    const hits = document.querySelectorAll('[data-testid="kb-hit"]');
+    expect(hits).toHaveLength(1);
+    expect(hits[0]?.querySelector('.title')?.textContent).toContain('Heron field notes');
+    expect(hits[0]?.querySelector('.title')?.textContent).toContain('Nesting');
+    expect([...(hits[0]?.querySelectorAll('mark') ?? [])].map((m) => m.textContent)).toEqual(['herons']);
+    expect(hits[0]?.querySelector('.uri')?.textContent).toBe('kb://notes/herons.md#nesting · line 9');
+  });
+});

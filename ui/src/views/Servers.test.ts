@@ -1,0 +1,72 @@
+// @vitest-environment jsdom
+// The Servers view against a fake backend: it lists what the backend has, and Start asks the
+// backend to start that server.
+import { flushSync, mount, unmount } from 'svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerEntry } from '../lib/bindings/ServerEntry';
+import { freshStatus } from '../lib/events';
+import { Store } from '../lib/store.svelte';
+import { fakeBackend, settle } from '../test/fake-backend';
+import Servers from './Servers.svelte';
+
+function entry(name: string, type: 'stdio' | 'remote'): ServerEntry {
+  const spec: ServerEntry['spec'] =
+    type === 'stdio'
+      ? { type: 'stdio', command: 'npx', args: ['-y', `@example/${name}`], enabled: true, restart: 'on-failure' }
+      : { type: 'remote', url: `https://example.test/${name}/mcp`, transport: 'streamable-http', enabled: true, restart: 'never' };
+  return { name, spec, status: freshStatus(name, spec) };
+}
+
+let view: Record<string, unknown> | undefined;
+afterEach(() => {
+  if (view) unmount(view);
+  view = undefined;
+  document.body.innerHTML = '';
+});
+
+describe('Servers view', () => {
+  it('lists the servers the backend returns and starts one by name', async () => {
+    const backend = fakeBackend({
+      servers: () => Promise.resolve([entry('zeta', 'stdio'), entry('alpha', 'stdio'), entry('web', 'remote')]),
+      start: (name) => Promise.resolve({ ...freshStatus(name, entry(name, 'stdio').spec), state: { kind: 'starting', attempt: 1 } }),
+    });
+    const store = new Store(backend);
+    await store.reload();
+    view = mount(Servers, { target: document.body, props: { store, backend, onShowLogs: () => {} } });
+    flushSync();
+
+    const rows = [...document.querySelectorAll<HTMLTableRowElement>('[data-testid="servers"] tbody tr')];
+    expect(rows.map((r) => r.dataset.server)).toEqual(['alpha', 'web', 'zeta']);
+    expect(rows[0]?.querySelector('.name')?.textContent).toBe('alpha');
+    expect(rows[0]?.querySelector('.mono.small')?.textContent).toBe('npx -y @example/alpha');
+    expect(rows[1]?.querySelector('.mono.small')?.textContent).toBe('https://example.test/web/mcp');
+    // A remote server is not started by Switchboard.
+    expect(rows[1]?.querySelector<HTMLButtonElement>('[data-action="start"]')?.disabled).toBe(true);
+
+    const start = rows[2]?.querySelector<HTMLButtonElement>('[data-action="start"]');
+    expect(start?.disabled).toBe(false);
+    start?.click();
+    expect(backend.start).toHaveBeenCalledTimes(1);
+    expect(backend.start).toHaveBeenCalledWith('zeta');
+    // Busy while the call is out, enabled again once it answered.
+    flushSync();
+    expect(start?.disabled).toBe(true);
+    await settle();
+    expect(start?.disabled).toBe(false);
+    expect(backend.stop).not.toHaveBeenCalled();
+  });
+
+  it('shows the backend refusing an action', async () => {
+    const backend = fakeBackend({
+      servers: () => Promise.resolve([entry('alpha', 'stdio')]),
+      start: () => Promise.reject({ code: 'spawn', message: 'npx: not found' }),
+    });
+    const store = new Store(backend);
+    await store.reload();
+    view = mount(Servers, { target: document.body, props: { store, backend, onShowLogs: () => {} } });
+    flushSync();
+    document.querySelector<HTMLButtonElement>('tr[data-server="alpha"] [data-action="start"]')?.click();
+    await settle();
+    expect(document.querySelector('[data-testid="action-error"]')?.textContent).toBe('npx: not found');
+  });
+});
