@@ -11,7 +11,7 @@ use switchboard_core::mcp::{
     export::{Export, Format},
 };
 use switchboard_core::{
-    ServerSpec, WireError,
+    ErrorCode, ServerSpec, WireError,
     logs::LogLine,
     settings::{DataLocations, Settings},
 };
@@ -106,14 +106,14 @@ pub fn data_locations(state: State<'_, AppState>) -> Answer<DataLocations> {
 pub fn autostart_enabled(app: tauri::AppHandle) -> Answer<bool> {
     app.autolaunch()
         .is_enabled()
-        .map_err(|e| WireError { code: "autostart".into(), message: e.to_string() })
+        .map_err(|e| WireError { code: ErrorCode::Autostart, message: e.to_string() })
 }
 
 #[tauri::command]
 pub fn set_autostart(app: tauri::AppHandle, enabled: bool) -> Answer<()> {
     let launcher = app.autolaunch();
     let result = if enabled { launcher.enable() } else { launcher.disable() };
-    result.map_err(|e| WireError { code: "autostart".into(), message: e.to_string() })
+    result.map_err(|e| WireError { code: ErrorCode::Autostart, message: e.to_string() })
 }
 
 fn workbench(state: &State<'_, AppState>) -> Answer<Arc<Workbench>> {

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use switchboard_runtime::{Owner, tester::Workbench};
 
-use switchboard_core::WireError;
+use switchboard_core::{ErrorCode, WireError};
 
 pub struct AppState {
     owner: Mutex<Option<Arc<Owner>>>,
@@ -38,7 +38,7 @@ impl AppState {
     pub fn workbench(&self) -> Result<Arc<Workbench>, WireError> {
         self.workbench.clone().ok_or_else(|| {
             self.error.clone().unwrap_or_else(|| WireError {
-                code: "io".into(),
+                code: ErrorCode::NoDataFolder,
                 message: "Switchboard's data folder could not be determined".into(),
             })
         })
@@ -46,7 +46,7 @@ impl AppState {
 
     pub fn hosts(&self) -> Result<Arc<switchboard_hosts::Hosts>, WireError> {
         self.hosts.clone().ok_or_else(|| WireError {
-            code: "io".into(),
+            code: ErrorCode::NoHomeFolder,
             message: "no home folder was found, so the hosts' config files cannot be located"
                 .into(),
         })
@@ -56,7 +56,7 @@ impl AppState {
         let owner = self.owner.lock().unwrap_or_else(|p| p.into_inner()).clone();
         owner.ok_or_else(|| {
             self.error.clone().unwrap_or_else(|| WireError {
-                code: "shutting_down".into(),
+                code: ErrorCode::ShuttingDown,
                 message: "Switchboard is quitting".into(),
             })
         })

@@ -14,7 +14,7 @@ use switchboard_runtime::{
 };
 
 use switchboard_core::{
-    WireError,
+    ErrorCode, WireError,
     mcp::{CallOutcome, TrafficEntry, export::Export},
     settings::{DataLocations, Settings},
 };
@@ -52,6 +52,7 @@ fn typescript_bindings_are_fresh() {
     ServerStatus::export_all(&config).expect("ServerStatus");
     Event::export_all(&config).expect("Event");
     WireError::export_all(&config).expect("WireError");
+    ErrorCode::export_all(&config).expect("ErrorCode");
     Settings::export_all(&config).expect("Settings");
     DataLocations::export_all(&config).expect("DataLocations");
     Aggregate::export_all(&config).expect("Aggregate");

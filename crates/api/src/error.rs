@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use switchboard_core::WireError;
+use switchboard_core::{ErrorCode, WireError};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -52,12 +52,14 @@ pub enum Error {
 
 impl Error {
     /// A stable, machine-readable code for this error.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Io { .. } => "io",
-            Error::NoFolders | Error::NotAFolder(_) | Error::NotBuiltIn(_) => "invalid_spec",
-            Error::ToolError(_) => "tool_error",
-            Error::Task(_) => "task",
+            Error::Io { .. } => ErrorCode::Io,
+            Error::NoFolders | Error::NotAFolder(_) | Error::NotBuiltIn(_) => {
+                ErrorCode::InvalidSpec
+            }
+            Error::ToolError(_) => ErrorCode::ToolError,
+            Error::Task(_) => ErrorCode::Task,
             Error::Core(e) => e.code(),
             Error::Catalog(e) => e.code(),
             Error::Hosts(e) => e.code(),
@@ -90,6 +92,6 @@ impl Error {
 
 impl From<&Error> for WireError {
     fn from(error: &Error) -> Self {
-        WireError { code: error.code().to_owned(), message: error.to_string() }
+        WireError { code: error.code(), message: error.to_string() }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use switchboard_core::ErrorCode;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,15 +45,15 @@ pub enum Error {
 
 impl Error {
     /// A stable, machine-readable code for this error.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Io { .. } => "io",
-            Error::UnknownEntry { .. } => "unknown_catalog_entry",
-            Error::Ambiguous { .. } => "ambiguous_catalog_entry",
-            Error::UnknownVersion { .. } => "unknown_catalog_version",
-            Error::RegistryApi { .. } => "registry",
-            Error::Bundled(_) => "bundled_catalog",
-            Error::Encode(_) => "catalog_cache",
+            Error::Io { .. } => ErrorCode::Io,
+            Error::UnknownEntry { .. } => ErrorCode::UnknownCatalogEntry,
+            Error::Ambiguous { .. } => ErrorCode::AmbiguousCatalogEntry,
+            Error::UnknownVersion { .. } => ErrorCode::UnknownCatalogVersion,
+            Error::RegistryApi { .. } => ErrorCode::Registry,
+            Error::Bundled(_) => ErrorCode::BundledCatalog,
+            Error::Encode(_) => ErrorCode::CatalogCache,
             Error::Core(e) => e.code(),
         }
     }
@@ -79,6 +81,6 @@ impl Error {
 
 impl From<&Error> for switchboard_core::WireError {
     fn from(error: &Error) -> Self {
-        switchboard_core::WireError { code: error.code().to_owned(), message: error.to_string() }
+        switchboard_core::WireError { code: error.code(), message: error.to_string() }
     }
 }

@@ -56,18 +56,18 @@ pub enum Error {
 
 impl Error {
     /// A stable, machine-readable code for this error.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Io { .. } => "io",
-            Error::CorruptRegistry { .. } => "corrupt_registry",
-            Error::NewerRegistry { .. } => "newer_registry",
-            Error::InvalidName { .. } => "invalid_name",
-            Error::InvalidSpec(_) => "invalid_spec",
-            Error::DuplicateServer(_) => "duplicate_server",
-            Error::UnknownServer(_) => "unknown_server",
-            Error::CommandNotFound { .. } => "command_not_found",
-            Error::Spawn { .. } => "spawn_failed",
-            Error::Secrets(_) => "secrets",
+            Error::Io { .. } => ErrorCode::Io,
+            Error::CorruptRegistry { .. } => ErrorCode::CorruptRegistry,
+            Error::NewerRegistry { .. } => ErrorCode::NewerRegistry,
+            Error::InvalidName { .. } => ErrorCode::InvalidName,
+            Error::InvalidSpec(_) => ErrorCode::InvalidSpec,
+            Error::DuplicateServer(_) => ErrorCode::DuplicateServer,
+            Error::UnknownServer(_) => ErrorCode::UnknownServer,
+            Error::CommandNotFound { .. } => ErrorCode::CommandNotFound,
+            Error::Spawn { .. } => ErrorCode::SpawnFailed,
+            Error::Secrets(_) => ErrorCode::Secrets,
         }
     }
 
@@ -86,15 +86,234 @@ impl Error {
     }
 }
 
+/// Every code an error can carry across a process boundary: the control endpoint, the CLI's
+/// `--json`, the window (generated into TypeScript as a union of strings). Closed: a new failure
+/// gets a new variant here, so the window's type check sees it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, ts_rs::TS,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Io,
+    CorruptRegistry,
+    NewerRegistry,
+    InvalidName,
+    InvalidSpec,
+    DuplicateServer,
+    UnknownServer,
+    CommandNotFound,
+    SpawnFailed,
+    Secrets,
+    HostFile,
+    UnknownHost,
+    NoSuchHostFile,
+    NothingToUndo,
+    HostStore,
+    Guardian,
+    UnknownCatalogEntry,
+    AmbiguousCatalogEntry,
+    UnknownCatalogVersion,
+    Registry,
+    BundledCatalog,
+    CatalogCache,
+    AlreadyOwned,
+    NoOwner,
+    StartFailed,
+    RemoteNotSupervised,
+    Control,
+    UnknownAction,
+    ShuttingDown,
+    ToolsChanged,
+    PinStore,
+    NothingPinned,
+    NothingPending,
+    Encode,
+    InvalidArguments,
+    McpTimeout,
+    McpHandshake,
+    McpTransport,
+    McpServerError,
+    McpClosed,
+    McpCancelled,
+    McpProtocol,
+    NoSession,
+    InvalidInputs,
+    CannotInstall,
+    OrphanInstallRecord,
+    NotInstalled,
+    InstallFailed,
+    ToolError,
+    Task,
+    Forbidden,
+    Unauthorized,
+    Autostart,
+    NoHomeFolder,
+    NoDataFolder,
+}
+
+impl ErrorCode {
+    /// Every code, for tests and documentation.
+    pub const ALL: &[ErrorCode] = &[
+        ErrorCode::Io,
+        ErrorCode::CorruptRegistry,
+        ErrorCode::NewerRegistry,
+        ErrorCode::InvalidName,
+        ErrorCode::InvalidSpec,
+        ErrorCode::DuplicateServer,
+        ErrorCode::UnknownServer,
+        ErrorCode::CommandNotFound,
+        ErrorCode::SpawnFailed,
+        ErrorCode::Secrets,
+        ErrorCode::HostFile,
+        ErrorCode::UnknownHost,
+        ErrorCode::NoSuchHostFile,
+        ErrorCode::NothingToUndo,
+        ErrorCode::HostStore,
+        ErrorCode::Guardian,
+        ErrorCode::UnknownCatalogEntry,
+        ErrorCode::AmbiguousCatalogEntry,
+        ErrorCode::UnknownCatalogVersion,
+        ErrorCode::Registry,
+        ErrorCode::BundledCatalog,
+        ErrorCode::CatalogCache,
+        ErrorCode::AlreadyOwned,
+        ErrorCode::NoOwner,
+        ErrorCode::StartFailed,
+        ErrorCode::RemoteNotSupervised,
+        ErrorCode::Control,
+        ErrorCode::UnknownAction,
+        ErrorCode::ShuttingDown,
+        ErrorCode::ToolsChanged,
+        ErrorCode::PinStore,
+        ErrorCode::NothingPinned,
+        ErrorCode::NothingPending,
+        ErrorCode::Encode,
+        ErrorCode::InvalidArguments,
+        ErrorCode::McpTimeout,
+        ErrorCode::McpHandshake,
+        ErrorCode::McpTransport,
+        ErrorCode::McpServerError,
+        ErrorCode::McpClosed,
+        ErrorCode::McpCancelled,
+        ErrorCode::McpProtocol,
+        ErrorCode::NoSession,
+        ErrorCode::InvalidInputs,
+        ErrorCode::CannotInstall,
+        ErrorCode::OrphanInstallRecord,
+        ErrorCode::NotInstalled,
+        ErrorCode::InstallFailed,
+        ErrorCode::ToolError,
+        ErrorCode::Task,
+        ErrorCode::Forbidden,
+        ErrorCode::Unauthorized,
+        ErrorCode::Autostart,
+        ErrorCode::NoHomeFolder,
+        ErrorCode::NoDataFolder,
+    ];
+
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Io => "io",
+            ErrorCode::CorruptRegistry => "corrupt_registry",
+            ErrorCode::NewerRegistry => "newer_registry",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::InvalidSpec => "invalid_spec",
+            ErrorCode::DuplicateServer => "duplicate_server",
+            ErrorCode::UnknownServer => "unknown_server",
+            ErrorCode::CommandNotFound => "command_not_found",
+            ErrorCode::SpawnFailed => "spawn_failed",
+            ErrorCode::Secrets => "secrets",
+            ErrorCode::HostFile => "host_file",
+            ErrorCode::UnknownHost => "unknown_host",
+            ErrorCode::NoSuchHostFile => "no_such_host_file",
+            ErrorCode::NothingToUndo => "nothing_to_undo",
+            ErrorCode::HostStore => "host_store",
+            ErrorCode::Guardian => "guardian",
+            ErrorCode::UnknownCatalogEntry => "unknown_catalog_entry",
+            ErrorCode::AmbiguousCatalogEntry => "ambiguous_catalog_entry",
+            ErrorCode::UnknownCatalogVersion => "unknown_catalog_version",
+            ErrorCode::Registry => "registry",
+            ErrorCode::BundledCatalog => "bundled_catalog",
+            ErrorCode::CatalogCache => "catalog_cache",
+            ErrorCode::AlreadyOwned => "already_owned",
+            ErrorCode::NoOwner => "no_owner",
+            ErrorCode::StartFailed => "start_failed",
+            ErrorCode::RemoteNotSupervised => "remote_not_supervised",
+            ErrorCode::Control => "control",
+            ErrorCode::UnknownAction => "unknown_action",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::ToolsChanged => "tools_changed",
+            ErrorCode::PinStore => "pin_store",
+            ErrorCode::NothingPinned => "nothing_pinned",
+            ErrorCode::NothingPending => "nothing_pending",
+            ErrorCode::Encode => "encode",
+            ErrorCode::InvalidArguments => "invalid_arguments",
+            ErrorCode::McpTimeout => "mcp_timeout",
+            ErrorCode::McpHandshake => "mcp_handshake",
+            ErrorCode::McpTransport => "mcp_transport",
+            ErrorCode::McpServerError => "mcp_server_error",
+            ErrorCode::McpClosed => "mcp_closed",
+            ErrorCode::McpCancelled => "mcp_cancelled",
+            ErrorCode::McpProtocol => "mcp_protocol",
+            ErrorCode::NoSession => "no_session",
+            ErrorCode::InvalidInputs => "invalid_inputs",
+            ErrorCode::CannotInstall => "cannot_install",
+            ErrorCode::OrphanInstallRecord => "orphan_install_record",
+            ErrorCode::NotInstalled => "not_installed",
+            ErrorCode::InstallFailed => "install_failed",
+            ErrorCode::ToolError => "tool_error",
+            ErrorCode::Task => "task",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Autostart => "autostart",
+            ErrorCode::NoHomeFolder => "no_home_folder",
+            ErrorCode::NoDataFolder => "no_data_folder",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lets tests and callers compare with the wire text: `assert_eq!(error.code(), "io")`.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// An error as it crosses a process boundary (control endpoint, `--json`, the UI).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct WireError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl From<&Error> for WireError {
     fn from(error: &Error) -> Self {
-        WireError { code: error.code().to_owned(), message: error.to_string() }
+        WireError { code: error.code(), message: error.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_serializes_as_its_wire_text_and_back() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(code).expect("serialize");
+            assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));
+            let back: ErrorCode = serde_json::from_value(json).expect("deserialize");
+            assert_eq!(back, *code);
+        }
+        let mut texts: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        assert_eq!(texts.len(), ErrorCode::ALL.len(), "two codes share a text");
     }
 }

@@ -18,7 +18,7 @@ pub mod secrets;
 pub mod settings;
 pub mod spec;
 
-pub use error::{Error, Result, WireError};
+pub use error::{Error, ErrorCode, Result, WireError};
 pub use paths::Paths;
 pub use registry::{Registry, Servers};
 pub use spec::{Launch, RemoteTransport, RestartPolicy, ServerName, ServerSpec};

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use switchboard_core::ErrorCode;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,15 +45,15 @@ pub enum Error {
 
 impl Error {
     /// A stable, machine-readable code for this error.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Io { .. } => "io",
-            Error::HostFile { .. } => "host_file",
-            Error::UnknownHost { .. } => "unknown_host",
-            Error::NoSuchFile(_) => "no_such_host_file",
-            Error::NothingToUndo(_) => "nothing_to_undo",
-            Error::Store { .. } => "host_store",
-            Error::Guardian(_) => "guardian",
+            Error::Io { .. } => ErrorCode::Io,
+            Error::HostFile { .. } => ErrorCode::HostFile,
+            Error::UnknownHost { .. } => ErrorCode::UnknownHost,
+            Error::NoSuchFile(_) => ErrorCode::NoSuchHostFile,
+            Error::NothingToUndo(_) => ErrorCode::NothingToUndo,
+            Error::Store { .. } => ErrorCode::HostStore,
+            Error::Guardian(_) => ErrorCode::Guardian,
             Error::Core(e) => e.code(),
         }
     }
@@ -69,6 +71,6 @@ impl Error {
 
 impl From<&Error> for switchboard_core::WireError {
     fn from(error: &Error) -> Self {
-        switchboard_core::WireError { code: error.code().to_owned(), message: error.to_string() }
+        switchboard_core::WireError { code: error.code(), message: error.to_string() }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use switchboard_core::WireError;
+use switchboard_core::{ErrorCode, WireError};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -65,17 +65,17 @@ pub enum Error {
 
 impl Error {
     /// A stable, machine-readable code for this error.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Io { .. } => "io",
-            Error::InvalidInputs { .. } => "invalid_inputs",
-            Error::CannotInstall { .. } => "cannot_install",
-            Error::UnknownTransport(_) => "cannot_install",
-            Error::AlreadyRegistered(_) => "duplicate_server",
-            Error::OrphanRecord(_) => "orphan_install_record",
-            Error::NotInstalled(_) => "not_installed",
-            Error::UnknownServer(_) => "unknown_server",
-            Error::Failed(_) => "install_failed",
+            Error::Io { .. } => ErrorCode::Io,
+            Error::InvalidInputs { .. } => ErrorCode::InvalidInputs,
+            Error::CannotInstall { .. } => ErrorCode::CannotInstall,
+            Error::UnknownTransport(_) => ErrorCode::CannotInstall,
+            Error::AlreadyRegistered(_) => ErrorCode::DuplicateServer,
+            Error::OrphanRecord(_) => ErrorCode::OrphanInstallRecord,
+            Error::NotInstalled(_) => ErrorCode::NotInstalled,
+            Error::UnknownServer(_) => ErrorCode::UnknownServer,
+            Error::Failed(_) => ErrorCode::InstallFailed,
             Error::Catalog(e) => e.code(),
             Error::Runtime(e) => e.code(),
             Error::Core(e) => e.code(),
@@ -109,6 +109,6 @@ impl Error {
 
 impl From<&Error> for WireError {
     fn from(error: &Error) -> Self {
-        WireError { code: error.code().to_owned(), message: error.to_string() }
+        WireError { code: error.code(), message: error.to_string() }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use switchboard_core::WireError;
+use switchboard_core::{ErrorCode, WireError};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -46,7 +46,7 @@ pub enum Error {
 
     /// An error reported by the owning process over the control endpoint.
     #[error("{message}")]
-    Remote { code: String, message: String },
+    Remote { code: ErrorCode, message: String },
 
     #[error("the supervisor is shutting down")]
     ShuttingDown,
@@ -83,7 +83,7 @@ pub enum Error {
     /// Talking MCP to a server failed (tester sessions): timeouts, error answers, closed
     /// connections, unreachable URLs.
     #[error("{message}")]
-    Mcp { code: &'static str, message: String },
+    Mcp { code: ErrorCode, message: String },
 
     /// The registry, settings, secrets or spawning failed.
     #[error(transparent)]
@@ -92,25 +92,25 @@ pub enum Error {
 
 impl Error {
     /// A stable, machine-readable code for this error.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Io { .. } => "io",
-            Error::UnknownServer(_) => "unknown_server",
-            Error::AlreadyOwned { .. } => "already_owned",
-            Error::NoOwner { .. } => "no_owner",
-            Error::StartFailed { .. } => "start_failed",
-            Error::RemoteNotSupervised(_) => "remote_not_supervised",
-            Error::Control(_) => "control",
-            Error::UnknownAction(_) => "unknown_action",
-            Error::Remote { code, .. } => code,
-            Error::ShuttingDown => "shutting_down",
-            Error::ToolsChanged(_) => "tools_changed",
-            Error::PinStore { .. } => "pin_store",
-            Error::NothingPinned(_) => "nothing_pinned",
-            Error::NothingPending(_) => "nothing_pending",
-            Error::Encode { .. } => "encode",
-            Error::InvalidArguments(_) => "invalid_arguments",
-            Error::Mcp { code, .. } => code,
+            Error::Io { .. } => ErrorCode::Io,
+            Error::UnknownServer(_) => ErrorCode::UnknownServer,
+            Error::AlreadyOwned { .. } => ErrorCode::AlreadyOwned,
+            Error::NoOwner { .. } => ErrorCode::NoOwner,
+            Error::StartFailed { .. } => ErrorCode::StartFailed,
+            Error::RemoteNotSupervised(_) => ErrorCode::RemoteNotSupervised,
+            Error::Control(_) => ErrorCode::Control,
+            Error::UnknownAction(_) => ErrorCode::UnknownAction,
+            Error::Remote { code, .. } => *code,
+            Error::ShuttingDown => ErrorCode::ShuttingDown,
+            Error::ToolsChanged(_) => ErrorCode::ToolsChanged,
+            Error::PinStore { .. } => ErrorCode::PinStore,
+            Error::NothingPinned(_) => ErrorCode::NothingPinned,
+            Error::NothingPending(_) => ErrorCode::NothingPending,
+            Error::Encode { .. } => ErrorCode::Encode,
+            Error::InvalidArguments(_) => ErrorCode::InvalidArguments,
+            Error::Mcp { code, .. } => *code,
             Error::Core(e) => e.code(),
         }
     }
@@ -124,15 +124,22 @@ impl Error {
             | Error::NothingPinned(_)
             | Error::NothingPending(_) => true,
             Error::Remote { code, .. } => matches!(
-                code.as_str(),
-                "invalid_name"
-                    | "invalid_spec"
-                    | "invalid_inputs"
-                    | "invalid_arguments"
-                    | "unknown_catalog_entry"
-                    | "unknown_action"
-                    | "nothing_pinned"
-                    | "nothing_pending"
+                code,
+                ErrorCode::InvalidName
+                    | ErrorCode::InvalidSpec
+                    | ErrorCode::InvalidInputs
+                    | ErrorCode::InvalidArguments
+                    | ErrorCode::UnknownCatalogEntry
+                    | ErrorCode::AmbiguousCatalogEntry
+                    | ErrorCode::UnknownCatalogVersion
+                    | ErrorCode::CannotInstall
+                    | ErrorCode::NotInstalled
+                    | ErrorCode::UnknownAction
+                    | ErrorCode::NothingPinned
+                    | ErrorCode::NothingPending
+                    | ErrorCode::UnknownHost
+                    | ErrorCode::NoSuchHostFile
+                    | ErrorCode::NothingToUndo
             ),
             Error::Core(e) => e.is_usage(),
             _ => false,
@@ -150,7 +157,7 @@ impl Error {
 
 impl From<&Error> for WireError {
     fn from(error: &Error) -> Self {
-        WireError { code: error.code().to_owned(), message: error.to_string() }
+        WireError { code: error.code(), message: error.to_string() }
     }
 }
 

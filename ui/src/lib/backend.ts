@@ -7,6 +7,7 @@ import type { ServerEntry } from './bindings/ServerEntry';
 import type { ServerSpec } from './bindings/ServerSpec';
 import type { ServerStatus } from './bindings/ServerStatus';
 import type { Settings } from './bindings/Settings';
+import type { ErrorCode } from './bindings/ErrorCode';
 import type { WireError } from './bindings/WireError';
 import type { CallOutcome } from './bindings/CallOutcome';
 import type { Export } from './bindings/Export';
@@ -98,10 +99,11 @@ export interface Backend {
   pinsApprove(name: string): Promise<ServerStatus>;
 }
 
-/** An error from the backend: a stable code and a sentence for people. */
+/** An error from the backend: a stable code and a sentence for people. `unknown` is a failure
+ * that did not come from the backend (an exception in the bridge itself). */
 export class BackendError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode | 'unknown',
     message: string,
   ) {
     super(message);

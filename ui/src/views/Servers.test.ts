@@ -59,7 +59,7 @@ describe('Servers view', () => {
   it('shows the backend refusing an action', async () => {
     const backend = fakeBackend({
       servers: () => Promise.resolve([entry('alpha', 'stdio')]),
-      start: () => Promise.reject({ code: 'spawn', message: 'npx: not found' }),
+      start: () => Promise.reject({ code: 'spawn_failed', message: 'npx: not found' }),
     });
     const store = new Store(backend);
     await store.reload();

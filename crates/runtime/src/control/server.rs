@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Error, events::Event, supervisor::Supervisor};
 
-use switchboard_core::{WireError, logs::LogLine, registry::Registry};
+use switchboard_core::{ErrorCode, WireError, logs::LogLine, registry::Registry};
 
 #[derive(Clone)]
 pub(crate) struct ControlState {
@@ -55,18 +55,26 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, state: ControlState
 async fn guard(State(state): State<ControlState>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     if headers.contains_key(header::ORIGIN) {
-        return refuse(StatusCode::FORBIDDEN, "forbidden", "requests from web pages are refused");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "requests from web pages are refused",
+        );
     }
     let host_ok = headers.get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|host| {
         host == format!("127.0.0.1:{}", state.port) || host == format!("localhost:{}", state.port)
     });
     if !host_ok {
-        return refuse(StatusCode::FORBIDDEN, "forbidden", "the Host header must be loopback");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "the Host header must be loopback",
+        );
     }
     if !token_matches(headers, &state.token) {
         return refuse(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "a valid bearer token is required",
         );
     }
@@ -86,8 +94,8 @@ fn token_matches(headers: &HeaderMap, token: &str) -> bool {
         && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(WireError { code: code.into(), message: message.into() })).into_response()
+fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    (status, Json(WireError { code, message: message.into() })).into_response()
 }
 
 struct ApiError(Error);
@@ -95,9 +103,13 @@ struct ApiError(Error);
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match self.0.code() {
-            "unknown_server" => StatusCode::NOT_FOUND,
-            "invalid_name" | "invalid_spec" => StatusCode::BAD_REQUEST,
-            "start_failed" | "remote_not_supervised" => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::UnknownServer => StatusCode::NOT_FOUND,
+            ErrorCode::InvalidName | ErrorCode::InvalidSpec | ErrorCode::UnknownAction => {
+                StatusCode::BAD_REQUEST
+            }
+            ErrorCode::StartFailed | ErrorCode::RemoteNotSupervised => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (status, Json(WireError::from(&self.0))).into_response()

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{Error, Result};
 
 use switchboard_core::{
-    Launch, Paths, Registry, RemoteTransport, ServerName,
+    ErrorCode, Launch, Paths, Registry, RemoteTransport, ServerName,
     logs::read_bounded_lines,
     process::{self, CommandSpec},
 };
@@ -171,17 +171,17 @@ impl History {
     }
 }
 
-fn mcp_code(error: &switchboard_mcp::Error) -> &'static str {
+fn mcp_code(error: &switchboard_mcp::Error) -> ErrorCode {
     use switchboard_mcp::Error as E;
     match error {
-        E::Timeout(_) | E::RequestTimeout { .. } => "mcp_timeout",
-        E::Handshake(_) => "mcp_handshake",
-        E::UnknownRevision(_) => "invalid_spec",
-        E::Transport(_) => "mcp_transport",
-        E::Server { .. } => "mcp_server_error",
-        E::Closed { .. } => "mcp_closed",
-        E::Cancelled { .. } => "mcp_cancelled",
-        E::Protocol { .. } => "mcp_protocol",
+        E::Timeout(_) | E::RequestTimeout { .. } => ErrorCode::McpTimeout,
+        E::Handshake(_) => ErrorCode::McpHandshake,
+        E::UnknownRevision(_) => ErrorCode::InvalidSpec,
+        E::Transport(_) => ErrorCode::McpTransport,
+        E::Server { .. } => ErrorCode::McpServerError,
+        E::Closed { .. } => ErrorCode::McpClosed,
+        E::Cancelled { .. } => ErrorCode::McpCancelled,
+        E::Protocol { .. } => ErrorCode::McpProtocol,
     }
 }
 

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{HistoryEntry, Target, TesterSession};
 use crate::{Error, Result};
-use switchboard_core::Paths;
+use switchboard_core::{ErrorCode, Paths};
 
 /// A session just opened.
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
@@ -65,7 +65,7 @@ impl std::fmt::Debug for Workbench {
 }
 
 fn no_session(id: u64) -> Error {
-    Error::Mcp { code: "no_session", message: format!("tester session {id} is not open") }
+    Error::Mcp { code: ErrorCode::NoSession, message: format!("tester session {id} is not open") }
 }
 
 fn json<T: Serialize>(value: &T) -> Value {
@@ -158,7 +158,7 @@ impl Workbench {
         let found = session.check(session.session().tool(tool).await).await?;
         let Some(found) = found else {
             return Err(Error::Mcp {
-                code: "mcp_protocol",
+                code: ErrorCode::McpProtocol,
                 message: format!("the server has no tool {tool:?}"),
             });
         };

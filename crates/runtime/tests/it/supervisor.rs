@@ -121,7 +121,7 @@ async fn a_clean_exit_is_not_restarted_under_on_failure() {
             "done",
             fixture_spec(
                 "crash-after",
-                &["--after-ms", "100", "--exit-code", "0"],
+                &["--after-ms", "500", "--exit-code", "0"],
                 RestartPolicy::OnFailure,
             ),
         )
