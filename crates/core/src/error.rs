@@ -52,6 +52,25 @@ pub enum Error {
     /// The keychain or the fallback secret store failed.
     #[error("{0}")]
     Secrets(String),
+
+    #[error(
+        "{server}'s secret {key} is not in the secret store ({store}); install the server again to give it"
+    )]
+    MissingSecret { server: String, key: String, store: String },
+
+    /// `config/settings.json` that cannot be read as settings; it is left alone.
+    #[error("{path} {problem}")]
+    Settings { path: PathBuf, problem: String },
+
+    #[error("no home folder found; set {var} to a folder")]
+    NoHomeFolder { var: &'static str },
+
+    #[error("cannot encode {what} as JSON: {source}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl Error {
@@ -67,7 +86,10 @@ impl Error {
             Error::UnknownServer(_) => ErrorCode::UnknownServer,
             Error::CommandNotFound { .. } => ErrorCode::CommandNotFound,
             Error::Spawn { .. } => ErrorCode::SpawnFailed,
-            Error::Secrets(_) => ErrorCode::Secrets,
+            Error::Secrets(_) | Error::MissingSecret { .. } => ErrorCode::Secrets,
+            Error::Settings { .. } => ErrorCode::Settings,
+            Error::NoHomeFolder { .. } => ErrorCode::NoHomeFolder,
+            Error::Encode { .. } => ErrorCode::Encode,
         }
     }
 
@@ -95,6 +117,7 @@ impl Error {
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Io,
+    Settings,
     CorruptRegistry,
     NewerRegistry,
     InvalidName,
@@ -155,6 +178,7 @@ impl ErrorCode {
     /// Every code, for tests and documentation.
     pub const ALL: &[ErrorCode] = &[
         ErrorCode::Io,
+        ErrorCode::Settings,
         ErrorCode::CorruptRegistry,
         ErrorCode::NewerRegistry,
         ErrorCode::InvalidName,
@@ -215,6 +239,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Io => "io",
+            ErrorCode::Settings => "settings",
             ErrorCode::CorruptRegistry => "corrupt_registry",
             ErrorCode::NewerRegistry => "newer_registry",
             ErrorCode::InvalidName => "invalid_name",

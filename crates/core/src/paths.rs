@@ -42,9 +42,8 @@ impl Paths {
         if let Some(home) = lookup(HOME_VAR).filter(|v| !v.is_empty()) {
             return Ok(Self::under(Path::new(&home)));
         }
-        let dirs = directories::ProjectDirs::from("dev", "switchboard", "Switchboard").ok_or_else(
-            || Error::InvalidSpec(format!("no home folder found; set {HOME_VAR} to a folder")),
-        )?;
+        let dirs = directories::ProjectDirs::from("dev", "switchboard", "Switchboard")
+            .ok_or_else(|| Error::NoHomeFolder { var: HOME_VAR })?;
         let data_dir = dirs.data_local_dir().to_path_buf();
         Ok(Paths {
             config_dir: dirs.config_dir().to_path_buf(),

@@ -79,7 +79,7 @@ impl Registry {
         if servers != before || !self.path.exists() {
             let file = RegistryFile { schema_version: SCHEMA_VERSION, servers };
             let mut bytes = serde_json::to_vec_pretty(&file)
-                .map_err(|e| Error::InvalidSpec(format!("cannot serialize the registry: {e}")))?;
+                .map_err(|source| Error::Encode { what: "the registry", source })?;
             bytes.push(b'\n');
             write_atomic(&self.path, &bytes).map_err(Error::io("writing", &self.path))?;
         }

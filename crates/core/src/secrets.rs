@@ -118,12 +118,10 @@ impl SecretStore {
     pub fn fill(&self, server: &ServerName, spec: &ServerSpec) -> Result<ServerSpec> {
         let mut filled = spec.clone();
         for key in &spec.secrets {
-            let value = self.get(server, key)?.ok_or_else(|| {
-                Error::InvalidSpec(format!(
-                    "{server}'s secret {key} is not in the secret store ({}); install the \
-                     server again to give it",
-                    self.describe()
-                ))
+            let value = self.get(server, key)?.ok_or_else(|| Error::MissingSecret {
+                server: server.to_string(),
+                key: key.clone(),
+                store: self.describe(),
             })?;
             match &mut filled.launch {
                 Launch::Stdio { env, .. } => env.insert(key.clone(), value),

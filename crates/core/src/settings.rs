@@ -68,13 +68,9 @@ fn file(paths: &Paths) -> std::path::PathBuf {
 pub fn load(paths: &Paths) -> Result<Settings> {
     let path = file(paths);
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            Error::InvalidSpec(format!(
-                "{} is not valid at line {}, column {}: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            ))
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Settings {
+            path: path.clone(),
+            problem: format!("is not valid at line {}, column {}: {e}", e.line(), e.column()),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
         Err(e) => Err(Error::io("reading", path)(e)),
@@ -89,22 +85,21 @@ pub fn save(paths: &Paths, settings: &Settings) -> Result<()> {
         Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .filter(serde_json::Value::is_object)
-            .ok_or_else(|| {
-                Error::InvalidSpec(format!(
-                    "{} is not valid JSON; not overwriting it",
-                    path.display()
-                ))
+            .ok_or_else(|| Error::Settings {
+                path: path.clone(),
+                problem: "is not valid JSON; not overwriting it".into(),
             })?,
         Err(_) => serde_json::json!({}),
     };
-    let ours = serde_json::to_value(settings).map_err(|e| Error::InvalidSpec(e.to_string()))?;
+    let ours = serde_json::to_value(settings)
+        .map_err(|source| Error::Encode { what: "the settings", source })?;
     if let (Some(target), Some(ours)) = (value.as_object_mut(), ours.as_object()) {
         for (k, v) in ours {
             target.insert(k.clone(), v.clone());
         }
     }
-    let mut bytes =
-        serde_json::to_vec_pretty(&value).map_err(|e| Error::InvalidSpec(e.to_string()))?;
+    let mut bytes = serde_json::to_vec_pretty(&value)
+        .map_err(|source| Error::Encode { what: "the settings", source })?;
     bytes.push(b'\n');
     write_atomic(&path, &bytes).map_err(Error::io("writing", &path))
 }
