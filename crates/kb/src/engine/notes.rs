@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Engine, now_ms};
+use super::Engine;
 use crate::{
     error::{Error, Result},
     roots::uri_of,
@@ -70,22 +70,34 @@ impl Engine {
     }
 }
 
-/// Today's date (UTC) as YYYY-MM-DD, from days since the epoch (Howard Hinnant's algorithm).
+/// Today's date (UTC) as YYYY-MM-DD.
 fn today() -> String {
-    let days = (now_ms() / 86_400_000) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    ymd(time::OffsetDateTime::now_utc().date())
+}
+
+fn ymd(date: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
 /// A YAML double-quoted scalar.
 pub fn yaml_string(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_year_month_day_in_utc() {
+        let date =
+            |unix: i64| time::OffsetDateTime::from_unix_timestamp(unix).map(|t| ymd(t.date())).ok();
+        assert_eq!(date(0).as_deref(), Some("1970-01-01"));
+        assert_eq!(date(946_598_400 + 86_399).as_deref(), Some("1999-12-31"));
+        assert_eq!(date(951_782_400).as_deref(), Some("2000-02-29"));
+        assert_eq!(date(1_709_164_800).as_deref(), Some("2024-02-29"));
+        let today = today();
+        let digits = today.chars().filter(char::is_ascii_digit).count();
+        assert!(today.len() == 10 && digits == 8 && &today[4..5] == "-", "{today}");
+    }
 }
