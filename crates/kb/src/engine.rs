@@ -22,6 +22,7 @@ use std::{
 use tantivy::IndexWriter;
 use tokio::sync::broadcast;
 
+pub(crate) use notes::yaml_list;
 pub use notes::{Created, yaml_string};
 pub use query::{DocumentInfo, DocumentPage, DocumentText, MAX_READ_BYTES};
 pub use status::{RootInfo, Skipped, Status};

@@ -19,6 +19,8 @@ pub struct Created {
 impl Engine {
     /// Writes a new Markdown file with front matter under `<first folder>/<folder>/`, indexes it
     /// at once, and returns its names. Never overwrites: a taken name gets a numeric suffix.
+    /// `front` holds more front-matter fields, each value already YAML (quote text with
+    /// [`yaml_string`], lists with `yaml_list`).
     pub fn create_file(
         &self,
         folder: &str,
@@ -37,12 +39,7 @@ impl Engine {
             slug = "untitled".into();
         }
         let date = today();
-        let mut content = String::from("---\n");
-        content.push_str(&format!("title: {}\n", yaml_string(title)));
-        for (k, v) in front {
-            content.push_str(&format!("{k}: {v}\n"));
-        }
-        content.push_str(&format!("created: {date}\n---\n\n# {title}\n\n{}\n", body.trim_end()));
+        let content = document_text(title, front, &date, body);
         for n in 1..1000 {
             let name =
                 if n == 1 { format!("{date}-{slug}.md") } else { format!("{date}-{slug}-{n}.md") };
@@ -79,9 +76,55 @@ fn ymd(date: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
-/// A YAML double-quoted scalar.
+/// A new document: front matter (`title`, the `front` fields, `created`), then the title as its
+/// first heading and the body.
+fn document_text(title: &str, front: &[(&str, String)], date: &str, body: &str) -> String {
+    let mut content = String::from("---\n");
+    content.push_str(&format!("title: {}\n", yaml_string(title)));
+    for (k, v) in front {
+        content.push_str(&format!("{k}: {v}\n"));
+    }
+    content.push_str(&format!("created: {date}\n---\n\n# {title}\n\n{}\n", body.trim_end()));
+    content
+}
+
+/// A YAML double-quoted scalar that reads back as exactly `text`.
+///
+/// Written as JSON writes a string (YAML's double quotes take JSON's escapes), and besides what
+/// JSON escapes, also what YAML does not take raw: DEL, the C1 controls, U+FFFE and U+FFFF make
+/// the whole front matter unreadable; NEL is read as a line break and folded to a space; LS, PS
+/// and the byte-order mark are line breaks or a stream marker to some YAML parsers. Escaped,
+/// every one reads back as written.
 pub fn yaml_string(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            '\u{8}' => quoted.push_str("\\b"),
+            '\u{c}' => quoted.push_str("\\f"),
+            '\0'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{feff}'
+            | '\u{fffe}'
+            | '\u{ffff}' => quoted.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// A YAML flow sequence of strings, each quoted with [`yaml_string`].
+pub(crate) fn yaml_list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+    let items: Vec<String> = items.into_iter().map(|i| yaml_string(i.as_ref())).collect();
+    format!("[{}]", items.join(", "))
 }
 
 #[cfg(test)]
@@ -99,5 +142,95 @@ mod tests {
         let today = today();
         let digits = today.chars().filter(char::is_ascii_digit).count();
         assert!(today.len() == 10 && digits == 8 && &today[4..5] == "-", "{today}");
+    }
+
+    /// Text that YAML reads as something other than a plain string, or that a naive quoting
+    /// would break.
+    const AWKWARD: &[&str] = &[
+        "Invoice totals: off by one",
+        "plain",
+        "",
+        " leading and trailing ",
+        "# not a comment",
+        "- not a list",
+        "[not, a, list]",
+        "{not: a map}",
+        "'single' and \"double\" quotes",
+        "back\\slash \\n not a newline",
+        "true",
+        "null",
+        "~",
+        "0x1F",
+        "1e3",
+        "2024-02-29",
+        "&anchor *alias !tag %directive @at `tick` |pipe >fold",
+        "---",
+        "...",
+        "line one\nline two\r\nline three",
+        "tab\there",
+        "nul\0bell\u{7}backspace\u{8}escape\u{1b}unit separator\u{1f}",
+        "del\u{7f} c1\u{80}\u{9f}",
+        "next line\u{85}after",
+        "line separator\u{2028}paragraph separator\u{2029}after",
+        "byte order mark\u{feff}inside",
+        "noncharacters\u{fffe}\u{ffff}",
+        "accents é ß, CJK 漢字, emoji 🦀, beyond the BMP \u{10ffff}",
+        "a very long title that goes on and on past any line width a YAML emitter might fold at, and on",
+    ];
+
+    fn parse_yaml(yaml: &str) -> Option<serde_norway::Value> {
+        serde_norway::from_str(yaml).ok()
+    }
+
+    #[test]
+    fn quoted_text_reads_back_exactly() {
+        for text in AWKWARD {
+            let yaml = format!("title: {}\n", yaml_string(text));
+            let value = parse_yaml(&yaml);
+            let read = value.as_ref().and_then(|v| v.get("title")).and_then(|t| t.as_str());
+            assert_eq!(read, Some(*text), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn quoting_is_json_string_syntax_where_yaml_needs_no_more() {
+        let plain = "Invoice \"totals\": off by one \\ tab\t line\n nul\0 é 🦀";
+        assert_eq!(yaml_string(plain), serde_json::to_string(plain).unwrap_or_default());
+        assert_eq!(
+            yaml_string("a\u{85}b\u{2028}c\u{feff}d\u{7f}"),
+            r#""a\u0085b\u2028c\ufeffd\u007f""#
+        );
+    }
+
+    #[test]
+    fn lists_read_back_exactly() {
+        let yaml = format!("tags: {}\n", yaml_list(AWKWARD));
+        let value = parse_yaml(&yaml);
+        let read: Option<Vec<&str>> = value
+            .as_ref()
+            .and_then(|v| v.get("tags"))
+            .and_then(|t| t.as_sequence())
+            .and_then(|items| items.iter().map(serde_norway::Value::as_str).collect());
+        assert_eq!(read.as_deref(), Some(AWKWARD), "{yaml}");
+        assert_eq!(yaml_list(Vec::<String>::new()), "[]");
+    }
+
+    #[test]
+    fn a_new_document_reads_back_with_its_title_and_tags() {
+        for title in AWKWARD.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+            let front = [("status", "open".to_string()), ("tags", yaml_list(["billing", title]))];
+            let text = document_text(title, &front, "2024-02-29", "The body.\n\n");
+            let value = text
+                .strip_prefix("---\n")
+                .and_then(|rest| rest.split_once("\n---\n"))
+                .and_then(|(yaml, _)| parse_yaml(yaml));
+            let field = |key: &str| value.as_ref().and_then(|v| v.get(key)).cloned();
+            assert_eq!(field("title").as_ref().and_then(|t| t.as_str()), Some(title), "{text}");
+            assert_eq!(field("status").as_ref().and_then(|t| t.as_str()), Some("open"));
+            assert_eq!(field("created").as_ref().and_then(|t| t.as_str()), Some("2024-02-29"));
+            let doc = source::parse(std::path::Path::new("note.md"), &text);
+            assert_eq!(doc.title, title, "{text}");
+            assert_eq!(doc.tags[0], "billing", "{text}");
+        }
     }
 }
