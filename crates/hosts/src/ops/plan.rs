@@ -3,7 +3,7 @@
 
 mod inputs;
 
-use std::collections::BTreeMap;
+use std::{cmp::Reverse, collections::BTreeMap};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -11,7 +11,7 @@ use switchboard_core::spec::{ServerName, ServerSpec};
 
 use super::{HostEntry, Hosts, Written, file_error, now_ms, read_text};
 use crate::{
-    ConfigFile, Result, edit,
+    ConfigFile, Container, Result, edit,
     receipt::Receipt,
     store::{FileRecord, Op, OwnedEntry, Store, value_sha256},
 };
@@ -128,6 +128,8 @@ impl Hosts {
         self.plan_with(&store, file, action, force)
     }
 
+    /// [`Hosts::plan`] with the ledger open: the servers to apply go in first, then the entries
+    /// to remove go, then the prompted inputs are brought in line with what is left.
     pub(super) fn plan_with(
         &self,
         store: &Store,
@@ -136,150 +138,259 @@ impl Hosts {
         force: bool,
     ) -> Result<Plan> {
         let before = read_text(&file.path)?;
-        let mut text = before.clone().unwrap_or_default();
+        let mut draft = Draft::read(store, file, before.as_deref())?;
+        let (to_apply, to_remove) = split_action(action, &draft.record);
+        let op = if to_apply.is_empty() { Op::Remove } else { Op::Apply };
+        for (name, spec) in to_apply {
+            draft.apply(self, name, spec, force)?;
+        }
+        // `None`: every entry of ours, as the record stands after the applies.
+        let to_remove = to_remove.unwrap_or_else(|| draft.our_names());
+        draft.remove(&to_remove, force)?;
+        draft.update_inputs()?;
+        Ok(draft.finish(before, op))
+    }
+}
+
+/// The servers `action` applies, and the entries it removes (`None`: all of ours).
+fn split_action<'a>(
+    action: &'a Action,
+    record: &FileRecord,
+) -> (&'a [(ServerName, ServerSpec)], Option<Vec<String>>) {
+    match action {
+        Action::Apply(servers) => (servers, Some(Vec::new())),
+        Action::Remove(names) => (&[], names.clone()),
+        Action::Sync(servers) => {
+            let keep: Vec<String> = servers.iter().map(|(n, _)| n.to_string()).collect();
+            let drop = record.entries.iter().map(|e| e.name.clone()).filter(|n| !keep.contains(n));
+            (servers, Some(drop.collect()))
+        }
+    }
+}
+
+/// A plan being worked out: the file's text as it would be so far, the ledger's record to go
+/// with it, and what the plan will report.
+struct Draft<'a> {
+    file: &'a ConfigFile,
+    /// Where the host keeps prompted inputs in the file, if it has them (VS Code).
+    inputs_list: Option<Container>,
+    /// The entries in the file as it was read.
+    existing: BTreeMap<String, Value>,
+    text: String,
+    record: FileRecord,
+    /// The inputs each applied server needs now, by server.
+    wanted_inputs: Vec<(String, Vec<(String, Value)>)>,
+    changes: Vec<Change>,
+    skipped: Vec<Skipped>,
+    notes: Vec<String>,
+}
+
+impl<'a> Draft<'a> {
+    /// Starts from the file's text (`None`: no file) and the ledger's record of it (a fresh
+    /// record when there is none).
+    fn read(store: &Store, file: &'a ConfigFile, before: Option<&str>) -> Result<Self> {
+        let text = before.unwrap_or_default().to_string();
         let doc = edit::document(file.format, &text).map_err(|e| file_error(file, e))?;
         let existing: BTreeMap<String, Value> = edit::entries(&doc, file.container)
             .map_err(|e| file_error(file, e))?
             .into_iter()
             .collect();
-        let mut record = store.record(&file.path).cloned().unwrap_or_else(|| FileRecord {
+        let record = store.record(&file.path).cloned().unwrap_or_else(|| FileRecord {
             host: file.host.to_string(),
             created: before.is_none(),
             entries: Vec::new(),
             inputs: Vec::new(),
             written_sha256: String::new(),
         });
-        let inputs_list = crate::host(file.host).inputs();
-        // The inputs each applied server needs now, by server.
-        let mut wanted_inputs: Vec<(String, Vec<(String, Value)>)> = Vec::new();
-        let mut changes = Vec::new();
-        let mut skipped = Vec::new();
-        let mut notes = Vec::new();
-        let (to_apply, to_remove): (&[(ServerName, ServerSpec)], Option<Vec<String>>) = match action
-        {
-            Action::Apply(servers) => (servers, Some(Vec::new())),
-            Action::Remove(names) => (&[], names.clone()),
-            Action::Sync(servers) => {
-                let keep: Vec<String> = servers.iter().map(|(n, _)| n.to_string()).collect();
-                let drop =
-                    record.entries.iter().map(|e| e.name.clone()).filter(|n| !keep.contains(n));
-                (servers, Some(drop.collect()))
-            }
-        };
-        let op = if to_apply.is_empty() { Op::Remove } else { Op::Apply };
-        for (name, spec) in to_apply {
-            let name_str = name.to_string();
-            let HostEntry { value, notes: why, inputs } =
-                match self.entry_for(file.host, name, spec) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        skipped.push(Skipped { name: name_str, reason: e.to_string() });
-                        continue;
-                    }
-                };
-            let ours = record.entries.iter().position(|e| e.name == name_str);
-            let current = existing.get(&name_str);
-            if ours.is_none() && current.is_some() && !force {
-                skipped.push(Skipped {
-                    name: name_str,
-                    reason: "an entry of that name is already there, and Switchboard did \
-                                     not write it; it was left alone (--force replaces it)"
-                        .into(),
-                });
-                continue;
-            }
-            notes.extend(why);
-            wanted_inputs.push((name_str.clone(), inputs));
-            if current == Some(&value) {
-                if let Some(i) = ours {
-                    record.entries[i].value = value.clone();
-                    record.entries[i].sha256 = value_sha256(&value);
+        Ok(Draft {
+            file,
+            inputs_list: crate::host(file.host).inputs(),
+            existing,
+            text,
+            record,
+            wanted_inputs: Vec::new(),
+            changes: Vec::new(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
+        })
+    }
+
+    /// The names of our entries in the ledger's record.
+    fn our_names(&self) -> Vec<String> {
+        self.record.entries.iter().map(|e| e.name.clone()).collect()
+    }
+
+    /// Adds or updates one server's entry. Skipped when the host cannot take the server, or
+    /// when an entry of that name is there and not ours (unless `force`).
+    fn apply(
+        &mut self,
+        hosts: &Hosts,
+        name: &ServerName,
+        spec: &ServerSpec,
+        force: bool,
+    ) -> Result<()> {
+        let name_str = name.to_string();
+        let HostEntry { value, notes: why, inputs } =
+            match hosts.entry_for(self.file.host, name, spec) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.skipped.push(Skipped { name: name_str, reason: e.to_string() });
+                    return Ok(());
                 }
-                changes.push(Change { name: name_str, kind: ChangeKind::Unchanged });
-                continue;
-            }
-            // The file without this entry, exactly as it was before we first wrote it
-            // where that can still be found.
-            let without = match ours {
-                Some(i) if current.is_some() => {
-                    remove_exact(file, &text, &name_str, record.entries[i].receipt.as_ref())?
-                }
-                _ => match current {
-                    Some(_) => edit::remove(file.format, file.container, &text, &name_str)
-                        .map_err(|e| file_error(file, e))?,
-                    None => text.clone(),
-                },
             };
-            let with = edit::upsert(file.format, file.container, &text, &name_str, &value)
-                .map_err(|e| file_error(file, e))?;
-            let entry = OwnedEntry {
-                name: name_str.clone(),
-                server: name_str.clone(),
-                sha256: value_sha256(&value),
-                value,
-                receipt: (current.is_none() || ours.is_some())
-                    .then(|| Receipt::between(&without, &with)),
-                written_at_ms: now_ms(),
-            };
-            changes.push(Change {
+        let ours = self.record.entries.iter().position(|e| e.name == name_str);
+        let current = self.existing.get(&name_str);
+        if ours.is_none() && current.is_some() && !force {
+            self.skipped.push(Skipped {
                 name: name_str,
-                kind: if current.is_some() { ChangeKind::Update } else { ChangeKind::Add },
+                reason: "an entry of that name is already there, and Switchboard did \
+                         not write it; it was left alone (--force replaces it)"
+                    .into(),
             });
-            match ours {
-                Some(i) => record.entries[i] = entry,
-                None => record.entries.push(entry),
-            }
-            text = with;
+            return Ok(());
         }
-        let wanted: Vec<String> = match to_remove {
-            Some(names) => names,
-            None => record.entries.iter().map(|e| e.name.clone()).collect(),
+        self.notes.extend(why);
+        self.wanted_inputs.push((name_str.clone(), inputs));
+        if current == Some(&value) {
+            if let Some(i) = ours {
+                self.record.entries[i].value = value.clone();
+                self.record.entries[i].sha256 = value_sha256(&value);
+            }
+            self.changes.push(Change { name: name_str, kind: ChangeKind::Unchanged });
+            return Ok(());
+        }
+        let present = current.is_some();
+        self.upsert(name_str, value, ours, present)
+    }
+
+    /// Writes `value` as the entry `name` in the text, and records it as ours with the receipt
+    /// of the splice. `ours`: its place in the record; `present`: the file has an entry of that
+    /// name now.
+    fn upsert(
+        &mut self,
+        name: String,
+        value: Value,
+        ours: Option<usize>,
+        present: bool,
+    ) -> Result<()> {
+        let file = self.file;
+        // The file without this entry, exactly as it was before we first wrote it
+        // where that can still be found.
+        let without = match ours {
+            Some(i) if present => {
+                remove_exact(file, &self.text, &name, self.record.entries[i].receipt.as_ref())?
+            }
+            _ if present => edit::remove(file.format, file.container, &self.text, &name)
+                .map_err(|e| file_error(file, e))?,
+            _ => self.text.clone(),
         };
+        let with = edit::upsert(file.format, file.container, &self.text, &name, &value)
+            .map_err(|e| file_error(file, e))?;
+        let entry = OwnedEntry {
+            name: name.clone(),
+            server: name.clone(),
+            sha256: value_sha256(&value),
+            value,
+            receipt: (!present || ours.is_some()).then(|| Receipt::between(&without, &with)),
+            written_at_ms: now_ms(),
+        };
+        self.changes.push(Change {
+            name,
+            kind: if present { ChangeKind::Update } else { ChangeKind::Add },
+        });
+        match ours {
+            Some(i) => self.record.entries[i] = entry,
+            None => self.record.entries.push(entry),
+        }
+        self.text = with;
+        Ok(())
+    }
+
+    /// Removes the entries of these names: ours, or with `force` anyone's; with ours, the inputs
+    /// they brought.
+    fn remove(&mut self, names: &[String], force: bool) -> Result<()> {
         // The inputs of servers about to go first: they were written after their entries.
-        if let Some(list) = inputs_list {
-            text = inputs::drop_inputs(file, list, text, &mut record, |input| {
-                wanted.contains(&input.server)
+        if let Some(list) = self.inputs_list {
+            let text = std::mem::take(&mut self.text);
+            self.text = inputs::drop_inputs(self.file, list, text, &mut self.record, |input| {
+                names.contains(&input.server)
             })?;
         }
         // Newest first, so each receipt meets the text it was taken from.
-        let mut order: Vec<&String> = wanted.iter().collect();
-        order.sort_by_key(|n| std::cmp::Reverse(record.entries.iter().position(|e| &&e.name == n)));
+        let mut order: Vec<&String> = names.iter().collect();
+        order.sort_by_key(|n| Reverse(self.record.entries.iter().position(|e| &&e.name == n)));
         for name in order {
-            let ours = record.entries.iter().position(|e| &e.name == name);
-            let present = existing.contains_key(name.as_str());
-            match (ours, present) {
-                (None, false) => skipped.push(Skipped {
-                    name: name.clone(),
-                    reason: "there is no entry of that name".into(),
-                }),
-                (None, true) if !force => skipped.push(Skipped {
-                    name: name.clone(),
-                    reason: "Switchboard did not write this entry; it was left alone \
-                                     (--force removes it)"
-                        .into(),
-                }),
-                (ours, present) => {
-                    if present {
-                        let receipt = ours.and_then(|i| record.entries[i].receipt.as_ref());
-                        text = remove_exact(file, &text, name, receipt)?;
-                    }
-                    if let Some(i) = ours {
-                        record.entries.remove(i);
-                    }
-                    changes.push(Change { name: name.clone(), kind: ChangeKind::Remove });
+            self.remove_one(name, force)?;
+        }
+        Ok(())
+    }
+
+    fn remove_one(&mut self, name: &str, force: bool) -> Result<()> {
+        let ours = self.record.entries.iter().position(|e| e.name == name);
+        let present = self.existing.contains_key(name);
+        match (ours, present) {
+            (None, false) => self.skipped.push(Skipped {
+                name: name.to_string(),
+                reason: "there is no entry of that name".into(),
+            }),
+            (None, true) if !force => self.skipped.push(Skipped {
+                name: name.to_string(),
+                reason: "Switchboard did not write this entry; it was left alone \
+                         (--force removes it)"
+                    .into(),
+            }),
+            (ours, present) => {
+                if present {
+                    let receipt = ours.and_then(|i| self.record.entries[i].receipt.as_ref());
+                    self.text = remove_exact(self.file, &self.text, name, receipt)?;
                 }
+                if let Some(i) = ours {
+                    self.record.entries.remove(i);
+                }
+                self.changes.push(Change { name: name.to_string(), kind: ChangeKind::Remove });
             }
         }
-        if let Some(list) = inputs_list {
-            text = inputs::apply_inputs(file, list, text, &mut record, &wanted_inputs, &mut notes)?;
+        Ok(())
+    }
+
+    /// Adds or updates the inputs the applied servers need, and removes those they no longer
+    /// need.
+    fn update_inputs(&mut self) -> Result<()> {
+        if let Some(list) = self.inputs_list {
+            let text = std::mem::take(&mut self.text);
+            self.text = inputs::apply_inputs(
+                self.file,
+                list,
+                text,
+                &mut self.record,
+                &self.wanted_inputs,
+                &mut self.notes,
+            )?;
         }
-        let after = if record.created && record.entries.is_empty() && text.trim().is_empty() {
-            None
-        } else {
-            Some(text)
-        };
-        let record = (!record.entries.is_empty()).then_some(record);
-        Ok(Plan { file: file.clone(), before, after, changes, skipped, notes, record, op })
+        Ok(())
+    }
+
+    /// The plan: `after` is `None` (delete the file) when Switchboard created the file and
+    /// nothing is left in it; no record when no entry of ours is left.
+    fn finish(self, before: Option<String>, op: Op) -> Plan {
+        let after =
+            if self.record.created && self.record.entries.is_empty() && self.text.trim().is_empty()
+            {
+                None
+            } else {
+                Some(self.text)
+            };
+        let record = (!self.record.entries.is_empty()).then_some(self.record);
+        Plan {
+            file: self.file.clone(),
+            before,
+            after,
+            changes: self.changes,
+            skipped: self.skipped,
+            notes: self.notes,
+            record,
+            op,
+        }
     }
 }
 
