@@ -185,6 +185,35 @@ fn a_users_entry_of_the_same_name_is_reported_and_left_alone_unless_forced() {
 }
 
 #[test]
+fn a_sync_makes_ours_exactly_the_servers_given_and_leaves_the_users_entries_alone() {
+    let world = World::new();
+    let file = world.user_file(HostId::Cursor);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    let mine = "{\n  \"mcpServers\": {\n    \"gamma\": {\"command\": \"my-own-gamma\"}\n  }\n}\n";
+    std::fs::write(&file.path, mine).expect("write");
+    world.hosts.write(&file, &Action::Apply(servers()), false).expect("apply");
+
+    // Alpha stays as it is, beta (ours, not asked for) goes, gamma (the user's) stays.
+    let alpha: Vec<_> = servers().into_iter().filter(|(n, _)| n.as_str() == "alpha").collect();
+    let (plan, written) = world.hosts.write(&file, &Action::Sync(alpha), false).expect("sync");
+    assert!(written.is_some());
+    let kinds: Vec<(&str, ChangeKind)> =
+        plan.changes.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+    assert_eq!(kinds, [("alpha", ChangeKind::Unchanged), ("beta", ChangeKind::Remove)]);
+    assert!(plan.skipped.is_empty(), "{:?}", plan.skipped);
+    let text = std::fs::read_to_string(&file.path).expect("read");
+    assert!(text.contains("\"alpha\"") && !text.contains("\"beta\""), "{text}");
+    assert!(text.contains("my-own-gamma"), "{text}");
+
+    // Syncing to nothing removes the rest of ours and gives the user's file back byte for byte.
+    let (plan, _) = world.hosts.write(&file, &Action::Sync(Vec::new()), false).expect("sync");
+    let kinds: Vec<(&str, ChangeKind)> =
+        plan.changes.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+    assert_eq!(kinds, [("alpha", ChangeKind::Remove)]);
+    assert_eq!(std::fs::read_to_string(&file.path).expect("read"), mine);
+}
+
+#[test]
 fn a_malformed_file_is_never_written_and_the_error_names_file_line_and_column() {
     let world = World::new();
     for (host, text, line, column) in [

@@ -28,7 +28,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    engine::{Change, Created, DocumentPage, DocumentText, Engine, Status, yaml_string},
+    engine::{Change, Created, DocumentPage, DocumentText, Engine, Status, yaml_list},
     error::Error,
     index::{Hit, SearchQuery},
     roots::SCHEME,
@@ -149,9 +149,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn tags_yaml(tags: &[String]) -> String {
-    let tags: Vec<String> =
-        tags.iter().map(|t| yaml_string(&crate::source::normalize_tag(t))).collect();
-    format!("[{}]", tags.join(", "))
+    yaml_list(tags.iter().map(|t| crate::source::normalize_tag(t)))
 }
 
 #[tool_router(router = tool_router)]

@@ -1,0 +1,356 @@
+//! Keeping the index in step with the folders: a full walk at start-up, the paths a watcher
+//! reports after that, and a follower's catching up with another process's commits.
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    time::{Duration, Instant, UNIX_EPOCH},
+};
+
+use sha2::{Digest, Sha256};
+use tantivy::IndexWriter;
+
+use super::{Change, Engine, Skipped, lock, now_ms, read, write};
+use crate::{
+    error::Result,
+    manifest::{FileRecord, Manifest, SectionRef},
+    roots::uri_of,
+    source::{self, Skip},
+};
+
+/// How many skipped files the status lists by name (the count is always exact).
+const SKIPPED_LISTED: usize = 100;
+/// Commit (and make searchable) at least this often during a long sync.
+const COMMIT_EVERY: Duration = Duration::from_secs(2);
+
+impl Engine {
+    /// Brings the index in line with every folder: the start-up sync.
+    pub fn sync_all(&self) -> Result<Change> {
+        let targets: Vec<(PathBuf, String)> =
+            self.roots.iter().map(|r| (r.dir.clone(), r.label.clone())).collect();
+        self.sync(targets.into_iter().map(|(p, k)| Target::Tree(p, k)).collect())
+    }
+
+    /// Brings the index in line with these paths (files or folders, present or gone), as a
+    /// watcher reports them. Paths outside the folders are ignored.
+    pub fn sync_paths(&self, paths: &[PathBuf]) -> Result<Change> {
+        let mut targets = Vec::new();
+        let mut seen = BTreeSet::new();
+        for path in paths {
+            let Some(key) = self.roots.key_of(path) else { continue };
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            if path.is_dir() {
+                targets.push(Target::Tree(path.clone(), key));
+            } else if path.exists() {
+                if source::is_document(path) {
+                    targets.push(Target::File(path.clone(), key));
+                }
+            } else {
+                targets.push(Target::Gone(key));
+            }
+        }
+        if targets.is_empty() {
+            return Ok(Change::default());
+        }
+        self.sync(targets)
+    }
+
+    fn sync(&self, targets: Vec<Target>) -> Result<Change> {
+        let started = Instant::now();
+        let mut guard = lock(&self.writer);
+        let Some(writer) = guard.as_mut() else {
+            drop(guard);
+            if matches!(targets.first(), Some(Target::Tree(..)))
+                && targets.len() == self.roots.iter().count()
+            {
+                // The start-up sync of a follower: nothing to announce.
+                self.index.reload()?;
+                *write(&self.manifest) = Manifest::load(&self.manifest_path);
+                return Ok(Change::default());
+            }
+            // Give the indexer a moment to commit what the watcher saw.
+            std::thread::sleep(Duration::from_millis(300));
+            return self.follow(&targets);
+        };
+        self.set_status(|s| {
+            s.state = "indexing".into();
+            s.files_done = 0;
+            s.files_total = 0;
+        });
+        self.save_status();
+        let result = self.sync_locked(writer, targets);
+        let elapsed = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(change) => {
+                self.set_status(|s| {
+                    s.state = "ready".into();
+                    s.last_sync_ms = elapsed;
+                    s.error = None;
+                    if !change.updated.is_empty() {
+                        s.updated_at_ms = now_ms();
+                    }
+                });
+                self.save_status();
+                if !change.updated.is_empty() {
+                    let _ = self.changes.send(change.clone());
+                }
+            }
+            Err(e) => {
+                tracing::error!("indexing failed: {e}");
+                // Whatever was added since the last commit is dropped, not half-kept.
+                let _ = writer.rollback();
+                *write(&self.manifest) = Manifest::load(&self.manifest_path);
+                self.set_status(|s| {
+                    s.state = "failed".into();
+                    s.error = Some(e.to_string());
+                });
+                self.save_status();
+            }
+        }
+        result
+    }
+
+    fn sync_locked(&self, writer: &mut IndexWriter, targets: Vec<Target>) -> Result<Change> {
+        // Work out every file to look at first, so progress has a total.
+        let mut files: Vec<(PathBuf, String)> = Vec::new();
+        let mut gone: Vec<String> = Vec::new();
+        for target in targets {
+            match target {
+                Target::File(path, key) => files.push((path, key)),
+                Target::Gone(key) => gone.extend(self.keys_under(&key)),
+                Target::Tree(dir, key) => {
+                    let found = self.walk(&dir);
+                    let present: BTreeSet<&String> = found.iter().map(|(_, k)| k).collect();
+                    gone.extend(self.keys_under(&key).into_iter().filter(|k| !present.contains(k)));
+                    files.extend(found);
+                }
+            }
+        }
+        self.set_status(|s| s.files_total = files.len() as u64);
+        let mut change = Change::default();
+        let mut last_commit = Instant::now();
+        let mut dirty = false;
+        for key in gone {
+            self.index.delete(writer, &key);
+            write(&self.manifest).files.remove(&key);
+            lock(&self.skipped).remove(&key);
+            change.updated.push(uri_of(&key));
+            change.list_changed = true;
+            dirty = true;
+        }
+        for (done, (path, key)) in files.iter().enumerate() {
+            match self.upsert(writer, path, key)? {
+                Outcome::Unchanged => {}
+                Outcome::Touched => dirty = true,
+                Outcome::Indexed { new } => {
+                    change.updated.push(uri_of(key));
+                    change.list_changed |= new;
+                    dirty = true;
+                }
+                Outcome::Removed => {
+                    change.updated.push(uri_of(key));
+                    change.list_changed = true;
+                    dirty = true;
+                }
+            }
+            if dirty && last_commit.elapsed() >= COMMIT_EVERY {
+                self.commit(writer)?;
+                dirty = false;
+                last_commit = Instant::now();
+            }
+            if done % 32 == 31 {
+                self.set_status(|s| s.files_done = done as u64 + 1);
+            }
+        }
+        if dirty {
+            self.commit(writer)?;
+        }
+        self.set_status(|s| s.files_done = files.len() as u64);
+        Ok(change)
+    }
+
+    fn commit(&self, writer: &mut IndexWriter) -> Result<()> {
+        self.index.commit(writer)?;
+        let manifest = read(&self.manifest).clone();
+        manifest.save(&self.manifest_path)?;
+        let skipped = lock(&self.skipped);
+        let listed = skipped
+            .iter()
+            .take(SKIPPED_LISTED)
+            .map(|(path, reason)| Skipped { path: path.clone(), reason: reason.clone() })
+            .collect();
+        let skipped_total = skipped.len() as u64;
+        drop(skipped);
+        let sections = self.index.sections();
+        let bytes = self.index.size_on_disk();
+        self.set_status(|s| {
+            s.documents = manifest.files.len() as u64;
+            s.sections = sections;
+            s.index_bytes = bytes;
+            s.skipped = listed;
+            s.skipped_total = skipped_total;
+            s.updated_at_ms = now_ms();
+        });
+        self.save_status();
+        Ok(())
+    }
+
+    /// Indexes one file if it changed.
+    fn upsert(&self, writer: &IndexWriter, path: &Path, key: &str) -> Result<Outcome> {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return Ok(self.skip(writer, key, Skip::Unreadable(e.to_string()))),
+        };
+        let modified_ms = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis() as u64);
+        let size = meta.len();
+        let previous = read(&self.manifest).files.get(key).cloned();
+        if let Some(prev) = &previous
+            && prev.modified_ms == modified_ms
+            && prev.size == size
+        {
+            return Ok(Outcome::Unchanged);
+        }
+        if size > source::MAX_FILE_BYTES {
+            return Ok(self.skip(writer, key, Skip::TooLarge(size)));
+        }
+        if let Err(e) = self.roots.check_inside(path, key) {
+            return Ok(self.skip(writer, key, Skip::Unreadable(e.to_string())));
+        }
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return Ok(self.skip(writer, key, Skip::Unreadable(e.to_string()))),
+        };
+        let hash = format!("{:x}", Sha256::digest(&bytes));
+        if let Some(prev) = &previous
+            && prev.hash == hash
+        {
+            let mut manifest = write(&self.manifest);
+            if let Some(record) = manifest.files.get_mut(key) {
+                record.modified_ms = modified_ms;
+                record.size = size;
+            }
+            return Ok(Outcome::Touched);
+        }
+        let text = match source::decode(bytes) {
+            Ok(t) => t,
+            Err(skip) => return Ok(self.skip(writer, key, skip)),
+        };
+        let doc = source::parse(path, &text);
+        self.index.replace(writer, key, &doc)?;
+        let record = FileRecord {
+            modified_ms,
+            size,
+            hash,
+            title: doc.title.clone(),
+            tags: doc.tags.clone(),
+            sections: doc.sections.iter().map(SectionRef::from).collect(),
+        };
+        write(&self.manifest).files.insert(key.to_string(), record);
+        lock(&self.skipped).remove(key);
+        Ok(Outcome::Indexed { new: previous.is_none() })
+    }
+
+    /// Records why a file is not indexed, and drops what the index had of it.
+    fn skip(&self, writer: &IndexWriter, key: &str, why: Skip) -> Outcome {
+        tracing::info!(file = key, "skipped: {why}");
+        lock(&self.skipped).insert(key.to_string(), why.to_string());
+        if write(&self.manifest).files.remove(key).is_some() {
+            self.index.delete(writer, key);
+            Outcome::Removed
+        } else {
+            Outcome::Unchanged
+        }
+    }
+
+    /// Every document file under `dir`, following symlinks (loops and unreadable folders are
+    /// recorded as skipped), hidden folders left out.
+    fn walk(&self, dir: &Path) -> Vec<(PathBuf, String)> {
+        let mut found = Vec::new();
+        let walker = walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    if entry.file_type().is_file()
+                        && source::is_document(entry.path())
+                        && let Some(key) = self.roots.key_of(entry.path())
+                    {
+                        found.push((entry.path().to_path_buf(), key));
+                    }
+                }
+                Err(e) => {
+                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
+                    let name =
+                        self.roots.key_of(&path).unwrap_or_else(|| path.display().to_string());
+                    let reason = if e.loop_ancestor().is_some() {
+                        "a symlink loop".to_string()
+                    } else {
+                        format!(
+                            "unreadable: {}",
+                            e.io_error().map_or(e.to_string(), |io| io.to_string())
+                        )
+                    };
+                    tracing::info!(file = name, "skipped: {reason}");
+                    lock(&self.skipped).insert(name, reason);
+                }
+            }
+        }
+        found
+    }
+
+    /// Keys of the manifest equal to `key` or under it as a folder.
+    fn keys_under(&self, key: &str) -> Vec<String> {
+        let folder = format!("{key}/");
+        read(&self.manifest)
+            .files
+            .keys()
+            .filter(|k| *k == key || k.starts_with(&folder))
+            .cloned()
+            .collect()
+    }
+
+    /// A follower's sync: pick up the indexer's latest commit and manifest.
+    fn follow(&self, targets: &[Target]) -> Result<Change> {
+        self.index.reload()?;
+        *write(&self.manifest) = Manifest::load(&self.manifest_path);
+        let mut change = Change::default();
+        for target in targets {
+            let key = match target {
+                Target::Tree(_, key) | Target::File(_, key) | Target::Gone(key) => key,
+            };
+            if key.contains('/') {
+                change.updated.push(uri_of(key));
+                change.list_changed |= !matches!(target, Target::File(..));
+            }
+        }
+        if !change.updated.is_empty() {
+            let _ = self.changes.send(change.clone());
+        }
+        Ok(change)
+    }
+}
+
+enum Target {
+    Tree(PathBuf, String),
+    File(PathBuf, String),
+    Gone(String),
+}
+
+enum Outcome {
+    Unchanged,
+    /// Only the modification time moved.
+    Touched,
+    Indexed {
+        new: bool,
+    },
+    /// It was indexed and now cannot be.
+    Removed,
+}
