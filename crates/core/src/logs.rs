@@ -168,26 +168,23 @@ impl RotatingFile {
     }
 }
 
-/// `2026-11-22T10:01:02.345Z` without pulling in a date crate.
+/// `2026-11-22T10:01:02.345Z`: milliseconds since the Unix epoch as RFC 3339 UTC, by the `time`
+/// crate (the same one the knowledge base dates its notes with).
 pub fn format_ms(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil-from-days (Howard Hinnant), for the proleptic Gregorian calendar.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let nanos = i128::from(ms) * 1_000_000;
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+        return format!("@{ms}ms");
+    };
+    let (date, clock) = (at.date(), at.time());
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        date.year(),
+        u8::from(date.month()),
+        date.day(),
+        clock.hour(),
+        clock.minute(),
+        clock.second(),
+        clock.millisecond()
     )
 }
 
