@@ -2,12 +2,21 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { type Backend, BackendError } from './backend';
+import type { Commands } from './bindings/Commands';
 import type { Event } from './bindings/Event';
+import type { GetPromptResult, ReadResourceResult } from './mcp';
 import { parseView } from './view';
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+type Args<K extends keyof Commands> = Commands[K]['args'];
+type Result<K extends keyof Commands> = Commands[K]['result'];
+
+/** Invokes a command with the argument and result types generated from its Rust signature. */
+async function call<K extends keyof Commands>(
+  command: K,
+  ...args: Record<string, never> extends Args<K> ? [] : [Args<K>]
+): Promise<Result<K>> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<Result<K>>(command, args[0]);
   } catch (error) {
     throw BackendError.from(error);
   }
@@ -33,8 +42,10 @@ export const tauriBackend: Backend = {
   testerCall: (id, tool, args, callId, timeoutSecs) =>
     call('tester_call', { id, tool, arguments: args, callId, timeoutSecs }),
   testerCancel: (callId) => call('tester_cancel', { callId }),
-  testerRead: (id, uri) => call('tester_read', { id, uri }),
-  testerPrompt: (id, name, args) => call('tester_prompt', { id, name, arguments: args }),
+  // The server's own JSON, passed through untouched by Rust; `lib/mcp.ts` types its shape.
+  testerRead: (id, uri) => call('tester_read', { id, uri }) as Promise<ReadResourceResult>,
+  testerPrompt: (id, name, args) =>
+    call('tester_prompt', { id, name, arguments: args }) as Promise<GetPromptResult>,
   testerTraffic: (id, after) => call('tester_traffic', { id, after }),
   testerTrafficJsonLines: (id) => call('tester_traffic_json_lines', { id }),
   testerHistory: (id) => call('tester_history', { id }),
