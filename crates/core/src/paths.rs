@@ -43,7 +43,7 @@ impl Paths {
             return Ok(Self::under(Path::new(&home)));
         }
         let dirs = directories::ProjectDirs::from("dev", "switchboard", "Switchboard")
-            .ok_or_else(|| Error::NoHomeFolder { var: HOME_VAR })?;
+            .ok_or(Error::NoHomeFolder { var: HOME_VAR })?;
         let data_dir = dirs.data_local_dir().to_path_buf();
         Ok(Paths {
             config_dir: dirs.config_dir().to_path_buf(),
