@@ -93,7 +93,11 @@ pub fn run() {
                 .ok()
                 .map(|paths| Arc::new(switchboard_runtime::tester::Workbench::new(paths)));
             let launched = Paths::from_env().map(|paths| {
-                let launch = api::Launch { kind: "app", config: SupervisorConfig::default() };
+                let launch = api::Launch {
+                    kind: "app",
+                    config: SupervisorConfig::default(),
+                    env: switchboard_core::Env::from_process(),
+                };
                 tauri::async_runtime::block_on(api::launch(paths, launch))
             });
             let (launched, error) = match launched {

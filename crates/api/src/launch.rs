@@ -5,19 +5,21 @@
 
 use std::sync::Arc;
 
-use switchboard_core::{Paths, ServerName, settings};
+use switchboard_core::{Env, Paths, ServerName, clock::SystemClock, settings};
 use switchboard_hosts::{Bridge, Guardian, GuardianOptions, HostEnv, Hosts};
 use switchboard_runtime::{Event, EventBus, Owner, SupervisorConfig};
 use tokio::{sync::broadcast::error::RecvError, task::JoinHandle};
 
 use crate::{Result, knowledge_base};
 
-/// How to launch: who is starting (recorded in `owner.json`) and the supervisor's timings.
+/// How to launch: who is starting (recorded in `owner.json`), the supervisor's timings, and the
+/// environment the binary read once when it started.
 #[derive(Debug, Clone)]
 pub struct Launch {
     /// `app` or `serve`.
     pub kind: &'static str,
     pub config: SupervisorConfig,
+    pub env: Env,
 }
 
 /// A running owner and what runs beside it.
@@ -37,8 +39,10 @@ pub struct Launched {
 /// runs, the control port cannot be bound); the knowledge base and the guardian are logged and
 /// skipped when they cannot be set up.
 pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
-    register_knowledge_base(&paths);
-    let owner = Arc::new(Owner::start(paths, launch.config, launch.kind).await?);
+    register_knowledge_base(&paths, &launch.env);
+    let clock = Arc::new(SystemClock);
+    let owner = Owner::start_with(paths, launch.config, launch.kind, clock, launch.env).await?;
+    let owner = Arc::new(owner);
     let (hosts, guardian) = start_hosts(owner.paths(), owner.supervisor().events());
     let supervisor = owner.supervisor().clone();
     let starting = tokio::spawn(async move { supervisor.start_enabled().await });
@@ -47,14 +51,12 @@ pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
 
 /// The built-in knowledge-base server: registered on first start, its command kept pointing at
 /// this executable. A failure is logged, never fatal.
-fn register_knowledge_base(paths: &Paths) {
+fn register_knowledge_base(paths: &Paths, env: &Env) {
     let me = match knowledge_base::SelfCommand::current() {
         Ok(me) => me,
         Err(e) => return tracing::warn!("knowledge base: {e}"),
     };
-    let home_override =
-        std::env::var_os(switchboard_core::paths::HOME_VAR).is_some_and(|v| !v.is_empty());
-    let folder = knowledge_base::default_folder(paths, home_override);
+    let folder = knowledge_base::default_folder(paths, env.home_override);
     match knowledge_base::ensure(paths, &me, &folder) {
         Ok(knowledge_base::Ensured::Registered(folder)) => {
             tracing::info!("registered the knowledge base over {}", folder.display());

@@ -158,7 +158,7 @@ pub async fn catalog_search(owner: &Owner, query: Query) -> Result<Vec<Card>> {
 
 /// Refreshes the catalog from the configured registry (see `catalog::refresh`).
 pub async fn catalog_refresh(owner: &Owner) -> Result<catalog::CacheInfo> {
-    Ok(catalog::refresh(owner.paths(), None).await?)
+    Ok(catalog::refresh(owner.paths(), owner.env(), owner.clock().as_ref(), None).await?)
 }
 
 /// What the install dialog shows for an entry: the entry, the way it would be installed here,
@@ -180,8 +180,9 @@ pub struct InstallForm {
 }
 
 pub async fn install_form(owner: &Owner, entry: &str) -> Result<InstallForm> {
-    let server = catalog::lookup(owner.paths(), entry, None).await?;
-    let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
+    let server = catalog::lookup(owner.paths(), owner.env(), entry, None).await?;
+    let mut installer = Installer::new(owner.paths(), owner.env().path.as_deref());
+    installer.clock = owner.clock().clone();
     let request = Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
     let name = switchboard_install::local_name(&server.name);
     let (fields, unreadable) = match installer.fields(&request).await {
@@ -236,8 +237,9 @@ pub async fn install(
         events.send(switchboard_runtime::Event::InstallProgress { progress })
     };
     let progress: &(dyn Fn(Progress) + Send + Sync) = &progress;
-    let server = catalog::lookup(owner.paths(), entry, None).await?;
-    let installer = Installer::new(owner.paths(), std::env::var_os("PATH").as_deref());
+    let server = catalog::lookup(owner.paths(), owner.env(), entry, None).await?;
+    let mut installer = Installer::new(owner.paths(), owner.env().path.as_deref());
+    installer.clock = owner.clock().clone();
     let installed =
         installer.install(Request { server, name, way: None, answers }, progress).await?;
     owner.reload().await?;
@@ -251,7 +253,8 @@ pub async fn install(
 
 /// Uninstalls a server: everything its install created goes; a running one is stopped.
 pub async fn uninstall(owner: &Owner, name: &str) -> Result<Vec<String>> {
-    let installer = Installer::without_runtimes(owner.paths());
+    let mut installer = Installer::without_runtimes(owner.paths());
+    installer.clock = owner.clock().clone();
     let owned = name.to_string();
     let removed = blocking(move || installer.uninstall(&owned)).await?;
     owner.reload().await?;
@@ -272,7 +275,7 @@ pub async fn pins_diff(
 pub async fn pins_approve(owner: &Owner, name: &str) -> Result<ServerStatus> {
     let server: ServerName = name.parse()?;
     let pins = switchboard_runtime::pins::Pins::new(&owner.paths().data_dir);
-    let now = switchboard_core::clock::millis(std::time::SystemTime::now());
+    let now = owner.clock().now_ms();
     blocking(move || pins.approve_pending(&server, now)).await?;
     Ok(owner.supervisor().start(name).await?)
 }

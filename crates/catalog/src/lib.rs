@@ -17,7 +17,7 @@ pub use format::{
 };
 pub use registry_api::{DEFAULT_REGISTRY, RegistryClient, registry_url};
 
-use switchboard_core::{Paths, fsutil};
+use switchboard_core::{Env, Paths, clock::Clock, fsutil};
 
 mod error;
 pub use error::{Error, Result};
@@ -162,7 +162,12 @@ struct CacheFile {
 
 /// A catalog entry by name (full, short or title): the loaded catalog's, or with `version`
 /// (other than the one loaded) that exact version from the configured registry.
-pub async fn lookup(paths: &Paths, name: &str, version: Option<&str>) -> Result<ServerJson> {
+pub async fn lookup(
+    paths: &Paths,
+    env: &Env,
+    name: &str,
+    version: Option<&str>,
+) -> Result<ServerJson> {
     let catalog = Catalog::load(&paths.data_dir)?;
     let found = catalog.find(name).map(|e| e.server.clone());
     match (version, found) {
@@ -170,7 +175,7 @@ pub async fn lookup(paths: &Paths, name: &str, version: Option<&str>) -> Result<
         (Some(v), Ok(server)) if server.version == v => Ok(server),
         (Some(v), found) => {
             let settings = switchboard_core::settings::load(paths)?;
-            let url = registry_url(settings.registry_url.as_deref());
+            let url = registry_url(env, settings.registry_url.as_deref());
             let full = found.map(|s| s.name).unwrap_or_else(|_| name.to_string());
             RegistryClient::new(&url)?.version(&full, v).await
         }
@@ -180,14 +185,18 @@ pub async fn lookup(paths: &Paths, name: &str, version: Option<&str>) -> Result<
 /// Fetches every server from `registry` (default: `SWITCHBOARD_REGISTRY_URL`, the
 /// `registryUrl` setting, the official registry) and caches them. A registry that fails leaves
 /// the cache as it was.
-pub async fn refresh(paths: &Paths, registry: Option<String>) -> Result<CacheInfo> {
+pub async fn refresh(
+    paths: &Paths,
+    env: &Env,
+    clock: &dyn Clock,
+    registry: Option<String>,
+) -> Result<CacheInfo> {
     let settings = switchboard_core::settings::load(paths)?;
-    let url = registry.unwrap_or_else(|| registry_url(settings.registry_url.as_deref()));
+    let url = registry.unwrap_or_else(|| registry_url(env, settings.registry_url.as_deref()));
     let client = RegistryClient::new(&url)?;
     let servers = client.list(None).await?;
     let mut catalog = Catalog::load(&paths.data_dir)?;
-    let now = switchboard_core::clock::millis(std::time::SystemTime::now());
-    catalog.store_refresh(&paths.data_dir, client.base(), servers, now)
+    catalog.store_refresh(&paths.data_dir, client.base(), servers, clock.now_ms())
 }
 
 /// The bundled entries.

@@ -23,9 +23,9 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// The registry to use: `SWITCHBOARD_REGISTRY_URL`, else `configured` (a setting), else the
 /// official one.
-pub fn registry_url(configured: Option<&str>) -> String {
-    std::env::var("SWITCHBOARD_REGISTRY_URL")
-        .ok()
+pub fn registry_url(env: &switchboard_core::Env, configured: Option<&str>) -> String {
+    env.registry_url
+        .clone()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| configured.map(str::to_string).filter(|v| !v.trim().is_empty()))
         .unwrap_or_else(|| DEFAULT_REGISTRY.to_string())

@@ -7,6 +7,7 @@ use switchboard_catalog::{
     self as catalog, Argument, ArgumentKind, Catalog, Input, KeyValueInput, Query, ServerJson,
     registry_url,
 };
+use switchboard_core::{Env, clock::SystemClock};
 use switchboard_core::{Paths, settings};
 
 use crate::output::print_json;
@@ -59,11 +60,13 @@ pub struct SearchArgs {
     json: bool,
 }
 
-pub async fn run(paths: &Paths, command: CatalogCommand) -> anyhow::Result<()> {
+pub async fn run(paths: &Paths, env: &Env, command: CatalogCommand) -> anyhow::Result<()> {
     match command {
         CatalogCommand::Search(args) => search(paths, args),
-        CatalogCommand::Show { name, version, json } => show(paths, &name, version, json).await,
-        CatalogCommand::Refresh { registry, json } => refresh(paths, registry, json).await,
+        CatalogCommand::Show { name, version, json } => {
+            show(paths, env, &name, version, json).await
+        }
+        CatalogCommand::Refresh { registry, json } => refresh(paths, env, registry, json).await,
     }
 }
 
@@ -111,11 +114,12 @@ fn search(paths: &Paths, args: SearchArgs) -> anyhow::Result<()> {
 
 async fn show(
     paths: &Paths,
+    env: &Env,
     name: &str,
     version: Option<String>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let server = catalog::lookup(paths, name, version.as_deref()).await?;
+    let server = catalog::lookup(paths, env, name, version.as_deref()).await?;
     if json {
         return print_json(&server);
     }
@@ -123,14 +127,19 @@ async fn show(
     Ok(())
 }
 
-async fn refresh(paths: &Paths, registry: Option<String>, json: bool) -> anyhow::Result<()> {
+async fn refresh(
+    paths: &Paths,
+    env: &Env,
+    registry: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
     if !json {
         let settings = settings::load(paths)?;
         let url =
-            registry.clone().unwrap_or_else(|| registry_url(settings.registry_url.as_deref()));
+            registry.clone().unwrap_or_else(|| registry_url(env, settings.registry_url.as_deref()));
         eprintln!("fetching the server list from {}", url.trim_end_matches('/'));
     }
-    let info = catalog::refresh(paths, registry)
+    let info = catalog::refresh(paths, env, &SystemClock, registry)
         .await
         .context("the catalog was not refreshed; search and install keep using what it had")?;
     if json {

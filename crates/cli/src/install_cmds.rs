@@ -4,6 +4,10 @@
 //! anything changes; and review and approval of tools that changed since they were approved.
 
 use std::io::{IsTerminal, Write};
+use switchboard_core::{
+    Env,
+    clock::{Clock, SystemClock},
+};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -54,8 +58,8 @@ pub enum PinsCommand {
     Approve { name: String },
 }
 
-fn installer(paths: &Paths) -> Installer {
-    Installer::new(paths, std::env::var_os("PATH").as_deref())
+fn installer(paths: &Paths, env: &Env) -> Installer {
+    Installer::new(paths, env.path.as_deref())
 }
 
 /// The progress line: `[2/4] npm install @x/y@1.0.0` on stderr, with the step's latest output
@@ -73,15 +77,15 @@ fn progress_printer() -> impl Fn(Progress) + Send + Sync {
     }
 }
 
-pub async fn install(paths: &Paths, args: InstallArgs) -> anyhow::Result<()> {
-    let server = catalog::lookup(paths, &args.name, args.version.as_deref()).await?;
+pub async fn install(paths: &Paths, env: &Env, args: InstallArgs) -> anyhow::Result<()> {
+    let server = catalog::lookup(paths, env, &args.name, args.version.as_deref()).await?;
     let answers = args
         .inputs
         .iter()
         .map(|i| parse_key_value(i))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Usage(e.to_string()))?;
-    let mut installer = installer(paths);
+    let mut installer = installer(paths, env);
     installer.verify_timeout = std::time::Duration::from_secs(args.verify_timeout);
     let request = Request { server, name: args.local_name.clone(), way: None, answers };
     let name = installer.name_for(&request)?;
@@ -228,13 +232,13 @@ pub async fn uninstall(paths: &Paths, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn update(paths: &Paths, name: &str, yes: bool) -> anyhow::Result<()> {
-    let installer = installer(paths);
+pub async fn update(paths: &Paths, env: &Env, name: &str, yes: bool) -> anyhow::Result<()> {
+    let installer = installer(paths, env);
     let server_name: ServerName = name.parse()?;
     let record = installer.record(&server_name)?.ok_or_else(|| {
         Usage(format!("{name} was not installed from the catalog; nothing to update"))
     })?;
-    let latest = catalog::lookup(paths, &record.entry, None).await?;
+    let latest = catalog::lookup(paths, env, &record.entry, None).await?;
     if latest.version == record.version {
         println!("{name} is at {}, the catalog's latest version", record.version);
         return Ok(());
@@ -275,18 +279,15 @@ pub async fn pins(paths: &Paths, command: PinsCommand) -> anyhow::Result<()> {
             let name: ServerName = name.parse()?;
             if pins.load(&name)?.is_none() {
                 // Added by hand: pin what it offers now.
-                let tools = switchboard_runtime::pins::pin_current(paths, &name).await?;
+                let tools =
+                    switchboard_runtime::pins::pin_current(paths, &SystemClock, &name).await?;
                 println!(
                     "pinned {name}'s {} tools; a change will hold it until you approve",
                     tools.len()
                 );
                 return Ok(());
             }
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0);
-            let diff = pins.approve_pending(&name, now)?;
+            let diff = pins.approve_pending(&name, SystemClock.now_ms())?;
             println!("approved {name}'s tools ({}); start it again to use them", diff.summary());
             Ok(())
         }

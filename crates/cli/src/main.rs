@@ -183,12 +183,14 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = Paths::from_env()?;
+    // The environment, read once here and passed down (PATH, SWITCHBOARD_HOME, the registry).
+    let env = switchboard_core::Env::from_process();
     match cli.command {
         Command::Add(args) => registry_cmds::add(&paths, args).await,
         Command::List(flag) => registry_cmds::list(&paths, flag.json).await,
         Command::Show { name, json } => registry_cmds::show(&paths, &name, json.json).await,
         Command::Remove { name } => registry_cmds::remove(&paths, &name).await,
-        Command::Serve => owner_cmds::serve(paths).await,
+        Command::Serve => owner_cmds::serve(paths, env).await,
         Command::Start { name } => owner_cmds::action(&paths, &name, "start").await,
         Command::Stop { name } => owner_cmds::action(&paths, &name, "stop").await,
         Command::Restart { name } => owner_cmds::action(&paths, &name, "restart").await,
@@ -196,12 +198,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logs { name, follow } => owner_cmds::logs(&paths, &name, follow).await,
         Command::Events => owner_cmds::events(&paths).await,
         Command::Kb(KbCommand::Serve(options)) => Ok(switchboard_kb::serve::serve(options).await?),
-        Command::Kb(KbCommand::Setup) => kb_setup(&paths),
+        Command::Kb(KbCommand::Setup) => kb_setup(&paths, &env),
         Command::Hosts(command) => host_cmds::run(&paths, command),
-        Command::Catalog(command) => catalog_cmds::run(&paths, command).await,
-        Command::Install(args) => install_cmds::install(&paths, args).await,
+        Command::Catalog(command) => catalog_cmds::run(&paths, &env, command).await,
+        Command::Install(args) => install_cmds::install(&paths, &env, args).await,
         Command::Uninstall { name } => install_cmds::uninstall(&paths, &name).await,
-        Command::Update { name, yes } => install_cmds::update(&paths, &name, yes).await,
+        Command::Update { name, yes } => install_cmds::update(&paths, &env, &name, yes).await,
         Command::Pins(command) => install_cmds::pins(&paths, command).await,
         Command::Bridge { url, header, sse } => {
             let mut argv = vec![url];
@@ -229,12 +231,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn kb_setup(paths: &Paths) -> anyhow::Result<()> {
+fn kb_setup(paths: &Paths, env: &switchboard_core::Env) -> anyhow::Result<()> {
     use switchboard_api::knowledge_base::{self, Ensured};
     let me = knowledge_base::SelfCommand::current()?;
-    let home_override =
-        std::env::var_os(switchboard_core::paths::HOME_VAR).is_some_and(|v| !v.is_empty());
-    let folder = knowledge_base::default_folder(paths, home_override);
+    let folder = knowledge_base::default_folder(paths, env.home_override);
     match knowledge_base::ensure(paths, &me, &folder)? {
         Ensured::Registered(folder) => {
             println!("registered {} over {}", knowledge_base::NAME, folder.display());

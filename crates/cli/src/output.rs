@@ -1,6 +1,6 @@
 //! Text output: tables, durations, sizes. JSON output is serde's.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use switchboard_core::clock::{Clock, SystemClock};
 
 use switchboard_core::{ServerSpec, spec::Launch};
 
@@ -46,7 +46,7 @@ fn quote(word: &str) -> String {
 }
 
 pub fn status_table(statuses: &[ServerStatus]) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let now = SystemClock.now_ms();
     let mut rows =
         vec![["NAME", "STATE", "PID", "RESTARTS", "UPTIME", "CPU", "RSS"].map(String::from)];
     for s in statuses {

@@ -24,8 +24,9 @@ pub(crate) async fn notify_owner(paths: &Paths) {
 /// Becomes the owner, as the app does (the same `switchboard_api::launch`): the knowledge base is
 /// registered, the enabled servers start, and drift in the host files we wrote is reported (and
 /// written back when the `hostsAutoReapply` setting is on).
-pub async fn serve(paths: Paths) -> anyhow::Result<()> {
-    let launch = switchboard_api::Launch { kind: "serve", config: SupervisorConfig::default() };
+pub async fn serve(paths: Paths, env: switchboard_core::Env) -> anyhow::Result<()> {
+    let launch =
+        switchboard_api::Launch { kind: "serve", config: SupervisorConfig::default(), env };
     let launched = switchboard_api::launch(paths, launch).await?;
     let owner = launched.owner.clone();
     for swept in owner.swept() {

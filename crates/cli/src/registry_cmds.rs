@@ -2,6 +2,7 @@
 //! running owner (if any) to reload it.
 
 use std::path::PathBuf;
+use switchboard_core::clock::{Clock, SystemClock};
 
 use clap::Args;
 use switchboard_api as api;
@@ -161,9 +162,7 @@ pub async fn show(paths: &Paths, name: &str, json: bool) -> anyhow::Result<()> {
     println!("restart:   {}", spec.restart);
     match status {
         Some(status) => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
+            let now = SystemClock.now_ms();
             println!("state:     {}", output::state_label(&status.state, now));
             if let Some(pid) = status.pid() {
                 println!("pid:       {pid}");

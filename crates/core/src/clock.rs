@@ -10,9 +10,14 @@ use std::{
 
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-pub trait Clock: Send + Sync + 'static {
+pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now(&self) -> SystemTime;
     fn sleep(&self, duration: Duration) -> Sleep;
+
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64 {
+        millis(self.now())
+    }
 }
 
 /// Milliseconds since the Unix epoch.

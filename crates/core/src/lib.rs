@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod digest;
+pub mod env;
 mod error;
 pub mod fsutil;
 pub mod logs;
@@ -18,6 +19,7 @@ pub mod secrets;
 pub mod settings;
 pub mod spec;
 
+pub use env::Env;
 pub use error::{Error, ErrorCode, Result, WireError};
 pub use paths::Paths;
 pub use registry::{Registry, Servers};

@@ -37,6 +37,8 @@ pub struct HostEnv {
     pub local_appdata: PathBuf,
     /// `CODEX_HOME`, when set.
     pub codex_home: Option<PathBuf>,
+    /// `PATH`: where a bare command is found, to write it absolute for GUI hosts.
+    pub path: Option<OsString>,
 }
 
 impl HostEnv {
@@ -60,6 +62,7 @@ impl HostEnv {
             local_appdata: var("LOCALAPPDATA")
                 .unwrap_or_else(|| home.join("AppData").join("Local")),
             codex_home: var("CODEX_HOME"),
+            path: lookup("PATH"),
             home,
         })
     }

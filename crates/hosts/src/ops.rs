@@ -47,6 +47,8 @@ pub struct Hosts {
     pub resolve_commands: bool,
     /// Where servers' secrets are read from when an entry must carry them.
     pub paths: switchboard_core::Paths,
+    /// Dates the ledger's entries, the journal and backups.
+    pub clock: std::sync::Arc<dyn switchboard_core::clock::Clock>,
 }
 
 fn file_error(file: &ConfigFile, e: EditError) -> Error {
@@ -69,12 +71,6 @@ fn read_text(path: &Path) -> Result<Option<String>> {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 impl Hosts {
     /// State under `paths`' data folder; commands made absolute for GUI hosts.
     pub fn new(paths: &switchboard_core::Paths, env: HostEnv, bridge: Option<Bridge>) -> Self {
@@ -84,6 +80,7 @@ impl Hosts {
             bridge,
             resolve_commands: true,
             paths: paths.clone(),
+            clock: std::sync::Arc::new(switchboard_core::clock::SystemClock),
         }
     }
 

@@ -11,10 +11,12 @@ use std::{
     collections::BTreeMap,
     ffi::OsStr,
     path::{Path, PathBuf},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::Arc,
+    time::Duration,
 };
 
 use serde::{Deserialize, Serialize};
+use switchboard_core::clock::{Clock, SystemClock};
 use switchboard_mcp::SessionOptions;
 
 use super::{
@@ -119,10 +121,8 @@ pub struct Installer {
     pub verify_timeout: Duration,
     /// How long one fetch step (npm install, uv tool install, docker pull) may take.
     pub step_timeout: Duration,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    /// Dates install records and pins.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The local name for a catalog entry: the part after the slash, made a valid server name
@@ -158,6 +158,7 @@ impl Installer {
             toolbox,
             verify_timeout: Duration::from_secs(60),
             step_timeout: Duration::from_secs(600),
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -275,7 +276,7 @@ impl Installer {
             package_dir: built.package_dir.clone(),
             secrets: built.secrets.keys().cloned().collect(),
             answers: non_secret_answers(&request, &built.secret_fields),
-            installed_at_ms: now_ms(),
+            installed_at_ms: self.clock.now_ms(),
         };
         let saved = self.save_all(&name, &built, &verified.pins, &record, store.as_ref());
         if let Err(e) = saved {
@@ -313,7 +314,7 @@ impl Installer {
                 store.set(name, key, value)?;
             }
         }
-        Pins::new(&self.paths.data_dir).approve_tools(name, pins.to_vec(), now_ms())?;
+        Pins::new(&self.paths.data_dir).approve_tools(name, pins.to_vec(), self.clock.now_ms())?;
         self.save_record(name, record)?;
         Ok(Registry::new(&self.paths).add(name.clone(), built.spec.clone())?)
     }

@@ -14,6 +14,7 @@ use crate::{
     supervisor::{Supervisor, SupervisorConfig, Swept, sweep_orphans},
 };
 use switchboard_core::{
+    Env,
     clock::{Clock, SystemClock, millis},
     fsutil::{FileLock, restrict_to_owner, write_atomic},
     paths::Paths,
@@ -23,6 +24,8 @@ use switchboard_core::{
 /// A running owner. Dropping it without [`Owner::shutdown`] still kills the children (their
 /// handles kill on drop), but not gracefully.
 pub struct Owner {
+    clock: Arc<dyn Clock>,
+    env: Env,
     paths: Paths,
     registry: Registry,
     supervisor: Supervisor,
@@ -43,15 +46,19 @@ impl Owner {
     /// Becomes the owner of `paths` or explains who already is. Reads the registry (a corrupt
     /// one is an error: the owner refuses to start rather than guess), sweeps orphans, and serves
     /// the control endpoint. Does not start any server: see [`Supervisor::start_enabled`].
+    /// With the system clock and this process's environment (what the binaries and most tests
+    /// want; see [`Owner::start_with`]).
     pub async fn start(paths: Paths, config: SupervisorConfig, kind: &str) -> Result<Owner> {
-        Self::start_with_clock(paths, config, kind, Arc::new(SystemClock)).await
+        Self::start_with(paths, config, kind, Arc::new(SystemClock), Env::from_process()).await
     }
 
-    pub async fn start_with_clock(
+    /// With the clock and environment the operations over this owner use.
+    pub async fn start_with(
         paths: Paths,
         config: SupervisorConfig,
         kind: &str,
         clock: Arc<dyn Clock>,
+        env: Env,
     ) -> Result<Owner> {
         paths.ensure()?;
         let lock_path = paths.owner_lock();
@@ -96,6 +103,8 @@ impl Owner {
         write_atomic(&owner_file, &bytes).map_err(Error::io("writing", &owner_file))?;
         restrict_to_owner(&owner_file).map_err(Error::io("securing", &owner_file))?;
         Ok(Owner {
+            clock,
+            env,
             paths,
             registry,
             supervisor,
@@ -121,6 +130,15 @@ impl Owner {
 
     pub fn paths(&self) -> &Paths {
         &self.paths
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The environment the owner was started in (PATH for installs, the registry URL).
+    pub fn env(&self) -> &Env {
+        &self.env
     }
 
     /// Process groups a crashed predecessor left behind, ended at start-up.

@@ -374,6 +374,7 @@ impl Pins {
 /// a separate instance is started (or the remote reached), its tools listed, then stopped.
 pub async fn pin_current(
     paths: &switchboard_core::Paths,
+    clock: &dyn switchboard_core::clock::Clock,
     server: &ServerName,
 ) -> Result<Vec<ToolPin>> {
     use crate::tester::{Target, TesterSession};
@@ -389,8 +390,7 @@ pub async fn pin_current(
     };
     session.close().await;
     let tools = result?;
-    let now = switchboard_core::clock::millis(std::time::SystemTime::now());
-    Pins::new(&paths.data_dir).approve_tools(server, tools.clone(), now)?;
+    Pins::new(&paths.data_dir).approve_tools(server, tools.clone(), clock.now_ms())?;
     Ok(tools)
 }
 

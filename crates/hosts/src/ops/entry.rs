@@ -63,11 +63,8 @@ impl Hosts {
                 if self.resolve_commands
                     && host.is_gui()
                     && !Path::new(&command).is_absolute()
-                    && let Ok(found) = switchboard_core::process::resolve(
-                        &command,
-                        None,
-                        std::env::var_os("PATH").as_deref(),
-                    )
+                    && let Ok(found) =
+                        switchboard_core::process::resolve(&command, None, self.env.path.as_deref())
                 {
                     notes.push(format!(
                         "{name}: {command} written as {} ({host} does not see your shell's PATH)",

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use switchboard_core::spec::{ServerName, ServerSpec};
 
-use super::{HostEntry, Hosts, Written, file_error, now_ms, read_text};
+use super::{HostEntry, Hosts, Written, file_error, read_text};
 use crate::{
     ConfigFile, Container, Result, edit,
     receipt::Receipt,
@@ -138,7 +138,7 @@ impl Hosts {
         force: bool,
     ) -> Result<Plan> {
         let before = read_text(&file.path)?;
-        let mut draft = Draft::read(store, file, before.as_deref())?;
+        let mut draft = Draft::read(store, file, before.as_deref(), self.clock.now_ms())?;
         let (to_apply, to_remove) = split_action(action, &draft.record);
         let op = if to_apply.is_empty() { Op::Remove } else { Op::Apply };
         for (name, spec) in to_apply {
@@ -183,12 +183,19 @@ struct Draft<'a> {
     changes: Vec<Change>,
     skipped: Vec<Skipped>,
     notes: Vec<String>,
+    /// When this plan was made: what the ledger records as written-at.
+    now_ms: u64,
 }
 
 impl<'a> Draft<'a> {
     /// Starts from the file's text (`None`: no file) and the ledger's record of it (a fresh
     /// record when there is none).
-    fn read(store: &Store, file: &'a ConfigFile, before: Option<&str>) -> Result<Self> {
+    fn read(
+        store: &Store,
+        file: &'a ConfigFile,
+        before: Option<&str>,
+        now_ms: u64,
+    ) -> Result<Self> {
         let text = before.unwrap_or_default().to_string();
         let doc = edit::document(file.format, &text).map_err(|e| file_error(file, e))?;
         let existing: BTreeMap<String, Value> = edit::entries(&doc, file.container)
@@ -212,6 +219,7 @@ impl<'a> Draft<'a> {
             changes: Vec::new(),
             skipped: Vec::new(),
             notes: Vec::new(),
+            now_ms,
         })
     }
 
@@ -292,7 +300,7 @@ impl<'a> Draft<'a> {
             sha256: value_sha256(&value),
             value,
             receipt: (!present || ours.is_some()).then(|| Receipt::between(&without, &with)),
-            written_at_ms: now_ms(),
+            written_at_ms: self.now_ms,
         };
         self.changes.push(Change {
             name,
@@ -365,6 +373,7 @@ impl<'a> Draft<'a> {
                 &mut self.record,
                 &self.wanted_inputs,
                 &mut self.notes,
+                self.now_ms,
             )?;
         }
         Ok(())

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use switchboard_core::fsutil;
 
-use super::{Action, ChangeKind, Hosts, Plan, io, now_ms, read_text};
+use super::{Action, ChangeKind, Hosts, Plan, io, read_text};
 use crate::{
     ConfigFile, Error, HostId, Result,
     store::{JournalRecord, Op, Store, sha256},
@@ -77,7 +77,7 @@ impl Hosts {
 
     fn commit(&self, store: &mut Store, plan: &Plan, retries: usize) -> Result<Written> {
         let path = &plan.file.path;
-        let at = now_ms();
+        let at = self.clock.now_ms();
         let backup = match &plan.before {
             Some(before) => Some(store.backup(path, before.as_bytes(), at)?),
             None => None,
@@ -152,7 +152,7 @@ impl Hosts {
             Some(backup) => Some(std::fs::read(backup).map_err(io("read the backup", backup))?),
             None => None,
         };
-        let at = now_ms();
+        let at = self.clock.now_ms();
         let backup = match &now {
             Some(text) => Some(store.backup(path, text.as_bytes(), at)?),
             None => None,

@@ -3,9 +3,7 @@
 
 use std::{collections::BTreeMap, path::PathBuf};
 
-use super::{
-    InstallRecord, Installer, Progress, Request, non_secret_answers, now_ms, remove_package_dir,
-};
+use super::{InstallRecord, Installer, Progress, Request, non_secret_answers, remove_package_dir};
 use crate::{Error, Result, Way};
 use switchboard_catalog::ServerJson;
 use switchboard_core::{Registry, ServerName, ServerSpec, secrets::SecretStore};
@@ -72,7 +70,7 @@ impl Installer {
             package_dir: built.package_dir.clone(),
             secrets: built.secrets.keys().cloned().collect(),
             answers: non_secret_answers(&request, &built.secret_fields),
-            installed_at_ms: now_ms(),
+            installed_at_ms: self.clock.now_ms(),
         };
         Ok(PreparedUpdate {
             name,
@@ -96,7 +94,11 @@ impl Installer {
                 store.set(name, key, value)?;
             }
         }
-        Pins::new(&self.paths.data_dir).approve_tools(name, update.pins.clone(), now_ms())?;
+        Pins::new(&self.paths.data_dir).approve_tools(
+            name,
+            update.pins.clone(),
+            self.clock.now_ms(),
+        )?;
         self.save_record(name, &update.record)?;
         Registry::new(&self.paths).update(|servers| -> Result<()> {
             let slot = servers

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::ops::{file_error, now_ms};
+use crate::ops::file_error;
 use crate::{
     ConfigFile, Container, Result, edit,
     receipt::Receipt,
@@ -47,6 +47,7 @@ pub(super) fn apply_inputs(
     record: &mut FileRecord,
     wanted: &[(String, Vec<(String, Value)>)],
     notes: &mut Vec<String>,
+    now_ms: u64,
 ) -> Result<String> {
     let mut text = drop_inputs(file, list, text, record, |input| {
         wanted.iter().any(|(server, needed)| {
@@ -93,7 +94,7 @@ pub(super) fn apply_inputs(
                 sha256: value_sha256(value),
                 value: value.clone(),
                 receipt: Some(Receipt::between(&without, &with)),
-                written_at_ms: now_ms(),
+                written_at_ms: now_ms,
             };
             match ours {
                 Some(i) => record.inputs[i] = owned,
