@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use switchboard_runtime::{Event, Owner, ServerState};
+use switchboard_runtime::{Event, Owner, ServerState, tester::Workbench};
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
@@ -78,4 +78,27 @@ fn react(app: &AppHandle, owner: &Owner, event: &Event) {
         | Event::HostDrift { .. }
         | Event::InstallProgress { .. } => {}
     }
+}
+
+/// Pushes a tester session's traffic to the window: `switchboard://tester-traffic` with the
+/// session's id whenever its log grows (at most every 100 ms), until the session closes. The
+/// Tester view reads the new entries then, instead of asking on a timer.
+pub fn spawn_traffic(app: AppHandle, workbench: Arc<Workbench>, id: u64) {
+    let Ok(mut latest) = workbench.traffic_watch(id) else { return };
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), latest.changed()).await {
+                Ok(Ok(())) => {
+                    latest.borrow_and_update();
+                    let _ = app.emit("switchboard://tester-traffic", id);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                // The log is gone: the session closed.
+                Ok(Err(_)) => return,
+                // Quiet: stop once the session is closed, even if its log lingers.
+                Err(_) if workbench.traffic_watch(id).is_err() => return,
+                Err(_) => {}
+            }
+        }
+    });
 }

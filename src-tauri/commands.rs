@@ -122,12 +122,16 @@ fn workbench(state: &State<'_, AppState>) -> Answer<Arc<Workbench>> {
 
 #[tauri::command]
 pub async fn tester_open(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     target: Target,
     protocol: Option<String>,
     timeout_secs: Option<f64>,
 ) -> Answer<Opened> {
-    workbench(&state)?.open(target, protocol, timeout_secs).await.map_err(wire)
+    let workbench = workbench(&state)?;
+    let opened = workbench.open(target, protocol, timeout_secs).await.map_err(wire)?;
+    crate::bridge::spawn_traffic(app, workbench, opened.id);
+    Ok(opened)
 }
 
 #[tauri::command]

@@ -71,6 +71,8 @@ impl std::fmt::Debug for Traffic {
 }
 
 struct Inner {
+    /// The sequence number of the newest entry, for whoever shows the log live.
+    latest: tokio::sync::watch::Sender<u64>,
     started: Instant,
     next_seq: u64,
     entries: VecDeque<TrafficEntry>,
@@ -90,6 +92,7 @@ impl Traffic {
     pub fn with_capacity(capacity: usize) -> Self {
         Traffic {
             inner: Arc::new(Mutex::new(Inner {
+                latest: tokio::sync::watch::Sender::new(0),
                 started: Instant::now(),
                 next_seq: 1,
                 entries: VecDeque::new(),
@@ -160,6 +163,12 @@ impl Traffic {
         self.lock().next_seq
     }
 
+    /// Changes to the newest entry's sequence number: a live view waits on it instead of asking
+    /// again and again. It ends when the log is dropped (the session closed).
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.lock().latest.subscribe()
+    }
+
     /// How many old entries were dropped to stay within capacity.
     pub fn dropped(&self) -> u64 {
         self.lock().dropped
@@ -212,6 +221,7 @@ impl Inner {
             self.dropped += 1;
         }
         self.entries.push_back(entry.clone());
+        self.latest.send_replace(entry.seq);
         entry
     }
 }
@@ -220,6 +230,21 @@ impl Inner {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[tokio::test]
+    async fn a_watcher_sees_each_new_entry_and_the_end_of_the_log() {
+        let traffic = Traffic::with_capacity(4);
+        let mut watch = traffic.watch();
+        assert_eq!(*watch.borrow(), 0);
+        traffic.record(true, json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}), 40);
+        watch.changed().await.expect("changed");
+        assert_eq!(*watch.borrow_and_update(), 1);
+        traffic.record(false, json!({"jsonrpc": "2.0", "id": 1, "result": {}}), 36);
+        watch.changed().await.expect("changed");
+        assert_eq!(*watch.borrow_and_update(), 2);
+        drop(traffic);
+        assert!(watch.changed().await.is_err(), "the watch ends with the log");
+    }
 
     #[test]
     fn a_response_carries_its_requests_method_and_latency() {

@@ -24,7 +24,6 @@ export type TesterTab = 'tools' | 'resources' | 'prompts' | 'traffic' | 'history
 /** How many traffic entries are kept, newest last. */
 const TRAFFIC_KEPT = 2000;
 /** How often the traffic is fetched while connected (the app does not push it yet). */
-const TRAFFIC_POLL_MS = 800;
 /** How long a Copy button says "Copied". */
 const COPIED_MS = 1500;
 
@@ -116,7 +115,7 @@ export class TesterSession {
   #backend: Backend;
   /** Until `dispose`: the Copied resets, and whether a session that opens late is still wanted. */
   #life = new Lifetime();
-  /** Until `disconnect`: the traffic poll of the open session. */
+  /** Until `disconnect`: the traffic subscription of the open session. */
   #connection: Lifetime | null = null;
   #callId = 0;
 
@@ -124,7 +123,7 @@ export class TesterSession {
     this.#backend = backend;
   }
 
-  /** Closes the session (also one still opening) and stops its polling: the view was left. */
+  /** Closes the session (also one still opening) and drops its traffic subscription: the view was left. */
   dispose(): void {
     this.#life.end();
     void this.disconnect();
@@ -146,8 +145,13 @@ export class TesterSession {
       if (connection.ended) return;
       this.offer = offer;
       this.selectTool(offer.tools[0]?.name ?? '');
+      // The backend pushes "this session's traffic grew"; read the new entries then.
+      await connection.hold(
+        this.#backend.onTesterTraffic((id) => {
+          if (id === opened.id) void this.refreshTraffic();
+        }),
+      );
       await this.refreshTraffic();
-      connection.interval(() => void this.refreshTraffic(), TRAFFIC_POLL_MS);
     } catch (e) {
       this.connectError = e instanceof Error ? e.message : String(e);
     } finally {

@@ -32,6 +32,7 @@ const METHODS: Record<keyof Backend, true> = {
   testerHistory: true,
   testerExport: true,
   testerClose: true,
+  onTesterTraffic: true,
   onNavigate: true,
   kbInfo: true,
   kbCall: true,
@@ -83,6 +84,6 @@ export function subscription(): { unsubscribe: Mock<Unsubscribe>; subscribe: () 
 /** Lets pending promise callbacks run (a fake's answers, the view's code after its awaits), then
  * applies the state changes they made to the DOM. */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
+  for (let i = 0; i < 30; i++) await Promise.resolve();
   flushSync();
 }

@@ -67,12 +67,21 @@ function connectToCommand(line: string) {
 }
 
 describe('Tester view', () => {
-  it('connects, shows the tools, polls the traffic, and closes the session when left', async () => {
+  it('connects, shows the tools, reads the traffic when it is pushed, and closes the session when left', async () => {
+    let pushed: ((id: number) => void) | undefined;
+    const unsubscribe = vi.fn();
     const backend = fakeBackend({
       testerOpen: () => Promise.resolve(opened),
       testerOffer: () => Promise.resolve(offer),
-      testerTraffic: (_id, after) => Promise.resolve(after === 0 ? [traffic(1, 'server/discover'), traffic(2, 'tools/list')] : []),
+      testerTraffic: (_id, after) =>
+        Promise.resolve(
+          after === 0 ? [traffic(1, 'server/discover'), traffic(2, 'tools/list')] : after === 2 ? [traffic(3, 'ping')] : [],
+        ),
       testerClose: () => Promise.resolve(),
+      onTesterTraffic: (handler) => {
+        pushed = handler;
+        return Promise.resolve(unsubscribe);
+      },
     });
     render(backend);
     connectToCommand('sb-fixture ok --tag "two words"');
@@ -87,15 +96,23 @@ describe('Tester view', () => {
     expect([...document.querySelectorAll<HTMLButtonElement>('button[data-tool]')].map((b) => b.dataset.tool)).toEqual(['echo', 'ship']);
     expect(document.querySelector('[data-testid="tab-traffic"]')?.textContent).toBe('Traffic (2)');
 
-    const polls = backend.testerTraffic.mock.calls.length;
-    await vi.advanceTimersByTimeAsync(800 * 3);
-    expect(backend.testerTraffic.mock.calls.length).toBe(polls + 3);
+    // Nothing is asked on a timer; a push for another session is not ours; ours is read.
+    const reads = backend.testerTraffic.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(backend.testerTraffic.mock.calls.length).toBe(reads);
+    pushed?.(9);
+    await settle();
+    expect(backend.testerTraffic.mock.calls.length).toBe(reads);
+    pushed?.(3);
+    await settle();
     expect(backend.testerTraffic).toHaveBeenLastCalledWith(3, 2);
+    expect(document.querySelector('[data-testid="tab-traffic"]')?.textContent).toBe('Traffic (3)');
 
     unmount(view!);
     view = undefined;
     await settle();
     expect(backend.testerClose).toHaveBeenCalledWith(3);
+    expect(unsubscribe).toHaveBeenCalledTimes(1);
     const after = backend.testerTraffic.mock.calls.length;
     await vi.advanceTimersByTimeAsync(10_000);
     expect(backend.testerTraffic.mock.calls.length).toBe(after);
@@ -127,7 +144,9 @@ describe('Tester view', () => {
       testerOffer: () => Promise.resolve(offer),
       testerTraffic: () => Promise.resolve([]),
       testerClose: () => Promise.resolve(),
+      onTesterTraffic: () => Promise.resolve(unsubscribe),
     });
+    const unsubscribe = vi.fn();
     render(backend);
     connectToCommand('sb-fixture ok');
     await settle();
@@ -136,6 +155,7 @@ describe('Tester view', () => {
     expect(backend.testerClose).toHaveBeenCalledWith(3);
     expect(document.querySelector('[data-testid="negotiated"]')).toBeNull();
     expect(document.querySelector<HTMLInputElement>('#t-command')?.value).toBe('sb-fixture ok');
+    expect(unsubscribe).toHaveBeenCalledTimes(1);
     const polls = backend.testerTraffic.mock.calls.length;
     await vi.advanceTimersByTimeAsync(10_000);
     expect(backend.testerTraffic.mock.calls.length).toBe(polls);

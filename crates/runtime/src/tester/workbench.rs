@@ -208,6 +208,11 @@ impl Workbench {
         Ok(self.get(id)?.session().traffic().since(after))
     }
 
+    /// The newest traffic entry's sequence number, as it changes (ends when the session closes).
+    pub fn traffic_watch(&self, id: u64) -> Result<tokio::sync::watch::Receiver<u64>> {
+        Ok(self.get(id)?.session().traffic().watch())
+    }
+
     /// The whole traffic log as JSON lines.
     pub fn traffic_json_lines(&self, id: u64) -> Result<String> {
         Ok(self.get(id)?.session().traffic().to_json_lines())
