@@ -102,3 +102,20 @@ pub fn spawn_traffic(app: AppHandle, workbench: Arc<Workbench>, id: u64) {
         }
     });
 }
+
+/// Pushes "a knowledge-base index wrote its status" to the window as `switchboard://kb-status`
+/// (at most every 200 ms) for as long as the app runs; the Knowledge base view refreshes then.
+pub fn spawn_kb_status(app: AppHandle, paths: &switchboard_core::Paths) {
+    let mut watch = match switchboard_api::knowledge_base::watch_status(paths) {
+        Ok(watch) => watch,
+        Err(e) => {
+            return tracing::warn!("the knowledge base's progress will not be shown live: {e}");
+        }
+    };
+    tauri::async_runtime::spawn(async move {
+        while watch.changed().await.is_some() {
+            let _ = app.emit("switchboard://kb-status", ());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+}

@@ -116,6 +116,7 @@ pub fn run() {
             tray::create(app.handle(), &statuses)?;
             if let Some(owner) = &owner {
                 bridge::spawn(app.handle().clone(), owner.clone());
+                bridge::spawn_kb_status(app.handle().clone(), owner.paths());
             }
             exit_on_signals(app.handle().clone());
             let mut state = AppState::new(owner, error, workbench);

@@ -26,6 +26,10 @@ pub enum Error {
     #[error("{0} is not the built-in server")]
     NotBuiltIn(String),
 
+    /// A folder could not be watched for changes.
+    #[error("cannot watch {path} for changes: {problem}")]
+    Watch { path: PathBuf, problem: String },
+
     /// A knowledge-base tool answered with an error.
     #[error("{0}")]
     ToolError(String),
@@ -59,6 +63,7 @@ impl Error {
                 ErrorCode::InvalidSpec
             }
             Error::ToolError(_) => ErrorCode::ToolError,
+            Error::Watch { .. } => ErrorCode::Watch,
             Error::Task(_) => ErrorCode::Task,
             Error::Core(e) => e.code(),
             Error::Catalog(e) => e.code(),

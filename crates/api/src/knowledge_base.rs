@@ -318,8 +318,64 @@ pub async fn set_folders(
     info_of(owner).await
 }
 
+/// Ticks, coalesced, whenever a knowledge-base index writes its status file: `kb serve` keeps
+/// each index under `<data>/kb/<hash of its folders>/` and rewrites `status.json` there as it
+/// indexes (see `switchboard_kb::serve::default_index_dir`). The window refreshes the index's
+/// status on a tick instead of asking on a timer. Dropping it stops the watch.
+#[derive(Debug)]
+pub struct StatusWatch {
+    _watcher: notify::RecommendedWatcher,
+    changes: tokio::sync::mpsc::Receiver<()>,
+}
+
+impl StatusWatch {
+    /// Waits for the next change; `None` once the watch has stopped.
+    pub async fn changed(&mut self) -> Option<()> {
+        self.changes.recv().await
+    }
+}
+
+/// Starts watching `<data>/kb` (created if missing) for index status files.
+pub fn watch_status(paths: &Paths) -> Result<StatusWatch> {
+    use notify::Watcher;
+    let dir = paths.data_dir.join("kb");
+    std::fs::create_dir_all(&dir).map_err(Error::io("creating", &dir))?;
+    let (tx, changes) = tokio::sync::mpsc::channel(1);
+    let failed = |e: notify::Error| Error::Watch { path: dir.clone(), problem: e.to_string() };
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let is_status = |p: &PathBuf| p.file_name().is_some_and(|n| n == "status.json");
+        if event.is_ok_and(|e| e.paths.iter().any(is_status)) {
+            // A full channel already holds a tick: the change is coalesced into it.
+            let _ = tx.try_send(());
+        }
+    })
+    .map_err(failed)?;
+    watcher.watch(&dir, notify::RecursiveMode::Recursive).map_err(failed)?;
+    Ok(StatusWatch { _watcher: watcher, changes })
+}
+
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn an_index_writing_its_status_file_ticks_the_watch() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let paths = switchboard_core::Paths::under(home.path());
+        let mut watch = super::watch_status(&paths).expect("watch");
+        // As `kb serve` writes it: a temp file renamed over status.json, in a new index folder.
+        let index = paths.data_dir.join("kb").join("0123456789abcdef");
+        std::fs::create_dir_all(&index).expect("index dir");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut ticked = false;
+        while !ticked && std::time::Instant::now() < deadline {
+            std::fs::write(index.join("status.json.tmp"), b"{}").expect("write");
+            std::fs::rename(index.join("status.json.tmp"), index.join("status.json"))
+                .expect("rename");
+            let wait = std::time::Duration::from_millis(500);
+            ticked = tokio::time::timeout(wait, watch.changed()).await.is_ok_and(|t| t.is_some());
+        }
+        assert!(ticked, "no tick for a written status.json");
+    }
+
     use super::*;
 
     #[test]

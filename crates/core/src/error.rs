@@ -117,6 +117,7 @@ impl Error {
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Io,
+    Watch,
     Settings,
     CorruptRegistry,
     NewerRegistry,
@@ -178,6 +179,7 @@ impl ErrorCode {
     /// Every code, for tests and documentation.
     pub const ALL: &[ErrorCode] = &[
         ErrorCode::Io,
+        ErrorCode::Watch,
         ErrorCode::Settings,
         ErrorCode::CorruptRegistry,
         ErrorCode::NewerRegistry,
@@ -240,6 +242,7 @@ impl ErrorCode {
         match self {
             ErrorCode::Io => "io",
             ErrorCode::Settings => "settings",
+            ErrorCode::Watch => "watch",
             ErrorCode::CorruptRegistry => "corrupt_registry",
             ErrorCode::NewerRegistry => "newer_registry",
             ErrorCode::InvalidName => "invalid_name",

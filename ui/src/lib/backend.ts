@@ -63,6 +63,8 @@ export interface Backend {
   testerHistory(id: number): Promise<HistoryEntry[]>;
   testerExport(id: number, format: Format, tool: string | null): Promise<Export>;
   testerClose(id: number): Promise<void>;
+  /** A knowledge-base index wrote its status (progress, a finished sync); pushed, coalesced. */
+  onKbStatus(handler: () => void): Promise<Unsubscribe>;
   /** A session's traffic log grew (pushed, at most every 100 ms); the handler gets its id. */
   onTesterTraffic(handler: (id: number) => void): Promise<Unsubscribe>;
   /** The tray asks the window to show a view (e.g. a server's logs). */

@@ -51,6 +51,7 @@ export const tauriBackend: Backend = {
   testerHistory: (id) => call('tester_history', { id }),
   testerExport: (id, format, tool) => call('tester_export', { id, format, tool }),
   testerClose: (id) => call('tester_close', { id }),
+  onKbStatus: (handler) => listen('switchboard://kb-status', () => handler()),
   onTesterTraffic: (handler) => listen<number>('switchboard://tester-traffic', (e) => handler(e.payload)),
   kbInfo: () => call('kb_info'),
   kbCall: (tool, args) => call('kb_call', { tool, arguments: args }),

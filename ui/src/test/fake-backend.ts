@@ -33,6 +33,7 @@ const METHODS: Record<keyof Backend, true> = {
   testerExport: true,
   testerClose: true,
   onTesterTraffic: true,
+  onKbStatus: true,
   onNavigate: true,
   kbInfo: true,
   kbCall: true,

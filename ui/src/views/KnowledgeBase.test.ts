@@ -1,8 +1,10 @@
 // @vitest-environment jsdom
-// The Knowledge base view against a fake backend: it shows the index's status, polls it only while
-// it is on screen, and leaving it — even before its first answers arrive — stops the polling.
+// The Knowledge base view against a fake backend: it shows the index's status, refreshes it when
+// the app pushes (the index wrote its status, the server changed state) and never on a timer, and
+// leaving it — even before its first answers arrive — drops its subscriptions.
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Event } from '../lib/bindings/Event';
 import type { KbInfo } from '../lib/bindings/KbInfo';
 import type { ServerSpec } from '../lib/bindings/ServerSpec';
 import type { KbIndexStatus, KbSearchResult } from '../lib/kb';
@@ -43,10 +45,22 @@ afterEach(() => {
 });
 
 describe('Knowledge base view', () => {
-  it('shows the index status and polls it until the view is left', async () => {
+  it('shows the index status and refreshes it when the app pushes, until the view is left', async () => {
+    let statusPushed: (() => void) | undefined;
+    let eventsPushed: ((events: Event[]) => void) | undefined;
+    const unsubscribeStatus = vi.fn();
+    const unsubscribeEvents = vi.fn();
     const backend = fakeBackend({
       kbInfo: () => Promise.resolve(info),
       kbCall: (tool) => (tool === 'index_status' ? Promise.resolve(indexStatus) : Promise.reject(new Error(tool))),
+      onKbStatus: (handler) => {
+        statusPushed = handler;
+        return Promise.resolve(unsubscribeStatus);
+      },
+      onEvents: (handler) => {
+        eventsPushed = handler;
+        return Promise.resolve(unsubscribeEvents);
+      },
     });
     view = mount(KnowledgeBase, { target: document.body, props: { backend } });
     await settle();
@@ -56,25 +70,39 @@ describe('Knowledge base view', () => {
     expect(backend.kbInfo).toHaveBeenCalledTimes(1);
     expect(backend.kbCall).toHaveBeenCalledWith('index_status', {});
 
-    await vi.advanceTimersByTimeAsync(1500);
+    // Nothing on a timer.
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(backend.kbInfo).toHaveBeenCalledTimes(1);
+    expect(vi.getTimerCount()).toBe(0);
+    // The index wrote its status: both are read again.
+    statusPushed?.();
+    await settle();
     expect(backend.kbInfo).toHaveBeenCalledTimes(2);
     expect(backend.kbCall).toHaveBeenCalledTimes(2);
-    await vi.advanceTimersByTimeAsync(1500);
+    // Another server's state change is not ours; the built-in server's is.
+    eventsPushed?.([{ event: 'state_changed', name: 'other', state: { kind: 'stopped' }, at_ms: 1 }]);
+    await settle();
+    expect(backend.kbInfo).toHaveBeenCalledTimes(2);
+    eventsPushed?.([{ event: 'state_changed', name: 'knowledge-base', state: { kind: 'stopped' }, at_ms: 2 }]);
+    await settle();
     expect(backend.kbInfo).toHaveBeenCalledTimes(3);
 
     unmount(view);
     view = undefined;
+    expect(unsubscribeStatus).toHaveBeenCalledTimes(1);
+    expect(unsubscribeEvents).toHaveBeenCalledTimes(1);
     expect(vi.getTimerCount()).toBe(0);
-    await vi.advanceTimersByTimeAsync(15_000);
-    expect(backend.kbInfo).toHaveBeenCalledTimes(3);
-    expect(backend.kbCall).toHaveBeenCalledTimes(3);
   });
 
-  it('starts no polling when it is left before its first answer', async () => {
+  it('keeps no subscription when it is left before its first answer', async () => {
     const first = deferred<KbInfo>();
+    const subscribing = deferred<() => void>();
+    const unsubscribe = vi.fn();
     const backend = fakeBackend({
       kbInfo: () => first.promise,
       kbCall: () => Promise.resolve(indexStatus),
+      onKbStatus: () => subscribing.promise,
+      onEvents: () => Promise.resolve(unsubscribe),
     });
     view = mount(KnowledgeBase, { target: document.body, props: { backend } });
     flushSync();
@@ -83,7 +111,10 @@ describe('Knowledge base view', () => {
     view = undefined;
 
     first.resolve(info);
+    subscribing.resolve(unsubscribe);
     await settle();
+    // Both subscriptions, the one confirmed after the view was left included, are dropped.
+    expect(unsubscribe).toHaveBeenCalledTimes(2);
     await vi.advanceTimersByTimeAsync(15_000);
     expect(backend.kbInfo).toHaveBeenCalledTimes(1);
     // Nor does the answer that came late lead to a status call.
@@ -113,6 +144,8 @@ describe('Knowledge base view', () => {
     const backend = fakeBackend({
       kbInfo: () => Promise.resolve(info),
       kbCall: (tool) => Promise.resolve(tool === 'search' ? result : indexStatus),
+      onKbStatus: () => Promise.resolve(() => {}),
+      onEvents: () => Promise.resolve(() => {}),
     });
     view = mount(KnowledgeBase, { target: document.body, props: { backend } });
     await settle();
