@@ -312,11 +312,11 @@ fn kill(child: &mut dyn ChildWrapper) {
     }
 }
 
-pub(super) type Started = (Box<dyn ChildWrapper>, u32, ChildStdin, ChildStdout, ChildStderr);
+type Started = (Box<dyn ChildWrapper>, u32, ChildStdin, ChildStdout, ChildStderr);
 
 /// Builds and starts the OS process: piped stdio, its own group or job, killed if the handle is
 /// dropped.
-pub(super) fn start(spec: &CommandSpec, resolved: &Resolved) -> Result<Started> {
+fn start(spec: &CommandSpec, resolved: &Resolved) -> Result<Started> {
     let program = &resolved.program;
     let describe = || program.display().to_string();
     #[allow(clippy::disallowed_methods)] // this module is the one place allowed to build commands

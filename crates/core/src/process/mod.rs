@@ -1,8 +1,9 @@
 //! The one place that starts processes: argv only (never a shell), each in its own process group
 //! (Unix) or job object (Windows), with a command resolved on PATH or the login shell's PATH
-//! ([`resolve`]). A child runs as a [`ManagedChild`]: its stderr drained into a bounded ring,
+//! ([`resolve`]). Every child runs as a [`ManagedChild`]: its stderr drained into a bounded ring,
 //! its exit watched by whoever needs it, and the one stop ladder (close stdin, wait, SIGTERM the
-//! group, wait, SIGKILL). One-shot commands ([`run_to_end`]) run on it.
+//! group, wait, SIGKILL). The supervisor, the tester and one-shot commands ([`run_to_end`]) all use
+//! it.
 //!
 //! `clippy.toml` forbids `Command::new` everywhere else.
 
@@ -26,28 +27,6 @@ pub struct CommandSpec {
     /// Added to (and overriding) the inherited environment.
     pub env: BTreeMap<String, String>,
     pub cwd: Option<PathBuf>,
-}
-
-/// A child started by [`spawn`], with its stdio taken out.
-pub struct Spawned {
-    pub child: Box<dyn process_wrap::tokio::ChildWrapper>,
-    pub pid: u32,
-    pub stdin: tokio::process::ChildStdin,
-    pub stdout: tokio::process::ChildStdout,
-    pub stderr: tokio::process::ChildStderr,
-}
-
-impl std::fmt::Debug for Spawned {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Spawned").field("pid", &self.pid).finish_non_exhaustive()
-    }
-}
-
-/// Starts `spec` as `resolved` with piped stdio, in a new process group (Unix) or job object
-/// (Windows), killed if the handle is dropped. On its way out: use [`ManagedChild`].
-pub fn spawn(spec: &CommandSpec, resolved: &Resolved) -> crate::Result<Spawned> {
-    let (child, pid, stdin, stdout, stderr) = child::start(spec, resolved)?;
-    Ok(Spawned { child, pid, stdin, stdout, stderr })
 }
 
 /// Sends `signal` to every process in the group led by `pgid` (a process we may no longer own: the
