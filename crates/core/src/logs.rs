@@ -1,5 +1,7 @@
 //! Per-server logs: a bounded in-memory ring (what `logs` and the UI show at once) and a rotating
-//! file on disk. A server that floods stderr, with or without newlines, keeps both bounded.
+//! file on disk. A server that floods stderr, with or without newlines, keeps both bounded. The
+//! ring ([`LineRing`]) and the bounded line reader are also what every child's stderr is drained
+//! through (`process::ManagedChild`).
 
 use std::{
     collections::VecDeque,
@@ -56,25 +58,80 @@ impl Default for LogLimits {
     }
 }
 
+/// What a [`LineRing`] weighs its lines by: the bytes of their text.
+pub trait Weighed {
+    fn weight(&self) -> usize;
+}
+
+impl Weighed for String {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weighed for LogLine {
+    fn weight(&self) -> usize {
+        self.text.len()
+    }
+}
+
+/// The newest lines within a count and a byte bound: pushing past either drops the oldest.
+#[derive(Debug)]
+pub struct LineRing<T> {
+    lines: VecDeque<T>,
+    bytes: usize,
+    max_lines: usize,
+    max_bytes: usize,
+}
+
+impl<T: Weighed> LineRing<T> {
+    pub fn new(max_lines: usize, max_bytes: usize) -> Self {
+        LineRing { lines: VecDeque::new(), bytes: 0, max_lines, max_bytes }
+    }
+
+    pub fn push(&mut self, line: T) {
+        self.bytes += line.weight();
+        self.lines.push_back(line);
+        while self.lines.len() > self.max_lines || self.bytes > self.max_bytes {
+            match self.lines.pop_front() {
+                Some(old) => self.bytes -= old.weight(),
+                None => break,
+            }
+        }
+    }
+
+    /// Oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
+        self.lines.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The weight of the lines held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
 /// One server's log: ring plus file.
 #[derive(Debug)]
 pub struct ServerLog {
     limits: LogLimits,
-    ring: Mutex<Ring>,
+    ring: Mutex<LineRing<LogLine>>,
     file: Mutex<RotatingFile>,
-}
-
-#[derive(Debug, Default)]
-struct Ring {
-    lines: VecDeque<LogLine>,
-    bytes: usize,
 }
 
 impl ServerLog {
     pub fn new(path: PathBuf, limits: LogLimits) -> Self {
         ServerLog {
             limits,
-            ring: Mutex::new(Ring::default()),
+            ring: Mutex::new(LineRing::new(limits.ring_lines, limits.ring_bytes)),
             file: Mutex::new(RotatingFile { path, file: None, written: 0 }),
         }
     }
@@ -82,17 +139,7 @@ impl ServerLog {
     /// Appends a line to the ring and the file. File errors are logged once through `tracing` and
     /// otherwise ignored: a full disk must not stop a server.
     pub fn push(&self, line: &LogLine) {
-        {
-            let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-            ring.bytes += line.text.len();
-            ring.lines.push_back(line.clone());
-            while ring.lines.len() > self.limits.ring_lines || ring.bytes > self.limits.ring_bytes {
-                match ring.lines.pop_front() {
-                    Some(old) => ring.bytes -= old.text.len(),
-                    None => break,
-                }
-            }
-        }
+        self.ring.lock().unwrap_or_else(|p| p.into_inner()).push(line.clone());
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = file.append(line, &self.limits) {
             tracing::warn!("cannot write log file {}: {e}", file.path.display());
@@ -101,14 +148,13 @@ impl ServerLog {
 
     /// The ring's lines, oldest first.
     pub fn snapshot(&self) -> Vec<LogLine> {
-        self.ring.lock().unwrap_or_else(|p| p.into_inner()).lines.iter().cloned().collect()
+        self.ring.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
     }
 
     /// The last `n` stderr lines joined, for error messages.
     pub fn stderr_tail(&self, n: usize) -> String {
         let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         let mut tail: Vec<&str> = ring
-            .lines
             .iter()
             .rev()
             .filter(|l| l.source == LogSource::Stderr)
@@ -188,34 +234,85 @@ pub fn format_ms(ms: u64) -> String {
     )
 }
 
+/// How much of one output stream is read into lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadBounds {
+    /// Longer lines are cut (and marked) at this many bytes; the rest of such a line is dropped,
+    /// not buffered.
+    pub max_line_bytes: usize,
+    /// After this many bytes of the stream the rest is still read, so that the writer never
+    /// blocks, but dropped; a last line says how much. `None`: no limit (a server's stderr, whose
+    /// lines go to a ring and a rotating file).
+    pub max_total_bytes: Option<u64>,
+}
+
 /// Reads `reader` line by line and calls `on_line` with each, cutting lines longer than
 /// `max_line_bytes` (the rest of such a line is dropped, not buffered) and replacing invalid UTF-8.
 pub async fn read_bounded_lines<R: AsyncBufRead + Unpin>(
-    mut reader: R,
+    reader: R,
     max_line_bytes: usize,
+    on_line: impl FnMut(String),
+) {
+    read_lines_within(reader, ReadBounds { max_line_bytes, max_total_bytes: None }, on_line).await;
+}
+
+/// [`read_bounded_lines`], and past `bounds.max_total_bytes` the rest of the stream is read into
+/// the reader's buffer and dropped, then counted in one last line (`…[N more bytes not shown]`).
+/// Memory stays bounded by the line bound however much is written.
+pub async fn read_lines_within<R: AsyncBufRead + Unpin>(
+    mut reader: R,
+    bounds: ReadBounds,
     mut on_line: impl FnMut(String),
 ) {
     let mut line: Vec<u8> = Vec::new();
     let mut truncated = false;
+    let mut room_left = bounds.max_total_bytes.unwrap_or(u64::MAX);
     loop {
         let chunk = match reader.fill_buf().await {
             Ok([]) | Err(_) => break,
             Ok(chunk) => chunk,
         };
-        let (take, newline) = match chunk.iter().position(|b| *b == b'\n') {
+        let allowed = usize::try_from(room_left).unwrap_or(usize::MAX).min(chunk.len());
+        if allowed == 0 {
+            break;
+        }
+        let (take, newline) = match chunk[..allowed].iter().position(|b| *b == b'\n') {
             Some(i) => (i + 1, true),
-            None => (chunk.len(), false),
+            None => (allowed, false),
         };
         let body = &chunk[..if newline { take - 1 } else { take }];
-        let room = max_line_bytes.saturating_sub(line.len());
+        let room = bounds.max_line_bytes.saturating_sub(line.len());
         if body.len() > room {
             truncated = true;
         }
         line.extend_from_slice(&body[..body.len().min(room)]);
         reader.consume(take);
+        room_left -= take as u64;
         if newline {
             on_line(finish_line(&mut line, &mut truncated));
         }
+    }
+    if room_left == 0 {
+        // Over the stream's bound: a line it was in the middle of is cut there.
+        let mut dropped: u64 = 0;
+        loop {
+            let len = match reader.fill_buf().await {
+                Ok([]) | Err(_) => break,
+                Ok(chunk) => chunk.len(),
+            };
+            if !line.is_empty() {
+                truncated = true;
+            }
+            reader.consume(len);
+            dropped += len as u64;
+        }
+        if !line.is_empty() || truncated {
+            on_line(finish_line(&mut line, &mut truncated));
+        }
+        if dropped > 0 {
+            on_line(format!("…[{dropped} more bytes not shown]"));
+        }
+        return;
     }
     if !line.is_empty() || truncated {
         on_line(finish_line(&mut line, &mut truncated));
@@ -286,6 +383,34 @@ mod tests {
         let mut lines = Vec::new();
         read_bounded_lines(&input[..], 16, |l| lines.push(l)).await;
         assert_eq!(lines, ["xxxxxxxxxxxxxxxx …[line cut]", "short", "no newline"]);
+    }
+
+    #[tokio::test]
+    async fn past_the_stream_bound_the_rest_is_read_and_counted_not_kept() {
+        let mut input = b"one\ntwo\n".to_vec();
+        input.extend(vec![b'z'; 100_000]);
+        let bounds = ReadBounds { max_line_bytes: 16, max_total_bytes: Some(12) };
+        let mut lines = Vec::new();
+        read_lines_within(&input[..], bounds, |l| lines.push(l)).await;
+        assert_eq!(lines, ["one", "two", "zzzz …[line cut]", "…[99996 more bytes not shown]"]);
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_ends_at_its_bound_is_whole() {
+        let bounds = ReadBounds { max_line_bytes: 16, max_total_bytes: Some(8) };
+        let mut lines = Vec::new();
+        read_lines_within(&b"one\ntwo\n"[..], bounds, |l| lines.push(l)).await;
+        assert_eq!(lines, ["one", "two"]);
+    }
+
+    #[test]
+    fn a_line_ring_is_bounded_by_bytes_as_well_as_lines() {
+        let mut ring = LineRing::new(100, 10);
+        for text in ["aaaa", "bbbb", "cccc"] {
+            ring.push(text.to_owned());
+        }
+        assert_eq!(ring.iter().cloned().collect::<Vec<_>>(), ["bbbb", "cccc"]);
+        assert_eq!(ring.bytes(), 8);
     }
 
     #[tokio::test]

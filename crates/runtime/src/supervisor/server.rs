@@ -3,8 +3,9 @@
 //! [`Event`]s and mirrored in a shared [`ServerStatus`] snapshot.
 //!
 //! Phases: idle (stopped or failed) → starting (spawned, handshaking) → running → (exit) backing
-//! off → starting … A stop closes stdin, waits, sends SIGTERM to the process group, waits, then
-//! SIGKILL; whenever the leader exits, whatever is left of its group is killed too.
+//! off → starting … The child is a [`ManagedChild`]: a stop climbs its ladder (close stdin, wait,
+//! SIGTERM the process group, wait, SIGKILL), and whenever the leader exits, whatever is left of
+//! its group is killed too.
 
 use std::{
     sync::{Arc, Mutex},
@@ -12,11 +13,7 @@ use std::{
 };
 
 use switchboard_mcp::{ConnectOptions, Session};
-use tokio::{
-    io::BufReader,
-    sync::{mpsc, oneshot},
-    task::JoinHandle,
-};
+use tokio::sync::{mpsc, oneshot};
 
 use super::pidbook::PidBook;
 use crate::{
@@ -26,8 +23,11 @@ use crate::{
 };
 use switchboard_core::{
     clock::{Clock, millis},
-    logs::{LogLine, LogSource, ServerLog, read_bounded_lines},
-    process::{self, CommandSpec},
+    logs::{LogLine, LogSource, ServerLog},
+    process::{
+        self, ChildOptions, CommandSpec, LineSink, ManagedChild, StderrOptions, StopLadder,
+        StopStep,
+    },
     spec::{Launch, ServerName, ServerSpec},
 };
 
@@ -69,18 +69,13 @@ pub(crate) struct Context {
     pub paths: switchboard_core::Paths,
 }
 
-enum Signal {
-    Term,
-    Kill,
-}
+/// How long a process that never became ready, or ignored the whole ladder, has after SIGKILL.
+const AFTER_SIGKILL: Duration = Duration::from_secs(10);
 
 /// A live child process.
 struct Proc {
-    pid: u32,
+    child: ManagedChild,
     started: SystemTime,
-    signals: mpsc::UnboundedSender<Signal>,
-    exited: oneshot::Receiver<Exit>,
-    stderr: JoinHandle<()>,
     /// Boxed: a session is large, and a `Proc` moves through every state.
     connection: Option<Box<Session>>,
 }
@@ -166,12 +161,9 @@ impl ServerTask {
                         Phase::Idle
                     }
                 },
-                Phase::Running(mut proc) => {
+                Phase::Running(proc) => {
                     tokio::select! {
-                        exit = &mut proc.exited => {
-                            let exit = exit.unwrap_or_else(|_| Exit::Unknown("waiter ended".into()));
-                            self.on_exit(*proc, exit).await
-                        }
+                        exit = proc.child.exited() => self.on_exit(*proc, exit).await,
                         command = self.commands.recv() => match command {
                             None => {
                                 self.stop_proc(*proc).await;
@@ -269,7 +261,7 @@ impl ServerTask {
             StartOutcome::Ready(proc) => {
                 self.set_tools_changed(false);
                 let since_ms = millis(self.ctx.clock.now());
-                self.set_state(ServerState::Running { pid: Some(proc.pid), since_ms });
+                self.set_state(ServerState::Running { pid: Some(proc.child.pid()), since_ms });
                 self.settle_waiting(Ok(()));
                 Some(Phase::Running(Box::new(proc)))
             }
@@ -426,11 +418,22 @@ impl ServerTask {
             }
             Err(join) => return StartOutcome::Failed { reason: join.to_string(), exit: None },
         };
-        let spawned = match process::spawn(&spec, &resolved) {
+        let options = ChildOptions {
+            stderr: StderrOptions {
+                max_line_bytes: self.ctx.config.logs.max_line_bytes,
+                max_total_bytes: None,
+                // The server's log is its ring: it outlives the process and spans restarts.
+                ring_lines: 0,
+                ring_bytes: 0,
+            },
+            on_stderr: Some(self.stderr_sink()),
+            on_drop: self.ladder(),
+        };
+        let (child, pipes) = match ManagedChild::spawn(&spec, &resolved, options) {
             Ok(spawned) => spawned,
             Err(error) => return StartOutcome::Failed { reason: error.to_string(), exit: None },
         };
-        let pid = spawned.pid;
+        let pid = child.pid();
         self.shared.edit(|s| {
             s.binary = Some(resolved.program.display().to_string());
             s.found_via = Some(resolved.via.clone());
@@ -447,14 +450,11 @@ impl ServerTask {
         ));
         self.ctx.pids.record(&self.name, pid);
 
-        let stderr = self.spawn_stderr_reader(spawned.stderr);
-        let (signals, exited) = spawn_waiter(spawned.child);
-        let mut proc =
-            Proc { pid, started: self.ctx.clock.now(), signals, exited, stderr, connection: None };
+        let mut proc = Proc { child, started: self.ctx.clock.now(), connection: None };
 
         let options =
             ConnectOptions { timeout: self.ctx.config.startup_timeout, ..Default::default() };
-        let handshake = switchboard_mcp::connect(spawned.stdout, spawned.stdin, &options);
+        let handshake = switchboard_mcp::connect(pipes.stdout, pipes.stdin, &options);
         tokio::pin!(handshake);
         loop {
             tokio::select! {
@@ -487,8 +487,7 @@ impl ServerTask {
                         return StartOutcome::Failed { reason: self.with_tail(&reason), exit };
                     }
                 },
-                exit = &mut proc.exited => {
-                    let exit = exit.unwrap_or_else(|_| Exit::Unknown("waiter ended".into()));
+                exit = proc.child.exited() => {
                     self.reap(proc).await;
                     let reason = format!("{exit} before answering the MCP handshake");
                     return StartOutcome::Failed { reason: self.with_tail(&reason), exit: Some(exit) };
@@ -544,48 +543,50 @@ impl ServerTask {
         }
     }
 
-    fn spawn_stderr_reader(&self, stderr: tokio::process::ChildStderr) -> JoinHandle<()> {
+    /// Each stderr line into the server's log (ring and file) and onto the event stream.
+    fn stderr_sink(&self) -> LineSink {
         let shared = self.shared.clone();
         let events = self.ctx.events.clone();
         let clock = self.ctx.clock.clone();
         let name = self.name.clone();
-        let max = self.ctx.config.logs.max_line_bytes;
-        tokio::spawn(async move {
-            read_bounded_lines(BufReader::new(stderr), max, |text| {
-                let line = LogLine { at_ms: millis(clock.now()), source: LogSource::Stderr, text };
-                shared.log.push(&line);
-                events.send(Event::Log { name: name.clone(), line });
-            })
-            .await;
+        Box::new(move |text: &str| {
+            let text = text.to_owned();
+            let line = LogLine { at_ms: millis(clock.now()), source: LogSource::Stderr, text };
+            shared.log.push(&line);
+            events.send(Event::Log { name: name.clone(), line });
         })
+    }
+
+    fn ladder(&self) -> StopLadder {
+        let timeouts = self.ctx.config.stop;
+        StopLadder {
+            after_stdin_close: timeouts.after_stdin_close,
+            after_terminate: timeouts.after_sigterm,
+            after_kill: AFTER_SIGKILL,
+        }
     }
 
     /// Graceful stop: close stdin, wait; SIGTERM the group, wait; SIGKILL the group.
     async fn stop_proc(&mut self, mut proc: Proc) {
         self.set_state(ServerState::Stopping);
-        let timeouts = self.ctx.config.stop;
         self.note("stopping: closing stdin");
         if let Some(connection) = proc.connection.take() {
             (*connection).close(Duration::from_secs(1)).await;
         }
-        if let Ok(exit) = tokio::time::timeout(timeouts.after_stdin_close, &mut proc.exited).await {
-            return self.finish_stop(proc, exit.ok()).await;
-        }
-        self.note(&format!(
-            "still running {} s after stdin closed: sending SIGTERM",
-            timeouts.after_stdin_close.as_secs_f32()
-        ));
-        let _ = proc.signals.send(Signal::Term);
-        if let Ok(exit) = tokio::time::timeout(timeouts.after_sigterm, &mut proc.exited).await {
-            return self.finish_stop(proc, exit.ok()).await;
-        }
-        self.note(&format!(
-            "still running {} s after SIGTERM: sending SIGKILL",
-            timeouts.after_sigterm.as_secs_f32()
-        ));
-        let _ = proc.signals.send(Signal::Kill);
-        let exit = tokio::time::timeout(Duration::from_secs(10), &mut proc.exited).await;
-        self.finish_stop(proc, exit.ok().and_then(|e| e.ok())).await;
+        let exit = proc
+            .child
+            .stop(self.ladder(), |step| match step {
+                StopStep::Terminate { waited } => self.note(&format!(
+                    "still running {} s after stdin closed: sending SIGTERM",
+                    waited.as_secs_f32()
+                )),
+                StopStep::Kill { waited } => self.note(&format!(
+                    "still running {} s after SIGTERM: sending SIGKILL",
+                    waited.as_secs_f32()
+                )),
+            })
+            .await;
+        self.finish_stop(proc, exit).await;
     }
 
     async fn finish_stop(&mut self, proc: Proc, exit: Option<Exit>) {
@@ -603,17 +604,17 @@ impl ServerTask {
     /// For a process that never became ready: kill the group at once.
     async fn kill_proc(&mut self, mut proc: Proc) -> Option<Exit> {
         drop(proc.connection.take());
-        let _ = proc.signals.send(Signal::Kill);
-        let exit = tokio::time::timeout(Duration::from_secs(10), &mut proc.exited).await;
+        proc.child.kill();
+        let exit = proc.child.exited_within(AFTER_SIGKILL).await;
         self.reap(proc).await;
-        exit.ok().and_then(|e| e.ok())
+        exit
     }
 
     /// After the leader exited: let the stderr reader drain (it ends once every holder of the
     /// pipe is gone) and forget the pid.
-    async fn reap(&mut self, proc: Proc) {
-        drop(proc.connection);
-        let _ = tokio::time::timeout(Duration::from_millis(500), proc.stderr).await;
+    async fn reap(&mut self, mut proc: Proc) {
+        drop(proc.connection.take());
+        proc.child.stderr_drained(Duration::from_millis(500)).await;
         self.ctx.pids.forget(&self.name);
     }
 
@@ -668,43 +669,4 @@ impl ServerTask {
             s.transport = self.spec.transport();
         });
     }
-}
-
-/// Owns the child: waits for the leader to exit, passes on signals meanwhile, and once the leader
-/// is gone kills whatever is left of its process group (or job), so nothing outlives it.
-fn spawn_waiter(
-    mut child: Box<dyn process_wrap::tokio::ChildWrapper>,
-) -> (mpsc::UnboundedSender<Signal>, oneshot::Receiver<Exit>) {
-    let (signal_tx, mut signal_rx) = mpsc::unbounded_channel::<Signal>();
-    let (exit_tx, exit_rx) = oneshot::channel();
-    tokio::spawn(async move {
-        let status = loop {
-            let signal = tokio::select! {
-                status = child.wait() => break status,
-                signal = signal_rx.recv() => signal,
-            };
-            match signal {
-                #[cfg(unix)]
-                Some(Signal::Term) => {
-                    if let Err(e) = child.signal(nix::sys::signal::Signal::SIGTERM as i32) {
-                        tracing::debug!("SIGTERM: {e}");
-                    }
-                }
-                #[cfg(not(unix))]
-                Some(Signal::Term) => {
-                    let _ = child.start_kill();
-                }
-                Some(Signal::Kill) => {
-                    if let Err(e) = child.start_kill() {
-                        tracing::debug!("SIGKILL: {e}");
-                    }
-                }
-                None => break child.wait().await,
-            }
-        };
-        // The leader is gone; end the rest of its group. ESRCH (nothing left) is the usual case.
-        let _ = child.start_kill();
-        let _ = exit_tx.send(Exit::from_status(status));
-    });
-    (signal_tx, exit_rx)
 }

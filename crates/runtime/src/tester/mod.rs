@@ -1,32 +1,30 @@
 //! Tester sessions: connect to a registered server, an ad-hoc command or a URL, and drive it as a
 //! client (the protocol work is `switchboard_mcp::Session`). A stdio target runs as its own
-//! process, in its own group, separate from the supervised instance; closing the session ends the
-//! whole group. Tool calls are kept in a per-target history that can be replayed.
+//! process (a `ManagedChild`), in its own group, separate from the supervised instance; closing
+//! the session climbs the stop ladder and ends the whole group. Tool calls are kept in a
+//! per-target history that can be replayed.
 
 mod workbench;
 
 pub use workbench::{Offer, Opened, Workbench};
 
 use std::{
-    collections::{BTreeMap, HashMap, VecDeque},
+    collections::{BTreeMap, HashMap},
     io::Write,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use switchboard_mcp::{CallOutcome, HttpTransport, Session, SessionOptions};
-use tokio::{io::BufReader, sync::watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::{Error, Result};
 
 use switchboard_core::{
     ErrorCode, Launch, Paths, Registry, RemoteTransport, ServerName,
-    logs::read_bounded_lines,
-    process::{self, CommandSpec},
+    process::{self, ChildOptions, CommandSpec, Exit, ManagedChild, StderrOptions, StopLadder},
 };
 
 /// What to test.
@@ -189,22 +187,34 @@ fn mcp_error(error: switchboard_mcp::Error) -> Error {
     Error::Mcp { code: mcp_code(&error), message: error.to_string() }
 }
 
-/// The child process behind a stdio session.
-struct Child {
-    pid: u32,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    exited: watch::Receiver<Option<String>>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
 const STDERR_LINES: usize = 200;
+const STDERR_LINE_BYTES: usize = 16 * 1024;
+
+/// A stdio target's stderr: the newest 200 lines, each cut at 16 KiB (the byte bound leaves room
+/// for the cut mark, so that it never binds before the line count).
+const STDERR: StderrOptions = StderrOptions {
+    max_line_bytes: STDERR_LINE_BYTES,
+    max_total_bytes: None,
+    ring_lines: STDERR_LINES,
+    ring_bytes: STDERR_LINES * (STDERR_LINE_BYTES + 64),
+};
+
+/// Closing a session (or dropping the last handle to it): a moment to leave once stdin is closed,
+/// then SIGTERM, then SIGKILL.
+const LADDER: StopLadder = StopLadder {
+    after_stdin_close: Duration::from_secs(2),
+    after_terminate: Duration::from_secs(2),
+    after_kill: Duration::from_secs(6),
+};
+
+/// How long a closed connection waits for a stdio server's exit and last stderr lines.
+const LAST_WORDS: Duration = Duration::from_millis(500);
 
 /// A live tester session.
 pub struct TesterSession {
     target: Target,
     session: Session,
-    child: Option<Child>,
+    child: Option<ManagedChild>,
     history: History,
 }
 
@@ -269,72 +279,15 @@ impl TesterSession {
             spec.cwd.as_deref(),
             std::env::var_os("PATH").as_deref(),
         )?;
-        let spawned = process::spawn(&spec, &resolved)?;
-        let pid = spawned.pid;
-        let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        let stderr_reader = {
-            let stderr = stderr.clone();
-            tokio::spawn(read_bounded_lines(
-                BufReader::new(spawned.stderr),
-                16 * 1024,
-                move |line| {
-                    if let Ok(mut lines) = stderr.lock() {
-                        if lines.len() == STDERR_LINES {
-                            lines.pop_front();
-                        }
-                        lines.push_back(line);
-                    }
-                },
-            ))
-        };
-        let (exit_tx, exited) = watch::channel(None);
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let mut child = spawned.child;
-        let task = tokio::spawn(async move {
-            let status = tokio::select! {
-                status = child.wait() => status,
-                _ = stop_rx => {
-                    // The session closed stdin already; give the server a moment to leave.
-                    match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
-                        Ok(status) => status,
-                        Err(_) => {
-                            signal_group(pid, false);
-                            match tokio::time::timeout(Duration::from_secs(2), child.wait()).await {
-                                Ok(status) => status,
-                                Err(_) => {
-                                    signal_group(pid, true);
-                                    let _ = child.start_kill();
-                                    child.wait().await
-                                }
-                            }
-                        }
-                    }
-                }
-            };
-            // The leader is gone: nothing it left in its group may outlive the session.
-            signal_group(pid, true);
-            let text = match status {
-                Ok(status) => status.to_string(),
-                Err(error) => format!("unknown exit ({error})"),
-            };
-            let _ = exit_tx.send(Some(text));
-            let _ = tokio::time::timeout(Duration::from_millis(500), stderr_reader).await;
-        });
-        let mut child = Child { pid, stop: Some(stop_tx), exited, stderr, task };
-        match Session::stdio(spawned.stdout, spawned.stdin, options).await {
+        let spawn = ChildOptions { stderr: STDERR, on_stderr: None, on_drop: LADDER };
+        let (child, pipes) = ManagedChild::spawn(&spec, &resolved, spawn)?;
+        match Session::stdio(pipes.stdout, pipes.stdin, options).await {
             Ok(session) => Ok(TesterSession { target, session, child: Some(child), history }),
             Err(error) => {
                 // Let a crashing server's last words arrive before quoting them.
-                let _ = tokio::time::timeout(
-                    Duration::from_millis(500),
-                    child.exited.wait_for(Option::is_some),
-                )
-                .await;
+                last_words(&child).await;
                 let message = with_child_context(&child, &error.to_string());
-                if let Some(stop) = child.stop.take() {
-                    let _ = stop.send(());
-                }
-                let _ = tokio::time::timeout(Duration::from_secs(6), &mut child.task).await;
+                child.stop(LADDER, |_| {}).await;
                 Err(Error::Mcp { code: mcp_code(&error), message })
             }
         }
@@ -354,17 +307,12 @@ impl TesterSession {
 
     /// The child's pid, for stdio targets.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(|c| c.pid)
+        self.child.as_ref().map(ManagedChild::pid)
     }
 
     /// The last lines the child wrote to stderr.
     pub fn stderr_tail(&self, lines: usize) -> Vec<String> {
-        self.child
-            .as_ref()
-            .and_then(|c| {
-                c.stderr.lock().ok().map(|l| l.iter().rev().take(lines).rev().cloned().collect())
-            })
-            .unwrap_or_default()
+        self.child.as_ref().map(|c| c.stderr_tail(lines)).unwrap_or_default()
     }
 
     /// Turns a protocol error into ours. When the connection closed, waits a moment for a stdio
@@ -373,10 +321,7 @@ impl TesterSession {
         let closed = matches!(error, switchboard_mcp::Error::Closed { .. });
         let mut converted = mcp_error(error);
         if closed && let (Some(child), Error::Mcp { message, .. }) = (&self.child, &mut converted) {
-            let mut exited = child.exited.clone();
-            let _ =
-                tokio::time::timeout(Duration::from_millis(500), exited.wait_for(Option::is_some))
-                    .await;
+            last_words(child).await;
             *message = with_child_context(child, message);
         }
         converted
@@ -442,38 +387,38 @@ impl TesterSession {
     /// Closes the session; a stdio server's whole process group is gone when this returns.
     pub async fn close(mut self) {
         self.session.close(Duration::from_secs(1)).await;
-        if let Some(mut child) = self.child.take() {
-            if let Some(stop) = child.stop.take() {
-                let _ = stop.send(());
-            }
-            let _ = tokio::time::timeout(Duration::from_secs(10), &mut child.task).await;
+        if let Some(child) = self.child.take() {
+            child.stop(LADDER, |_| {}).await;
         }
     }
 }
 
-fn with_child_context(child: &Child, message: &str) -> String {
+/// Waits (at most [`LAST_WORDS`]) for the child's exit and the end of its stderr.
+async fn last_words(child: &ManagedChild) {
+    let _ = tokio::time::timeout(LAST_WORDS, async {
+        child.exited().await;
+        child.stderr_drained(LAST_WORDS).await;
+    })
+    .await;
+}
+
+fn with_child_context(child: &ManagedChild, message: &str) -> String {
     let mut message = message.to_owned();
-    if let Some(exit) = child.exited.borrow().clone() {
-        message.push_str(&format!("; the server exited ({exit})"));
+    if let Some(exit) = child.exit() {
+        message.push_str(&format!("; the server exited ({})", exit_wording(&exit)));
     }
-    let tail: Vec<String> = child
-        .stderr
-        .lock()
-        .map(|l| l.iter().rev().take(10).rev().cloned().collect())
-        .unwrap_or_default();
+    let tail = child.stderr_tail(10);
     if !tail.is_empty() {
         message.push_str(&format!("; stderr:\n{}", tail.join("\n")));
     }
     message
 }
 
-#[cfg(unix)]
-fn signal_group(pid: u32, kill: bool) {
-    use nix::sys::signal::Signal;
-    process::signal_group(pid, if kill { Signal::SIGKILL } else { Signal::SIGTERM });
-}
-
-#[cfg(not(unix))]
-fn signal_group(_pid: u32, _kill: bool) {
-    // The job object ends the tree when the child handle is dropped.
+/// An exit in the words the tester has always quoted it with (`exit status: 3`).
+fn exit_wording(exit: &Exit) -> String {
+    match exit {
+        Exit::Code(code) => format!("exit status: {code}"),
+        Exit::Signal(signal) => format!("signal: {signal}"),
+        Exit::Unknown(why) => format!("unknown exit ({why})"),
+    }
 }

@@ -9,12 +9,15 @@
 //! - `flood-stderr`: serves while writing stderr as fast as it can, including endless lines.
 //! - `silent`: reads stdin but never answers (handshake timeout).
 //! - `sleep`: sleeps forever (the grandchild).
+//! - `spew`: no server: writes `--bytes` bytes of numbered lines to stdout, then as many bytes of
+//!   one endless line to stderr, and exits with `--exit-code` (for bounded output reading).
 //!
 //! Every mode that serves offers these tools, for the tester's tests: `echo`, `pid`, `ship` (an
 //! input schema with `$defs`, `anyOf`, enums, arrays and defaults), `hang` (never answers),
 //! `junk` (writes a line that is not JSON to stdout, then never answers), `huge` (answers with
 //! `bytes` bytes of text) and `die` (the process exits mid-call).
 //!
+//! `--bytes N` is how much `spew` writes to each stream (default 1 MiB).
 //! `--tag WORD` does nothing but mark the command line, so a test can find its processes.
 //! `--stamp FILE` writes the nanoseconds since the Unix epoch to FILE just before a crash exit.
 //! `--describe-from FILE` takes the `echo` tool's description from FILE at start (tool-pinning
@@ -182,6 +185,7 @@ struct Options {
     after: Duration,
     stamp: Option<String>,
     describe_from: Option<String>,
+    bytes: usize,
 }
 
 fn options() -> Options {
@@ -192,6 +196,7 @@ fn options() -> Options {
         after: Duration::from_millis(200),
         stamp: None,
         describe_from: None,
+        bytes: 1024 * 1024,
     };
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_default();
@@ -200,6 +205,7 @@ fn options() -> Options {
             "--after-ms" => options.after = Duration::from_millis(value.parse().unwrap_or(200)),
             "--stamp" => options.stamp = Some(value),
             "--describe-from" => options.describe_from = Some(value),
+            "--bytes" => options.bytes = value.parse().unwrap_or(1024 * 1024),
             // Only there to be found in the process list by tests.
             "--tag" => {}
             other => {
@@ -219,6 +225,34 @@ fn stamp_and_exit(options: &Options) -> ! {
         let _ = std::fs::write(path, nanos.to_string());
     }
     std::process::exit(options.exit_code)
+}
+
+/// `bytes` bytes of numbered lines to stdout, then `bytes` bytes without a newline to stderr.
+fn spew(bytes: usize) {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut left = bytes;
+    for i in 0u64.. {
+        if left == 0 {
+            break;
+        }
+        let line = format!("spew line {i}\n");
+        let part = &line.as_bytes()[..line.len().min(left)];
+        if out.write_all(part).is_err() {
+            return;
+        }
+        left -= part.len();
+    }
+    let _ = out.flush();
+    let mut err = std::io::stderr().lock();
+    let block = [b'e'; 64 * 1024];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(block.len());
+        if err.write_all(&block[..n]).is_err() {
+            return;
+        }
+        left -= n;
+    }
 }
 
 #[tokio::main]
@@ -279,8 +313,13 @@ async fn main() {
                     after,
                     stamp,
                     describe_from: None,
+                    bytes: 0,
                 });
             });
+        }
+        "spew" => {
+            spew(options.bytes);
+            std::process::exit(options.exit_code);
         }
         "ok" => {}
         other => {
