@@ -6,6 +6,7 @@ pub mod bundle;
 mod error;
 pub mod inputs;
 pub mod plan;
+mod rollback;
 pub mod run;
 
 pub use error::{Error, Result};

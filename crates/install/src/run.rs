@@ -17,6 +17,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::clock::{Clock, SystemClock};
+
+use crate::rollback::Rollback;
 use switchboard_mcp::SessionOptions;
 
 use super::{
@@ -256,9 +258,13 @@ impl Installer {
         let (built, verified) = self
             .fetch_and_verify(&name, &request, &plan, (total - 2, total), None, progress)
             .await?;
-        let undo = |built: &Built| {
-            remove_package_dir(&self.packages_dir(), built.package_dir.as_deref(), None)
-        };
+        // From here on every step registers its undo; any failure before `commit` undoes all.
+        let mut rollback = Rollback::new();
+        let packages = self.packages_dir();
+        let package_dir = built.package_dir.clone();
+        rollback.on_failure("remove the fetched package", move || {
+            remove_package_dir(&packages, package_dir.as_deref(), None);
+        });
         progress(Progress {
             step: total - 1,
             total,
@@ -278,12 +284,31 @@ impl Installer {
             answers: non_secret_answers(&request, &built.secret_fields),
             installed_at_ms: self.clock.now_ms(),
         };
-        let saved = self.save_all(&name, &built, &verified.pins, &record, store.as_ref());
-        if let Err(e) = saved {
-            self.forget(&name, &record, store.as_ref());
-            undo(&built);
-            return Err(e);
+        if let Some(store) = &store {
+            let (forget, owner, keys) = (store.clone(), name.clone(), record.secrets.clone());
+            rollback.on_failure("delete the secrets", move || {
+                if let Err(e) = forget.delete(&owner, &keys) {
+                    tracing::warn!("could not delete {owner}'s secrets: {e}");
+                }
+            });
+            for (key, value) in &built.secrets {
+                store.set(&name, key, value)?;
+            }
         }
+        let pins = Pins::new(&self.paths.data_dir);
+        let (unpin, owner) = (pins.clone(), name.clone());
+        rollback.on_failure("remove the pins", move || {
+            let _ = unpin.remove(&owner);
+        });
+        pins.approve_tools(&name, verified.pins.clone(), self.clock.now_ms())?;
+        let record_path = self.record_path(&name);
+        rollback.on_failure("remove the install record", move || {
+            let _ = std::fs::remove_file(record_path);
+        });
+        self.save_record(&name, &record)?;
+        // Last: the registry entry is what makes it "installed".
+        Registry::new(&self.paths).add(name.clone(), built.spec.clone())?;
+        rollback.commit();
         progress(Progress { step: total, total, label: format!("installed {name}"), detail: None });
         let mut notes = plan.notes.clone();
         notes.extend(built.notes.iter().cloned());
@@ -298,36 +323,6 @@ impl Installer {
             secret_store: store.map(|s| s.describe()),
             protocol: verified.protocol,
         })
-    }
-
-    /// Secrets, pins, the record, and last the registry entry (what makes it "installed").
-    fn save_all(
-        &self,
-        name: &ServerName,
-        built: &Built,
-        pins: &[ToolPin],
-        record: &InstallRecord,
-        store: Option<&SecretStore>,
-    ) -> Result<()> {
-        if let Some(store) = store {
-            for (key, value) in &built.secrets {
-                store.set(name, key, value)?;
-            }
-        }
-        Pins::new(&self.paths.data_dir).approve_tools(name, pins.to_vec(), self.clock.now_ms())?;
-        self.save_record(name, record)?;
-        Ok(Registry::new(&self.paths).add(name.clone(), built.spec.clone())?)
-    }
-
-    /// Undoes `save_all` (all but the package folder).
-    fn forget(&self, name: &ServerName, record: &InstallRecord, store: Option<&SecretStore>) {
-        if let Some(store) = store
-            && let Err(e) = store.delete(name, &record.secrets)
-        {
-            tracing::warn!("could not delete {name}'s secrets: {e}");
-        }
-        let _ = Pins::new(&self.paths.data_dir).remove(name);
-        let _ = std::fs::remove_file(self.record_path(name));
     }
 
     /// Fetches, then verifies at progress step `at` (step, total); a failed verification
