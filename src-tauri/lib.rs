@@ -124,13 +124,13 @@ pub fn run() {
                 state.hosts = Paths::from_env().ok().and_then(|paths| api::hosts(&paths));
             }
             if let Some(launched) = launched {
+                // The bridge listens already: start the servers now, so the tray sees every change.
+                let starting = launched.start_servers();
                 state.hosts = launched.hosts;
                 state.guardian = launched.guardian;
                 tauri::async_runtime::spawn(async move {
-                    if let Ok(failures) = launched.starting.await {
-                        for (_, error) in failures {
-                            tracing::warn!("{error}");
-                        }
+                    for (_, error) in starting.await {
+                        tracing::warn!("{error}");
                     }
                 });
             }

@@ -66,8 +66,13 @@ def test_a_second_folder_is_added_from_the_view(first_start, driver, scratch):
     # Registered as the server's --root arguments, and the restarted server indexes it.
     entry = next(s for s in scratch.listed() if s["name"] == "knowledge-base")
     assert entry["args"][-2:] == ["--root", str(more)], entry
-    documents = find(driver, '[data-testid="kb-documents"]')
-    wait_for(lambda: documents.text.startswith("2 "), timeout=60, what="the new folder's document indexed")
+    # Looked up afresh each time: the count is re-rendered when the server restarts on the new
+    # folders (its state change is pushed), so an element found earlier goes stale.
+    wait_for(
+        lambda: driver.find_element(By.CSS_SELECTOR, '[data-testid="kb-documents"]').text.startswith("2 "),
+        timeout=60,
+        what="the new folder's document indexed",
+    )
     query = find(driver, '[data-testid="kb-query"]')
     query.send_keys("largest rodent")
     find(driver, '[data-testid="kb-search"]').click()

@@ -1,14 +1,15 @@
 //! The one way an owner starts, used by the app and by `switchboard serve` alike, so the two
 //! cannot drift apart: register the built-in knowledge base, take ownership of the servers (the
 //! lock, the control endpoint, the sweep of a previous owner's orphans), watch the hosts' files
-//! we wrote (their drift travels on the owner's event stream), and start the enabled servers.
+//! we wrote (their drift travels on the owner's event stream), and, once the caller listens,
+//! start the enabled servers.
 
 use std::sync::Arc;
 
 use switchboard_core::{Env, Paths, ServerName, clock::SystemClock, settings};
 use switchboard_hosts::{Bridge, Guardian, GuardianOptions, HostEnv, Hosts};
 use switchboard_runtime::{Event, EventBus, Owner, SupervisorConfig};
-use tokio::{sync::broadcast::error::RecvError, task::JoinHandle};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::{Result, knowledge_base};
 
@@ -22,7 +23,9 @@ pub struct Launch {
     pub env: Env,
 }
 
-/// A running owner and what runs beside it.
+/// A running owner and what runs beside it. Its servers are not started yet: the caller
+/// subscribes to the owner's events first (the tray, the window), then calls
+/// [`Launched::start_servers`], so no state change is missed.
 #[derive(Debug)]
 pub struct Launched {
     pub owner: Arc<Owner>,
@@ -31,8 +34,17 @@ pub struct Launched {
     /// Watches the host files we wrote; `None` when there is no home folder or it failed to
     /// start (logged). Dropping it stops the watch.
     pub guardian: Option<Guardian>,
-    /// Starting the enabled servers, in the background; yields each failure.
-    pub starting: JoinHandle<Vec<(ServerName, switchboard_runtime::Error)>>,
+}
+
+impl Launched {
+    /// Starts the enabled servers (spawn it: it ends when they are all up or failed); yields
+    /// each failure.
+    pub fn start_servers(
+        &self,
+    ) -> impl Future<Output = Vec<(ServerName, switchboard_runtime::Error)>> + Send + 'static {
+        let supervisor = self.owner.supervisor().clone();
+        async move { supervisor.start_enabled().await }
+    }
 }
 
 /// Launches the owner of the servers in `paths`. Only taking ownership can fail (another owner
@@ -44,9 +56,7 @@ pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
     let owner = Owner::start_with(paths, launch.config, launch.kind, clock, launch.env).await?;
     let owner = Arc::new(owner);
     let (hosts, guardian) = start_hosts(owner.paths(), owner.supervisor().events());
-    let supervisor = owner.supervisor().clone();
-    let starting = tokio::spawn(async move { supervisor.start_enabled().await });
-    Ok(Launched { owner, hosts, guardian, starting })
+    Ok(Launched { owner, hosts, guardian })
 }
 
 /// The built-in knowledge-base server: registered on first start, its command kept pointing at

@@ -45,11 +45,10 @@ pub async fn serve(paths: Paths, env: switchboard_core::Env) -> anyhow::Result<(
         info.port
     );
     let drift = tokio::spawn(report_drift(owner.supervisor().subscribe()));
+    let started = launched.start_servers();
     let starting = tokio::spawn(async move {
-        if let Ok(failures) = launched.starting.await {
-            for (_, error) in failures {
-                eprintln!("switchboard: {error}");
-            }
+        for (_, error) in started.await {
+            eprintln!("switchboard: {error}");
         }
     });
     wait_for_termination().await;
