@@ -213,6 +213,37 @@ fn a_sync_makes_ours_exactly_the_servers_given_and_leaves_the_users_entries_alon
     assert_eq!(std::fs::read_to_string(&file.path).expect("read"), mine);
 }
 
+/// The ledger and the journal take their time from the injected clock, not the system's.
+#[test]
+fn the_ledger_and_journal_are_dated_by_the_injected_clock() {
+    use switchboard_core::clock::ManualClock;
+    const AT_MS: u64 = 1_234_567_890_123;
+    let mut world = World::new();
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(AT_MS);
+    world.hosts.clock = std::sync::Arc::new(ManualClock::new(at));
+    let file = world.user_file(HostId::Cursor);
+    world.hosts.write(&file, &Action::Apply(servers()), false).expect("apply");
+
+    let mut dates = Vec::new();
+    let mut stack = vec![world.dir.path().join("sb/data/hosts")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                for line in text.lines().filter(|l| l.contains("writtenAtMs") || l.contains("atMs"))
+                {
+                    dates.push(line.trim().to_string());
+                }
+            }
+        }
+    }
+    assert!(!dates.is_empty(), "no dated records under data/hosts");
+    let wanted = AT_MS.to_string();
+    assert!(dates.iter().all(|d| d.contains(&wanted)), "dates not from the clock: {dates:?}");
+}
+
 #[test]
 fn a_malformed_file_is_never_written_and_the_error_names_file_line_and_column() {
     let world = World::new();
