@@ -89,14 +89,16 @@ pub fn run() {
             commands::pins_approve,
         ])
         .setup(|app| {
-            let workbench = Paths::from_env()
-                .ok()
-                .map(|paths| Arc::new(switchboard_runtime::tester::Workbench::new(paths)));
+            // The environment is read here, once, and passed down.
+            let env = switchboard_core::Env::from_process();
+            let workbench = Paths::from_env().ok().map(|paths| {
+                Arc::new(switchboard_runtime::tester::Workbench::new(paths, env.clone()))
+            });
             let launched = Paths::from_env().map(|paths| {
                 let launch = api::Launch {
                     kind: "app",
                     config: SupervisorConfig::default(),
-                    env: switchboard_core::Env::from_process(),
+                    env: env.clone(),
                 };
                 tauri::async_runtime::block_on(api::launch(paths, launch))
             });
@@ -121,7 +123,7 @@ pub fn run() {
             exit_on_signals(app.handle().clone());
             let mut state = AppState::new(owner, error, workbench);
             if launched.is_none() {
-                state.hosts = Paths::from_env().ok().and_then(|paths| api::hosts(&paths));
+                state.hosts = Paths::from_env().ok().and_then(|paths| api::hosts(&paths, &env));
             }
             if let Some(launched) = launched {
                 // The bridge listens already: start the servers now, so the tray sees every change.

@@ -211,11 +211,11 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub async fn open(paths: &Paths) -> Result<Self> {
+    pub async fn open(paths: &Paths, env: &switchboard_core::Env) -> Result<Self> {
         let target = switchboard_runtime::tester::Target::Server { name: NAME.into() };
         let options = switchboard_mcp::SessionOptions::default();
         let session =
-            switchboard_runtime::tester::TesterSession::open(paths, target, &options).await?;
+            switchboard_runtime::tester::TesterSession::open(paths, env, target, &options).await?;
         Ok(Client { session })
     }
 
@@ -281,7 +281,7 @@ impl Connection {
         let mut slot = self.client.lock().await;
         let client = match slot.take() {
             Some(client) => client,
-            None => Client::open(owner.paths()).await?,
+            None => Client::open(owner.paths(), owner.env()).await?,
         };
         let result = client.call(tool, arguments).await;
         match &result {

@@ -55,7 +55,7 @@ pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
     let clock = Arc::new(SystemClock);
     let owner = Owner::start_with(paths, launch.config, launch.kind, clock, launch.env).await?;
     let owner = Arc::new(owner);
-    let (hosts, guardian) = start_hosts(owner.paths(), owner.supervisor().events());
+    let (hosts, guardian) = start_hosts(owner.paths(), owner.env(), owner.supervisor().events());
     Ok(Launched { owner, hosts, guardian })
 }
 
@@ -78,8 +78,8 @@ fn register_knowledge_base(paths: &Paths, env: &Env) {
 
 /// The hosts' config files as this user's home has them; `None` (logged) without a home folder.
 /// A process that is not the owner (the app while `serve` runs) still reads and writes them.
-pub fn hosts(paths: &Paths) -> Option<Arc<Hosts>> {
-    let Some(env) = HostEnv::from_env() else {
+pub fn hosts(paths: &Paths, env: &Env) -> Option<Arc<Hosts>> {
+    let Some(env) = HostEnv::from_core(env) else {
         tracing::warn!("no home folder: hosts' config files cannot be located");
         return None;
     };
@@ -88,8 +88,12 @@ pub fn hosts(paths: &Paths) -> Option<Arc<Hosts>> {
 
 /// The hosts' files and their guardian, whose drift reports are forwarded to `events` as
 /// [`Event::HostDrift`].
-fn start_hosts(paths: &Paths, events: &EventBus) -> (Option<Arc<Hosts>>, Option<Guardian>) {
-    let Some(hosts) = hosts(paths) else { return (None, None) };
+fn start_hosts(
+    paths: &Paths,
+    env: &Env,
+    events: &EventBus,
+) -> (Option<Arc<Hosts>>, Option<Guardian>) {
+    let Some(hosts) = hosts(paths, env) else { return (None, None) };
     let auto_reapply = settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
     let options = GuardianOptions { auto_reapply, ..Default::default() };
     let guardian =

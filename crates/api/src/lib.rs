@@ -181,7 +181,7 @@ pub struct InstallForm {
 
 pub async fn install_form(owner: &Owner, entry: &str) -> Result<InstallForm> {
     let server = catalog::lookup(owner.paths(), owner.env(), entry, None).await?;
-    let mut installer = Installer::new(owner.paths(), owner.env().path.as_deref());
+    let mut installer = Installer::new(owner.paths(), owner.env());
     installer.clock = owner.clock().clone();
     let request = Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
     let name = switchboard_install::local_name(&server.name);
@@ -238,7 +238,7 @@ pub async fn install(
     };
     let progress: &(dyn Fn(Progress) + Send + Sync) = &progress;
     let server = catalog::lookup(owner.paths(), owner.env(), entry, None).await?;
-    let mut installer = Installer::new(owner.paths(), owner.env().path.as_deref());
+    let mut installer = Installer::new(owner.paths(), owner.env());
     installer.clock = owner.clock().clone();
     let installed =
         installer.install(Request { server, name, way: None, answers }, progress).await?;

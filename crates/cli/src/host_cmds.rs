@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use switchboard_core::{Paths, Registry, ServerName, ServerSpec};
+use switchboard_core::{Env, Paths, Registry, ServerName, ServerSpec};
 use switchboard_hosts::{Action, ChangeKind, EntryState, HostEnv, HostId, Hosts, Plan};
 
 use crate::output::{Usage, print_json};
@@ -68,8 +68,8 @@ pub struct WriteArgs {
     force: bool,
 }
 
-fn hosts(paths: &Paths) -> anyhow::Result<Hosts> {
-    let env = HostEnv::from_env().context("no home folder: set HOME")?;
+fn hosts(paths: &Paths, env: &Env) -> anyhow::Result<Hosts> {
+    let env = HostEnv::from_core(env).context("no home folder: set HOME")?;
     let bridge = switchboard_hosts::Bridge::current();
     Ok(Hosts::new(paths, env, bridge))
 }
@@ -80,8 +80,8 @@ fn absolute(project: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
         .transpose()
 }
 
-pub fn run(paths: &Paths, command: HostsCommand) -> anyhow::Result<()> {
-    let hosts = hosts(paths)?;
+pub fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Result<()> {
+    let hosts = hosts(paths, env)?;
     match command {
         HostsCommand::List(args) => list(paths, &hosts, args, false),
         HostsCommand::Status(args) => list(paths, &hosts, args, true),

@@ -59,7 +59,7 @@ pub enum PinsCommand {
 }
 
 fn installer(paths: &Paths, env: &Env) -> Installer {
-    Installer::new(paths, env.path.as_deref())
+    Installer::new(paths, env)
 }
 
 /// The progress line: `[2/4] npm install @x/y@1.0.0` on stderr, with the step's latest output
@@ -260,7 +260,7 @@ pub async fn update(paths: &Paths, env: &Env, name: &str, yes: bool) -> anyhow::
     Ok(())
 }
 
-pub async fn pins(paths: &Paths, command: PinsCommand) -> anyhow::Result<()> {
+pub async fn pins(paths: &Paths, env: &Env, command: PinsCommand) -> anyhow::Result<()> {
     let pins = Pins::new(&paths.data_dir);
     match command {
         PinsCommand::Diff { name, json } => {
@@ -280,7 +280,7 @@ pub async fn pins(paths: &Paths, command: PinsCommand) -> anyhow::Result<()> {
             if pins.load(&name)?.is_none() {
                 // Added by hand: pin what it offers now.
                 let tools =
-                    switchboard_runtime::pins::pin_current(paths, &SystemClock, &name).await?;
+                    switchboard_runtime::pins::pin_current(paths, env, &SystemClock, &name).await?;
                 println!(
                     "pinned {name}'s {} tools; a change will hold it until you approve",
                     tools.len()

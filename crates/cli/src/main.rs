@@ -197,14 +197,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(flag) => owner_cmds::status(&paths, flag.json).await,
         Command::Logs { name, follow } => owner_cmds::logs(&paths, &name, follow).await,
         Command::Events => owner_cmds::events(&paths).await,
-        Command::Kb(KbCommand::Serve(options)) => Ok(switchboard_kb::serve::serve(options).await?),
+        Command::Kb(KbCommand::Serve(options)) => {
+            Ok(switchboard_kb::serve::serve(options, Some(paths.data_dir.clone())).await?)
+        }
         Command::Kb(KbCommand::Setup) => kb_setup(&paths, &env),
-        Command::Hosts(command) => host_cmds::run(&paths, command),
+        Command::Hosts(command) => host_cmds::run(&paths, &env, command),
         Command::Catalog(command) => catalog_cmds::run(&paths, &env, command).await,
         Command::Install(args) => install_cmds::install(&paths, &env, args).await,
         Command::Uninstall { name } => install_cmds::uninstall(&paths, &name).await,
         Command::Update { name, yes } => install_cmds::update(&paths, &env, &name, yes).await,
-        Command::Pins(command) => install_cmds::pins(&paths, command).await,
+        Command::Pins(command) => install_cmds::pins(&paths, &env, command).await,
         Command::Bridge { url, header, sse } => {
             let mut argv = vec![url];
             for h in header {
@@ -217,16 +219,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 switchboard_core::mcp::bridge::BridgeArgs::parse(argv).map_err(output::Usage)?;
             Ok(args.run().await?)
         }
-        Command::Inspect { what, target } => tester_cmds::inspect(&paths, what, target).await,
+        Command::Inspect { what, target } => tester_cmds::inspect(&paths, &env, what, target).await,
         Command::Call { tool, args, args_json, target } => {
-            tester_cmds::call(&paths, tool, args, args_json, target).await
+            tester_cmds::call(&paths, &env, tool, args, args_json, target).await
         }
-        Command::Read { uri, target } => tester_cmds::read(&paths, uri, target).await,
+        Command::Read { uri, target } => tester_cmds::read(&paths, &env, uri, target).await,
         Command::Prompt { name, args, target } => {
-            tester_cmds::prompt(&paths, name, args, target).await
+            tester_cmds::prompt(&paths, &env, name, args, target).await
         }
         Command::ExportTools { format, target } => {
-            tester_cmds::export_tools(&paths, format, target).await
+            tester_cmds::export_tools(&paths, &env, format, target).await
         }
     }
 }

@@ -8,13 +8,13 @@ use std::{collections::BTreeMap, time::Duration};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
-use switchboard_core::Paths;
 use switchboard_core::mcp::{
     CallOutcome, ConnectOptions, Direction, HttpTransport, ProtocolChoice, ServerDetails,
     SessionOptions, TrafficEntry, args as tool_args,
     export::{self, Format},
     rmcp::model::{ContentBlock, GetPromptResult, ResourceContents},
 };
+use switchboard_core::{Env, Paths};
 use switchboard_runtime::tester::{Target, TesterSession};
 
 use crate::output::{Usage, print_json};
@@ -130,10 +130,11 @@ pub enum Section {
 /// Opens a session, runs `work`, prints the trace if asked, and closes the session.
 async fn with_session<T>(
     paths: &Paths,
+    env: &Env,
     target: &TargetArgs,
     work: impl AsyncFnOnce(&TesterSession) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let session = TesterSession::open(paths, target.target()?, &target.options()?).await?;
+    let session = TesterSession::open(paths, env, target.target()?, &target.options()?).await?;
     let result = work(&session).await;
     if target.trace {
         for entry in session.session().traffic().entries() {
@@ -176,9 +177,14 @@ fn trace_line(entry: &TrafficEntry) -> String {
     format!("[{:>9.1} ms] {arrow} {method}{latency} {text}", entry.elapsed_ms)
 }
 
-pub async fn inspect(paths: &Paths, section: Section, target: TargetArgs) -> anyhow::Result<()> {
+pub async fn inspect(
+    paths: &Paths,
+    env: &Env,
+    section: Section,
+    target: TargetArgs,
+) -> anyhow::Result<()> {
     let json = target.json;
-    with_session(paths, &target, async |session| {
+    with_session(paths, env, &target, async |session| {
         let s = session.session();
         let mut out = Map::new();
         let want = |x: Section| section == Section::All || section == x;
@@ -351,6 +357,7 @@ fn first_line(text: &str) -> &str {
 
 pub async fn call(
     paths: &Paths,
+    env: &Env,
     tool: String,
     pairs: Vec<String>,
     args_json: Option<String>,
@@ -365,7 +372,7 @@ pub async fn call(
         None => Map::new(),
     };
     let json = target.json;
-    let outcome = with_session(paths, &target, async |session| {
+    let outcome = with_session(paths, env, &target, async |session| {
         let s = session.session();
         let Some(found) = session.check(s.tool(&tool).await).await? else {
             let names: Vec<String> = s
@@ -459,9 +466,9 @@ fn describe_resource(resource: &ResourceContents) -> String {
     }
 }
 
-pub async fn read(paths: &Paths, uri: String, target: TargetArgs) -> anyhow::Result<()> {
+pub async fn read(paths: &Paths, env: &Env, uri: String, target: TargetArgs) -> anyhow::Result<()> {
     let json = target.json;
-    let result = with_session(paths, &target, async |session| {
+    let result = with_session(paths, env, &target, async |session| {
         Ok(session.check(session.session().read_resource(&uri).await).await?)
     })
     .await?;
@@ -476,6 +483,7 @@ pub async fn read(paths: &Paths, uri: String, target: TargetArgs) -> anyhow::Res
 
 pub async fn prompt(
     paths: &Paths,
+    env: &Env,
     name: String,
     pairs: Vec<String>,
     target: TargetArgs,
@@ -489,7 +497,7 @@ pub async fn prompt(
         arguments.insert(k.to_owned(), Value::String(v.to_owned()));
     }
     let json = target.json;
-    let result: GetPromptResult = with_session(paths, &target, async |session| {
+    let result: GetPromptResult = with_session(paths, env, &target, async |session| {
         Ok(session.check(session.session().get_prompt(&name, arguments).await).await?)
     })
     .await?;
@@ -507,9 +515,14 @@ pub async fn prompt(
     Ok(())
 }
 
-pub async fn export_tools(paths: &Paths, format: String, target: TargetArgs) -> anyhow::Result<()> {
+pub async fn export_tools(
+    paths: &Paths,
+    env: &Env,
+    format: String,
+    target: TargetArgs,
+) -> anyhow::Result<()> {
     let format: Format = format.parse().map_err(Usage)?;
-    let tools = with_session(paths, &target, async |session| {
+    let tools = with_session(paths, env, &target, async |session| {
         Ok(session.check(session.session().list_tools().await).await?.items)
     })
     .await?;

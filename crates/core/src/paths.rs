@@ -1,6 +1,7 @@
 //! Where Switchboard keeps its state. `SWITCHBOARD_HOME=DIR` puts everything under DIR; otherwise
 //! the per-OS folders from `directories::ProjectDirs`. Paths are values: nothing in the core looks
-//! at the environment except [`Paths::from_env`].
+//! at the environment except [`Paths::from_env`] (which also reads the forced secret store) and
+//! [`crate::Env::from_process`].
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,18 @@ use crate::{Error, Result, spec::ServerName};
 
 /// The environment variable that puts all state under one folder.
 pub const HOME_VAR: &str = "SWITCHBOARD_HOME";
+/// `SWITCHBOARD_SECRET_STORE=keychain|file` forces a secret store.
+pub const STORE_VAR: &str = "SWITCHBOARD_SECRET_STORE";
+
+/// Which store holds the secrets: the keychain when one answers, else the owner-only file
+/// ([`crate::secrets::SecretStore::open`]), or one forced by [`STORE_VAR`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StoreChoice {
+    #[default]
+    Auto,
+    Keychain,
+    File,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paths {
@@ -19,6 +32,8 @@ pub struct Paths {
     pub log_dir: PathBuf,
     /// The owner lock, the owner's address and token, the records of running children.
     pub run_dir: PathBuf,
+    /// Where secrets go.
+    pub secrets: StoreChoice,
 }
 
 impl Paths {
@@ -29,6 +44,7 @@ impl Paths {
             data_dir: home.join("data"),
             log_dir: home.join("logs"),
             run_dir: home.join("run"),
+            secrets: StoreChoice::Auto,
         }
     }
 
@@ -39,8 +55,13 @@ impl Paths {
 
     /// Like [`Paths::from_env`], reading variables through `lookup` (for tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Self> {
+        let secrets = match lookup(STORE_VAR).as_ref().and_then(|v| v.to_str()) {
+            Some("file") => StoreChoice::File,
+            Some("keychain") => StoreChoice::Keychain,
+            _ => StoreChoice::Auto,
+        };
         if let Some(home) = lookup(HOME_VAR).filter(|v| !v.is_empty()) {
-            return Ok(Self::under(Path::new(&home)));
+            return Ok(Paths { secrets, ..Self::under(Path::new(&home)) });
         }
         let dirs = directories::ProjectDirs::from("dev", "switchboard", "Switchboard")
             .ok_or(Error::NoHomeFolder { var: HOME_VAR })?;
@@ -50,6 +71,7 @@ impl Paths {
             log_dir: data_dir.join("logs"),
             run_dir: dirs.runtime_dir().map_or_else(|| data_dir.join("run"), Path::to_path_buf),
             data_dir,
+            secrets,
         })
     }
 

@@ -19,8 +19,7 @@ use crate::{
 
 /// The keychain's service name for every Switchboard secret.
 const SERVICE: &str = "dev.switchboard.secrets";
-/// Forces a store: `keychain` or `file`.
-pub const STORE_VAR: &str = "SWITCHBOARD_SECRET_STORE";
+pub use crate::paths::{STORE_VAR, StoreChoice};
 
 /// Which store holds the secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +33,10 @@ impl SecretStore {
     /// The keychain when one answers (or when forced), else the owner-only file under `paths`.
     pub fn open(paths: &Paths) -> SecretStore {
         let file = || SecretStore::File(paths.data_dir.join("secrets").join("secrets.json"));
-        match std::env::var(STORE_VAR).as_deref() {
-            Ok("file") => return file(),
-            Ok("keychain") => return SecretStore::Keychain,
-            _ => {}
+        match paths.secrets {
+            StoreChoice::File => return file(),
+            StoreChoice::Keychain => return SecretStore::Keychain,
+            StoreChoice::Auto => {}
         }
         if keychain_answers() { SecretStore::Keychain } else { file() }
     }

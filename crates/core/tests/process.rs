@@ -15,8 +15,8 @@ use std::{
 };
 
 use switchboard_core::process::{
-    ChildOptions, CommandSpec, Exit, ManagedChild, OutputLimits, Pipes, StderrOptions, StopLadder,
-    StopStep, resolve, run_to_end_within,
+    ChildOptions, CommandSpec, Exit, ManagedChild, OutputLimits, Pipes, Search, StderrOptions,
+    StopLadder, StopStep, resolve, run_to_end_within,
 };
 use switchboard_testkit::{alive, fixture, wait_until};
 
@@ -31,7 +31,7 @@ fn fixture_spec(args: &[&str]) -> CommandSpec {
 
 fn spawn(args: &[&str], options: ChildOptions) -> (ManagedChild, Pipes) {
     let spec = fixture_spec(args);
-    let resolved = resolve(&spec.program, None, None).expect("a path resolves");
+    let resolved = resolve(&spec.program, None, Search::default()).expect("a path resolves");
     ManagedChild::spawn(&spec, &resolved, options).expect("spawns")
 }
 
@@ -184,11 +184,12 @@ async fn run_to_end_reads_a_huge_output_within_its_bounds() {
     let limits = OutputLimits { max_line_bytes: 100, max_stream_bytes: 64 * 1024, tail_lines: 40 };
     let spec = fixture_spec(&["spew", "--bytes", &BYTES.to_string(), "--exit-code", "0"]);
     let mut passed: u64 = 0;
-    let finished = run_to_end_within(&spec, Duration::from_secs(60), limits, |line| {
-        passed += line.len() as u64;
-    })
-    .await
-    .expect("runs");
+    let finished =
+        run_to_end_within(&spec, Search::default(), Duration::from_secs(60), limits, |line| {
+            passed += line.len() as u64;
+        })
+        .await
+        .expect("runs");
     assert!(finished.success, "{finished:?}");
     assert_eq!(finished.status, "exited with code 0");
     // Each stream: at most its bound in lines, the rest read to the end and counted.
@@ -205,6 +206,7 @@ async fn run_to_end_kills_what_outlives_its_deadline() {
     let started = Instant::now();
     let finished = run_to_end_within(
         &fixture_spec(&["sleep"]),
+        Search::default(),
         Duration::from_secs(1),
         OutputLimits::default(),
         |_| {},
@@ -220,6 +222,7 @@ async fn run_to_end_kills_what_outlives_its_deadline() {
 async fn run_to_end_reports_a_failing_command_with_its_last_lines() {
     let finished = switchboard_core::process::run_to_end(
         &fixture_spec(&["exit-at-start", "--exit-code", "4"]),
+        Search::default(),
         Duration::from_secs(30),
         |_| {},
     )

@@ -39,12 +39,14 @@ pub struct HostEnv {
     pub codex_home: Option<PathBuf>,
     /// `PATH`: where a bare command is found, to write it absolute for GUI hosts.
     pub path: Option<OsString>,
+    /// `SHELL`: whose login PATH is searched when `path` lacks the command.
+    pub shell: Option<OsString>,
 }
 
 impl HostEnv {
-    /// This process's environment.
-    pub fn from_env() -> Option<Self> {
-        Self::from_lookup(Os::current(), |key| std::env::var_os(key))
+    /// The environment the binary read at its edge, with this OS's conventions.
+    pub fn from_core(env: &switchboard_core::Env) -> Option<Self> {
+        Self::from_lookup(Os::current(), |key| env.var(key))
     }
 
     /// The environment `lookup` describes, with `os`'s conventions and defaults. `None` without a
@@ -63,8 +65,17 @@ impl HostEnv {
                 .unwrap_or_else(|| home.join("AppData").join("Local")),
             codex_home: var("CODEX_HOME"),
             path: lookup("PATH"),
+            shell: lookup("SHELL").filter(|v| !v.is_empty()),
             home,
         })
+    }
+
+    /// Where bare commands are looked for.
+    pub fn search(&self) -> switchboard_core::process::Search<'_> {
+        switchboard_core::process::Search {
+            path: self.path.as_deref(),
+            shell: self.shell.as_deref(),
+        }
     }
 
     /// Where the OS keeps per-user application settings: `~/Library/Application Support`,

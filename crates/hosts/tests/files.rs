@@ -33,8 +33,13 @@ impl World {
             .expect("temp dir");
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
-        let env = HostEnv::from_lookup(Os::Linux, |k| (k == "HOME").then(|| home.clone().into()))
-            .expect("env");
+        // The environment is described, not inherited: a home and a PATH with a shell on it.
+        let env = HostEnv::from_lookup(Os::Linux, |k| match k {
+            "HOME" => Some(home.clone().into()),
+            "PATH" => Some("/usr/bin:/bin".into()),
+            _ => None,
+        })
+        .expect("env");
         let paths = Paths::under(&dir.path().join("sb"));
         let bridge = Bridge {
             program: "/opt/switchboard/switchboard".into(),

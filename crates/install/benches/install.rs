@@ -19,7 +19,7 @@ use switchboard_runtime::{
     tester::{Target, TesterSession},
 };
 
-use switchboard_core::{Launch, Paths, Registry, clock::SystemClock, mcp::SessionOptions};
+use switchboard_core::{Env, Launch, Paths, Registry, clock::SystemClock, mcp::SessionOptions};
 
 use switchboard_catalog::Catalog;
 
@@ -45,7 +45,9 @@ async fn handshake(paths: &Paths, command: &str, args: Vec<String>) -> Duration 
         Target::Command { command: command.into(), args, env: Default::default(), cwd: None };
     let started = Instant::now();
     let session =
-        TesterSession::open(paths, target, &SessionOptions::default()).await.expect("handshake");
+        TesterSession::open(paths, &Env::from_process(), target, &SessionOptions::default())
+            .await
+            .expect("handshake");
     let took = started.elapsed();
     session.close().await;
     took
@@ -63,7 +65,7 @@ fn main() {
         // Warm npm's cache (and npx's) once, outside the figures.
         let warm = switchboard_testkit::temp_home();
         let warm_paths = Paths::under(warm.path());
-        let installer = Installer::new(&warm_paths, std::env::var_os("PATH").as_deref());
+        let installer = Installer::new(&warm_paths, &Env::from_process());
         let request = Request { server: entry.clone(), name: None, way: None, answers: Vec::new() };
         installer.install(request.clone(), &|_| {}).await.expect("warm-up install");
         handshake(&warm_paths, "npx", vec!["-y".into(), PACKAGE.into()]).await;
@@ -72,7 +74,7 @@ fn main() {
         for _ in 0..RUNS {
             let home = switchboard_testkit::temp_home();
             let paths = Paths::under(home.path());
-            let installer = Installer::new(&paths, std::env::var_os("PATH").as_deref());
+            let installer = Installer::new(&paths, &Env::from_process());
             let started = Instant::now();
             installer.install(request.clone(), &|_| {}).await.expect("install");
             installs.push(started.elapsed());
@@ -84,6 +86,7 @@ fn main() {
         let Launch::Stdio { command, args, .. } = spec.launch.clone() else { panic!("stdio") };
         let supervisor = Supervisor::new(
             warm_paths.clone(),
+            Env::from_process(),
             SupervisorConfig::default(),
             Arc::new(SystemClock),
             EventBus::default(),

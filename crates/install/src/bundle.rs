@@ -185,8 +185,9 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
         .map_err(|e| Error::Failed(format!("the bundle's manifest.json is not valid: {e}")))
 }
 
-/// The install form of a bundle: one field per `user_config` entry.
-pub fn fields(manifest: &Manifest) -> Vec<Field> {
+/// The install form of a bundle: one field per `user_config` entry; `${HOME}` in a default is
+/// the user's `home`.
+pub fn fields(manifest: &Manifest, home: &str) -> Vec<Field> {
     manifest
         .user_config
         .iter()
@@ -197,7 +198,7 @@ pub fn fields(manifest: &Manifest) -> Vec<Field> {
             required: c.required,
             secret: c.sensitive,
             default: c.default.as_ref().map(|d| match d {
-                Value::String(s) => expand_home(s),
+                Value::String(s) => expand_home(s, home),
                 other => other.to_string(),
             }),
             choices: Vec::new(),
@@ -214,9 +215,8 @@ pub fn fields(manifest: &Manifest) -> Vec<Field> {
         .collect()
 }
 
-fn expand_home(s: &str) -> String {
-    let home = std::env::var("HOME").unwrap_or_default();
-    s.replace("${HOME}", &home)
+fn expand_home(s: &str, home: &str) -> String {
+    s.replace("${HOME}", home)
 }
 
 /// The command a bundle starts with, its arguments filled in from `dir` and the answers.
@@ -231,14 +231,20 @@ pub struct BundleCommand {
     pub secret_args: bool,
 }
 
-pub fn command(manifest: &Manifest, dir: &Path, answers: &[(String, String)]) -> BundleCommand {
+/// `${HOME}` is `home`.
+pub fn command(
+    manifest: &Manifest,
+    dir: &Path,
+    answers: &[(String, String)],
+    home: &str,
+) -> BundleCommand {
     let values = |key: &str| -> Vec<String> {
         let given: Vec<String> =
             answers.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect();
         if !given.is_empty() {
             return given;
         }
-        fields(manifest)
+        fields(manifest, home)
             .into_iter()
             .find(|f| f.key == key)
             .and_then(|f| f.default)
@@ -252,7 +258,7 @@ pub fn command(manifest: &Manifest, dir: &Path, answers: &[(String, String)]) ->
             .any(|(k, c)| c.sensitive && text.contains(&format!("${{user_config.{k}}}")))
     };
     let fill = |text: &str| -> String {
-        let mut out = expand_home(text)
+        let mut out = expand_home(text, home)
             .replace("${__dirname}", &dir.to_string_lossy())
             .replace("${pathSeparator}", std::path::MAIN_SEPARATOR_STR)
             .replace("${/}", std::path::MAIN_SEPARATOR_STR);
@@ -314,7 +320,8 @@ mod tests {
             "user_config": {
                 "token": {"type": "string", "sensitive": true, "required": true, "title": "Token"},
                 "roots": {"type": "directory", "multiple": true, "required": true},
-                "mode": {"type": "string", "default": "fast"}
+                "mode": {"type": "string", "default": "fast"},
+                "cache": {"type": "directory", "default": "${HOME}/.demo"}
             }
         }))
         .expect("manifest")
@@ -323,7 +330,9 @@ mod tests {
     #[test]
     fn user_config_becomes_the_form_and_fills_the_command() {
         let m = manifest();
-        let fields = fields(&m);
+        let fields = fields(&m, "/home/ada");
+        let cache = fields.iter().find(|f| f.key == "cache").expect("cache");
+        assert_eq!(cache.default.as_deref(), Some("/home/ada/.demo"));
         let token = fields.iter().find(|f| f.key == "token").expect("token");
         assert!(token.secret && token.required);
         assert_eq!(token.description.as_deref(), Some("Token"));
@@ -335,7 +344,7 @@ mod tests {
             ("roots".into(), "/a".into()),
             ("roots".into(), "/b".into()),
         ];
-        let c = command(&m, Path::new("/opt/demo"), &answers);
+        let c = command(&m, Path::new("/opt/demo"), &answers, "/home/ada");
         assert_eq!(c.command, "/opt/demo/bin/demo");
         assert_eq!(c.args, vec!["--root", "/a", "/b", "--mode=fast"]);
         assert_eq!(c.env.get("DEMO_TOKEN").map(String::as_str), Some("s3cret"));

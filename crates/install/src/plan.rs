@@ -5,7 +5,6 @@
 
 use std::{
     collections::BTreeMap,
-    ffi::OsStr,
     path::{Path, PathBuf},
 };
 
@@ -27,10 +26,10 @@ pub struct Toolbox {
 }
 
 impl Toolbox {
-    /// Looks the programs up on `path_var` (and the login shell's PATH).
-    pub fn find(path_var: Option<&OsStr>) -> Toolbox {
+    /// Looks the programs up on the search's PATH (and its login shell's PATH).
+    pub fn find(search: switchboard_core::process::Search<'_>) -> Toolbox {
         let find =
-            |p: &str| switchboard_core::process::resolve(p, None, path_var).ok().map(|r| r.program);
+            |p: &str| switchboard_core::process::resolve(p, None, search).ok().map(|r| r.program);
         Toolbox {
             node: find("node"),
             npm: find("npm"),

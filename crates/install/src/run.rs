@@ -9,7 +9,6 @@
 
 use std::{
     collections::BTreeMap,
-    ffi::OsStr,
     path::{Path, PathBuf},
     sync::Arc,
     time::Duration,
@@ -29,7 +28,7 @@ use super::{
 use crate::{Error, Result};
 use switchboard_catalog::ServerJson;
 use switchboard_core::{
-    Launch, Paths, Registry, RemoteTransport, ServerName, ServerSpec,
+    Env, Launch, Paths, Registry, RemoteTransport, ServerName, ServerSpec,
     fsutil::write_atomic,
     process::{self, CommandSpec},
     secrets::SecretStore,
@@ -125,6 +124,8 @@ pub struct Installer {
     pub step_timeout: Duration,
     /// Dates install records and pins.
     pub clock: Arc<dyn Clock>,
+    /// Where verification finds bare commands.
+    pub env: Env,
 }
 
 /// The local name for a catalog entry: the part after the slash, made a valid server name
@@ -144,9 +145,11 @@ pub fn local_name(entry: &str) -> String {
 }
 
 impl Installer {
-    /// Runtimes are looked up on `path_var` (and the login shell's PATH).
-    pub fn new(paths: &Paths, path_var: Option<&OsStr>) -> Installer {
-        Installer::new_with(paths, Toolbox::find(path_var))
+    /// Runtimes are looked up on `env`'s PATH (and its login shell's PATH).
+    pub fn new(paths: &Paths, env: &Env) -> Installer {
+        let mut installer = Installer::new_with(paths, Toolbox::find(env.search()));
+        installer.env = env.clone();
+        installer
     }
 
     /// For what needs no runtime (uninstall, records): no PATH or login-shell look-ups.
@@ -161,7 +164,13 @@ impl Installer {
             verify_timeout: Duration::from_secs(60),
             step_timeout: Duration::from_secs(600),
             clock: Arc::new(SystemClock),
+            env: Env::default(),
         }
+    }
+
+    /// The user's home folder as the environment gave it (`${HOME}` in bundles); empty if unset.
+    fn home(&self) -> String {
+        self.env.home().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
     fn packages_dir(&self) -> PathBuf {
@@ -238,7 +247,7 @@ impl Installer {
         if let Ok(Plan { start: Start::Bundle { url, sha256, .. }, .. }) = &plan {
             let cache = self.bundle_cache();
             let bytes = bundle::download_cached(url, sha256, &cache, self.step_timeout).await?;
-            fields.extend(bundle::fields(&bundle::manifest_of(&bytes)?));
+            fields.extend(bundle::fields(&bundle::manifest_of(&bytes)?, &self.home()));
         }
         Ok(fields)
     }
@@ -377,10 +386,11 @@ impl Installer {
                 env: step.env.clone(),
                 cwd: None,
             };
-            let finished = process::run_to_end(&spec, self.step_timeout, |line| {
-                report(Some(line.to_owned()));
-            })
-            .await;
+            let finished =
+                process::run_to_end(&spec, self.env.search(), self.step_timeout, |line| {
+                    report(Some(line.to_owned()));
+                })
+                .await;
             let failure = match finished {
                 Ok(f) if f.success => None,
                 Ok(f) => Some(format!(
@@ -468,7 +478,7 @@ impl Installer {
         // Secret answers are kept too (in the store), so an update can fill the form again.
         let mut form = inputs::fields(&request.server, plan.way);
         if let Start::Bundle { dir, .. } = &plan.start {
-            form.extend(bundle::fields(&bundle::read_manifest(dir)?));
+            form.extend(bundle::fields(&bundle::read_manifest(dir)?, &self.home()));
         }
         let secret_fields: Vec<String> =
             form.into_iter().filter(|f| f.secret).map(|f| f.key).collect();
@@ -516,12 +526,12 @@ impl Installer {
         let manifest = bundle::unpack(&bytes, dir)?;
         bundle::forget_cached(sha256, &cache);
         let mut fields = inputs::fields(&request.server, plan.way);
-        fields.extend(bundle::fields(&manifest));
+        fields.extend(bundle::fields(&manifest, &self.home()));
         let problems = inputs::check_fields(&fields, &request.server.name, &request.answers);
         if !problems.is_empty() {
             return Err(Error::InvalidInputs { name: name.to_string(), problems });
         }
-        let command = bundle::command(&manifest, dir, &request.answers);
+        let command = bundle::command(&manifest, dir, &request.answers, &self.home());
         let mut env = plan.env.clone();
         env.extend(command.env.clone());
         let mut secrets = BTreeMap::new();
@@ -576,7 +586,8 @@ impl Installer {
         let failed = |e: switchboard_runtime::Error| {
             Error::Failed(format!("verification failed: {e}. Nothing was installed"))
         };
-        let session = TesterSession::open(&self.paths, target, &options).await.map_err(failed)?;
+        let session =
+            TesterSession::open(&self.paths, &self.env, target, &options).await.map_err(failed)?;
         let listed = session.session().list_tools().await;
         let result = match listed {
             Ok(listing) => {
@@ -746,7 +757,7 @@ mod tests {
     #[tokio::test]
     async fn the_form_asks_for_required_inputs_before_any_answer_is_given() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut installer = Installer::new(&Paths::under(dir.path()), None);
+        let mut installer = Installer::new(&Paths::under(dir.path()), &Env::default());
         installer.toolbox = Toolbox {
             node: Some("/opt/node/bin/node".into()),
             npm: Some("/opt/node/bin/npm".into()),
@@ -788,7 +799,7 @@ mod tests {
                           "fileSha256": sha, "transport": {"type": "stdio"}}]
         }))
         .expect("entry");
-        let installer = Installer::new(&Paths::under(&dir.path().join("home")), None);
+        let installer = Installer::new(&Paths::under(&dir.path().join("home")), &Env::default());
         let request =
             Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
         let fields = installer.fields(&request).await.expect("fields");
@@ -871,7 +882,7 @@ mod tests {
     fn a_package_folder_outside_ours_or_shared_with_another_install_is_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths = Paths::under(dir.path());
-        let installer = Installer::new(&paths, None);
+        let installer = Installer::new(&paths, &Env::default());
         let packages = installer.packages_dir();
         let outside = dir.path().join("elsewhere");
         std::fs::create_dir_all(&outside).expect("mkdir");

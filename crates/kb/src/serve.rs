@@ -1,7 +1,12 @@
 //! Running the knowledge base as an MCP server: over stdio (the default, for a host or the
 //! supervisor) or Streamable HTTP on a loopback address.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use rmcp::{
     ServiceExt,
@@ -51,7 +56,9 @@ pub fn main(args: ServeArgs) -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args.options)) {
+    // The binary's edge: the only place the environment is read.
+    let data_dir = data_dir_from(std::env::var_os("SWITCHBOARD_HOME"));
+    match runtime.block_on(serve(args.options, data_dir)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("switchboard-kb: {e}");
@@ -72,9 +79,19 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// The index folder for a set of roots when none is given: under `SWITCHBOARD_HOME/data` or the
-/// OS's data folder, named by a hash of the folders so different sets never share an index.
-pub fn default_index_dir(roots: &[PathBuf]) -> Result<PathBuf> {
+/// Switchboard's data folder: `<SWITCHBOARD_HOME>/data` when `home` is set and not empty, else
+/// the OS's; `None` without a home folder.
+pub fn data_dir_from(home: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    match home.filter(|v| !v.is_empty()) {
+        Some(home) => Some(PathBuf::from(home).join("data")),
+        None => directories::ProjectDirs::from("dev", "switchboard", "Switchboard")
+            .map(|d| d.data_local_dir().to_path_buf()),
+    }
+}
+
+/// The index folder for a set of roots when none is given: under `data_dir` (Switchboard's data
+/// folder), named by a hash of the folders so different sets never share an index.
+pub fn default_index_dir(roots: &[PathBuf], data_dir: Option<&Path>) -> Result<PathBuf> {
     use sha2::{Digest, Sha256};
     let mut canonical: Vec<String> = roots
         .iter()
@@ -82,21 +99,18 @@ pub fn default_index_dir(roots: &[PathBuf]) -> Result<PathBuf> {
         .collect();
     canonical.sort();
     let digest = format!("{:x}", Sha256::digest(canonical.join("\n").as_bytes()));
-    let data = match std::env::var_os("SWITCHBOARD_HOME").filter(|v| !v.is_empty()) {
-        Some(home) => PathBuf::from(home).join("data"),
-        None => directories::ProjectDirs::from("dev", "switchboard", "Switchboard")
-            .map(|d| d.data_local_dir().to_path_buf())
-            .ok_or_else(|| Error::Invalid("no home folder found; pass --index-dir".into()))?,
-    };
+    let data =
+        data_dir.ok_or_else(|| Error::Invalid("no home folder found; pass --index-dir".into()))?;
     Ok(data.join("kb").join(&digest[..16]))
 }
 
 /// Opens the index, starts watching, indexes in the background and serves until the client
 /// goes away (stdio) or SIGINT/SIGTERM (HTTP).
-pub async fn serve(options: ServeOptions) -> Result<()> {
+/// `data_dir` holds the index when `--index-dir` is not given.
+pub async fn serve(options: ServeOptions, data_dir: Option<PathBuf>) -> Result<()> {
     let index_dir = match options.index_dir.clone() {
         Some(dir) => dir,
-        None => default_index_dir(&options.roots)?,
+        None => default_index_dir(&options.roots, data_dir.as_deref())?,
     };
     let config = Config { roots: options.roots.clone(), index_dir };
     let engine = tokio::task::spawn_blocking(move || Engine::open(&config))

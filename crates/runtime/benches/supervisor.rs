@@ -12,7 +12,7 @@ use std::{
 };
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use switchboard_core::{Paths, RestartPolicy, ServerSpec, Servers, clock::SystemClock};
+use switchboard_core::{Env, Paths, RestartPolicy, ServerSpec, Servers, clock::SystemClock};
 use switchboard_runtime::{
     Event, EventBus, ServerState, Supervisor, SupervisorConfig,
     supervisor::{Backoff, CrashLoop},
@@ -45,8 +45,13 @@ fn exit_to_restart(c: &mut Criterion) {
     spec.restart = RestartPolicy::Always;
 
     let (supervisor, mut events) = runtime.block_on(async {
-        let supervisor =
-            Supervisor::new(paths, config, Arc::new(SystemClock), EventBus::new(1 << 16));
+        let supervisor = Supervisor::new(
+            paths,
+            Env::from_process(),
+            config,
+            Arc::new(SystemClock),
+            EventBus::new(1 << 16),
+        );
         let events = supervisor.subscribe();
         supervisor.sync(&Servers::from([("crashy".parse().expect("name"), spec)])).await;
         supervisor.start("crashy").await.expect("first start");

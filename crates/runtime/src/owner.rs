@@ -74,7 +74,8 @@ impl Owner {
         let swept =
             tokio::task::spawn_blocking(move || sweep_orphans(&children)).await.unwrap_or_default();
 
-        let supervisor = Supervisor::new(paths.clone(), config, clock.clone(), EventBus::default());
+        let supervisor =
+            Supervisor::new(paths.clone(), env.clone(), config, clock.clone(), EventBus::default());
         supervisor.sync(&servers).await;
 
         let token = control::new_token();

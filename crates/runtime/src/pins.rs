@@ -374,13 +374,15 @@ impl Pins {
 /// a separate instance is started (or the remote reached), its tools listed, then stopped.
 pub async fn pin_current(
     paths: &switchboard_core::Paths,
+    env: &switchboard_core::Env,
     clock: &dyn switchboard_core::clock::Clock,
     server: &ServerName,
 ) -> Result<Vec<ToolPin>> {
     use crate::tester::{Target, TesterSession};
     let options = switchboard_mcp::SessionOptions::default();
     let session =
-        TesterSession::open(paths, Target::Server { name: server.to_string() }, &options).await?;
+        TesterSession::open(paths, env, Target::Server { name: server.to_string() }, &options)
+            .await?;
     let listed = session.session().list_tools().await;
     let result = match listed {
         Ok(listing) => Ok(pins_of(

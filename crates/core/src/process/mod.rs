@@ -16,7 +16,7 @@ use std::{collections::BTreeMap, path::PathBuf};
 
 pub use child::{ChildOptions, LineSink, ManagedChild, Pipes, StderrOptions, StopLadder, StopStep};
 pub use exit::Exit;
-pub use resolve::{FoundVia, Resolved, login_shell_path, resolve};
+pub use resolve::{FoundVia, Resolved, Search, login_shell_path, resolve};
 pub use run::{Finished, OutputLimits, run_to_end, run_to_end_within};
 
 /// What to run.

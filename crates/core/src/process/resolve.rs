@@ -3,10 +3,11 @@
 //! login shell's PATH.
 
 use std::{
+    collections::HashMap,
     ffi::{OsStr, OsString},
     path::{Path, PathBuf},
     process::Stdio,
-    sync::OnceLock,
+    sync::{Mutex, OnceLock},
     time::Duration,
 };
 
@@ -34,9 +35,25 @@ pub struct Resolved {
     pub path_var: Option<OsString>,
 }
 
+/// Where bare commands are looked for: a PATH and the user's login shell (`$SHELL`), both taken
+/// from the environment value built at the binary's edge ([`crate::Env::search`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Search<'a> {
+    pub path: Option<&'a OsStr>,
+    pub shell: Option<&'a OsStr>,
+}
+
+impl<'a> Search<'a> {
+    /// Only `path`, no login shell.
+    pub fn path(path: Option<&'a OsStr>) -> Self {
+        Search { path, shell: None }
+    }
+}
+
 /// Resolves `program`: a path is used as it is (relative to `cwd`); a bare name is looked up on
-/// `path_var`, then on the login shell's PATH.
-pub fn resolve(program: &str, cwd: Option<&Path>, path_var: Option<&OsStr>) -> Result<Resolved> {
+/// the search's PATH, then on its login shell's PATH.
+pub fn resolve(program: &str, cwd: Option<&Path>, search: Search<'_>) -> Result<Resolved> {
+    let path_var = search.path;
     if Path::new(program).components().count() > 1 || Path::new(program).is_absolute() {
         let path = match cwd {
             Some(cwd) if Path::new(program).is_relative() => cwd.join(program),
@@ -56,7 +73,8 @@ pub fn resolve(program: &str, cwd: Option<&Path>, path_var: Option<&OsStr>) -> R
             path_var: path_var.map(Into::into),
         });
     }
-    if let Some(login_path) = login_shell_path()
+    let login_path = search.shell.and_then(login_shell_path);
+    if let Some(login_path) = &login_path
         && let Ok(found) = which::which_in(program, Some(login_path), &here)
     {
         let merged = merge_paths(path_var, login_path);
@@ -64,7 +82,7 @@ pub fn resolve(program: &str, cwd: Option<&Path>, path_var: Option<&OsStr>) -> R
     }
     Err(Error::CommandNotFound {
         command: program.to_owned(),
-        searched_login_shell: login_shell_path().is_some(),
+        searched_login_shell: login_path.is_some(),
     })
 }
 
@@ -80,16 +98,20 @@ fn merge_paths(current: Option<&OsStr>, login: &OsStr) -> OsString {
     std::env::join_paths(entries).unwrap_or_else(|_| login.to_owned())
 }
 
-/// The PATH an interactive login shell of the user's `$SHELL` has, asked once per process.
+/// The PATH an interactive login shell `shell` has, asked once per process and shell.
 /// Runs the shell with a fixed script (`env`), never with user input.
-pub fn login_shell_path() -> Option<&'static OsStr> {
-    static CACHE: OnceLock<Option<OsString>> = OnceLock::new();
-    CACHE.get_or_init(query_login_shell_path).as_deref()
+pub fn login_shell_path(shell: &OsStr) -> Option<OsString> {
+    static CACHE: OnceLock<Mutex<HashMap<OsString, Option<OsString>>>> = OnceLock::new();
+    if shell.is_empty() {
+        return None;
+    }
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache.entry(shell.to_owned()).or_insert_with(|| query_login_shell_path(shell)).clone()
 }
 
 #[cfg(unix)]
-fn query_login_shell_path() -> Option<OsString> {
-    let shell = std::env::var_os("SHELL").filter(|s| !s.is_empty())?;
+fn query_login_shell_path(shell: &OsStr) -> Option<OsString> {
     let is_fish = Path::new(&shell).file_name().is_some_and(|n| n == "fish");
     let args: &[&str] = if is_fish { &["-l", "-c", "env"] } else { &["-i", "-l", "-c", "env"] };
     let mut command = std_command(&shell);
@@ -121,7 +143,7 @@ fn query_login_shell_path() -> Option<OsString> {
 }
 
 #[cfg(not(unix))]
-fn query_login_shell_path() -> Option<OsString> {
+fn query_login_shell_path(_shell: &OsStr) -> Option<OsString> {
     None
 }
 
@@ -137,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_path_is_used_as_given() {
-        let r = resolve("./bin/x", Some(Path::new("/srv")), None).expect("resolves");
+        let r = resolve("./bin/x", Some(Path::new("/srv")), Search::default()).expect("resolves");
         assert_eq!(r.program, Path::new("/srv/./bin/x"));
         assert_eq!(r.via, FoundVia::Path);
     }
@@ -152,7 +174,8 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         }
-        let r = resolve("sb-probe-tool", None, Some(dir.path().as_os_str())).expect("found");
+        let r = resolve("sb-probe-tool", None, Search::path(Some(dir.path().as_os_str())))
+            .expect("found");
         assert_eq!(r.program, exe);
         assert_eq!(r.via, FoundVia::Environment);
     }
@@ -160,8 +183,9 @@ mod tests {
     #[test]
     fn a_missing_command_says_so() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = resolve("sb-surely-missing-cmd", None, Some(dir.path().as_os_str()))
-            .expect_err("not found");
+        let err =
+            resolve("sb-surely-missing-cmd", None, Search::path(Some(dir.path().as_os_str())))
+                .expect_err("not found");
         assert_eq!(err.code(), "command_not_found");
         assert!(err.to_string().contains("sb-surely-missing-cmd"), "{err}");
     }

@@ -6,7 +6,7 @@ use std::{ffi::OsString, time::Duration};
 
 use tokio::{io::BufReader, sync::mpsc};
 
-use super::{ChildOptions, CommandSpec, ManagedChild, StderrOptions, StopLadder, resolve};
+use super::{ChildOptions, CommandSpec, ManagedChild, Search, StderrOptions, StopLadder, resolve};
 use crate::{
     Result,
     logs::{LineRing, ReadBounds, read_lines_within},
@@ -50,27 +50,31 @@ const ABANDONED: StopLadder = StopLadder {
     after_kill: Duration::from_secs(10),
 };
 
-/// Runs `spec` (resolved on PATH like every command) with stdin closed, passing each line of
-/// its output to `on_line`, until it exits or `timeout` passes (then its whole group is killed
-/// and the result says so), within the default [`OutputLimits`].
+/// Runs `spec` (resolved like every command: on the `PATH` in its own env, else through
+/// `search`) with stdin closed, passing each line of its output to `on_line`, until it exits or
+/// `timeout` passes (then its whole group is killed and the result says so), within the default
+/// [`OutputLimits`].
 pub async fn run_to_end(
     spec: &CommandSpec,
+    search: Search<'_>,
     timeout: Duration,
     on_line: impl FnMut(&str) + Send,
 ) -> Result<Finished> {
-    run_to_end_within(spec, timeout, OutputLimits::default(), on_line).await
+    run_to_end_within(spec, search, timeout, OutputLimits::default(), on_line).await
 }
 
 /// [`run_to_end`] with chosen limits: at most `limits.max_stream_bytes` of each stream are read
 /// into lines; the rest is drained and dropped as it arrives, never held.
 pub async fn run_to_end_within(
     spec: &CommandSpec,
+    search: Search<'_>,
     timeout: Duration,
     limits: OutputLimits,
     mut on_line: impl FnMut(&str) + Send,
 ) -> Result<Finished> {
-    let path_var = spec.env.get("PATH").map(OsString::from).or_else(|| std::env::var_os("PATH"));
-    let resolved = resolve(&spec.program, spec.cwd.as_deref(), path_var.as_deref())?;
+    let own_path = spec.env.get("PATH").map(OsString::from);
+    let search = Search { path: own_path.as_deref().or(search.path), ..search };
+    let resolved = resolve(&spec.program, spec.cwd.as_deref(), search)?;
     let bounds = ReadBounds {
         max_line_bytes: limits.max_line_bytes,
         max_total_bytes: Some(limits.max_stream_bytes),

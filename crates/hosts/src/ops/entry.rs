@@ -64,7 +64,7 @@ impl Hosts {
                     && host.is_gui()
                     && !Path::new(&command).is_absolute()
                     && let Ok(found) =
-                        switchboard_core::process::resolve(&command, None, self.env.path.as_deref())
+                        switchboard_core::process::resolve(&command, None, self.env.search())
                 {
                     notes.push(format!(
                         "{name}: {command} written as {} ({host} does not see your shell's PATH)",

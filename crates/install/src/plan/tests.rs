@@ -212,7 +212,8 @@ fn the_toolbox_finds_runtimes_on_the_path_given_first() {
         std::fs::write(&path, "#!/bin/sh\n").expect("write");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
-    let tools = Toolbox::find(Some(dir.path().as_os_str()));
+    let tools =
+        Toolbox::find(switchboard_core::process::Search::path(Some(dir.path().as_os_str())));
     assert_eq!(tools.node, Some(dir.path().join("node")));
     assert_eq!(tools.npm, Some(dir.path().join("npm")));
     // docker is preferred when there is one; otherwise the podman given here.

@@ -27,6 +27,7 @@ use crate::{
     events::{Event, EventBus},
 };
 use switchboard_core::{
+    Env,
     clock::Clock,
     logs::{LogLine, ServerLog},
     paths::Paths,
@@ -66,9 +67,11 @@ impl std::fmt::Debug for Supervisor {
 }
 
 impl Supervisor {
-    /// Must be called inside a Tokio runtime. Records children in `paths.children_file()`.
+    /// Must be called inside a Tokio runtime. Records children in `paths.children_file()`;
+    /// finds bare commands through `env`.
     pub fn new(
         paths: Paths,
+        env: Env,
         config: SupervisorConfig,
         clock: Arc<dyn Clock>,
         events: EventBus,
@@ -79,6 +82,7 @@ impl Supervisor {
             clock,
             events,
             pids: PidBook::new(paths.children_file()),
+            env,
             paths: paths.clone(),
         });
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {

@@ -12,7 +12,8 @@ use std::{
     collections::{BTreeMap, HashMap},
     io::Write,
     path::{Path, PathBuf},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::Arc,
+    time::Duration,
 };
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,8 @@ use tokio_util::sync::CancellationToken;
 use crate::{Error, Result};
 
 use switchboard_core::{
-    ErrorCode, Launch, Paths, Registry, RemoteTransport, ServerName,
+    Env, ErrorCode, Launch, Paths, Registry, RemoteTransport, ServerName,
+    clock::{Clock, SystemClock},
     process::{self, ChildOptions, CommandSpec, Exit, ManagedChild, StderrOptions, StopLadder},
 };
 
@@ -116,12 +118,15 @@ pub const HISTORY_LIMIT: usize = 200;
 #[derive(Debug, Clone)]
 pub struct History {
     path: PathBuf,
+    /// Dates the entries.
+    clock: Arc<dyn Clock>,
 }
 
 impl History {
     pub fn for_target(paths: &Paths, target: &Target) -> Self {
         History {
             path: paths.data_dir.join("history").join(format!("{}.jsonl", target.history_key())),
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -225,8 +230,14 @@ impl std::fmt::Debug for TesterSession {
 }
 
 impl TesterSession {
-    /// Connects to `target`. Registered servers are looked up in the registry under `paths`.
-    pub async fn open(paths: &Paths, target: Target, options: &SessionOptions) -> Result<Self> {
+    /// Connects to `target`. Registered servers are looked up in the registry under `paths`;
+    /// bare commands are found through `process_env`.
+    pub async fn open(
+        paths: &Paths,
+        process_env: &Env,
+        target: Target,
+        options: &SessionOptions,
+    ) -> Result<Self> {
         let history = History::for_target(paths, &target);
         let launch = match &target {
             Target::Server { name } => {
@@ -263,7 +274,7 @@ impl TesterSession {
             }
             Launch::Stdio { command, args, env, cwd } => {
                 let spec = CommandSpec { program: command, args, env, cwd };
-                Self::spawn(target, spec, options, history).await
+                Self::spawn(target, spec, process_env.search(), options, history).await
             }
         }
     }
@@ -271,14 +282,11 @@ impl TesterSession {
     async fn spawn(
         target: Target,
         spec: CommandSpec,
+        search: process::Search<'_>,
         options: &SessionOptions,
         history: History,
     ) -> Result<Self> {
-        let resolved = process::resolve(
-            &spec.program,
-            spec.cwd.as_deref(),
-            std::env::var_os("PATH").as_deref(),
-        )?;
+        let resolved = process::resolve(&spec.program, spec.cwd.as_deref(), search)?;
         let spawn = ChildOptions { stderr: STDERR, on_stderr: None, on_drop: LADDER };
         let (child, pipes) = ManagedChild::spawn(&spec, &resolved, spawn)?;
         match Session::stdio(pipes.stdout, pipes.stdin, options).await {
@@ -299,6 +307,12 @@ impl TesterSession {
 
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// Dates the calls recorded from now on with `clock` (the system's by default).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.history.clock = clock;
+        self
     }
 
     pub fn history(&self) -> &History {
@@ -362,10 +376,7 @@ impl TesterSession {
             Err(error) => ("failed", error.to_string().chars().take(200).collect()),
         };
         let entry = HistoryEntry {
-            unix_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
+            unix_ms: self.history.clock.now_ms(),
             tool: tool.to_owned(),
             arguments,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,

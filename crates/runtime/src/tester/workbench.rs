@@ -21,7 +21,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{HistoryEntry, Target, TesterSession};
 use crate::{Error, Result};
-use switchboard_core::{ErrorCode, Paths};
+use switchboard_core::{
+    Env, ErrorCode, Paths,
+    clock::{Clock, SystemClock},
+};
 
 /// A session just opened.
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
@@ -53,6 +56,8 @@ pub struct Offer {
 /// Open tester sessions.
 pub struct Workbench {
     paths: Paths,
+    env: Env,
+    clock: Arc<dyn Clock>,
     sessions: Mutex<HashMap<u64, Arc<TesterSession>>>,
     calls: Mutex<HashMap<u64, CancellationToken>>,
     next: AtomicU64,
@@ -73,13 +78,22 @@ fn json<T: Serialize>(value: &T) -> Value {
 }
 
 impl Workbench {
-    pub fn new(paths: Paths) -> Self {
+    /// Sessions find bare commands through `env`.
+    pub fn new(paths: Paths, env: Env) -> Self {
         Workbench {
             paths,
+            env,
+            clock: Arc::new(SystemClock),
             sessions: Mutex::new(HashMap::new()),
             calls: Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
         }
+    }
+
+    /// Dates the calls of sessions opened from now on with `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn get(&self, id: u64) -> Result<Arc<TesterSession>> {
@@ -105,7 +119,9 @@ impl Workbench {
             request_timeout: timeout,
             ..SessionOptions::default()
         };
-        let session = TesterSession::open(&self.paths, target, &options).await?;
+        let session = TesterSession::open(&self.paths, &self.env, target, &options)
+            .await?
+            .with_clock(self.clock.clone());
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let opened = Opened {
             id,

@@ -8,7 +8,7 @@ use switchboard_runtime::{
 };
 
 use switchboard_core::{
-    Paths, RestartPolicy, ServerName, ServerSpec, Servers,
+    Env, Paths, RestartPolicy, ServerName, ServerSpec, Servers,
     clock::{Clock, SystemClock},
 };
 use tokio::sync::broadcast;
@@ -46,7 +46,8 @@ pub fn harness_with_clock(config: SupervisorConfig, clock: Arc<dyn Clock>) -> Ha
     let home = switchboard_testkit::temp_home();
     let paths = Paths::under(home.path());
     paths.ensure().expect("state folders");
-    let supervisor = Supervisor::new(paths, config, clock, EventBus::default());
+    let supervisor =
+        Supervisor::new(paths, Env::from_process(), config, clock, EventBus::default());
     let events = supervisor.subscribe();
     Harness { home, supervisor, events, servers: Servers::new() }
 }

@@ -2,11 +2,11 @@
 //! `@modelcontextprotocol/server-everything` over stdio, SSE and Streamable HTTP, the Python SDK
 //! 2.x, and `mcp-server-time` from PyPI through `uvx`.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use serde_json::{Map, Value, json};
 use switchboard_core::{
-    Paths,
+    Env, Paths,
     mcp::{
         ConnectOptions, HttpTransport, ProtocolChoice, SessionOptions, TransportKind,
         export::{self, Format},
@@ -44,7 +44,9 @@ fn fixture_target(tag: &str) -> Target {
 
 async fn open(home: &tempfile::TempDir, target: Target, timeout: Duration) -> TesterSession {
     let paths = Paths::under(home.path());
-    TesterSession::open(&paths, target, &options(timeout)).await.expect("connects")
+    TesterSession::open(&paths, &Env::from_process(), target, &options(timeout))
+        .await
+        .expect("connects")
 }
 
 fn text_of(content: &[ContentBlock]) -> String {
@@ -102,7 +104,9 @@ async fn auto_negotiates_2026_07_28_with_rmcp_and_every_forced_revision_is_honou
         let mut opts = options(Duration::from_secs(20));
         opts.connect.protocol = ProtocolChoice::Force((*revision).to_owned());
         let session =
-            TesterSession::open(&paths, fixture_target("tester-rev"), &opts).await.expect(revision);
+            TesterSession::open(&paths, &Env::from_process(), fixture_target("tester-rev"), &opts)
+                .await
+                .expect(revision);
         assert_eq!(&session.session().details().negotiated.protocol_version, revision);
         let listing = session.session().list_tools().await.expect("tools/list");
         assert!(listing.items.iter().any(|t| t.name == "echo"), "{revision}");
@@ -210,7 +214,9 @@ async fn an_oversized_answer_is_refused_with_a_bounded_error() {
     let mut opts = options(Duration::from_secs(20));
     opts.max_message_bytes = 1024 * 1024;
     let session =
-        TesterSession::open(&paths, fixture_target("tester-huge"), &opts).await.expect("connects");
+        TesterSession::open(&paths, &Env::from_process(), fixture_target("tester-huge"), &opts)
+            .await
+            .expect("connects");
     // Under the limit: the whole answer.
     let fine = session
         .call_tool("huge", json!({"bytes": 500_000}).as_object().cloned().unwrap(), None, None)
@@ -233,9 +239,14 @@ async fn a_silent_server_fails_the_handshake_in_time_and_is_ended() {
     let home = temp_home();
     let paths = Paths::under(home.path());
     let target = command(&fixture().display().to_string(), &["silent", "--tag", "tester-silent"]);
-    let error = TesterSession::open(&paths, target, &options(Duration::from_millis(700)))
-        .await
-        .expect_err("times out");
+    let error = TesterSession::open(
+        &paths,
+        &Env::from_process(),
+        target,
+        &options(Duration::from_millis(700)),
+    )
+    .await
+    .expect_err("times out");
     assert!(error.to_string().contains("no MCP handshake within 0.7 s"), "{error}");
     assert!(gone("tester-silent"));
 }
@@ -246,6 +257,7 @@ async fn a_missing_command_and_an_unreachable_url_are_clear_errors() {
     let paths = Paths::under(home.path());
     let error = TesterSession::open(
         &paths,
+        &Env::from_process(),
         command("no-such-mcp-server", &[]),
         &options(Duration::from_secs(5)),
     )
@@ -258,9 +270,10 @@ async fn a_missing_command_and_an_unreachable_url_are_clear_errors() {
         transport: None,
         headers: BTreeMap::new(),
     };
-    let error = TesterSession::open(&paths, target, &options(Duration::from_secs(5)))
-        .await
-        .expect_err("refused");
+    let error =
+        TesterSession::open(&paths, &Env::from_process(), target, &options(Duration::from_secs(5)))
+            .await
+            .expect_err("refused");
     let message = error.to_string();
     assert!(message.contains("answered neither transport"), "{message}");
 }
@@ -269,7 +282,9 @@ async fn a_missing_command_and_an_unreachable_url_are_clear_errors() {
 async fn calls_are_recorded_in_a_history_that_survives_the_session() {
     let home = temp_home();
     let target = fixture_target("tester-history");
-    let session = open(&home, target.clone(), Duration::from_secs(20)).await;
+    let stopped = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let clock = Arc::new(switchboard_core::clock::ManualClock::new(stopped));
+    let session = open(&home, target.clone(), Duration::from_secs(20)).await.with_clock(clock);
     for word in ["one", "two"] {
         session
             .call_tool("echo", json!({"message": word}).as_object().cloned().unwrap(), None, None)
@@ -283,6 +298,7 @@ async fn calls_are_recorded_in_a_history_that_survives_the_session() {
     assert_eq!(history[1].arguments["message"], "two");
     assert_eq!(history[1].summary, "Echo: two");
     assert_eq!(history[1].outcome, "ok");
+    assert_eq!(history[1].unix_ms, 1_700_000_000_000, "dated by the session's clock");
     // Replaying an entry is calling it again with the same arguments.
     let session = open(&home, target.clone(), Duration::from_secs(20)).await;
     let again = session

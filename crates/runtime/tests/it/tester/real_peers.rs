@@ -285,7 +285,9 @@ async fn server_log_messages_are_collected_and_the_level_is_set() {
     // Logging is deprecated in 2026-07-28; a 2025-11-25 session still has it.
     opts.connect.protocol = ProtocolChoice::Force("2025-11-25".to_owned());
     let session =
-        TesterSession::open(&paths, command(&python, &[&script]), &opts).await.expect("connects");
+        TesterSession::open(&paths, &Env::from_process(), command(&python, &[&script]), &opts)
+            .await
+            .expect("connects");
     let s = session.session();
     session.call_tool("noisy", Map::new(), None, None).await.expect("noisy");
     let logged = s.log_messages();
