@@ -67,6 +67,8 @@ pub(crate) struct Context {
     pub pids: PidBook,
     /// For the secret store and the tool pins.
     pub paths: switchboard_core::Paths,
+    /// Where bare commands are found.
+    pub env: switchboard_core::Env,
 }
 
 /// How long a process that never became ready, or ignored the whole ladder, has after SIGKILL.
@@ -110,6 +112,16 @@ pub(crate) struct ServerTask {
     attempt: u32,
     /// Callers of start/restart waiting for the start under way to settle.
     waiting: Vec<Reply>,
+    /// A command taken while starting, to handle before reading the next one.
+    pending: Option<Command>,
+}
+
+/// What woke the task up.
+enum Wake {
+    /// A command; `None` when every sender is gone.
+    Command(Option<Command>),
+    Exited(Exit),
+    BackoffOver,
 }
 
 impl ServerTask {
@@ -129,125 +141,105 @@ impl ServerTask {
             exits: ExitHistory::default(),
             attempt: 0,
             waiting: Vec::new(),
+            pending: None,
         }
     }
 
     pub async fn run(mut self) {
         let mut phase = Phase::Idle;
         loop {
-            phase = match phase {
-                Phase::Idle => match self.commands.recv().await {
-                    None => return,
-                    Some(Command::Shutdown(done)) => {
-                        let _ = done.send(());
-                        return;
-                    }
-                    Some(Command::Stop(reply)) => {
-                        self.reply_stopped(reply);
-                        Phase::Idle
-                    }
-                    Some(Command::Start(reply) | Command::Restart(reply)) => {
-                        self.waiting.push(reply);
-                        self.exits.clear();
-                        self.attempt = 0;
-                        match self.start(true).await {
-                            Some(next) => next,
-                            None => return,
-                        }
-                    }
-                    Some(Command::Update(spec)) => {
-                        self.spec = spec;
-                        self.publish_spec();
-                        Phase::Idle
-                    }
+            let wake = match &phase {
+                _ if self.pending.is_some() => Wake::Command(self.pending.take()),
+                Phase::Idle => Wake::Command(self.commands.recv().await),
+                Phase::Running(proc) => tokio::select! {
+                    exit = proc.child.exited() => Wake::Exited(exit),
+                    command = self.commands.recv() => Wake::Command(command),
                 },
-                Phase::Running(proc) => {
-                    tokio::select! {
-                        exit = proc.child.exited() => self.on_exit(*proc, exit).await,
-                        command = self.commands.recv() => match command {
-                            None => {
-                                self.stop_proc(*proc).await;
-                                return;
-                            }
-                            Some(Command::Shutdown(done)) => {
-                                self.stop_proc(*proc).await;
-                                self.set_state(ServerState::Stopped);
-                                let _ = done.send(());
-                                return;
-                            }
-                            Some(Command::Stop(reply)) => {
-                                self.stop_proc(*proc).await;
-                                self.reply_stopped(reply);
-                                Phase::Idle
-                            }
-                            Some(Command::Restart(reply)) => {
-                                self.stop_proc(*proc).await;
-                                self.waiting.push(reply);
-                                match self.start(true).await {
-                                    Some(next) => next,
-                                    None => return,
-                                }
-                            }
-                            Some(Command::Start(reply)) => {
-                                let _ = reply.send(Ok(self.shared.status()));
-                                Phase::Running(proc)
-                            }
-                            Some(Command::Update(spec)) => {
-                                let relaunch = spec.launch != self.spec.launch;
-                                self.spec = spec;
-                                self.publish_spec();
-                                if relaunch {
-                                    self.note("definition changed: restarting");
-                                    self.stop_proc(*proc).await;
-                                    match self.start(true).await {
-                                        Some(next) => next,
-                                        None => return,
-                                    }
-                                } else {
-                                    Phase::Running(proc)
-                                }
-                            }
-                        }
-                    }
-                }
                 Phase::BackingOff { until } => {
                     let wait = until.duration_since(self.ctx.clock.now()).unwrap_or_default();
                     let sleep = self.ctx.clock.sleep(wait);
                     tokio::select! {
-                        () = sleep => {
-                            self.shared.edit(|s| s.restarts += 1);
-                            match self.start(false).await {
-                                Some(next) => next,
-                                None => return,
-                            }
-                        }
-                        command = self.commands.recv() => match command {
-                            None => return,
-                            Some(Command::Shutdown(done)) => {
-                                self.set_state(ServerState::Stopped);
-                                let _ = done.send(());
-                                return;
-                            }
-                            Some(Command::Stop(reply)) => {
-                                self.reply_stopped(reply);
-                                Phase::Idle
-                            }
-                            Some(Command::Start(reply) | Command::Restart(reply)) => {
-                                self.waiting.push(reply);
-                                match self.start(true).await {
-                                    Some(next) => next,
-                                    None => return,
-                                }
-                            }
-                            Some(Command::Update(spec)) => {
-                                self.spec = spec;
-                                self.publish_spec();
-                                Phase::BackingOff { until }
-                            }
-                        }
+                        () = sleep => Wake::BackoffOver,
+                        command = self.commands.recv() => Wake::Command(command),
                     }
                 }
             };
+            let next = match (phase, wake) {
+                (Phase::Running(proc), Wake::Exited(exit)) => Some(self.on_exit(*proc, exit).await),
+                (phase, Wake::Exited(_)) => Some(phase),
+                (_, Wake::BackoffOver) => {
+                    self.shared.edit(|s| s.restarts += 1);
+                    self.start(false).await
+                }
+                // Every handle to the task is gone: stop what runs and end.
+                (phase, Wake::Command(None)) => {
+                    if let Phase::Running(proc) = phase {
+                        self.stop_proc(*proc).await;
+                    }
+                    None
+                }
+                (phase, Wake::Command(Some(command))) => self.on_command(phase, command).await,
+            };
+            match next {
+                Some(next) => phase = next,
+                None => return,
+            }
+        }
+    }
+
+    /// What a command does in each phase, written once. `None`: the task ends.
+    async fn on_command(&mut self, phase: Phase, command: Command) -> Option<Phase> {
+        match command {
+            Command::Shutdown(done) => {
+                match phase {
+                    Phase::Running(proc) => {
+                        self.stop_proc(*proc).await;
+                        self.set_state(ServerState::Stopped);
+                    }
+                    Phase::BackingOff { .. } => self.set_state(ServerState::Stopped),
+                    Phase::Idle => {}
+                }
+                let _ = done.send(());
+                None
+            }
+            Command::Stop(reply) => {
+                if let Phase::Running(proc) = phase {
+                    self.stop_proc(*proc).await;
+                }
+                self.reply_stopped(reply);
+                Some(Phase::Idle)
+            }
+            // Already running: starting again changes nothing.
+            Command::Start(reply) if matches!(phase, Phase::Running(_)) => {
+                let _ = reply.send(Ok(self.shared.status()));
+                Some(phase)
+            }
+            Command::Start(reply) | Command::Restart(reply) => {
+                match phase {
+                    Phase::Running(proc) => self.stop_proc(*proc).await,
+                    // A person starting a stopped server starts its crash count afresh.
+                    Phase::Idle => {
+                        self.exits.clear();
+                        self.attempt = 0;
+                    }
+                    Phase::BackingOff { .. } => {}
+                }
+                self.waiting.push(reply);
+                self.start(true).await
+            }
+            Command::Update(spec) => {
+                let relaunch = spec.launch != self.spec.launch;
+                self.spec = spec;
+                self.publish_spec();
+                match phase {
+                    Phase::Running(proc) if relaunch => {
+                        self.note("definition changed: restarting");
+                        self.stop_proc(*proc).await;
+                        self.start(true).await
+                    }
+                    phase => Some(phase),
+                }
+            }
         }
     }
 
@@ -291,25 +283,9 @@ impl ServerTask {
                 };
                 self.set_state(ServerState::Stopped);
                 self.settle_waiting(Err(error));
-                match command {
-                    Command::Shutdown(done) => {
-                        let _ = done.send(());
-                        None
-                    }
-                    Command::Stop(reply) => {
-                        let _ = reply.send(Ok(self.shared.status()));
-                        Some(Phase::Idle)
-                    }
-                    // Only stop and shutdown interrupt a start.
-                    Command::Start(reply) | Command::Restart(reply) => {
-                        let _ = reply.send(Ok(self.shared.status()));
-                        Some(Phase::Idle)
-                    }
-                    Command::Update(spec) => {
-                        self.spec = spec;
-                        Some(Phase::Idle)
-                    }
-                }
+                // The stop or shutdown that interrupted is handled next, as in any stopped server.
+                self.pending = Some(command);
+                Some(Phase::Idle)
             }
         }
     }
@@ -407,8 +383,9 @@ impl ServerTask {
         };
         let spec = CommandSpec { program: command.clone(), args, env, cwd };
         let cwd = spec.cwd.clone();
+        let search_env = self.ctx.env.clone();
         let resolved = tokio::task::spawn_blocking(move || {
-            process::resolve(&command, cwd.as_deref(), std::env::var_os("PATH").as_deref())
+            process::resolve(&command, cwd.as_deref(), search_env.search())
         })
         .await;
         let resolved = match resolved {
