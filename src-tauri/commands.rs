@@ -230,8 +230,7 @@ pub async fn kb_set_folders(
 /// Every host: detected or not, its files, our entries and others', drift.
 #[tauri::command]
 pub async fn hosts_status(state: State<'_, AppState>) -> Answer<Vec<hosts::HostStatus>> {
-    let servers = owner(&state)?.registry().load().map_err(wire)?;
-    state.hosts()?.status(&servers, None).map_err(wire)
+    api::host_status(state.hosts()?, owner(&state)?.paths(), None).await.map_err(wire)
 }
 
 /// What making our entries in `host`'s user file exactly `servers` would change, as a diff.
@@ -241,8 +240,7 @@ pub async fn hosts_preview(
     host: String,
     servers: Vec<String>,
 ) -> Answer<hosts::Preview> {
-    let (hosts, file, action) = host_sync(&state, &host, &servers)?;
-    hosts.plan(&file, &action, false).map(|p| hosts::Preview::of(&p, None)).map_err(wire)
+    host_sync(&state, &host, servers, true).await
 }
 
 /// Writes it (journalled, backed up, undoable).
@@ -252,45 +250,54 @@ pub async fn hosts_write(
     host: String,
     servers: Vec<String>,
 ) -> Answer<hosts::Preview> {
-    let (hosts, file, action) = host_sync(&state, &host, &servers)?;
-    let (plan, written) = hosts.write(&file, &action, false).map_err(wire)?;
-    Ok(hosts::Preview::of(&plan, written))
+    host_sync(&state, &host, servers, false).await
 }
 
 /// Undoes Switchboard's last write to `host`'s files.
 #[tauri::command]
 pub async fn hosts_undo(state: State<'_, AppState>, host: String) -> Answer<String> {
     let host: hosts::HostId = host.parse().map_err(wire)?;
-    let record = state.hosts()?.undo(host, false).map_err(wire)?;
+    let record = api::host_undo(state.hosts()?, host, false).await.map_err(wire)?;
     Ok(record.path.display().to_string())
 }
 
-fn host_sync(
+/// Makes our entries in `host`'s user file exactly `servers` (or plans it, `dry_run`).
+async fn host_sync(
     state: &State<'_, AppState>,
     host: &str,
-    servers: &[String],
-) -> Answer<(Arc<hosts::Hosts>, hosts::ConfigFile, hosts::Action)> {
-    let hosts = state.hosts()?;
-    let (file, action) = api::host_sync(&hosts, &*owner(state)?, host, servers).map_err(wire)?;
-    Ok((hosts, file, action))
+    servers: Vec<String>,
+    dry_run: bool,
+) -> Answer<hosts::Preview> {
+    let host: hosts::HostId = host.parse().map_err(wire)?;
+    let write = api::HostWrite {
+        host,
+        project: None,
+        profile: None,
+        entries: api::Entries::Sync(servers),
+        force: false,
+        dry_run,
+    };
+    let (plan, written) =
+        api::host_write(state.hosts()?, owner(state)?.paths(), write).await.map_err(wire)?;
+    Ok(hosts::Preview::of(&plan, written))
 }
 
 /// Catalog cards matching `query` (works offline).
 #[tauri::command]
 pub async fn catalog_search(state: State<'_, AppState>, query: Query) -> Answer<Vec<Card>> {
-    api::catalog_search(&*owner(&state)?, query).await.map_err(wire)
+    api::Context::of(&*owner(&state)?).catalog_search(query).await.map_err(wire)
 }
 
 /// Refreshes the catalog from the configured MCP Registry.
 #[tauri::command]
 pub async fn catalog_refresh(state: State<'_, AppState>) -> Answer<switchboard_catalog::CacheInfo> {
-    api::catalog_refresh(&*owner(&state)?).await.map_err(wire)
+    api::Context::of(&*owner(&state)?).catalog_refresh(None).await.map_err(wire)
 }
 
 /// The install dialog of a catalog entry: its form, the commands that will run, or why not.
 #[tauri::command]
 pub async fn install_form(state: State<'_, AppState>, entry: String) -> Answer<api::InstallForm> {
-    api::install_form(&*owner(&state)?, &entry).await.map_err(wire)
+    api::install_form(&api::Context::of(&*owner(&state)?), &entry).await.map_err(wire)
 }
 
 /// Installs and starts a catalog entry; each step goes to the window as
@@ -317,7 +324,7 @@ pub async fn pins_diff(
     state: State<'_, AppState>,
     name: String,
 ) -> Answer<Option<switchboard_runtime::pins::ToolDiff>> {
-    api::pins_diff(&*owner(&state)?, &name).await.map_err(wire)
+    api::Context::of(&*owner(&state)?).pins_diff(&name).await.map_err(wire)
 }
 
 /// Approves them and starts the server.

@@ -26,6 +26,10 @@ pub enum Error {
     #[error("{0} is not the built-in server")]
     NotBuiltIn(String),
 
+    /// A server named for a host's file is not in the registry.
+    #[error("no server named {0} in the registry")]
+    NotRegistered(String),
+
     /// A folder could not be watched for changes.
     #[error("cannot watch {path} for changes: {problem}")]
     Watch { path: PathBuf, problem: String },
@@ -62,6 +66,7 @@ impl Error {
             Error::NoFolders | Error::NotAFolder(_) | Error::NotBuiltIn(_) => {
                 ErrorCode::InvalidSpec
             }
+            Error::NotRegistered(_) => ErrorCode::UnknownServer,
             Error::ToolError(_) => ErrorCode::ToolError,
             Error::Watch { .. } => ErrorCode::Watch,
             Error::Task(_) => ErrorCode::Task,
@@ -76,7 +81,10 @@ impl Error {
     /// True when the error is about what the user asked for. The CLI maps these to exit code 2.
     pub fn is_usage(&self) -> bool {
         match self {
-            Error::NoFolders | Error::NotAFolder(_) | Error::NotBuiltIn(_) => true,
+            Error::NoFolders
+            | Error::NotAFolder(_)
+            | Error::NotBuiltIn(_)
+            | Error::NotRegistered(_) => true,
             Error::Core(e) => e.is_usage(),
             Error::Catalog(e) => e.is_usage(),
             Error::Hosts(e) => e.is_usage(),

@@ -3,20 +3,24 @@
 //! starts ([`launch`]). The Tauri commands are one-line adapters over these; the CLI calls them
 //! directly or through the owner's control endpoint; tests call them directly.
 
+mod context;
 mod error;
+mod host_files;
 pub mod knowledge_base;
 mod launch;
 
+pub use context::{Approval, Context, UpdateCheck};
 pub use error::{Error, Result};
+pub use host_files::{Entries, HostWrite, host_status, host_undo, host_write};
 pub use launch::{Launch, Launched, hosts, launch};
 
 use serde::{Deserialize, Serialize};
 
 use switchboard_runtime::{Owner, supervisor::ServerStatus};
 
-use switchboard_catalog::{self as catalog, Card, Catalog, Query, ServerJson};
+use switchboard_catalog::ServerJson;
 
-use switchboard_install::{Field, Installed, Installer, Progress, Request, Way};
+use switchboard_install::{Field, Installed, Installer, Request, Way};
 
 use switchboard_core::{
     logs::LogLine,
@@ -150,17 +154,6 @@ pub fn locations(owner: &Owner) -> DataLocations {
     DataLocations::from(owner.paths())
 }
 
-/// The catalog's cards matching `query` (offline: bundled plus the last refresh).
-pub async fn catalog_search(owner: &Owner, query: Query) -> Result<Vec<Card>> {
-    let paths = owner.paths().clone();
-    blocking(move || Ok::<_, Error>(Catalog::load(&paths.data_dir)?.search(&query))).await
-}
-
-/// Refreshes the catalog from the configured registry (see `catalog::refresh`).
-pub async fn catalog_refresh(owner: &Owner) -> Result<catalog::CacheInfo> {
-    Ok(catalog::refresh(owner.paths(), owner.env(), owner.clock().as_ref(), None).await?)
-}
-
 /// What the install dialog shows for an entry: the entry, the way it would be installed here,
 /// the form that way declares, the local name, and why it cannot be installed, if it cannot.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -179,10 +172,9 @@ pub struct InstallForm {
     pub blocked: Option<String>,
 }
 
-pub async fn install_form(owner: &Owner, entry: &str) -> Result<InstallForm> {
-    let server = catalog::lookup(owner.paths(), owner.env(), entry, None).await?;
-    let mut installer = Installer::new(owner.paths(), owner.env());
-    installer.clock = owner.clock().clone();
+pub async fn install_form(ctx: &Context, entry: &str) -> Result<InstallForm> {
+    let server = ctx.lookup(entry, None).await?;
+    let installer = ctx.installer();
     let request = Request { server: server.clone(), name: None, way: None, answers: Vec::new() };
     let name = switchboard_install::local_name(&server.name);
     let (fields, unreadable) = match installer.fields(&request).await {
@@ -232,16 +224,10 @@ pub async fn install(
     name: Option<String>,
     answers: Vec<(String, String)>,
 ) -> Result<Installed> {
-    let events = owner.supervisor().events().clone();
-    let progress = move |progress: Progress| {
-        events.send(switchboard_runtime::Event::InstallProgress { progress })
-    };
-    let progress: &(dyn Fn(Progress) + Send + Sync) = &progress;
-    let server = catalog::lookup(owner.paths(), owner.env(), entry, None).await?;
-    let mut installer = Installer::new(owner.paths(), owner.env());
-    installer.clock = owner.clock().clone();
-    let installed =
-        installer.install(Request { server, name, way: None, answers }, progress).await?;
+    let ctx = Context::of(owner);
+    let server = ctx.lookup(entry, None).await?;
+    let request = Request { server, name, way: None, answers };
+    let installed = ctx.install(request, None, &|_| {}).await?;
     owner.reload().await?;
     if let Err(e) = owner.supervisor().start(&installed.name).await
         && !matches!(e, switchboard_runtime::Error::RemoteNotSupervised(_))
@@ -253,30 +239,14 @@ pub async fn install(
 
 /// Uninstalls a server: everything its install created goes; a running one is stopped.
 pub async fn uninstall(owner: &Owner, name: &str) -> Result<Vec<String>> {
-    let mut installer = Installer::without_runtimes(owner.paths());
-    installer.clock = owner.clock().clone();
-    let owned = name.to_string();
-    let removed = blocking(move || installer.uninstall(&owned)).await?;
+    let removed = Context::of(owner).uninstall(name).await?;
     owner.reload().await?;
     Ok(removed)
 }
 
-/// How a held server's tools differ from the approved ones (`None`: they do not).
-pub async fn pins_diff(
-    owner: &Owner,
-    name: &str,
-) -> Result<Option<switchboard_runtime::pins::ToolDiff>> {
-    let name: ServerName = name.parse()?;
-    let pins = switchboard_runtime::pins::Pins::new(&owner.paths().data_dir);
-    blocking(move || pins.pending_diff(&name)).await
-}
-
 /// Approves a held server's new tools and starts it.
 pub async fn pins_approve(owner: &Owner, name: &str) -> Result<ServerStatus> {
-    let server: ServerName = name.parse()?;
-    let pins = switchboard_runtime::pins::Pins::new(&owner.paths().data_dir);
-    let now = owner.clock().now_ms();
-    blocking(move || pins.approve_pending(&server, now)).await?;
+    Context::of(owner).approve_tools(name).await?;
     Ok(owner.supervisor().start(name).await?)
 }
 
@@ -288,29 +258,4 @@ async fn blocking<T: Send + 'static, E: Into<Error> + Send + 'static>(
         .await
         .map_err(|e| Error::Task(e.to_string()))?
         .map_err(Into::into)
-}
-
-/// What making Switchboard's entries in `host`'s user file exactly `servers` would take: the
-/// file and the action, for [`switchboard_hosts::Hosts::plan`] or `write`.
-pub fn host_sync(
-    hosts: &switchboard_hosts::Hosts,
-    owner: &Owner,
-    host: &str,
-    servers: &[String],
-) -> Result<(switchboard_hosts::ConfigFile, switchboard_hosts::Action)> {
-    let host: switchboard_hosts::HostId = host.parse()?;
-    let registry = owner.registry().load()?;
-    let wanted = servers
-        .iter()
-        .map(|name| {
-            let key: ServerName = name.parse()?;
-            let spec = registry
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| switchboard_core::Error::UnknownServer(name.clone()))?;
-            Ok((key, spec))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let file = hosts.target(host, None)?;
-    Ok((file, switchboard_hosts::Action::Sync(wanted)))
 }

@@ -3,12 +3,11 @@
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use switchboard_api as api;
 use switchboard_catalog::{
-    self as catalog, Argument, ArgumentKind, Catalog, Input, KeyValueInput, Query, ServerJson,
-    registry_url,
+    self as catalog, Argument, ArgumentKind, Input, KeyValueInput, Query, ServerJson, registry_url,
 };
-use switchboard_core::{Env, clock::SystemClock};
-use switchboard_core::{Paths, settings};
+use switchboard_core::settings;
 
 use crate::output::print_json;
 
@@ -60,18 +59,16 @@ pub struct SearchArgs {
     json: bool,
 }
 
-pub async fn run(paths: &Paths, env: &Env, command: CatalogCommand) -> anyhow::Result<()> {
+pub async fn run(ctx: &api::Context, command: CatalogCommand) -> anyhow::Result<()> {
     match command {
-        CatalogCommand::Search(args) => search(paths, args),
-        CatalogCommand::Show { name, version, json } => {
-            show(paths, env, &name, version, json).await
-        }
-        CatalogCommand::Refresh { registry, json } => refresh(paths, env, registry, json).await,
+        CatalogCommand::Search(args) => search(ctx, args).await,
+        CatalogCommand::Show { name, version, json } => show(ctx, &name, version, json).await,
+        CatalogCommand::Refresh { registry, json } => refresh(ctx, registry, json).await,
     }
 }
 
-fn search(paths: &Paths, args: SearchArgs) -> anyhow::Result<()> {
-    let catalog = Catalog::load(&paths.data_dir)?;
+async fn search(ctx: &api::Context, args: SearchArgs) -> anyhow::Result<()> {
+    let catalog = ctx.catalog().await?;
     let query = Query {
         text: args.query.join(" "),
         runtime: args.runtime,
@@ -113,13 +110,12 @@ fn search(paths: &Paths, args: SearchArgs) -> anyhow::Result<()> {
 }
 
 async fn show(
-    paths: &Paths,
-    env: &Env,
+    ctx: &api::Context,
     name: &str,
     version: Option<String>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let server = catalog::lookup(paths, env, name, version.as_deref()).await?;
+    let server = ctx.lookup(name, version.as_deref()).await?;
     if json {
         return print_json(&server);
     }
@@ -127,31 +123,28 @@ async fn show(
     Ok(())
 }
 
-async fn refresh(
-    paths: &Paths,
-    env: &Env,
-    registry: Option<String>,
-    json: bool,
-) -> anyhow::Result<()> {
+async fn refresh(ctx: &api::Context, registry: Option<String>, json: bool) -> anyhow::Result<()> {
     if !json {
-        let settings = settings::load(paths)?;
-        let url =
-            registry.clone().unwrap_or_else(|| registry_url(env, settings.registry_url.as_deref()));
+        let settings = settings::load(&ctx.paths)?;
+        let url = registry
+            .clone()
+            .unwrap_or_else(|| registry_url(&ctx.env, settings.registry_url.as_deref()));
         eprintln!("fetching the server list from {}", url.trim_end_matches('/'));
     }
-    let info = catalog::refresh(paths, env, &SystemClock, registry)
+    let info = ctx
+        .catalog_refresh(registry)
         .await
         .context("the catalog was not refreshed; search and install keep using what it had")?;
     if json {
         return print_json(&Some(info));
     }
-    let catalog = Catalog::load(&paths.data_dir)?;
+    let catalog = ctx.catalog().await?;
     println!(
         "{} servers from {}; the catalog now has {} (cached in {})",
         info.count,
         info.registry,
         catalog.entries().len(),
-        catalog::cache_path(&paths.data_dir).display()
+        catalog::cache_path(&ctx.paths.data_dir).display()
     );
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! `switchboard hosts …`: write Switchboard's servers into AI hosts' config files, show the change
 //! first, undo it, and report drift.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use switchboard_core::{Env, Paths, Registry, ServerName, ServerSpec};
-use switchboard_hosts::{Action, ChangeKind, EntryState, HostEnv, HostId, Hosts, Plan};
+use switchboard_api as api;
+use switchboard_core::{Env, Paths};
+use switchboard_hosts::{ChangeKind, EntryState, HostEnv, HostId, Hosts, Plan};
 
 use crate::output::{Usage, print_json};
 
@@ -68,10 +69,10 @@ pub struct WriteArgs {
     force: bool,
 }
 
-fn hosts(paths: &Paths, env: &Env) -> anyhow::Result<Hosts> {
+fn hosts(paths: &Paths, env: &Env) -> anyhow::Result<Arc<Hosts>> {
     let env = HostEnv::from_core(env).context("no home folder: set HOME")?;
     let bridge = switchboard_hosts::Bridge::current();
-    Ok(Hosts::new(paths, env, bridge))
+    Ok(Arc::new(Hosts::new(paths, env, bridge)))
 }
 
 fn absolute(project: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
@@ -80,19 +81,19 @@ fn absolute(project: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
         .transpose()
 }
 
-pub fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Result<()> {
+pub async fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Result<()> {
     let hosts = hosts(paths, env)?;
     match command {
-        HostsCommand::List(args) => list(paths, &hosts, args, false),
-        HostsCommand::Status(args) => list(paths, &hosts, args, true),
-        HostsCommand::Apply(args) => write(paths, &hosts, args, false),
-        HostsCommand::Remove(args) => write(paths, &hosts, args, true),
+        HostsCommand::List(args) => list(paths, hosts, args, false).await,
+        HostsCommand::Status(args) => list(paths, hosts, args, true).await,
+        HostsCommand::Apply(args) => write(paths, hosts, args, false).await,
+        HostsCommand::Remove(args) => write(paths, hosts, args, true).await,
         HostsCommand::Diff { mut args, remove } => {
             args.dry_run = true;
-            write(paths, &hosts, args, remove)
+            write(paths, hosts, args, remove).await
         }
         HostsCommand::Undo { host, force } => {
-            let record = hosts.undo(host, force)?;
+            let record = api::host_undo(hosts, host, force).await?;
             println!(
                 "undid Switchboard's {:?} of {} in {} (backup of the undone content: {})",
                 record.entries.join(", "),
@@ -105,10 +106,14 @@ pub fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Result<()
     }
 }
 
-fn list(paths: &Paths, hosts: &Hosts, args: ListArgs, only_ours: bool) -> anyhow::Result<()> {
-    let servers = Registry::new(paths).load()?;
+async fn list(
+    paths: &Paths,
+    hosts: Arc<Hosts>,
+    args: ListArgs,
+    only_ours: bool,
+) -> anyhow::Result<()> {
     let project = absolute(args.project)?;
-    let mut all = hosts.status(&servers, project.as_deref())?;
+    let mut all = api::host_status(hosts, paths, project).await?;
     if only_ours {
         for host in &mut all {
             for file in &mut host.files {
@@ -162,37 +167,26 @@ fn list(paths: &Paths, hosts: &Hosts, args: ListArgs, only_ours: bool) -> anyhow
     Ok(())
 }
 
-fn selected(
+async fn write(
     paths: &Paths,
-    names: Option<&[String]>,
-) -> anyhow::Result<Vec<(ServerName, ServerSpec)>> {
-    let servers = Registry::new(paths).load()?;
-    match names {
-        None => Ok(servers.into_iter().filter(|(_, s)| s.enabled).collect()),
-        Some(names) => names
-            .iter()
-            .map(|n| {
-                let name: ServerName = n.parse()?;
-                let spec = servers
-                    .get(&name)
-                    .cloned()
-                    .ok_or_else(|| Usage(format!("no server named {n} in the registry")))?;
-                Ok((name, spec))
-            })
-            .collect(),
-    }
-}
-
-fn write(paths: &Paths, hosts: &Hosts, args: WriteArgs, remove: bool) -> anyhow::Result<()> {
-    let project = absolute(args.project)?;
-    let file = hosts.target_in(args.host, project.as_deref(), args.profile.as_deref())?;
-    let action = if remove {
-        Action::Remove(args.servers.clone())
-    } else {
-        Action::Apply(selected(paths, args.servers.as_deref())?)
+    hosts: Arc<Hosts>,
+    args: WriteArgs,
+    remove: bool,
+) -> anyhow::Result<()> {
+    let write = api::HostWrite {
+        host: args.host,
+        project: absolute(args.project)?,
+        profile: args.profile,
+        entries: if remove {
+            api::Entries::Remove(args.servers)
+        } else {
+            api::Entries::Apply(args.servers)
+        },
+        force: args.force,
+        dry_run: args.dry_run,
     };
+    let (plan, written) = api::host_write(hosts, paths, write).await?;
     if args.dry_run {
-        let plan = hosts.plan(&file, &action, args.force)?;
         report(&plan);
         if plan.changes_anything() {
             print!("{}", plan.diff());
@@ -201,7 +195,6 @@ fn write(paths: &Paths, hosts: &Hosts, args: WriteArgs, remove: bool) -> anyhow:
         }
         return Ok(());
     }
-    let (plan, written) = hosts.write(&file, &action, args.force)?;
     report(&plan);
     match written {
         Some(w) => {
@@ -213,7 +206,7 @@ fn write(paths: &Paths, hosts: &Hosts, args: WriteArgs, remove: bool) -> anyhow:
                 args.host
             );
         }
-        None => println!("{}: nothing to change", file.path.display()),
+        None => println!("{}: nothing to change", plan.file.path.display()),
     }
     if !plan.skipped.is_empty() && plan.changes.iter().all(|c| c.kind == ChangeKind::Unchanged) {
         return Err(Usage("nothing was written: every entry was skipped".into()).into());

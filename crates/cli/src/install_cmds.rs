@@ -4,17 +4,13 @@
 //! anything changes; and review and approval of tools that changed since they were approved.
 
 use std::io::{IsTerminal, Write};
-use switchboard_core::{
-    Env,
-    clock::{Clock, SystemClock},
-};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use switchboard_catalog as catalog;
-use switchboard_core::{Paths, ServerName, spec::parse_key_value};
-use switchboard_install::{Installed, Installer, Plan, Progress, Request, Start};
-use switchboard_runtime::pins::{Pins, ToolDiff};
+use switchboard_api::{self as api, Approval};
+use switchboard_core::{ServerName, spec::parse_key_value};
+use switchboard_install::{Installed, Plan, Progress, Request, Start};
+use switchboard_runtime::pins::ToolDiff;
 
 use crate::{
     output::{Usage, print_json},
@@ -58,10 +54,6 @@ pub enum PinsCommand {
     Approve { name: String },
 }
 
-fn installer(paths: &Paths, env: &Env) -> Installer {
-    Installer::new(paths, env)
-}
-
 /// The progress line: `[2/4] npm install @x/y@1.0.0` on stderr, with the step's latest output
 /// on a terminal.
 fn progress_printer() -> impl Fn(Progress) + Send + Sync {
@@ -77,24 +69,22 @@ fn progress_printer() -> impl Fn(Progress) + Send + Sync {
     }
 }
 
-pub async fn install(paths: &Paths, env: &Env, args: InstallArgs) -> anyhow::Result<()> {
-    let server = catalog::lookup(paths, env, &args.name, args.version.as_deref()).await?;
+pub async fn install(ctx: &api::Context, args: InstallArgs) -> anyhow::Result<()> {
+    let server = ctx.lookup(&args.name, args.version.as_deref()).await?;
     let answers = args
         .inputs
         .iter()
         .map(|i| parse_key_value(i))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Usage(e.to_string()))?;
-    let mut installer = installer(paths, env);
-    installer.verify_timeout = std::time::Duration::from_secs(args.verify_timeout);
     let request = Request { server, name: args.local_name.clone(), way: None, answers };
-    let name = installer.name_for(&request)?;
-    let plan = installer.plan(&request)?;
+    let (name, plan) = ctx.install_plan(&request)?;
     eprint!("{}", describe_plan(&name, &plan));
     confirm(args.yes, "Install")?;
     let printer = progress_printer();
-    let installed = installer.install(request, &printer).await?;
-    notify_owner(paths).await;
+    let timeout = std::time::Duration::from_secs(args.verify_timeout);
+    let installed = ctx.install(request, Some(timeout), &printer).await?;
+    notify_owner(&ctx.paths).await;
     if args.json {
         return print_json(&installed);
     }
@@ -219,12 +209,10 @@ fn confirm(yes: bool, what: &str) -> anyhow::Result<()> {
     }
 }
 
-pub async fn uninstall(paths: &Paths, name: &str) -> anyhow::Result<()> {
-    let installer = Installer::without_runtimes(paths);
-    let owned = name.to_string();
-    let removed = tokio::task::spawn_blocking(move || installer.uninstall(&owned)).await??;
+pub async fn uninstall(ctx: &api::Context, name: &str) -> anyhow::Result<()> {
+    let removed = ctx.uninstall(name).await?;
     // The owner stops a server that left the registry when it reloads.
-    notify_owner(paths).await;
+    notify_owner(&ctx.paths).await;
     println!("uninstalled {name}");
     for what in removed {
         println!("  removed {what}");
@@ -232,40 +220,34 @@ pub async fn uninstall(paths: &Paths, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn update(paths: &Paths, env: &Env, name: &str, yes: bool) -> anyhow::Result<()> {
-    let installer = installer(paths, env);
-    let server_name: ServerName = name.parse()?;
-    let record = installer.record(&server_name)?.ok_or_else(|| {
-        Usage(format!("{name} was not installed from the catalog; nothing to update"))
-    })?;
-    let latest = catalog::lookup(paths, env, &record.entry, None).await?;
-    if latest.version == record.version {
+pub async fn update(ctx: &api::Context, name: &str, yes: bool) -> anyhow::Result<()> {
+    let check = ctx.update_check(name).await?;
+    let (record, latest) = (&check.record, check.latest.clone());
+    if check.is_current() {
         println!("{name} is at {}, the catalog's latest version", record.version);
         return Ok(());
     }
     eprintln!("Updating {name}: {} {} -> {}", record.entry, record.version, latest.version);
     let printer = progress_printer();
-    let prepared = installer.prepare_update(name, latest, &printer).await?;
+    let prepared = ctx.prepare_update(name, latest, &printer).await?;
     print!("{}", describe_diff(&prepared.diff, "the new version's tools"));
     if let Err(e) =
         confirm(yes, &format!("Update {name} from {} to {}", prepared.from, prepared.to))
     {
-        installer.discard_update(prepared);
+        ctx.discard_update(prepared);
         return Err(e);
     }
     let (from, to) = (prepared.from.clone(), prepared.to.clone());
-    installer.finish_update(prepared)?;
-    notify_owner(paths).await;
+    ctx.finish_update(prepared).await?;
+    notify_owner(&ctx.paths).await;
     println!("updated {name} from {from} to {to}");
     Ok(())
 }
 
-pub async fn pins(paths: &Paths, env: &Env, command: PinsCommand) -> anyhow::Result<()> {
-    let pins = Pins::new(&paths.data_dir);
+pub async fn pins(ctx: &api::Context, command: PinsCommand) -> anyhow::Result<()> {
     match command {
         PinsCommand::Diff { name, json } => {
-            let name: ServerName = name.parse()?;
-            let diff = pins.pending_diff(&name)?;
+            let diff = ctx.pins_diff(&name).await?;
             if json {
                 return print_json(&diff.unwrap_or_default());
             }
@@ -276,19 +258,15 @@ pub async fn pins(paths: &Paths, env: &Env, command: PinsCommand) -> anyhow::Res
             Ok(())
         }
         PinsCommand::Approve { name } => {
-            let name: ServerName = name.parse()?;
-            if pins.load(&name)?.is_none() {
-                // Added by hand: pin what it offers now.
-                let tools =
-                    switchboard_runtime::pins::pin_current(paths, env, &SystemClock, &name).await?;
-                println!(
-                    "pinned {name}'s {} tools; a change will hold it until you approve",
-                    tools.len()
-                );
-                return Ok(());
+            match ctx.approve_tools(&name).await? {
+                Approval::Pinned { tools } => println!(
+                    "pinned {name}'s {tools} tools; a change will hold it until you approve"
+                ),
+                Approval::Approved { diff } => println!(
+                    "approved {name}'s tools ({}); start it again to use them",
+                    diff.summary()
+                ),
             }
-            let diff = pins.approve_pending(&name, SystemClock.now_ms())?;
-            println!("approved {name}'s tools ({}); start it again to use them", diff.summary());
             Ok(())
         }
     }

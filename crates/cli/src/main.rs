@@ -185,6 +185,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let paths = Paths::from_env()?;
     // The environment, read once here and passed down (PATH, SWITCHBOARD_HOME, the registry).
     let env = switchboard_core::Env::from_process();
+    let ctx = switchboard_api::Context::new(
+        paths.clone(),
+        env.clone(),
+        std::sync::Arc::new(switchboard_core::clock::SystemClock),
+    );
     match cli.command {
         Command::Add(args) => registry_cmds::add(&paths, args).await,
         Command::List(flag) => registry_cmds::list(&paths, flag.json).await,
@@ -201,12 +206,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(switchboard_kb::serve::serve(options, Some(paths.data_dir.clone())).await?)
         }
         Command::Kb(KbCommand::Setup) => kb_setup(&paths, &env),
-        Command::Hosts(command) => host_cmds::run(&paths, &env, command),
-        Command::Catalog(command) => catalog_cmds::run(&paths, &env, command).await,
-        Command::Install(args) => install_cmds::install(&paths, &env, args).await,
-        Command::Uninstall { name } => install_cmds::uninstall(&paths, &name).await,
-        Command::Update { name, yes } => install_cmds::update(&paths, &env, &name, yes).await,
-        Command::Pins(command) => install_cmds::pins(&paths, &env, command).await,
+        Command::Hosts(command) => host_cmds::run(&paths, &env, command).await,
+        Command::Catalog(command) => catalog_cmds::run(&ctx, command).await,
+        Command::Install(args) => install_cmds::install(&ctx, args).await,
+        Command::Uninstall { name } => install_cmds::uninstall(&ctx, &name).await,
+        Command::Update { name, yes } => install_cmds::update(&ctx, &name, yes).await,
+        Command::Pins(command) => install_cmds::pins(&ctx, command).await,
         Command::Bridge { url, header, sse } => {
             let mut argv = vec![url];
             for h in header {

@@ -114,7 +114,7 @@ pub fn login_shell_path(shell: &OsStr) -> Option<OsString> {
 fn query_login_shell_path(shell: &OsStr) -> Option<OsString> {
     let is_fish = Path::new(&shell).file_name().is_some_and(|n| n == "fish");
     let args: &[&str] = if is_fish { &["-l", "-c", "env"] } else { &["-i", "-l", "-c", "env"] };
-    let mut command = std_command(&shell);
+    let mut command = std_command(shell);
     command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = command.spawn().ok()?;
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
