@@ -7,12 +7,15 @@ use std::{collections::BTreeMap, time::Duration};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use switchboard_core::mcp::{
     CallOutcome, ConnectOptions, Direction, HttpTransport, ProtocolChoice, ServerDetails,
     SessionOptions, TrafficEntry, args as tool_args,
     export::{self, Format},
-    rmcp::model::{ContentBlock, GetPromptResult, ResourceContents},
+    rmcp::model::{
+        ContentBlock, GetPromptResult, Prompt, Resource, ResourceContents, ResourceTemplate, Tool,
+    },
 };
 use switchboard_core::{Env, Paths};
 use switchboard_runtime::tester::{Target, TesterSession};
@@ -177,6 +180,22 @@ fn trace_line(entry: &TrafficEntry) -> String {
     format!("[{:>9.1} ms] {arrow} {method}{latency} {text}", entry.elapsed_ms)
 }
 
+/// What `inspect` found: the sections asked for, as the server sent them.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Inspection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<ServerDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<Vec<Tool>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<Vec<Resource>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_templates: Option<Vec<ResourceTemplate>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompts: Option<Vec<Prompt>>,
+}
+
 pub async fn inspect(
     paths: &Paths,
     env: &Env,
@@ -186,79 +205,73 @@ pub async fn inspect(
     let json = target.json;
     with_session(paths, env, &target, async |session| {
         let s = session.session();
-        let mut out = Map::new();
         let want = |x: Section| section == Section::All || section == x;
+        let mut found = Inspection::default();
         if want(Section::Info) {
-            out.insert("info".into(), serde_json::to_value(s.details())?);
+            found.info = Some(s.details().clone());
         }
         if want(Section::Tools) {
-            let listing = session.check(s.list_tools().await).await?;
-            out.insert("tools".into(), serde_json::to_value(&listing.items)?);
+            found.tools = Some(session.check(s.list_tools().await).await?.items);
         }
         if want(Section::Resources) {
-            let listing = session.check(s.list_resources().await).await?;
-            out.insert("resources".into(), serde_json::to_value(&listing.items)?);
+            found.resources = Some(session.check(s.list_resources().await).await?.items);
         }
         if want(Section::Templates) {
-            let listing = session.check(s.list_resource_templates().await).await?;
-            out.insert("resourceTemplates".into(), serde_json::to_value(&listing.items)?);
+            found.resource_templates =
+                Some(session.check(s.list_resource_templates().await).await?.items);
         }
         if want(Section::Prompts) {
-            let listing = session.check(s.list_prompts().await).await?;
-            out.insert("prompts".into(), serde_json::to_value(&listing.items)?);
+            found.prompts = Some(session.check(s.list_prompts().await).await?.items);
         }
         if json {
-            let value = match section {
-                Section::All => Value::Object(out),
-                _ => out.into_iter().next().map(|(_, v)| v).unwrap_or(Value::Null),
+            // One section prints as itself; all of them as an object of sections.
+            return match section {
+                Section::All => print_json(&found),
+                Section::Info => print_json(&found.info),
+                Section::Tools => print_json(&found.tools),
+                Section::Resources => print_json(&found.resources),
+                Section::Templates => print_json(&found.resource_templates),
+                Section::Prompts => print_json(&found.prompts),
             };
-            return print_json(&value);
         }
-        if let Some(info) = out.get("info") {
-            print_info(s.details(), info);
+        if let Some(info) = &found.info {
+            print_info(info);
         }
-        if let Some(Value::Array(tools)) = out.get("tools") {
+        if let Some(tools) = &found.tools {
             heading(section, &format!("tools ({})", tools.len()));
             for tool in tools {
                 print_tool(tool);
             }
         }
-        if let Some(Value::Array(resources)) = out.get("resources") {
+        if let Some(resources) = &found.resources {
             heading(section, &format!("resources ({})", resources.len()));
             for r in resources {
-                println!("{}  {}{}", str_of(r, "uri"), str_of(r, "name"), paren(r.get("mimeType")));
+                println!("{}  {}{}", r.uri, r.name, paren(r.mime_type.as_deref()));
             }
         }
-        if let Some(Value::Array(templates)) = out.get("resourceTemplates") {
+        if let Some(templates) = &found.resource_templates {
             heading(section, &format!("resource templates ({})", templates.len()));
             for t in templates {
-                println!(
-                    "{}  {}{}",
-                    str_of(t, "uriTemplate"),
-                    str_of(t, "name"),
-                    paren(t.get("mimeType"))
-                );
+                println!("{}  {}{}", t.uri_template, t.name, paren(t.mime_type.as_deref()));
             }
         }
-        if let Some(Value::Array(prompts)) = out.get("prompts") {
+        if let Some(prompts) = &found.prompts {
             heading(section, &format!("prompts ({})", prompts.len()));
             for p in prompts {
-                let args: Vec<String> = p["arguments"]
-                    .as_array()
+                let args: Vec<String> = p
+                    .arguments
+                    .iter()
+                    .flatten()
                     .map(|a| {
-                        a.iter()
-                            .map(|a| {
-                                let star = if a["required"] == json!(true) { "*" } else { "" };
-                                format!("{}{star}", str_of(a, "name"))
-                            })
-                            .collect()
+                        let star = if a.required == Some(true) { "*" } else { "" };
+                        format!("{}{star}", a.name)
                     })
-                    .unwrap_or_default();
+                    .collect();
                 println!(
                     "{}({})  {}",
-                    str_of(p, "name"),
+                    p.name,
                     args.join(", "),
-                    str_of(p, "description")
+                    p.description.as_deref().unwrap_or("")
                 );
             }
         }
@@ -277,11 +290,11 @@ fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
-fn paren(value: Option<&Value>) -> String {
-    value.and_then(Value::as_str).map(|v| format!("  ({v})")).unwrap_or_default()
+fn paren(value: Option<&str>) -> String {
+    value.map(|v| format!("  ({v})")).unwrap_or_default()
 }
 
-fn print_info(details: &ServerDetails, info: &Value) {
+fn print_info(details: &ServerDetails) {
     let n = &details.negotiated;
     println!(
         "server:       {} {}",
@@ -294,7 +307,9 @@ fn print_info(details: &ServerDetails, info: &Value) {
         if n.stateless { " (stateless)" } else { "" },
         details.transport
     );
-    let capabilities: Vec<String> = info["capabilities"]
+    // Capabilities are kept as the server sent them (unknown ones included): `name (flags)`.
+    let capabilities: Vec<String> = details
+        .capabilities
         .as_object()
         .map(|caps| {
             caps.iter()
@@ -326,10 +341,11 @@ fn print_info(details: &ServerDetails, info: &Value) {
     }
 }
 
-fn print_tool(tool: &Value) {
-    println!("{}  {}", str_of(tool, "name"), first_line(str_of(tool, "description")));
-    let schema = &tool["inputSchema"];
-    let required = tool_args::required_names(schema);
+fn print_tool(tool: &Tool) {
+    println!("{}  {}", tool.name, first_line(tool.description.as_deref().unwrap_or("")));
+    // The input schema is the server's JSON Schema, read as JSON.
+    let schema = Value::Object((*tool.input_schema).clone());
+    let required = tool_args::required_names(&schema);
     if let Some(props) = schema["properties"].as_object() {
         for (name, prop) in props {
             let star = if required.contains(&name.as_str()) { "*" } else { "" };
