@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use serde::Serialize;
 use switchboard_catalog::{self as catalog, Card, Catalog, Query, ServerJson};
-use switchboard_core::{Env, Paths, ServerName, clock::Clock};
+use switchboard_core::{Env, Paths, Registry, ServerName, ServerSpec, clock::Clock};
 use switchboard_install::{
     InstallRecord, Installed, Installer, Plan, PreparedUpdate, Progress, Request,
 };
@@ -16,7 +16,7 @@ use switchboard_runtime::{
     pins::{Pins, ToolDiff},
 };
 
-use crate::{Result, blocking};
+use crate::{Removed, Result, blocking, remove_entry};
 
 /// What an operation works on: the state folders, the environment the binary read at its edge,
 /// the clock, and the event stream install progress is published on (the owner's, if any).
@@ -72,6 +72,28 @@ impl Context {
         let mut installer = Installer::new(&self.paths, &self.env);
         installer.clock = self.clock.clone();
         installer
+    }
+
+    /// Registers a server (an owner runs it once it reloads).
+    pub async fn add_server(&self, name: &str, spec: ServerSpec) -> Result<()> {
+        let name: ServerName = name.parse()?;
+        let registry = Registry::new(&self.paths);
+        blocking(move || registry.add(name, spec)).await
+    }
+
+    /// Replaces a server's definition.
+    pub async fn update_server(&self, name: &str, spec: ServerSpec) -> Result<()> {
+        let name: ServerName = name.parse()?;
+        let registry = Registry::new(&self.paths);
+        blocking(move || registry.replace(&name, spec)).await
+    }
+
+    /// Unregisters a server; one installed from the catalog is uninstalled, so its package,
+    /// secrets and pins do not linger (an owner stops it once it reloads).
+    pub async fn remove_server(&self, name: &str) -> Result<Removed> {
+        let name: ServerName = name.parse()?;
+        let paths = self.paths.clone();
+        blocking(move || remove_entry(&paths, &name)).await
     }
 
     /// The catalog: bundled entries plus the last refresh (works offline).

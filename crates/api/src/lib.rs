@@ -54,26 +54,21 @@ pub async fn servers(owner: &Owner) -> Result<Vec<ServerEntry>> {
         .collect())
 }
 
+/// Registers a server and runs it if it is enabled.
 pub async fn add_server(owner: &Owner, name: &str, spec: ServerSpec) -> Result<()> {
-    let name: ServerName = name.parse()?;
-    let registry = owner.registry().clone();
-    blocking(move || registry.add(name, spec)).await?;
+    Context::of(owner).add_server(name, spec).await?;
     Ok(owner.reload().await?)
 }
 
 pub async fn update_server(owner: &Owner, name: &str, spec: ServerSpec) -> Result<()> {
-    let name: ServerName = name.parse()?;
-    let registry = owner.registry().clone();
-    blocking(move || registry.replace(&name, spec)).await?;
+    Context::of(owner).update_server(name, spec).await?;
     Ok(owner.reload().await?)
 }
 
 /// Unregisters a server; a running one is stopped first (by the reload). A server installed
 /// from the catalog is uninstalled: its package, secrets and pins go too.
 pub async fn remove_server(owner: &Owner, name: &str) -> Result<()> {
-    let name: ServerName = name.parse()?;
-    let paths = owner.paths().clone();
-    blocking(move || remove_entry(&paths, &name)).await?;
+    Context::of(owner).remove_server(name).await?;
     Ok(owner.reload().await?)
 }
 
@@ -89,7 +84,7 @@ pub enum Removed {
 /// Removes a server from the registry; one installed from the catalog is uninstalled, so its
 /// package, secrets and pins do not linger. Needs no owner: whoever runs one reloads after.
 /// Blocking (file I/O under the registry's lock).
-pub fn remove_entry(paths: &switchboard_core::Paths, name: &ServerName) -> Result<Removed> {
+fn remove_entry(paths: &switchboard_core::Paths, name: &ServerName) -> Result<Removed> {
     let installer = Installer::without_runtimes(paths);
     if installer.record(name)?.is_some() {
         return Ok(installer.uninstall(name.as_str()).map(Removed::Uninstalled)?);

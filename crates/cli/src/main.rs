@@ -191,10 +191,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         std::sync::Arc::new(switchboard_core::clock::SystemClock),
     );
     match cli.command {
-        Command::Add(args) => registry_cmds::add(&paths, args).await,
+        Command::Add(args) => registry_cmds::add(&ctx, args).await,
         Command::List(flag) => registry_cmds::list(&paths, flag.json).await,
         Command::Show { name, json } => registry_cmds::show(&paths, &name, json.json).await,
-        Command::Remove { name } => registry_cmds::remove(&paths, &name).await,
+        Command::Remove { name } => registry_cmds::remove(&ctx, &name).await,
         Command::Serve => owner_cmds::serve(paths, env).await,
         Command::Start { name } => owner_cmds::action(&paths, &name, "start").await,
         Command::Stop { name } => owner_cmds::action(&paths, &name, "stop").await,

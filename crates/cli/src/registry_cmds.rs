@@ -47,7 +47,7 @@ pub struct AddArgs {
     command: Vec<String>,
 }
 
-pub async fn add(paths: &Paths, args: AddArgs) -> anyhow::Result<()> {
+pub async fn add(ctx: &api::Context, args: AddArgs) -> anyhow::Result<()> {
     let name: ServerName = args.name.parse()?;
     let mut spec = match (args.url, args.command.split_first()) {
         (Some(url), _) => {
@@ -82,11 +82,10 @@ pub async fn add(paths: &Paths, args: AddArgs) -> anyhow::Result<()> {
     };
     spec.restart = args.restart.unwrap_or_default();
     spec.enabled = !args.disabled;
-    let registry = Registry::new(paths);
     let described = output::describe_launch(&spec);
-    blocking(move || registry.add(name, spec)).await?;
+    ctx.add_server(name.as_str(), spec).await?;
     println!("added {}: {described}", args.name);
-    notify_owner(paths).await;
+    notify_owner(&ctx.paths).await;
     Ok(())
 }
 
@@ -186,12 +185,10 @@ pub async fn show(paths: &Paths, name: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn remove(paths: &Paths, name: &str) -> anyhow::Result<()> {
-    let name: ServerName = name.parse()?;
-    let (owned_paths, target) = (paths.clone(), name.clone());
-    let removed = blocking(move || api::remove_entry(&owned_paths, &target)).await?;
+pub async fn remove(ctx: &api::Context, name: &str) -> anyhow::Result<()> {
+    let removed = ctx.remove_server(name).await?;
     // The owner stops a server that left the registry when it reloads.
-    notify_owner(paths).await;
+    notify_owner(&ctx.paths).await;
     match removed {
         api::Removed::Uninstalled(gone) => {
             println!("uninstalled {name}");
