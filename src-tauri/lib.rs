@@ -173,6 +173,11 @@ async fn quit_gracefully(app: AppHandle) {
     if let Some(workbench) = state.as_ref().and_then(|s| s.workbench.clone()) {
         workbench.close_all().await;
     }
+    // The Knowledge base view's own connection runs a `kb serve` of its own: end it here rather
+    // than leave it to notice the closed pipe after we are gone.
+    if let Some(state) = state.as_ref() {
+        state.kb.close().await;
+    }
     let owner = state.and_then(|state| state.take_owner());
     if let Some(owner) = owner {
         owner.shutdown().await;
