@@ -330,9 +330,9 @@ mod tests {
     #[test]
     fn user_config_becomes_the_form_and_fills_the_command() {
         let m = manifest();
-        let fields = fields(&m, "/home/ada");
+        let fields = fields(&m, "/u/ada");
         let cache = fields.iter().find(|f| f.key == "cache").expect("cache");
-        assert_eq!(cache.default.as_deref(), Some("/home/ada/.demo"));
+        assert_eq!(cache.default.as_deref(), Some("/u/ada/.demo"));
         let token = fields.iter().find(|f| f.key == "token").expect("token");
         assert!(token.secret && token.required);
         assert_eq!(token.description.as_deref(), Some("Token"));
@@ -344,7 +344,7 @@ mod tests {
             ("roots".into(), "/a".into()),
             ("roots".into(), "/b".into()),
         ];
-        let c = command(&m, Path::new("/opt/demo"), &answers, "/home/ada");
+        let c = command(&m, Path::new("/opt/demo"), &answers, "/u/ada");
         assert_eq!(c.command, "/opt/demo/bin/demo");
         assert_eq!(c.args, vec!["--root", "/a", "/b", "--mode=fast"]);
         assert_eq!(c.env.get("DEMO_TOKEN").map(String::as_str), Some("s3cret"));
