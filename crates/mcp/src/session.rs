@@ -293,6 +293,12 @@ impl Session {
         &self.traffic
     }
 
+    /// Ends the session (and drops its transport) without waiting, for a session that is
+    /// shared; requests in flight fail.
+    pub fn end(&self) {
+        self.service.cancellation_token().cancel();
+    }
+
     /// Closes the session and its transport, waiting at most `timeout`.
     pub async fn close(self, timeout: Duration) {
         let cancel = self.service.cancel();

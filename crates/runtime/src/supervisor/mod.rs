@@ -10,6 +10,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use switchboard_mcp::Session;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use crate::status::{
@@ -160,6 +161,7 @@ impl Supervisor {
         let shared = Arc::new(Shared {
             status: Mutex::new(ServerStatus::new(name.clone(), &spec)),
             log: ServerLog::new(self.inner.paths.server_log(&name), ctx.config.logs),
+            connection: Mutex::new(None),
         });
         let (commands, receiver) = mpsc::unbounded_channel();
         let task = ServerTask::new(name, spec.clone(), ctx.clone(), shared.clone(), receiver);
@@ -229,6 +231,12 @@ impl Supervisor {
 
     pub fn status(&self) -> Vec<ServerStatus> {
         self.lock().values().map(|h| h.shared.status()).collect()
+    }
+
+    /// The MCP session of a running server (`None` while it is not running): every host's
+    /// calls share it.
+    pub fn connection(&self, name: &str) -> Option<Arc<Session>> {
+        self.lock().get(name).and_then(|h| h.shared.connection())
     }
 
     pub fn status_of(&self, name: &str) -> Result<ServerStatus> {

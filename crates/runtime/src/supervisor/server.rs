@@ -47,6 +47,9 @@ pub(crate) enum Command {
 pub(crate) struct Shared {
     pub status: Mutex<ServerStatus>,
     pub log: ServerLog,
+    /// The running server's MCP session, while it runs: what the gateway forwards hosts' calls
+    /// through. Cleared before the process is stopped.
+    pub connection: Mutex<Option<Arc<Session>>>,
 }
 
 impl Shared {
@@ -56,6 +59,14 @@ impl Shared {
 
     pub fn edit<T>(&self, f: impl FnOnce(&mut ServerStatus) -> T) -> T {
         f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn connection(&self) -> Option<Arc<Session>> {
+        self.connection.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_connection(&self, connection: Option<Arc<Session>>) {
+        *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = connection;
     }
 }
 
@@ -78,8 +89,8 @@ const AFTER_SIGKILL: Duration = Duration::from_secs(10);
 struct Proc {
     child: ManagedChild,
     started: SystemTime,
-    /// Boxed: a session is large, and a `Proc` moves through every state.
-    connection: Option<Box<Session>>,
+    /// Shared with the gateway (through [`Shared::connection`]) while the server runs.
+    connection: Option<Arc<Session>>,
 }
 
 enum Phase {
@@ -252,6 +263,7 @@ impl ServerTask {
         match self.spawn_and_handshake().await {
             StartOutcome::Ready(proc) => {
                 self.set_tools_changed(false);
+                self.shared.set_connection(proc.connection.clone());
                 let since_ms = millis(self.ctx.clock.now());
                 self.set_state(ServerState::Running { pid: Some(proc.child.pid()), since_ms });
                 self.settle_waiting(Ok(()));
@@ -446,7 +458,7 @@ impl ServerTask {
                         ));
                         self.shared.edit(|s| s.protocol = Some(negotiated));
                         let held = self.check_pins(&connection).await;
-                        proc.connection = Some(Box::new(connection));
+                        proc.connection = Some(Arc::new(connection));
                         if let Some(reason) = held {
                             self.stop_proc(proc).await;
                             return StartOutcome::Held { reason };
@@ -547,8 +559,13 @@ impl ServerTask {
     async fn stop_proc(&mut self, mut proc: Proc) {
         self.set_state(ServerState::Stopping);
         self.note("stopping: closing stdin");
+        self.shared.set_connection(None);
         if let Some(connection) = proc.connection.take() {
-            (*connection).close(Duration::from_secs(1)).await;
+            match Arc::try_unwrap(connection) {
+                Ok(connection) => connection.close(Duration::from_secs(1)).await,
+                // A call through the gateway still holds it: end the session under it.
+                Err(shared) => shared.end(),
+            }
         }
         let exit = proc
             .child
@@ -580,6 +597,7 @@ impl ServerTask {
 
     /// For a process that never became ready: kill the group at once.
     async fn kill_proc(&mut self, mut proc: Proc) -> Option<Exit> {
+        self.shared.set_connection(None);
         drop(proc.connection.take());
         proc.child.kill();
         let exit = proc.child.exited_within(AFTER_SIGKILL).await;
@@ -590,6 +608,7 @@ impl ServerTask {
     /// After the leader exited: let the stderr reader drain (it ends once every holder of the
     /// pipe is gone) and forget the pid.
     async fn reap(&mut self, mut proc: Proc) {
+        self.shared.set_connection(None);
         drop(proc.connection.take());
         proc.child.stderr_drained(Duration::from_millis(500)).await;
         self.ctx.pids.forget(&self.name);
