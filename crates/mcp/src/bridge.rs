@@ -59,8 +59,24 @@ where
         tokio::select! {
             from_host = local.receive() => match from_host {
                 Some(message) => {
+                    let id = match &message {
+                        rmcp::model::JsonRpcMessage::Request(request) => Some(request.id.clone()),
+                        _ => None,
+                    };
                     if let Err(e) = remote.send(message).await {
-                        break Err(Error::Transport(format!("sending to the server: {e}")));
+                        // A request the server side refused (a revoked token, a stopped
+                        // gateway) is answered with the reason instead of left hanging.
+                        let Some(id) = id else { continue };
+                        let error = rmcp::model::ErrorData::internal_error(
+                            format!("the request did not reach the server: {e}"),
+                            None,
+                        );
+                        let answer = rmcp::model::JsonRpcMessage::Error(
+                            rmcp::model::JsonRpcError::new(Some(id), error),
+                        );
+                        if let Err(e) = local.send(answer).await {
+                            break Err(Error::Transport(format!("writing to the host: {e}")));
+                        }
                     }
                 }
                 None => break Ok(()),
