@@ -173,6 +173,8 @@ pub enum ErrorCode {
     Autostart,
     NoHomeFolder,
     NoDataFolder,
+    Gateway,
+    InvalidHostName,
 }
 
 impl ErrorCode {
@@ -235,6 +237,8 @@ impl ErrorCode {
         ErrorCode::Autostart,
         ErrorCode::NoHomeFolder,
         ErrorCode::NoDataFolder,
+        ErrorCode::Gateway,
+        ErrorCode::InvalidHostName,
     ];
 
     /// The code as it appears on the wire.
@@ -297,6 +301,8 @@ impl ErrorCode {
             ErrorCode::Autostart => "autostart",
             ErrorCode::NoHomeFolder => "no_home_folder",
             ErrorCode::NoDataFolder => "no_data_folder",
+            ErrorCode::Gateway => "gateway",
+            ErrorCode::InvalidHostName => "invalid_host_name",
         }
     }
 }

@@ -22,6 +22,10 @@ pub struct Settings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub registry_url: Option<String>,
+    /// The gateway's loopback port: chosen once, then kept, so the hosts' entries stay valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub gateway_port: Option<u16>,
 }
 
 impl Default for Settings {
@@ -31,6 +35,7 @@ impl Default for Settings {
             knowledge_base_offered: false,
             hosts_auto_reapply: false,
             registry_url: None,
+            gateway_port: None,
         }
     }
 }
@@ -124,6 +129,7 @@ mod tests {
                 knowledge_base_offered: false,
                 hosts_auto_reapply: false,
                 registry_url: Some("http://127.0.0.1:8080/".into()),
+                gateway_port: None,
             },
         )
         .expect("save");

@@ -8,6 +8,7 @@
 //! `clippy.toml` forbids `Command::new` everywhere else.
 
 mod child;
+mod detached;
 mod exit;
 mod resolve;
 mod run;
@@ -15,6 +16,7 @@ mod run;
 use std::{collections::BTreeMap, path::PathBuf};
 
 pub use child::{ChildOptions, LineSink, ManagedChild, Pipes, StderrOptions, StopLadder, StopStep};
+pub use detached::spawn_detached;
 pub use exit::Exit;
 pub use resolve::{FoundVia, Resolved, Search, login_shell_path, resolve};
 pub use run::{Finished, OutputLimits, run_to_end, run_to_end_within};
