@@ -96,9 +96,10 @@ fn core_crates_never_depend_on_tauri() {
 /// here: a new edge is added on purpose or not at all. Binaries on top, the domain below them,
 /// leaves that know nothing of Switchboard at the bottom.
 const ALLOWED_EDGES: &[(&str, &[&str])] = &[
-    ("switchboard-app", &[API, CATALOG, CORE, HOSTS, INSTALL, KB, RUNTIME]),
-    ("switchboard-cli", &[API, CATALOG, CORE, HOSTS, INSTALL, KB, RUNTIME]),
-    ("switchboard-api", &[CATALOG, CORE, HOSTS, INSTALL, MCP, RUNTIME]),
+    ("switchboard-app", &[API, CATALOG, CORE, GATEWAY, HOSTS, INSTALL, KB, RUNTIME]),
+    ("switchboard-cli", &[API, CATALOG, CORE, GATEWAY, HOSTS, INSTALL, KB, RUNTIME]),
+    ("switchboard-api", &[CATALOG, CORE, GATEWAY, HOSTS, INSTALL, MCP, RUNTIME]),
+    ("switchboard-gateway", &[CORE, MCP]),
     ("switchboard-install", &[CATALOG, CORE, MCP, RUNTIME]),
     ("switchboard-runtime", &[CORE, HOSTS, MCP]),
     ("switchboard-catalog", &[CORE]),
@@ -113,6 +114,7 @@ const API: &str = "switchboard-api";
 const CATALOG: &str = "switchboard-catalog";
 const CONFIG_EDIT: &str = "switchboard-config-edit";
 const CORE: &str = "switchboard-core";
+const GATEWAY: &str = "switchboard-gateway";
 const HOSTS: &str = "switchboard-hosts";
 const INSTALL: &str = "switchboard-install";
 const KB: &str = "switchboard-kb";

@@ -18,4 +18,8 @@ hostsAutoReapply: boolean,
  * The MCP Registry the catalog refreshes from (default: the official one;
  * `SWITCHBOARD_REGISTRY_URL` overrides both).
  */
-registryUrl?: string, };
+registryUrl?: string, 
+/**
+ * The gateway's loopback port: chosen once, then kept, so the hosts' entries stay valid.
+ */
+gatewayPort?: number, };

@@ -1,0 +1,693 @@
+//! One host session's MCP server face (rmcp's `ServerHandler`): requests on `/mcp/<server>` go
+//! to that server's one running session under their own names; requests on `/mcp` go to every
+//! server the caller may see, with names made unique by [`crate::names`]. Every request is
+//! bounded by the call timeout, cancelled upstream when the host cancels or disconnects
+//! (dropping an rmcp request sends `notifications/cancelled`), counted, and written to the
+//! audit log.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+use rmcp::{
+    ErrorData as McpError, RoleServer, ServerHandler,
+    model::{
+        CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
+        GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
+        InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+        ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+        Reference, ServerCapabilities, ServerConfig, SubscriptionFilter,
+    },
+    service::{RequestContext, ServiceError, SubscriptionContext},
+};
+use switchboard_core::clock::Clock;
+use switchboard_mcp::Session;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    audit::{AuditLog, Record},
+    names,
+    stats::{SessionSlot, Stats},
+    upstream::{Unavailable, Upstreams},
+};
+
+/// Who is calling and on which endpoint: put on each request by the HTTP layer once its token
+/// checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub host: String,
+    /// `Some(server)` on `/mcp/<server>`; `None` on the aggregate `/mcp`.
+    pub server: Option<String>,
+}
+
+/// How long listing one server may take on the aggregate endpoint before it is left out.
+const LIST_ONE_SERVER: Duration = Duration::from_secs(10);
+
+/// What every session shares.
+pub(crate) struct Shared {
+    pub upstreams: Arc<dyn Upstreams>,
+    pub audit: AuditLog,
+    pub stats: Arc<Stats>,
+    pub call_timeout: Duration,
+    pub clock: Arc<dyn Clock>,
+    /// The aggregate's names from its latest listings: exposed name → (server, name).
+    pub tools: Mutex<HashMap<String, (String, String)>>,
+    pub prompts: Mutex<HashMap<String, (String, String)>>,
+    /// Resource URI → the server that listed it.
+    pub resources: Mutex<HashMap<String, String>>,
+    /// A server whose lists changed for hosts (it started, stopped, was held): each session
+    /// that can see it is told `list_changed`.
+    pub changes: broadcast::Sender<String>,
+}
+
+/// One session's handler (the HTTP transport makes one per session, or per request for the
+/// stateless revision).
+pub(crate) struct GatewayHandler {
+    shared: Arc<Shared>,
+    slot: OnceLock<SessionSlot>,
+    /// Ends this session's `list_changed` forwarding when the session ends.
+    ended: CancellationToken,
+}
+
+impl Drop for GatewayHandler {
+    fn drop(&mut self) {
+        self.ended.cancel();
+    }
+}
+
+/// Whether a change to `server` concerns a session on `scope`.
+fn concerns(scope: Option<&str>, server: &str) -> bool {
+    scope.is_none_or(|s| s == server)
+}
+
+impl GatewayHandler {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        GatewayHandler { shared, slot: OnceLock::new(), ended: CancellationToken::new() }
+    }
+
+    /// A stateful session (one that sent `initialize`) is told when the servers it sees change.
+    fn forward_changes(&self, caller: &Caller, context: &RequestContext<RoleServer>) {
+        let stateful =
+            context.peer.peer_info().is_some_and(|i| i.protocol_version.has_initialize());
+        if !stateful {
+            return;
+        }
+        let (peer, scope, ended) =
+            (context.peer.clone(), caller.server.clone(), self.ended.clone());
+        let mut changes = self.shared.changes.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let server = tokio::select! {
+                    () = ended.cancelled() => return,
+                    change = changes.recv() => match change {
+                        Ok(server) => server,
+                        Err(broadcast::error::RecvError::Lagged(_)) => String::new(),
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                };
+                if !server.is_empty() && !concerns(scope.as_deref(), &server) {
+                    continue;
+                }
+                let sent = async {
+                    peer.notify_tool_list_changed().await?;
+                    peer.notify_prompt_list_changed().await?;
+                    peer.notify_resource_list_changed().await
+                };
+                if sent.await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    fn caller(&self, context: &RequestContext<RoleServer>) -> Result<Caller, McpError> {
+        let caller = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>())
+            .cloned()
+            .ok_or_else(|| McpError::internal_error("the request reached no caller", None))?;
+        if self.slot.get().is_none() {
+            self.forward_changes(&caller, context);
+        }
+        self.slot.get_or_init(|| {
+            self.shared.stats.open(
+                &caller.host,
+                caller.server.as_deref(),
+                self.shared.clock.now_ms(),
+            )
+        });
+        Ok(caller)
+    }
+
+    /// Runs `call` against `server`'s session within the call timeout, unless the host cancels
+    /// first; records it.
+    async fn forward<T, F>(
+        &self,
+        context: &RequestContext<RoleServer>,
+        caller: &Caller,
+        server: &str,
+        method: &str,
+        name: Option<&str>,
+        call: impl FnOnce(Arc<Session>) -> F,
+    ) -> Result<T, McpError>
+    where
+        F: Future<Output = Result<T, ServiceError>>,
+        T: Outcome,
+    {
+        let started = Instant::now();
+        let result = async {
+            let session = self.shared.upstreams.session(server).await.map_err(unavailable)?;
+            let timeout = self.shared.call_timeout;
+            tokio::select! {
+                answered = tokio::time::timeout(timeout, call(session)) => match answered {
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(error)) => Err(upstream_error(server, error)),
+                    Err(_) => Err(McpError::internal_error(
+                        format!("{server} did not answer {method} within {} s; the request was cancelled", timeout.as_secs_f32()),
+                        None,
+                    )),
+                },
+                () = context.ct.cancelled() => Err(McpError::internal_error(
+                    "cancelled by the client".to_owned(),
+                    None,
+                )),
+            }
+        }
+        .await;
+        self.record(caller, Some(server), method, name, started, &result);
+        result
+    }
+
+    fn record<T: Outcome>(
+        &self,
+        caller: &Caller,
+        server: Option<&str>,
+        method: &str,
+        name: Option<&str>,
+        started: Instant,
+        result: &Result<T, McpError>,
+    ) {
+        let (outcome, error) = match result {
+            Ok(value) if value.is_tool_error() => ("tool-error", None),
+            Ok(_) => ("ok", None),
+            Err(e) => ("error", Some(e.message.to_string())),
+        };
+        let now = self.shared.clock.now_ms();
+        if let Some(slot) = self.slot.get() {
+            self.shared.stats.record(slot, server, outcome == "error", now);
+        }
+        self.shared.audit.append(&Record {
+            at_ms: now,
+            host: caller.host.clone(),
+            server: server.map(str::to_owned),
+            method: method.to_owned(),
+            name: name.map(str::to_owned),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            outcome: outcome.to_owned(),
+            error,
+        });
+    }
+
+    /// Lists `what` of every visible server at once, leaving out (and logging) those that fail
+    /// or take longer than [`LIST_ONE_SERVER`], so one slow server does not gate the rest.
+    async fn gather<T, F>(
+        &self,
+        what: &'static str,
+        list: impl Fn(Arc<Session>) -> F,
+    ) -> Vec<(String, Vec<T>)>
+    where
+        F: Future<Output = Result<Vec<T>, switchboard_mcp::Error>>,
+    {
+        let servers = self.shared.upstreams.servers();
+        let lists = servers.iter().map(|server| {
+            let list = &list;
+            async move {
+                let listed = async {
+                    let session = self.shared.upstreams.session(server).await.ok()?;
+                    if !offers(&session, what) {
+                        return Some(Vec::new());
+                    }
+                    match tokio::time::timeout(LIST_ONE_SERVER, list(session)).await {
+                        Ok(Ok(items)) => Some(items),
+                        Ok(Err(e)) => {
+                            tracing::warn!("{server}: listing {what} failed: {e}");
+                            None
+                        }
+                        Err(_) => {
+                            tracing::warn!(
+                                "{server}: listing {what} took over {LIST_ONE_SERVER:?}"
+                            );
+                            None
+                        }
+                    }
+                }
+                .await;
+                (server.clone(), listed.unwrap_or_default())
+            }
+        });
+        futures::future::join_all(lists).await
+    }
+
+    fn route(
+        &self,
+        table: &Mutex<HashMap<String, (String, String)>>,
+        exposed: &str,
+    ) -> Option<(String, String)> {
+        if let Some(found) = table.lock().unwrap_or_else(|p| p.into_inner()).get(exposed) {
+            return Some(found.clone());
+        }
+        let (server, item) = names::split(exposed)?;
+        (names::exposed(&server, item) == exposed).then(|| (server, item.to_owned()))
+    }
+}
+
+/// Whether a server's handshake declared `what` (`tools`, `resources`, `prompts`).
+fn offers(session: &Session, what: &str) -> bool {
+    session.details().capabilities.get(what).is_some()
+}
+
+/// What the audit log says of a result.
+pub(crate) trait Outcome {
+    fn is_tool_error(&self) -> bool {
+        false
+    }
+}
+
+impl Outcome for CallToolResponse {
+    fn is_tool_error(&self) -> bool {
+        matches!(self, CallToolResponse::Complete(r) if r.is_error == Some(true))
+    }
+}
+
+macro_rules! plain_outcome {
+    ($($t:ty),*) => { $(impl Outcome for $t {})* };
+}
+plain_outcome!(
+    ListToolsResult,
+    ListResourcesResult,
+    ListResourceTemplatesResult,
+    ListPromptsResult,
+    ReadResourceResponse,
+    GetPromptResponse,
+    CompleteResult,
+    ()
+);
+
+fn unavailable(error: Unavailable) -> McpError {
+    match error {
+        Unavailable::Unknown(_) => McpError::invalid_params(error.to_string(), None),
+        _ => McpError::internal_error(error.to_string(), None),
+    }
+}
+
+/// An upstream's own JSON-RPC error passes through as it is; a broken connection says so.
+fn upstream_error(server: &str, error: ServiceError) -> McpError {
+    match error {
+        ServiceError::McpError(error) => error,
+        ServiceError::TransportClosed | ServiceError::TransportSend(_) => McpError::internal_error(
+            format!("{server} stopped or crashed while the request was in flight"),
+            None,
+        ),
+        other => McpError::internal_error(format!("{server}: {other}"), None),
+    }
+}
+
+fn no_such(kind: &str, name: &str) -> McpError {
+    McpError::invalid_params(format!("no {kind} named {name}"), None)
+}
+
+impl ServerHandler for GatewayHandler {
+    #[allow(deprecated)] // `logging`: deprecated by SEP-2577, still part of the stateful revisions
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_completions()
+            .enable_logging()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("switchboard", env!("CARGO_PKG_VERSION")))
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        let mut accepted = SubscriptionFilter::builder();
+        if requested.tools_list_changed == Some(true) {
+            accepted = accepted.tools_list_changed();
+        }
+        if requested.prompts_list_changed == Some(true) {
+            accepted = accepted.prompts_list_changed();
+        }
+        if requested.resources_list_changed == Some(true) {
+            accepted = accepted.resources_list_changed();
+        }
+        Some(accepted.build())
+    }
+
+    /// `subscriptions/listen` (2026-07-28): the list changes a stateless client asked for.
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let scope = context
+            .request_context()
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>())
+            .and_then(|caller| caller.server.clone());
+        let accepted = context.accepted().clone();
+        let sink = context.sink().clone();
+        let mut changes = self.shared.changes.subscribe();
+        loop {
+            let server = tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                change = changes.recv() => match change {
+                    Ok(server) => server,
+                    Err(broadcast::error::RecvError::Lagged(_)) => String::new(),
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                },
+            };
+            if !server.is_empty() && !concerns(scope.as_deref(), &server) {
+                continue;
+            }
+            let sent = async {
+                if accepted.tools_list_changed == Some(true) {
+                    sink.notify_tool_list_changed().await?;
+                }
+                if accepted.prompts_list_changed == Some(true) {
+                    sink.notify_prompt_list_changed().await?;
+                }
+                if accepted.resources_list_changed == Some(true) {
+                    sink.notify_resource_list_changed().await?;
+                }
+                Ok::<_, rmcp::service::SubscriptionSendError>(())
+            };
+            if sent.await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        context.peer.set_peer_info(request.clone());
+        let mut result = self.negotiate_initialize(&request)?;
+        // A single server's endpoint passes its instructions on when it is running already.
+        if let Ok(Caller { server: Some(server), .. }) = self.caller(&context)
+            && let Some(session) = self.shared.upstreams.running(&server)
+        {
+            result.instructions = session.details().negotiated.instructions.clone();
+        }
+        Ok(result)
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let caller = self.caller(&context)?;
+        if let Some(server) = &caller.server {
+            return self
+                .forward(&context, &caller, server, "tools/list", None, |s| async move {
+                    s.peer().list_tools(request).await
+                })
+                .await;
+        }
+        let started = Instant::now();
+        let mut table = HashMap::new();
+        let mut tools = Vec::new();
+        for (server, listed) in
+            self.gather("tools", |s| async move { Ok(s.list_tools().await?.items) }).await
+        {
+            for mut tool in listed {
+                let exposed = names::exposed(&server, &tool.name);
+                table.insert(exposed.clone(), (server.clone(), tool.name.to_string()));
+                tool.name = exposed.into();
+                tools.push(tool);
+            }
+        }
+        *self.shared.tools.lock().unwrap_or_else(|p| p.into_inner()) = table;
+        let result = Ok(ListToolsResult::with_all_items(tools));
+        self.record(&caller, None, "tools/list", None, started, &result);
+        result
+    }
+
+    async fn call_tool(
+        &self,
+        mut request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let caller = self.caller(&context)?;
+        let server = match &caller.server {
+            Some(server) => server.clone(),
+            None => {
+                let Some((server, tool)) = self.route(&self.shared.tools, &request.name) else {
+                    let error = Err(no_such("tool", &request.name));
+                    self.record(
+                        &caller,
+                        None,
+                        "tools/call",
+                        Some(&request.name),
+                        Instant::now(),
+                        &error,
+                    );
+                    return error;
+                };
+                request.name = tool.into();
+                server
+            }
+        };
+        let name = request.name.to_string();
+        self.forward(&context, &caller, &server, "tools/call", Some(&name), |s| async move {
+            s.peer().call_tool_once(request).await
+        })
+        .await
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let caller = self.caller(&context)?;
+        if let Some(server) = &caller.server {
+            return self
+                .forward(&context, &caller, server, "resources/list", None, |s| async move {
+                    s.peer().list_resources(request).await
+                })
+                .await;
+        }
+        let started = Instant::now();
+        let mut owners = HashMap::new();
+        let mut resources = Vec::new();
+        for (server, listed) in
+            self.gather("resources", |s| async move { Ok(s.list_resources().await?.items) }).await
+        {
+            for resource in listed {
+                owners.insert(resource.uri.clone(), server.clone());
+                resources.push(resource);
+            }
+        }
+        *self.shared.resources.lock().unwrap_or_else(|p| p.into_inner()) = owners;
+        let result = Ok(ListResourcesResult::with_all_items(resources));
+        self.record(&caller, None, "resources/list", None, started, &result);
+        result
+    }
+
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        let caller = self.caller(&context)?;
+        if let Some(server) = &caller.server {
+            return self
+                .forward(
+                    &context,
+                    &caller,
+                    server,
+                    "resources/templates/list",
+                    None,
+                    |s| async move { s.peer().list_resource_templates(request).await },
+                )
+                .await;
+        }
+        let started = Instant::now();
+        let templates: Vec<_> = self
+            .gather("resources", |s| async move { Ok(s.list_resource_templates().await?.items) })
+            .await
+            .into_iter()
+            .flat_map(|(_, listed)| listed)
+            .collect();
+        let result = Ok(ListResourceTemplatesResult::with_all_items(templates));
+        self.record(&caller, None, "resources/templates/list", None, started, &result);
+        result
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let caller = self.caller(&context)?;
+        let server = match &caller.server {
+            Some(server) => server.clone(),
+            None => {
+                let owner = self
+                    .shared
+                    .resources
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&request.uri)
+                    .cloned();
+                match owner {
+                    Some(server) => server,
+                    None => {
+                        let error = Err(McpError::resource_not_found(
+                            format!("no server listed the resource {}", request.uri),
+                            None,
+                        ));
+                        self.record(
+                            &caller,
+                            None,
+                            "resources/read",
+                            Some(&request.uri),
+                            Instant::now(),
+                            &error,
+                        );
+                        return error;
+                    }
+                }
+            }
+        };
+        let uri = request.uri.clone();
+        self.forward(&context, &caller, &server, "resources/read", Some(&uri), |s| async move {
+            s.peer().read_resource_once(request).await
+        })
+        .await
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        let caller = self.caller(&context)?;
+        if let Some(server) = &caller.server {
+            return self
+                .forward(&context, &caller, server, "prompts/list", None, |s| async move {
+                    s.peer().list_prompts(request).await
+                })
+                .await;
+        }
+        let started = Instant::now();
+        let mut table = HashMap::new();
+        let mut prompts = Vec::new();
+        for (server, listed) in
+            self.gather("prompts", |s| async move { Ok(s.list_prompts().await?.items) }).await
+        {
+            for mut prompt in listed {
+                let exposed = names::exposed(&server, &prompt.name);
+                table.insert(exposed.clone(), (server.clone(), prompt.name.clone()));
+                prompt.name = exposed;
+                prompts.push(prompt);
+            }
+        }
+        *self.shared.prompts.lock().unwrap_or_else(|p| p.into_inner()) = table;
+        let result = Ok(ListPromptsResult::with_all_items(prompts));
+        self.record(&caller, None, "prompts/list", None, started, &result);
+        result
+    }
+
+    async fn get_prompt(
+        &self,
+        mut request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let caller = self.caller(&context)?;
+        let server = match &caller.server {
+            Some(server) => server.clone(),
+            None => {
+                let Some((server, prompt)) = self.route(&self.shared.prompts, &request.name) else {
+                    let error = Err(no_such("prompt", &request.name));
+                    self.record(
+                        &caller,
+                        None,
+                        "prompts/get",
+                        Some(&request.name),
+                        Instant::now(),
+                        &error,
+                    );
+                    return error;
+                };
+                request.name = prompt;
+                server
+            }
+        };
+        let name = request.name.clone();
+        self.forward(&context, &caller, &server, "prompts/get", Some(&name), |s| async move {
+            s.peer().get_prompt_once(request).await
+        })
+        .await
+    }
+
+    async fn complete(
+        &self,
+        mut request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        let caller = self.caller(&context)?;
+        let server = match &caller.server {
+            Some(server) => server.clone(),
+            None => {
+                let routed = match &mut request.r#ref {
+                    Reference::Prompt(prompt) => {
+                        self.route(&self.shared.prompts, &prompt.name).map(|(server, name)| {
+                            prompt.name = name;
+                            server
+                        })
+                    }
+                    Reference::Resource(resource) => self
+                        .shared
+                        .resources
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get(&resource.uri)
+                        .cloned(),
+                    _ => None,
+                };
+                match routed {
+                    Some(server) => server,
+                    None => return Ok(CompleteResult::default()),
+                }
+            }
+        };
+        self.forward(&context, &caller, &server, "completion/complete", None, |s| async move {
+            s.peer().complete(request).await
+        })
+        .await
+    }
+
+    #[allow(deprecated)] // `logging/setLevel`: deprecated by SEP-2577, still in the stateful revisions
+    async fn set_level(
+        &self,
+        _request: rmcp::model::SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        // The server's process is shared by every host: one host's log level is not imposed on
+        // the others; the level is acknowledged.
+        self.caller(&context)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,35 @@
+//! What the gateway needs from the process that owns the servers: which servers hosts may reach,
+//! and the one running MCP session of each. The gateway never spawns a server; the owner's
+//! supervisor does, and implements [`Upstreams`] over its running servers.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use switchboard_mcp::Session;
+
+/// Why a server cannot take a request now; its text goes to the host as the error's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    #[error("no server named {0} in Switchboard")]
+    Unknown(String),
+    #[error("{0} is stopped in Switchboard; start it there to use it")]
+    Stopped(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The servers behind the gateway.
+pub trait Upstreams: Send + Sync + 'static {
+    /// The servers hosts may see, in name order (enabled ones; a held or stopped server is not
+    /// listed).
+    fn servers(&self) -> Vec<String>;
+
+    /// Whether `server` is registered at all (listed or not).
+    fn knows(&self, server: &str) -> bool;
+
+    /// The session of `server` if it is running now (nothing is started).
+    fn running(&self, server: &str) -> Option<Arc<Session>>;
+
+    /// The running session of `server`: started first when it is lazy and not running yet.
+    fn session(&self, server: &str) -> BoxFuture<'_, Result<Arc<Session>, Unavailable>>;
+}

@@ -1,0 +1,393 @@
+//! The gateway over real parts: `sb-fixture` server processes behind it (each one MCP session,
+//! as the supervisor would hand over), real HTTP on 127.0.0.1, rmcp's own client on the host
+//! side and raw requests for what a client library would never send.
+
+#![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
+
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use switchboard_core::{
+    Paths,
+    clock::SystemClock,
+    process::{ChildOptions, CommandSpec, ManagedChild, Search, resolve},
+};
+use switchboard_gateway::{
+    Gateway, GatewayConfig, Status, Tokens, Unavailable, Upstreams, audit, names,
+};
+use switchboard_mcp::{Session, SessionOptions};
+use switchboard_testkit::{fixture, temp_home};
+
+/// Real fixture servers, one process and one session each.
+struct Fixtures {
+    sessions: BTreeMap<String, Arc<Session>>,
+    children: Vec<ManagedChild>,
+}
+
+impl Upstreams for Fixtures {
+    fn servers(&self) -> Vec<String> {
+        self.sessions.keys().cloned().collect()
+    }
+    fn knows(&self, server: &str) -> bool {
+        self.sessions.contains_key(server)
+    }
+    fn running(&self, server: &str) -> Option<Arc<Session>> {
+        self.sessions.get(server).cloned()
+    }
+    fn session(&self, server: &str) -> BoxFuture<'_, Result<Arc<Session>, Unavailable>> {
+        let found = self.sessions.get(server).cloned();
+        let server = server.to_owned();
+        Box::pin(async move { found.ok_or(Unavailable::Unknown(server)) })
+    }
+}
+
+async fn fixture_session() -> (ManagedChild, Session) {
+    let spec = CommandSpec {
+        program: fixture().display().to_string(),
+        args: vec!["ok".into()],
+        env: BTreeMap::new(),
+        cwd: None,
+    };
+    let resolved = resolve(&spec.program, None, Search::default()).expect("fixture path");
+    let (child, pipes) =
+        ManagedChild::spawn(&spec, &resolved, ChildOptions::default()).expect("spawn");
+    let session = Session::stdio(pipes.stdout, pipes.stdin, &SessionOptions::default())
+        .await
+        .expect("handshake");
+    (child, session)
+}
+
+struct World {
+    home: tempfile::TempDir,
+    paths: Paths,
+    gateway: Gateway,
+    fixtures: Arc<Fixtures>,
+    admin: String,
+}
+
+impl World {
+    async fn new(servers: &[&str], call_timeout: Duration) -> World {
+        let home = temp_home();
+        let paths = Paths::under(home.path());
+        let mut sessions = BTreeMap::new();
+        let mut children = Vec::new();
+        for name in servers {
+            let (child, session) = fixture_session().await;
+            sessions.insert((*name).to_owned(), Arc::new(session));
+            children.push(child);
+        }
+        let fixtures = Arc::new(Fixtures { sessions, children });
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
+        let admin = "owner-token".to_owned();
+        let mut config = GatewayConfig::new(admin.clone());
+        config.call_timeout = call_timeout;
+        config.max_body_bytes = 64 * 1024;
+        let gateway =
+            Gateway::start(listener, &paths, config, fixtures.clone(), Arc::new(SystemClock))
+                .expect("gateway");
+        World { home, paths, gateway, fixtures, admin }
+    }
+
+    fn token(&self, host: &str) -> String {
+        Tokens::new(&self.paths).token_for(host, 1).expect("token")
+    }
+
+    async fn client(&self, host: &str, path: &str) -> Session {
+        let headers =
+            HashMap::from([("Authorization".to_owned(), format!("Bearer {}", self.token(host)))]);
+        let url = format!("http://127.0.0.1:{}{path}", self.gateway.port());
+        Session::http(
+            &url,
+            &headers,
+            Some(switchboard_mcp::HttpTransport::StreamableHttp),
+            &SessionOptions::default(),
+        )
+        .await
+        .expect("connects through the gateway")
+    }
+
+    async fn raw(&self, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+        let mut request = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}{path}", self.gateway.port()))
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.expect("answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    async fn status(&self) -> Status {
+        reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{}/gateway/status", self.gateway.port()))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .expect("status")
+            .json()
+            .await
+            .expect("json")
+    }
+}
+
+fn args(value: Value) -> serde_json::Map<String, Value> {
+    value.as_object().cloned().expect("object")
+}
+
+fn text(result: &rmcp::model::CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect()
+}
+
+const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_is_reached_under_its_own_names_and_every_host_shares_its_one_process() {
+    let world = World::new(&["alpha"], Duration::from_secs(30)).await;
+    let cursor = world.client("cursor", "/mcp/alpha").await;
+    let zed = world.client("zed", "/mcp/alpha").await;
+    let tools = cursor.list_tools().await.expect("tools");
+    let names: Vec<&str> = tools.items.iter().map(|t| t.name.as_ref()).collect();
+    assert!(names.contains(&"echo") && names.contains(&"pid"), "{names:?}");
+    let echoed =
+        cursor.call_tool("echo", args(json!({"message": "hi"})), None, None).await.expect("echo");
+    assert_eq!(text(&echoed.result), "Echo: hi");
+    let pid_a =
+        text(&cursor.call_tool("pid", args(json!({})), None, None).await.expect("pid").result);
+    let pid_b = text(&zed.call_tool("pid", args(json!({})), None, None).await.expect("pid").result);
+    assert_eq!(pid_a, pid_b, "both hosts reach the same process");
+    assert_eq!(pid_a, world.fixtures.children[0].pid().to_string());
+
+    let status = world.status().await;
+    assert_eq!(status.port, world.gateway.port());
+    assert_eq!(status.url, format!("http://127.0.0.1:{}/mcp", world.gateway.port()));
+    let alpha = status.servers.iter().find(|s| s.name == "alpha").expect("alpha");
+    assert!(alpha.calls >= 4, "{status:?}");
+    assert_eq!(alpha.hosts, ["cursor", "zed"]);
+    assert!(
+        status.sessions.iter().any(|s| s.host == "zed" && s.server.as_deref() == Some("alpha"))
+    );
+
+    // The audit log has a line per request, with no arguments in it.
+    let log = audit::read(&audit::path(&world.paths));
+    let calls: Vec<_> = log.iter().filter(|r| r.method == "tools/call").collect();
+    assert_eq!(calls.len(), 3);
+    assert!(calls.iter().all(|r| r.server.as_deref() == Some("alpha") && r.outcome == "ok"));
+    let text = std::fs::read_to_string(audit::path(&world.paths)).expect("log");
+    assert!(!text.contains("\"hi\""), "arguments never reach the audit log: {text}");
+    cursor.close(Duration::from_secs(2)).await;
+    zed.close(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aggregate_names_each_servers_tools_uniquely_and_routes_calls_back() {
+    let world = World::new(&["alpha", "beta.two"], Duration::from_secs(30)).await;
+    let host = world.client("claude", "/mcp").await;
+    let tools = host.list_tools().await.expect("tools");
+    let names: Vec<String> = tools.items.iter().map(|t| t.name.to_string()).collect();
+    assert!(names.contains(&"alpha__echo".to_owned()), "{names:?}");
+    assert!(names.contains(&names::exposed("beta.two", "echo")), "{names:?}");
+    assert_eq!(names.len(), 2 * names.iter().filter(|n| n.starts_with("alpha__")).count());
+    // Stable order: listing again gives the same names in the same order.
+    let again: Vec<String> =
+        host.list_tools().await.expect("again").items.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, again);
+    let beta_pid = host
+        .call_tool(&names::exposed("beta.two", "pid"), args(json!({})), None, None)
+        .await
+        .expect("beta pid");
+    assert_eq!(text(&beta_pid.result), world.fixtures.children[1].pid().to_string());
+    let unknown = host.call_tool("nobody__echo", args(json!({})), None, None).await;
+    assert!(unknown.is_err(), "an unknown name is an error, not a hang");
+    host.close(Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_valid_token_from_web_pages_or_for_unknown_servers_are_refused() {
+    let world = World::new(&["alpha"], Duration::from_secs(30)).await;
+    let token = world.token("cursor");
+    let bearer = format!("Bearer {token}");
+    let (status, body) = world.raw("/mcp/alpha", &[], INITIALIZE).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _) =
+        world.raw("/mcp/alpha", &[("Authorization", "Bearer wrong")], INITIALIZE).await;
+    assert_eq!(status, 401);
+    let (status, body) = world
+        .raw(
+            "/mcp/alpha",
+            &[("Authorization", &bearer), ("Origin", "https://evil.example")],
+            INITIALIZE,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = world
+        .raw("/mcp/alpha", &[("Authorization", &bearer), ("Host", "evil.example")], INITIALIZE)
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = world.raw("/mcp/nosuch", &[("Authorization", &bearer)], INITIALIZE).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("no server named nosuch"), "{body}");
+    let (status, _) = world
+        .raw(
+            "/mcp/alpha",
+            &[("Authorization", &bearer), ("Origin", "http://localhost:3000")],
+            INITIALIZE,
+        )
+        .await;
+    assert_eq!(status, 200, "a loopback origin passes");
+    // An oversized body is refused before it is read.
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":"{}"}}}}"#,
+        "x".repeat(100_000)
+    );
+    let (status, _) = world.raw("/mcp/alpha", &[("Authorization", &bearer)], &huge).await;
+    assert_eq!(status, 413);
+    // Malformed JSON gets an error answer, not a hang or a crash.
+    let (status, _) = world.raw("/mcp/alpha", &[("Authorization", &bearer)], "{not json").await;
+    assert!((400..500).contains(&status), "{status}");
+    // The status needs the owner's token, not a host's.
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{}/gateway/status", world.gateway.port()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 401);
+    // A revoked token stops working at once.
+    Tokens::new(&world.paths).revoke("cursor").expect("revoke");
+    let (status, _) = world.raw("/mcp/alpha", &[("Authorization", &bearer)], INITIALIZE).await;
+    assert_eq!(status, 401);
+    drop(world.home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_call_times_out_and_a_crash_mid_call_is_named_while_the_session_stays_up() {
+    let world = World::new(&["alpha"], Duration::from_secs(2)).await;
+    let host = world.client("cursor", "/mcp/alpha").await;
+    let started = std::time::Instant::now();
+    let hung = host.call_tool("hang", args(json!({})), None, None).await.expect_err("times out");
+    assert!(hung.to_string().contains("did not answer tools/call within"), "{hung}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // The session and the server are still usable after the timeout.
+    let echoed =
+        host.call_tool("echo", args(json!({"message": "after"})), None, None).await.expect("echo");
+    assert_eq!(text(&echoed.result), "Echo: after");
+    let died = host.call_tool("die", args(json!({})), None, None).await.expect_err("crash");
+    assert!(died.to_string().contains("alpha stopped or crashed"), "{died}");
+    let log = audit::read(&audit::path(&world.paths));
+    assert!(log.iter().any(|r| r.name.as_deref() == Some("hang") && r.outcome == "error"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_sessions_calling_at_once_each_get_every_answer_exactly_once() {
+    let world = Arc::new(World::new(&["alpha"], Duration::from_secs(60)).await);
+    let mut tasks = Vec::new();
+    for session in 0..20 {
+        let world = world.clone();
+        tasks.push(tokio::spawn(async move {
+            let host = world.client(&format!("host-{}", session % 4), "/mcp/alpha").await;
+            for call in 0..50 {
+                let message = format!("{session}-{call}");
+                let echoed = host
+                    .call_tool("echo", args(json!({"message": message})), None, None)
+                    .await
+                    .expect("echo");
+                assert_eq!(text(&echoed.result), format!("Echo: {message}"));
+            }
+            host.close(Duration::from_secs(2)).await;
+        }));
+    }
+    for task in tasks {
+        task.await.expect("session");
+    }
+    let status = world.status().await;
+    assert_eq!(status.servers[0].errors, 0);
+    let log = audit::read(&audit::path(&world.paths));
+    let calls = log.iter().filter(|r| r.method == "tools/call").count();
+    assert_eq!(calls, 20 * 50, "every call went through once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stateful_session_is_told_when_a_server_it_sees_changes() {
+    let world = World::new(&["alpha", "beta"], Duration::from_secs(30)).await;
+    let bearer = format!("Bearer {}", world.token("cursor"));
+    let url = format!("http://127.0.0.1:{}/mcp/alpha", world.gateway.port());
+    let client = reqwest::Client::new();
+    let init = client
+        .post(&url)
+        .header("Authorization", &bearer)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(INITIALIZE)
+        .send()
+        .await
+        .expect("initialize");
+    assert_eq!(init.status().as_u16(), 200);
+    let session = init
+        .headers()
+        .get("mcp-session-id")
+        .expect("a session id")
+        .to_str()
+        .expect("text")
+        .to_owned();
+    drop(init.text().await);
+    let initialized = client
+        .post(&url)
+        .header("Authorization", &bearer)
+        .header("Mcp-Session-Id", &session)
+        .header("MCP-Protocol-Version", "2025-06-18")
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        .send()
+        .await
+        .expect("initialized");
+    assert!(initialized.status().is_success());
+    // A request makes the session known to the gateway (and starts its forwarding).
+    let (status, _) = world
+        .raw(
+            "/mcp/alpha",
+            &[
+                ("Authorization", &bearer),
+                ("Mcp-Session-Id", &session),
+                ("MCP-Protocol-Version", "2025-06-18"),
+            ],
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}"#,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut stream = client
+        .get(&url)
+        .header("Authorization", &bearer)
+        .header("Mcp-Session-Id", &session)
+        .header("MCP-Protocol-Version", "2025-06-18")
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .expect("the server's stream");
+    assert_eq!(stream.status().as_u16(), 200);
+    let changes = world.gateway.changes();
+    // Another server's change is not this session's business; alpha's is.
+    changes.server_changed("beta");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    changes.server_changed("alpha");
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains("notifications/tools/list_changed") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("a list_changed in time");
+        match chunk.expect("stream") {
+            Some(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            None => panic!("the stream ended: {seen}"),
+        }
+    }
+    assert_eq!(seen.matches("notifications/tools/list_changed").count(), 1, "{seen}");
+}
