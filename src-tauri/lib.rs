@@ -130,6 +130,7 @@ pub fn run() {
                 let starting = launched.start_servers();
                 state.hosts = launched.hosts;
                 state.guardian = launched.guardian;
+                state.gateway = launched.gateway;
                 tauri::async_runtime::spawn(async move {
                     for (_, error) in starting.await {
                         tracing::warn!("{error}");

@@ -15,6 +15,8 @@ pub struct AppState {
     /// Host config files (the Hosts view) and the guardian watching the ones we wrote.
     pub hosts: Option<Arc<switchboard_hosts::Hosts>>,
     pub guardian: Option<switchboard_hosts::Guardian>,
+    /// Where hosts reach the servers (kept alive with the app).
+    pub gateway: Option<switchboard_gateway::Gateway>,
     /// The Knowledge base view's connection to the built-in server, opened on first use.
     pub kb: switchboard_api::knowledge_base::Connection,
 }
@@ -31,6 +33,7 @@ impl AppState {
             workbench,
             hosts: None,
             guardian: None,
+            gateway: None,
             kb: Default::default(),
         }
     }

@@ -56,6 +56,9 @@ pub enum Error {
 
     #[error(transparent)]
     Install(#[from] switchboard_install::Error),
+
+    #[error(transparent)]
+    Gateway(#[from] switchboard_gateway::Error),
 }
 
 impl Error {
@@ -75,6 +78,7 @@ impl Error {
             Error::Hosts(e) => e.code(),
             Error::Runtime(e) => e.code(),
             Error::Install(e) => e.code(),
+            Error::Gateway(e) => e.code(),
         }
     }
 
@@ -90,6 +94,7 @@ impl Error {
             Error::Hosts(e) => e.is_usage(),
             Error::Runtime(e) => e.is_usage(),
             Error::Install(e) => e.is_usage(),
+            Error::Gateway(e) => e.is_usage(),
             _ => false,
         }
     }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use switchboard_core::{Env, Paths, ServerName, clock::SystemClock, settings};
+use switchboard_gateway::Gateway;
 use switchboard_hosts::{Bridge, Guardian, GuardianOptions, HostEnv, Hosts};
 use switchboard_runtime::{Event, EventBus, Owner, SupervisorConfig};
 use tokio::sync::broadcast::error::RecvError;
@@ -34,6 +35,8 @@ pub struct Launched {
     /// Watches the host files we wrote; `None` when there is no home folder or it failed to
     /// start (logged). Dropping it stops the watch.
     pub guardian: Option<Guardian>,
+    /// Where hosts reach the servers; `None` (logged) when its port could not be had.
+    pub gateway: Option<Gateway>,
 }
 
 impl Launched {
@@ -56,7 +59,17 @@ pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
     let owner = Owner::start_with(paths, launch.config, launch.kind, clock, launch.env).await?;
     let owner = Arc::new(owner);
     let (hosts, guardian) = start_hosts(owner.paths(), owner.env(), owner.supervisor().events());
-    Ok(Launched { owner, hosts, guardian })
+    let gateway = match crate::gateway::start(&owner).await {
+        Ok(gateway) => {
+            crate::gateway::forward_changes(&owner, gateway.changes());
+            Some(gateway)
+        }
+        Err(e) => {
+            tracing::error!("the gateway did not start: {e}");
+            None
+        }
+    };
+    Ok(Launched { owner, hosts, guardian, gateway })
 }
 
 /// The built-in knowledge-base server: registered on first start, its command kept pointing at

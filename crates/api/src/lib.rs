@@ -5,6 +5,7 @@
 
 mod context;
 mod error;
+mod gateway;
 mod host_files;
 pub mod knowledge_base;
 mod launch;

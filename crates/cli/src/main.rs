@@ -3,6 +3,7 @@
 //! endpoint; `serve` becomes the owner. Exit codes: 0 success, 1 failure, 2 usage.
 
 mod catalog_cmds;
+mod gateway_cmds;
 mod host_cmds;
 mod install_cmds;
 mod output;
@@ -93,6 +94,12 @@ enum Command {
     /// AI hosts' config files: write our servers into them, diff, undo, drift.
     #[command(subcommand)]
     Hosts(host_cmds::HostsCommand),
+    /// The gateway hosts reach the servers through: status, host tokens, the audit log.
+    #[command(subcommand)]
+    Gateway(gateway_cmds::GatewayCommand),
+    /// Forward MCP on stdin/stdout to the gateway (what a host's entry runs); starts
+    /// Switchboard in the background when it is not running.
+    Connect(gateway_cmds::ConnectArgs),
     /// Show what a server offers: its info, tools, resources, templates and prompts.
     Inspect {
         #[arg(value_enum, default_value = "all")]
@@ -174,6 +181,7 @@ fn main() -> ExitCode {
                 || error.downcast_ref::<switchboard_runtime::Error>().is_some_and(|e| e.is_usage())
                 || error.downcast_ref::<switchboard_install::Error>().is_some_and(|e| e.is_usage())
                 || error.downcast_ref::<switchboard_api::Error>().is_some_and(|e| e.is_usage())
+                || error.downcast_ref::<switchboard_gateway::Error>().is_some_and(|e| e.is_usage())
                 || error.downcast_ref::<output::Usage>().is_some();
             eprintln!("switchboard: {error:#}");
             ExitCode::from(if usage { 2 } else { 1 })
@@ -207,6 +215,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Kb(KbCommand::Setup) => kb_setup(&paths, &env),
         Command::Hosts(command) => host_cmds::run(&paths, &env, command).await,
+        Command::Gateway(command) => gateway_cmds::run(&paths, command).await,
+        Command::Connect(args) => gateway_cmds::connect(&paths, args).await,
         Command::Catalog(command) => catalog_cmds::run(&ctx, command).await,
         Command::Install(args) => install_cmds::install(&ctx, args).await,
         Command::Uninstall { name } => install_cmds::uninstall(&ctx, &name).await,

@@ -44,6 +44,12 @@ pub async fn serve(paths: Paths, env: switchboard_core::Env) -> anyhow::Result<(
         info.pid,
         info.port
     );
+    match &launched.gateway {
+        Some(gateway) => eprintln!("switchboard: hosts reach the servers at {}", gateway.url()),
+        None => eprintln!(
+            "switchboard: the gateway did not start (see the log); hosts cannot reach the servers"
+        ),
+    }
     let drift = tokio::spawn(report_drift(owner.supervisor().subscribe()));
     let started = launched.start_servers();
     let starting = tokio::spawn(async move {
@@ -56,6 +62,9 @@ pub async fn serve(paths: Paths, env: switchboard_core::Env) -> anyhow::Result<(
     starting.abort();
     drift.abort();
     drop(launched.guardian);
+    if let Some(gateway) = launched.gateway {
+        gateway.stop().await;
+    }
     owner.shutdown().await;
     Ok(())
 }

@@ -141,7 +141,8 @@ pub mod peers {
         time::Duration,
     };
 
-    fn workspace() -> PathBuf {
+    /// The repository's root.
+    pub fn workspace() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
     }
 

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod commands;
+mod gateway;
 mod hosts;
 mod install;
 mod kb;

@@ -1,0 +1,250 @@
+//! The gateway as hosts reach it: `switchboard connect` (the stdio bridge a host's entry runs)
+//! in front of the owner's gateway, host tokens, `gateway status` and the audit log — with a real
+//! `serve` owner, a real fixture server and JSON-RPC written by hand on the bridge's stdin.
+
+#![allow(clippy::disallowed_methods)] // tests run the binary under test directly
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    process::{Child, ChildStdin, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use serde_json::{Value, json};
+use switchboard_testkit::{alive, wait_until};
+
+use crate::support::{Home, fixture, pid_in};
+
+/// A running `switchboard connect`, spoken to line by line.
+struct Bridge {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+    next_id: u64,
+    /// Messages read while waiting for something else (notifications, mostly).
+    seen: Vec<Value>,
+}
+
+impl Bridge {
+    fn start(home: &Home, args: &[&str]) -> Bridge {
+        let mut all = vec!["connect"];
+        all.extend_from_slice(args);
+        let stderr = std::fs::File::create(home.path().join("connect.stderr")).expect("stderr");
+        let mut child = home
+            .command(&all)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn connect");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Bridge { child, stdin, lines, next_id: 0, seen: Vec::new() }
+    }
+
+    fn send(&mut self, message: &Value) {
+        writeln!(self.stdin, "{message}").expect("write to the bridge");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// Sends a request and waits for the answer with its id (notifications are skipped).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("no answer to {method}"));
+            let message: Value = serde_json::from_str(&line).expect("JSON from the bridge");
+            if message["id"] == id {
+                return message;
+            }
+            self.seen.push(message);
+        }
+    }
+
+    /// Waits for a notification `method` from the gateway.
+    fn notified(&mut self, method: &str) -> bool {
+        if let Some(at) = self.seen.iter().position(|m| m["method"] == method) {
+            self.seen.remove(at);
+            return true;
+        }
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(30)) {
+            let message: Value = serde_json::from_str(&line).expect("JSON from the bridge");
+            if message["method"] == method {
+                return true;
+            }
+            self.seen.push(message);
+        }
+        false
+    }
+
+    fn initialize(&mut self) -> Value {
+        let answer = self.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "hand-written", "version": "1"}}),
+        );
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        answer
+    }
+
+    fn call(&mut self, tool: &str, arguments: Value) -> String {
+        let answer = self.request("tools/call", json!({"name": tool, "arguments": arguments}));
+        answer["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no text in {answer}"))
+            .to_owned()
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn running_pid(home: &Home, name: &str) -> u32 {
+    assert!(
+        wait_until(Duration::from_secs(30), || home.state_of(name)["state"]["kind"] == "running"),
+        "{name} did not start: {}",
+        home.state_of(name)
+    );
+    pid_in(&home.state_of(name))
+}
+
+#[test]
+fn hosts_reach_the_one_supervised_process_through_connect_and_the_gateway_reports_them() {
+    let home = Home::new();
+    home.run(&["add", "echo", "--", &fixture(), "ok"]).assert_ok();
+    let _serve = home.serve();
+    let pid = running_pid(&home, "echo");
+
+    let token = home.run(&["gateway", "token", "--host", "cursor"]);
+    token.assert_ok();
+    let token = token.stdout().trim().to_owned();
+    assert_eq!(token.len(), 64, "{token}");
+    assert_eq!(home.run(&["gateway", "token", "--host", "cursor"]).stdout().trim(), token);
+    home.run(&["gateway", "token", "--host", "not a name"]).assert_code(2);
+
+    let mut cursor = Bridge::start(&home, &["--server", "echo", "--host", "cursor"]);
+    let init = cursor.initialize();
+    assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
+    let tools = cursor.request("tools/list", json!({}));
+    let names: Vec<&str> = tools["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"echo"), "{tools}");
+    assert_eq!(cursor.call("echo", json!({"message": "hi"})), "Echo: hi");
+    assert_eq!(cursor.call("pid", json!({})), pid.to_string(), "the supervised process answers");
+
+    // A second host, on the aggregate endpoint: the same process, under a unique name.
+    let mut zed = Bridge::start(&home, &["--host", "zed"]);
+    zed.initialize();
+    assert_eq!(zed.call("echo__pid", json!({})), pid.to_string());
+    assert_eq!(home.state_of("echo")["state"]["pid"], pid, "still one process");
+
+    let status = home.run(&["gateway", "status", "--json"]);
+    status.assert_ok();
+    let status: Value = serde_json::from_str(&status.stdout()).expect("status JSON");
+    let port = status["port"].as_u64().expect("port");
+    assert_eq!(status["url"], format!("http://127.0.0.1:{port}/mcp"));
+    let echo = status["servers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .find(|s| s["name"] == "echo")
+        .expect("echo in the status")
+        .clone();
+    assert!(echo["calls"].as_u64().expect("calls") >= 3, "{echo}");
+    assert_eq!(echo["hosts"], json!(["cursor", "zed"]), "{status}");
+    let hosts: Vec<&str> = status["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter_map(|s| s["host"].as_str())
+        .collect();
+    assert!(hosts.contains(&"cursor") && hosts.contains(&"zed"), "{status}");
+
+    let tokens = home.run(&["gateway", "tokens", "--json"]);
+    let tokens: Value = serde_json::from_str(&tokens.stdout()).expect("tokens JSON");
+    assert_eq!(tokens.as_array().map(Vec::len), Some(2), "{tokens}");
+    assert!(!tokens.to_string().contains(&token), "tokens never lists a token");
+
+    let log = home.run(&["gateway", "log", "--json"]);
+    log.assert_ok();
+    let calls: Vec<Value> = log
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .filter(|r: &Value| r["method"] == "tools/call")
+        .collect();
+    assert_eq!(calls.len(), 3, "{}", log.stdout());
+    assert!(calls.iter().any(|r| r["host"] == "zed" && r["name"] == "pid"));
+    assert!(!log.stdout().contains("\"hi\""), "no arguments in the audit log");
+
+    // A server stopped in Switchboard leaves hosts' lists (they are told) and refuses calls.
+    home.run(&["stop", "echo"]).assert_ok();
+    assert!(zed.notified("notifications/tools/list_changed"), "{:?}", zed.seen);
+    let listed = zed.request("tools/list", json!({}));
+    assert_eq!(listed["result"]["tools"], json!([]), "{listed}");
+    let stopped = cursor.request("tools/call", json!({"name": "pid", "arguments": {}}));
+    let message = stopped["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("echo is stopped in Switchboard"), "{stopped}");
+    home.run(&["start", "echo"]).assert_ok();
+    assert!(zed.notified("notifications/tools/list_changed"));
+    let pid = running_pid(&home, "echo");
+    assert_eq!(zed.call("echo__pid", json!({})), pid.to_string());
+
+    // Revoking a host's token refuses it; the other host goes on.
+    home.run(&["gateway", "token", "--host", "cursor", "--revoke"]).assert_ok();
+    let refused = cursor.request("tools/call", json!({"name": "pid", "arguments": {}}));
+    assert!(refused.get("error").is_some(), "{refused}");
+    assert_eq!(zed.call("echo__echo", json!({"message": "still"})), "Echo: still");
+}
+
+#[test]
+fn connect_starts_a_headless_owner_when_none_runs_and_it_keeps_serving() {
+    let home = Home::new();
+    home.run(&["add", "echo", "--", &fixture(), "ok"]).assert_ok();
+    let mut bridge = Bridge::start(&home, &["--server", "echo", "--host", "ci"]);
+    bridge.initialize();
+    let owner: Value = serde_json::from_str(
+        &std::fs::read_to_string(home.path().join("run/owner.json")).expect("an owner runs"),
+    )
+    .expect("owner.json");
+    assert_eq!(owner["kind"], "serve");
+    let owner_pid = owner["pid"].as_u64().expect("pid") as u32;
+    let pid = running_pid(&home, "echo");
+    assert_eq!(bridge.call("pid", json!({})), pid.to_string());
+    // The host quits: the owner it started keeps serving for the next one.
+    drop(bridge);
+    assert!(alive(owner_pid), "the owner outlives the bridge that started it");
+    let mut again = Bridge::start(&home, &["--server", "echo", "--host", "ci"]);
+    again.initialize();
+    assert_eq!(again.call("pid", json!({})), pid.to_string());
+    drop(again);
+    // Stop the owner the bridge started; it takes its server with it.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(owner_pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal the owner");
+    assert!(wait_until(Duration::from_secs(30), || !alive(owner_pid)), "the owner stops");
+    assert!(wait_until(Duration::from_secs(10), || !alive(pid)), "its server stops with it");
+}
