@@ -18,6 +18,7 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
+    serve::ListenerExt,
 };
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
@@ -157,6 +158,13 @@ impl Gateway {
             .layer(middleware::from_fn_with_state(guard.clone(), guard_request))
             .with_state(guard);
         let stop = cancel.clone();
+        // Small answers go out at once: without TCP_NODELAY an SSE answer written in pieces
+        // waits for the client's delayed ACK (about 40 ms per call, measured by the bench).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY on a gateway connection: {e}");
+            }
+        });
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
