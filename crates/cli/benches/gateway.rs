@@ -142,14 +142,22 @@ impl Client {
                 }
             }
             Client::Http { http, url, headers, .. } => {
-                let response = http
+                let mut response = http
                     .post(url.as_str())
                     .headers(headers.clone())
                     .body(message.to_string())
                     .send()
                     .await
                     .expect("POST");
-                let body = response.text().await.expect("body");
+                // Read the stream only until the answer is in it, as a client does: an SSE
+                // response may stay open a moment after its last event.
+                let mut body = String::new();
+                while let Some(chunk) = response.chunk().await.expect("body") {
+                    body.push_str(&String::from_utf8_lossy(&chunk));
+                    if let Some(answer) = answer_in(&body, id) {
+                        return answer;
+                    }
+                }
                 answer_in(&body, id).unwrap_or_else(|| panic!("no answer to {id} in {body}"))
             }
         }
@@ -184,6 +192,8 @@ struct Way {
     label: &'static str,
     tool: &'static str,
     open: Open,
+    /// The process whose descendants serve this way (`None`: each session is its own server).
+    root: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -221,9 +231,35 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Processes running `server-everything` (its `node` and what it started).
-fn everything_pids() -> Vec<u32> {
-    switchboard_testkit::live_processes_mentioning("server-everything")
+/// `server-everything` node processes under `root` (its children, grandchildren…).
+fn everything_under(root: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let parents: Vec<(u32, u32)> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, switchboard_testkit::stat(pid)?.ppid)))
+        .collect();
+    let mut under = vec![root];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (pid, ppid) in &parents {
+            if under.contains(ppid) && !under.contains(pid) {
+                under.push(*pid);
+                grew = true;
+            }
+        }
+    }
+    under
+        .into_iter()
+        .filter(|pid| {
+            let argv = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let text = String::from_utf8_lossy(&argv);
+            text.starts_with("node")
+                || text.starts_with("/usr/bin/node") && text.contains("server-everything")
+        })
+        .filter(|pid| switchboard_testkit::alive(*pid))
+        .collect()
 }
 
 fn cli(home: &Path, args: &[&str]) -> String {
@@ -297,7 +333,12 @@ async fn main() {
     let owner = serve.id();
     assert!(
         switchboard_testkit::wait_until(Duration::from_secs(60), || {
-            cli(home.path(), &["status", "--json"]).contains("\"running\"")
+            // Not asserted: until the owner is up, `status` fails.
+            std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+                .args(["status", "--json"])
+                .env("SWITCHBOARD_HOME", home.path())
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("\"running\""))
         }),
         "server-everything did not start under serve"
     );
@@ -312,16 +353,19 @@ async fn main() {
             label: "(a) direct stdio",
             tool: "echo",
             open: Open::Stdio { program: node.clone(), args: vec![everything.clone()], home: None },
+            root: None,
         },
         Way {
             label: "(b) gateway /mcp/everything",
             tool: "echo",
             open: Open::Http { url: format!("{base}/everything"), token: Some(token.clone()) },
+            root: Some(owner),
         },
         Way {
             label: "(c) gateway /mcp (aggregate)",
             tool: "everything__echo",
             open: Open::Http { url: base.clone(), token: Some(token.clone()) },
+            root: Some(owner),
         },
         Way {
             label: "(d) stdio bridge (switchboard connect)",
@@ -333,14 +377,16 @@ async fn main() {
                     .to_vec(),
                 home: Some(home.path().to_path_buf()),
             },
+            root: Some(owner),
         },
     ];
     let mut peers = Vec::new();
     for (name, label) in [("supergateway", "(e) supergateway"), ("mcp-proxy", "(e) mcp-proxy")] {
         match start_peer(name, &node, &everything) {
             Some((child, url)) => {
+                let root = Some(child.id());
                 peers.push(child);
-                ways.push(Way { label, tool: "echo", open: Open::Http { url, token: None } });
+                ways.push(Way { label, tool: "echo", open: Open::Http { url, token: None }, root });
             }
             None => println!(
                 "{label}: not installed under target/peers/bench (./x bench installs it); skipped"
@@ -371,12 +417,14 @@ async fn main() {
     // 8 sessions at once: calls per second, and how many server processes that took.
     let mut throughput = Vec::new();
     for way in &ways {
-        let before: Vec<u32> = everything_pids();
         let mut sessions = Vec::new();
         for _ in 0..SESSIONS {
             sessions.push(way.open().await);
         }
-        let during = everything_pids().len();
+        let servers: Vec<u32> = match way.root {
+            Some(root) => everything_under(root),
+            None => sessions.iter().filter_map(Client::pid).collect(),
+        };
         let started = Instant::now();
         let tasks: Vec<_> = sessions
             .into_iter()
@@ -395,9 +443,8 @@ async fn main() {
             done.push(task.await.expect("session"));
         }
         let per_second = (SESSIONS * PER_SESSION) as f64 / started.elapsed().as_secs_f64();
-        let servers_rss: u64 = everything_pids().iter().map(|p| rss_kib(*p)).sum();
-        let added = during.saturating_sub(before.len());
-        throughput.push((per_second, servers_rss, added, during));
+        let servers_rss: u64 = servers.iter().map(|p| rss_kib(*p)).sum();
+        throughput.push((per_second, servers_rss, servers.len()));
         drop(done);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -425,9 +472,7 @@ async fn main() {
         let mut sorted = samples[i].clone();
         sorted.sort();
         let (p50, p99) = (percentile(&sorted, 0.5), percentile(&sorted, 0.99));
-        let (per_second, rss, _added, during) = throughput[i];
-        let processes =
-            if i == 0 { format!("{} (one per session)", SESSIONS) } else { during.to_string() };
+        let (per_second, rss, processes) = throughput[i];
         table.push_str(&format!(
             "| {} | {p50:.0} | {p99:.0} | {:+.0} | {per_second:.0} | {processes} | {:.1} |\n",
             way.label,
