@@ -35,17 +35,29 @@ fn server_everything_from_npm_starts_reports_ready_and_leaves_no_survivors() {
     assert!(status["protocol"]["serverName"].as_str().is_some_and(|n| !n.is_empty()), "{status}");
     assert!(status["protocol"]["protocolVersion"].as_str().is_some_and(|v| v.starts_with("20")));
     let marker = "server-everything";
-    assert!(!live_processes_mentioning(marker).is_empty());
+    // Only this owner's processes: other tests run server-everything at the same time. Its
+    // children inherit its environment, this test's SWITCHBOARD_HOME included.
+    let home_var = format!("SWITCHBOARD_HOME={}", home.path().display());
+    let ours = |pid: &u32| {
+        std::fs::read(format!("/proc/{pid}/environ"))
+            .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == home_var.as_bytes()))
+    };
+    let survivors = || -> Vec<u32> {
+        live_processes_mentioning(marker)
+            .into_iter()
+            .filter(|pid| *pid != std::process::id())
+            .filter(ours)
+            .collect()
+    };
+    assert!(!survivors().is_empty(), "this owner's server-everything is running");
 
     home.run(&["stop", "everything"]).assert_ok();
     assert_eq!(home.state_of("everything")["state"]["kind"], "stopped");
     assert!(live_group_members(leader).is_empty(), "npx's group survived");
     assert!(
-        wait_until(Duration::from_secs(2), || live_processes_mentioning(marker)
-            .into_iter()
-            .all(|pid| pid == std::process::id())),
+        wait_until(Duration::from_secs(2), || survivors().is_empty()),
         "survivors: {:?}",
-        live_processes_mentioning(marker)
+        survivors()
     );
     assert_eq!(serve.signal_and_wait(Signal::SIGTERM).code(), Some(0));
 }
