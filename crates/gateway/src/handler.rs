@@ -265,6 +265,26 @@ impl GatewayHandler {
     }
 }
 
+impl GatewayHandler {
+    /// The server and name an aggregate name stands for; an unknown one is refused (and
+    /// recorded) as `no <kind> named …`.
+    fn route_or_refuse(
+        &self,
+        caller: &Caller,
+        table: &Mutex<HashMap<String, (String, String)>>,
+        kind: &str,
+        method: &str,
+        exposed: &str,
+    ) -> Result<(String, String), McpError> {
+        self.route(table, exposed).ok_or_else(|| {
+            let error = no_such(kind, exposed);
+            let refused: Result<(), McpError> = Err(error.clone());
+            self.record(caller, None, method, Some(exposed), Instant::now(), &refused);
+            error
+        })
+    }
+}
+
 /// Whether a server's handshake declared `what` (`tools`, `resources`, `prompts`).
 fn offers(session: &Session, what: &str) -> bool {
     session.details().capabilities.get(what).is_some()
@@ -452,18 +472,13 @@ impl ServerHandler for GatewayHandler {
         let server = match &caller.server {
             Some(server) => server.clone(),
             None => {
-                let Some((server, tool)) = self.route(&self.shared.tools, &request.name) else {
-                    let error = Err(no_such("tool", &request.name));
-                    self.record(
-                        &caller,
-                        None,
-                        "tools/call",
-                        Some(&request.name),
-                        Instant::now(),
-                        &error,
-                    );
-                    return error;
-                };
+                let (server, tool) = self.route_or_refuse(
+                    &caller,
+                    &self.shared.tools,
+                    "tool",
+                    "tools/call",
+                    &request.name,
+                )?;
                 request.name = tool.into();
                 server
             }
@@ -619,18 +634,13 @@ impl ServerHandler for GatewayHandler {
         let server = match &caller.server {
             Some(server) => server.clone(),
             None => {
-                let Some((server, prompt)) = self.route(&self.shared.prompts, &request.name) else {
-                    let error = Err(no_such("prompt", &request.name));
-                    self.record(
-                        &caller,
-                        None,
-                        "prompts/get",
-                        Some(&request.name),
-                        Instant::now(),
-                        &error,
-                    );
-                    return error;
-                };
+                let (server, prompt) = self.route_or_refuse(
+                    &caller,
+                    &self.shared.prompts,
+                    "prompt",
+                    "prompts/get",
+                    &request.name,
+                )?;
                 request.name = prompt;
                 server
             }
