@@ -122,6 +122,39 @@ describe('Knowledge base view', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('keeps the newest answer when an older refresh answers last', async () => {
+    // The server restarts on new folders: the refresh pushed by "starting" is still waiting for
+    // its answer when the one pushed by "running" has already shown the index. The late answer
+    // (server starting) must not blank the status.
+    const starting: KbInfo = { ...info, status: { ...info.status!, state: { kind: 'starting', attempt: 1 } } };
+    const answers = [deferred<KbInfo>(), deferred<KbInfo>(), deferred<KbInfo>()];
+    let calls = 0;
+    let eventsPushed: ((events: Event[]) => void) | undefined;
+    const backend = fakeBackend({
+      kbInfo: () => answers[calls++]!.promise,
+      kbCall: () => Promise.resolve(indexStatus),
+      onKbStatus: () => Promise.resolve(() => {}),
+      onEvents: (handler) => {
+        eventsPushed = handler;
+        return Promise.resolve(() => {});
+      },
+    });
+    view = mount(KnowledgeBase, { target: document.body, props: { backend } });
+    answers[0]!.resolve(info);
+    await settle();
+    expect(document.querySelector('[data-testid="kb-documents"]')?.textContent).toBe('3 documents');
+
+    eventsPushed?.([{ event: 'state_changed', name: 'knowledge-base', state: { kind: 'starting', attempt: 1 }, at_ms: 5 }]);
+    eventsPushed?.([{ event: 'state_changed', name: 'knowledge-base', state: { kind: 'running', pid: 8, since_ms: 6 }, at_ms: 6 }]);
+    answers[2]!.resolve(info);
+    await settle();
+    answers[1]!.resolve(starting);
+    await settle();
+    expect(backend.kbInfo).toHaveBeenCalledTimes(3);
+    expect(document.querySelector('[data-testid="kb-server-state"]')?.textContent?.trim()).toBe('server running');
+    expect(document.querySelector('[data-testid="kb-documents"]')?.textContent).toBe('3 documents');
+  });
+
   it('searches through the search tool and shows its hits', async () => {
     const result: KbSearchResult = {
       query: 'where do herons nest',
