@@ -7,29 +7,32 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Arc, Mutex, OnceLock, Weak},
     time::{Duration, Instant},
 };
 
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
-        CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
-        GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
-        InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-        ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-        Reference, ServerCapabilities, ServerConfig, SubscriptionFilter,
+        CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest,
+        CompleteRequestParams, CompleteResult, GetPromptRequest, GetPromptRequestParams,
+        GetPromptResponse, Implementation, InitializeRequestParams, InitializeResult,
+        ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+        PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
+        ReadResourceResponse, Reference, ServerCapabilities, ServerConfig, ServerResult,
+        SubscriptionFilter,
     },
     service::{RequestContext, ServiceError, SubscriptionContext},
 };
 use switchboard_core::clock::Clock;
-use switchboard_mcp::Session;
+use switchboard_mcp::{Notice, Session};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     audit::{AuditLog, Record},
     names,
+    relay::relay,
     stats::{SessionSlot, Stats},
     upstream::{Unavailable, Upstreams},
 };
@@ -61,6 +64,44 @@ pub(crate) struct Shared {
     /// A server whose lists changed for hosts (it started, stopped, was held): each session
     /// that can see it is told `list_changed`.
     pub changes: broadcast::Sender<String>,
+    /// The session of each server whose own `list_changed` notifications are being passed on.
+    pub watched: Mutex<HashMap<String, Weak<Session>>>,
+}
+
+impl Shared {
+    /// `server`'s session, from the owner; its own list changes are passed on to hosts from now
+    /// on (a restarted server's new session is watched the first time it is used).
+    pub async fn session(&self, server: &str) -> Result<Arc<Session>, Unavailable> {
+        let session = self.upstreams.session(server).await?;
+        self.watch(server, &session);
+        Ok(session)
+    }
+
+    fn watch(&self, server: &str, session: &Arc<Session>) {
+        {
+            let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+            if watched.get(server).is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(session))) {
+                return;
+            }
+            watched.insert(server.to_owned(), Arc::downgrade(session));
+        }
+        let mut notices = session.changes();
+        let (changes, server) = (self.changes.clone(), server.to_owned());
+        tokio::spawn(async move {
+            loop {
+                match notices.recv().await {
+                    Ok(
+                        Notice::ToolsChanged | Notice::PromptsChanged | Notice::ResourcesChanged,
+                    )
+                    | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = changes.send(server.clone());
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
 }
 
 /// One session's handler (the HTTP transport makes one per session, or per request for the
@@ -160,7 +201,7 @@ impl GatewayHandler {
     {
         let started = Instant::now();
         let result = async {
-            let session = self.shared.upstreams.session(server).await.map_err(unavailable)?;
+            let session = self.shared.session(server).await.map_err(unavailable)?;
             let timeout = self.shared.call_timeout;
             tokio::select! {
                 answered = tokio::time::timeout(timeout, call(session)) => match answered {
@@ -227,7 +268,7 @@ impl GatewayHandler {
             let list = &list;
             async move {
                 let listed = async {
-                    let session = self.shared.upstreams.session(server).await.ok()?;
+                    let session = self.shared.session(server).await.ok()?;
                     if !offers(&session, what) {
                         return Some(Vec::new());
                     }
@@ -484,8 +525,17 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let name = request.name.to_string();
+        let (host, token) = (context.peer.clone(), context.meta.get_progress_token());
         self.forward(&context, &caller, &server, "tools/call", Some(&name), |s| async move {
-            s.peer().call_tool_once(request).await
+            let request = ClientRequest::CallToolRequest(CallToolRequest::new(request));
+            match relay(&s, request, &host, token).await? {
+                ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
+                ServerResult::InputRequiredResult(result) => {
+                    Ok(CallToolResponse::InputRequired(result))
+                }
+                ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
+                _ => Err(ServiceError::UnexpectedResponse),
+            }
         })
         .await
     }
@@ -587,8 +637,18 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let uri = request.uri.clone();
+        let (host, token) = (context.peer.clone(), context.meta.get_progress_token());
         self.forward(&context, &caller, &server, "resources/read", Some(&uri), |s| async move {
-            s.peer().read_resource_once(request).await
+            let request = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
+            match relay(&s, request, &host, token).await? {
+                ServerResult::ReadResourceResult(result) => {
+                    Ok(ReadResourceResponse::Complete(result))
+                }
+                ServerResult::InputRequiredResult(result) => {
+                    Ok(ReadResourceResponse::InputRequired(result))
+                }
+                _ => Err(ServiceError::UnexpectedResponse),
+            }
         })
         .await
     }
@@ -646,8 +706,16 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let name = request.name.clone();
+        let (host, token) = (context.peer.clone(), context.meta.get_progress_token());
         self.forward(&context, &caller, &server, "prompts/get", Some(&name), |s| async move {
-            s.peer().get_prompt_once(request).await
+            let request = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
+            match relay(&s, request, &host, token).await? {
+                ServerResult::GetPromptResult(result) => Ok(GetPromptResponse::Complete(result)),
+                ServerResult::InputRequiredResult(result) => {
+                    Ok(GetPromptResponse::InputRequired(result))
+                }
+                _ => Err(ServiceError::UnexpectedResponse),
+            }
         })
         .await
     }

@@ -134,6 +134,7 @@ impl Gateway {
             prompts: Mutex::new(HashMap::new()),
             resources: Mutex::new(HashMap::new()),
             changes: tokio::sync::broadcast::channel(64).0,
+            watched: Mutex::new(HashMap::new()),
         });
         let cancel = CancellationToken::new();
         let mcp_config =

@@ -10,6 +10,7 @@
 mod error;
 mod handler;
 mod http;
+mod relay;
 mod stats;
 mod upstream;
 

@@ -289,11 +289,11 @@ async fn a_hung_call_times_out_and_a_crash_mid_call_is_named_while_the_session_s
 async fn many_sessions_calling_at_once_each_get_every_answer_exactly_once() {
     let world = Arc::new(World::new(&["alpha"], Duration::from_secs(60)).await);
     let mut tasks = Vec::new();
-    for session in 0..20 {
+    for session in 0..50 {
         let world = world.clone();
         tasks.push(tokio::spawn(async move {
             let host = world.client(&format!("host-{}", session % 4), "/mcp/alpha").await;
-            for call in 0..50 {
+            for call in 0..200 {
                 let message = format!("{session}-{call}");
                 let echoed = host
                     .call_tool("echo", args(json!({"message": message})), None, None)
@@ -311,7 +311,7 @@ async fn many_sessions_calling_at_once_each_get_every_answer_exactly_once() {
     assert_eq!(status.servers[0].errors, 0);
     let log = audit::read(&audit::path(&world.paths));
     let calls = log.iter().filter(|r| r.method == "tools/call").count();
-    assert_eq!(calls, 20 * 50, "every call went through once");
+    assert_eq!(calls, 50 * 200, "every call went through once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -390,4 +390,172 @@ async fn a_stateful_session_is_told_when_a_server_it_sees_changes() {
         }
     }
     assert_eq!(seen.matches("notifications/tools/list_changed").count(), 1, "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_and_log_messages_reach_the_calling_host_under_its_own_token() {
+    let world = Arc::new(World::new(&["alpha"], Duration::from_secs(30)).await);
+    // Two hosts call at once on the one server session: each gets its own call's progress, under
+    // the token it sent, and nothing of the other's.
+    let mut calls = Vec::new();
+    for (host, count) in [("cursor", 4), ("claude-code", 7)] {
+        let world = world.clone();
+        calls.push(tokio::spawn(async move {
+            let client = world.client(host, "/mcp/alpha").await;
+            let outcome = client
+                .call_tool("progress", args(json!({"count": count})), None, None)
+                .await
+                .expect("progress");
+            assert_eq!(text(&outcome.result), format!("{count} steps"));
+            let steps: Vec<f64> = outcome.progress.iter().map(|p| p.progress).collect();
+            let expected: Vec<f64> = (1..=count).map(f64::from).collect();
+            assert_eq!(steps, expected, "{host}: {:?}", outcome.progress);
+            assert!(outcome.progress.iter().all(|p| p.total == Some(f64::from(count))));
+            assert_eq!(outcome.progress[0].message.as_deref(), Some("step 1"));
+            let logged = client.log_messages();
+            assert!(
+                logged.iter().any(|m| m.data == json!(format!("step {count}"))),
+                "{host}: {logged:?}"
+            );
+        }));
+    }
+    for call in calls {
+        call.await.expect("host");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_flooding_notifications_holds_up_neither_its_caller_nor_other_hosts() {
+    let world = Arc::new(World::new(&["alpha"], Duration::from_secs(120)).await);
+    let flooder = {
+        let world = world.clone();
+        tokio::spawn(async move {
+            let client = world.client("cursor", "/mcp/alpha").await;
+            client
+                .call_tool("flood", args(json!({"count": 30_000})), None, None)
+                .await
+                .expect("the flooding call is answered")
+        })
+    };
+    let other = world.client("claude-code", "/mcp/alpha").await;
+    for call in 0..50 {
+        let echoed = other
+            .call_tool("echo", args(json!({"message": format!("m{call}")})), None, None)
+            .await
+            .expect("echo during the flood");
+        assert_eq!(text(&echoed.result), format!("Echo: m{call}"));
+    }
+    let flooded = tokio::time::timeout(Duration::from_secs(120), flooder)
+        .await
+        .expect("the flood ends")
+        .expect("task");
+    assert_eq!(text(&flooded.result), "flooded 30000");
+    let status = world.status().await;
+    assert_eq!(status.servers[0].errors, 0, "{status:?}");
+}
+
+/// The requests `server`'s session sent upstream with `method`.
+fn sent(world: &World, server: &str, method: &str) -> Vec<Value> {
+    world.fixtures.sessions[server]
+        .traffic()
+        .entries()
+        .into_iter()
+        .filter(|e| {
+            e.direction == switchboard_mcp::Direction::Sent && e.method.as_deref() == Some(method)
+        })
+        .map(|e| e.message)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_the_host_cancels_or_abandons_is_cancelled_upstream() {
+    let world = World::new(&["alpha"], Duration::from_secs(60)).await;
+    let client = world.client("cursor", "/mcp/alpha").await;
+    // The host cancels (notifications/cancelled to the gateway).
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let later = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        later.cancel();
+    });
+    let error = client
+        .call_tool("wait_cancel", args(json!({})), None, Some(&cancel))
+        .await
+        .expect_err("cancelled");
+    assert!(error.to_string().contains("cancel"), "{error}");
+    let upstream_call = sent(&world, "alpha", "tools/call")
+        .into_iter()
+        .find(|m| m["params"]["name"] == "wait_cancel")
+        .expect("the call went upstream");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let cancelled = sent(&world, "alpha", "notifications/cancelled");
+        if cancelled.iter().any(|m| m["params"]["requestId"] == upstream_call["id"]) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no cancel upstream: {cancelled:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A stateless (2026-07-28) host that drops its connection mid-call.
+    let bearer = format!("Bearer {}", world.token("gemini"));
+    let before = sent(&world, "alpha", "notifications/cancelled").len();
+    let call = r#"{"jsonrpc":"2.0","id":"left","method":"tools/call","params":{"name":"wait_cancel","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/mcp/alpha", world.gateway.port()))
+        .header("Authorization", &bearer)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .header("MCP-Protocol-Version", "2026-07-28")
+        .header("Mcp-Method", "tools/call")
+        .header("Mcp-Name", "wait_cancel")
+        .body(call)
+        .send();
+    // Gone before any answer could come.
+    let _ = tokio::time::timeout(Duration::from_millis(500), response).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sent(&world, "alpha", "notifications/cancelled").len() <= before {
+        assert!(tokio::time::Instant::now() < deadline, "the abandoned call is still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_and_headers_that_contradict_the_body_are_refused() {
+    let world = World::new(&["alpha"], Duration::from_secs(30)).await;
+    let bearer = format!("Bearer {}", world.token("cursor"));
+    let batch = format!("[{INITIALIZE},{INITIALIZE}]");
+    let (status, body) = world.raw("/mcp/alpha", &[("Authorization", &bearer)], &batch).await;
+    assert!((400..500).contains(&status), "{status} {body}");
+    // 2026-07-28: an intermediary must refuse a request whose Mcp-Method or Mcp-Name header
+    // says something else than its body (routing on the header would go elsewhere).
+    let list = r#"{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    let modern = [
+        ("Authorization", bearer.as_str()),
+        ("MCP-Protocol-Version", "2026-07-28"),
+        ("Mcp-Method", "tools/call"),
+    ];
+    let (status, body) = world.raw("/mcp/alpha", &modern, list).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("does not match"), "{body}");
+    let call = r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    let wrong_name = [
+        ("Authorization", bearer.as_str()),
+        ("MCP-Protocol-Version", "2026-07-28"),
+        ("Mcp-Method", "tools/call"),
+        ("Mcp-Name", "die"),
+    ];
+    let (status, body) = world.raw("/mcp/alpha", &wrong_name, call).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(sent(&world, "alpha", "tools/call").is_empty(), "nothing went upstream");
+    // The same request with headers that agree goes through.
+    let right = [
+        ("Authorization", bearer.as_str()),
+        ("MCP-Protocol-Version", "2026-07-28"),
+        ("Mcp-Method", "tools/call"),
+        ("Mcp-Name", "echo"),
+    ];
+    let (status, body) = world.raw("/mcp/alpha", &right, call).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Echo: hi"), "{body}");
 }

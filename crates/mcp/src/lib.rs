@@ -11,6 +11,7 @@ mod connect;
 mod error;
 pub mod export;
 mod negotiate;
+pub mod notices;
 pub mod session;
 pub mod traffic;
 pub mod transport;
@@ -18,6 +19,7 @@ pub mod transport;
 pub use connect::connect;
 pub use error::Error;
 pub use negotiate::{ConnectOptions, Negotiated, ProtocolChoice};
+pub use notices::Notice;
 pub use rmcp;
 pub use session::{
     CallOutcome, HttpTransport, Listing, ProgressUpdate, ServerDetails, ServerLogMessage, Session,

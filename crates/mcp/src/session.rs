@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     ConnectOptions, Error, Negotiated, ProtocolChoice,
     negotiate::{known_revision, lifecycle_for},
+    notices::{Notice, Publisher},
     traffic::{Direction, Traffic},
     transport::{EndReason, LineTransport, SseTransport, Traced, TransportKind, sse::header_map},
 };
@@ -134,6 +135,7 @@ pub struct ServerLogMessage {
 /// A live session with one server.
 pub struct Session {
     service: RunningService<RoleClient, ClientConfig>,
+    publisher: Publisher,
     details: ServerDetails,
     traffic: Traffic,
     end: EndReason,
@@ -239,7 +241,8 @@ impl Session {
         if let ProtocolChoice::Force(version) = &connect.protocol {
             config.protocol_version = known_revision(version)?;
         }
-        let traced = Traced::new(transport, traffic.clone());
+        let publisher = Publisher::default();
+        let traced = Traced::new(transport, traffic.clone(), publisher.clone());
         let handshake = config.serve_with_lifecycle(traced, lifecycle);
         let service = match tokio::time::timeout(connect.timeout, handshake).await {
             Err(_) => return Err(Error::Timeout(connect.timeout)),
@@ -272,6 +275,7 @@ impl Session {
         };
         Ok(Session {
             service,
+            publisher,
             details,
             traffic,
             end,
@@ -291,6 +295,18 @@ impl Session {
 
     pub fn traffic(&self) -> &Traffic {
         &self.traffic
+    }
+
+    /// The server's progress and log notifications from now on. A reader that falls more than
+    /// [`crate::notices::NOTICE_BACKLOG`] behind loses the oldest.
+    pub fn notices(&self) -> tokio::sync::broadcast::Receiver<Notice> {
+        self.publisher.notices.subscribe()
+    }
+
+    /// The server's list and resource changes from now on (kept apart from [`Self::notices`],
+    /// so a flood of those cannot push these out).
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Notice> {
+        self.publisher.changes.subscribe()
     }
 
     /// Ends the session (and drops its transport) without waiting, for a session that is

@@ -8,17 +8,18 @@ use rmcp::{
     transport::Transport,
 };
 
-use crate::traffic::Traffic;
+use crate::{notices::Publisher, traffic::Traffic};
 
 /// Wraps any client transport; every message sent or received lands in the traffic log.
 pub struct Traced<T> {
     inner: T,
     traffic: Traffic,
+    publisher: Publisher,
 }
 
 impl<T> Traced<T> {
-    pub fn new(inner: T, traffic: Traffic) -> Self {
-        Traced { inner, traffic }
+    pub(crate) fn new(inner: T, traffic: Traffic, publisher: Publisher) -> Self {
+        Traced { inner, traffic, publisher }
     }
 }
 
@@ -55,6 +56,7 @@ where
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
         let message = self.inner.receive().await?;
         record(&self.traffic, false, &message);
+        self.publisher.received(&message);
         Some(message)
     }
 

@@ -15,7 +15,10 @@
 //! Every mode that serves offers these tools, for the tester's tests: `echo`, `pid`, `ship` (an
 //! input schema with `$defs`, `anyOf`, enums, arrays and defaults), `hang` (never answers),
 //! `junk` (writes a line that is not JSON to stdout, then never answers), `huge` (answers with
-//! `bytes` bytes of text) and `die` (the process exits mid-call).
+//! `bytes` bytes of text), `die` (the process exits mid-call), `progress` (`count` progress
+//! notifications to the caller's token and as many log messages, then the answer), `flood`
+//! (`count` log messages as fast as it can, then the answer) and `wait_cancel` (answers nothing
+//! until cancelled, then writes `cancelled: wait_cancel` to stderr).
 //!
 //! `--bytes N` is how much `spew` writes to each stream (default 1 MiB).
 //! `--tag WORD` does nothing but mark the command line, so a test can find its processes.
@@ -25,13 +28,18 @@
 
 #![allow(clippy::disallowed_methods)] // a test fixture may start its grandchild directly
 #![allow(clippy::expect_used)] // a fixture that cannot set itself up should die loudly
+#![allow(deprecated)] // logging (SEP-2577) is what servers of every earlier revision use
 
 use std::{io::Write, time::Duration};
 
 use rmcp::{
-    ServerHandler, ServiceExt,
+    RoleServer, ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{Implementation, ServerCapabilities, ServerConfig},
+    model::{
+        Implementation, LoggingLevel, LoggingMessageNotificationParam, ProgressNotificationParam,
+        ServerCapabilities, ServerConfig,
+    },
+    service::RequestContext,
     tool, tool_handler, tool_router,
 };
 use serde::Deserialize;
@@ -47,6 +55,12 @@ macro_rules! say {
 struct EchoArgs {
     /// What to say back.
     message: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct CountArgs {
+    /// How many notifications to send before answering.
+    count: u32,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -104,6 +118,12 @@ struct ShipArgs {
     /// Gift wrapping.
     #[serde(default)]
     gift: bool,
+}
+
+/// An info-level log message from the fixture.
+fn log(text: String) -> LoggingMessageNotificationParam {
+    LoggingMessageNotificationParam::new(LoggingLevel::Info, serde_json::Value::String(text))
+        .with_logger("sb-fixture")
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +184,45 @@ impl Fixture {
         "h".repeat(args.bytes)
     }
 
+    #[tool(description = "Reports `count` steps of progress (to the caller's progress token) and \
+                          logs each one, then answers")]
+    async fn progress(
+        &self,
+        Parameters(args): Parameters<CountArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> String {
+        let token = context.meta.get_progress_token();
+        for step in 1..=args.count {
+            if let Some(token) = &token {
+                let update = ProgressNotificationParam::new(token.clone(), f64::from(step))
+                    .with_total(f64::from(args.count))
+                    .with_message(format!("step {step}"));
+                let _ = context.peer.notify_progress(update).await;
+            }
+            let _ = context.peer.notify_logging_message(log(format!("step {step}"))).await;
+        }
+        format!("{} steps", args.count)
+    }
+
+    #[tool(description = "Sends `count` log messages as fast as it can, then answers")]
+    async fn flood(
+        &self,
+        Parameters(args): Parameters<CountArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> String {
+        for n in 0..args.count {
+            let _ = context.peer.notify_logging_message(log(format!("flood {n}"))).await;
+        }
+        format!("flooded {}", args.count)
+    }
+
+    #[tool(description = "Waits until the call is cancelled; says so on stderr")]
+    async fn wait_cancel(&self, context: RequestContext<RoleServer>) -> String {
+        context.ct.cancelled().await;
+        say!("cancelled: wait_cancel");
+        String::new()
+    }
+
     #[tool(description = "The process exits in the middle of the call")]
     async fn die(&self) -> String {
         say!("dying mid-call on purpose");
@@ -174,7 +233,7 @@ impl Fixture {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Fixture {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_logging().build())
             .with_server_info(Implementation::new("sb-fixture", env!("CARGO_PKG_VERSION")))
     }
 }
