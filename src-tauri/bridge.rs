@@ -72,6 +72,10 @@ fn react(app: &AppHandle, owner: &Owner, event: &Event) {
         Event::ServerAdded { .. } | Event::ServerRemoved { .. } | Event::ServerChanged { .. } => {
             crate::tray::refresh(app, &owner.supervisor().status());
         }
+        Event::Traffic { servers } => {
+            crate::tray::set_traffic(app, servers);
+            crate::tray::refresh(app, &owner.supervisor().status());
+        }
         Event::Log { .. }
         | Event::Stats { .. }
         | Event::ToolsChanged { .. }

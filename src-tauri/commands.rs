@@ -18,7 +18,7 @@ use switchboard_core::{
 use switchboard_hosts as hosts;
 use switchboard_install::Installed;
 use switchboard_runtime::tester::{HistoryEntry, Offer, Opened, Target, Workbench};
-use switchboard_runtime::{Owner, ServerStatus};
+use switchboard_runtime::{HostTraffic, Owner, ServerStatus};
 use tauri::State;
 use tauri_plugin_autostart::ManagerExt;
 
@@ -41,6 +41,13 @@ where
 #[tauri::command]
 pub async fn servers(state: State<'_, AppState>) -> Answer<Vec<ServerEntry>> {
     api::servers(&*owner(&state)?).await.map_err(wire)
+}
+
+/// Who reaches each server through the gateway now (then kept current by `traffic` events).
+#[tauri::command]
+pub async fn gateway_traffic(state: State<'_, AppState>) -> Answer<Vec<HostTraffic>> {
+    let owner = owner(&state)?;
+    Ok(state.gateway.as_ref().map(|g| api::traffic(&owner, &g.activity())).unwrap_or_default())
 }
 
 #[tauri::command]

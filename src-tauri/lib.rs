@@ -50,6 +50,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             owner_error,
             commands::servers,
+            commands::gateway_traffic,
             commands::add_server,
             commands::update_server,
             commands::remove_server,

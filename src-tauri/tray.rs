@@ -1,11 +1,12 @@
 //! The tray icon and its menu. The menu is rebuilt from the servers' states whenever one changes:
-//! one submenu per server (its state in the label; Start, Stop, Restart, Show logs), then Start
+//! one submenu per server (its state in the label; Start, Stop, Restart, Show logs; the hosts
+//! that reach it through the gateway and its call count), then Start
 //! all, Stop all, Open Switchboard and Quit. The icon and title show the aggregate state.
 
 use std::sync::Arc;
 
 use switchboard_runtime::{
-    Owner, ServerState, ServerStatus,
+    HostTraffic, Owner, ServerState, ServerStatus,
     supervisor::{Aggregate, aggregate},
 };
 
@@ -30,15 +31,43 @@ fn icon(state: Aggregate) -> Option<Image<'static>> {
     Image::from_bytes(bytes).ok()
 }
 
-/// "2 of 3 running" or "1 failed".
-pub fn summary(statuses: &[ServerStatus]) -> String {
-    let running =
-        statuses.iter().filter(|s| matches!(s.state, ServerState::Running { .. })).count();
-    let failed = statuses.iter().filter(|s| matches!(s.state, ServerState::Failed { .. })).count();
-    match failed {
-        0 => format!("{running} of {} running", statuses.len()),
-        n => format!("{running} of {} running, {n} failed", statuses.len()),
+/// Who reaches each server through the gateway, as the latest `traffic` event said.
+#[derive(Default)]
+struct Traffic(std::sync::Mutex<Vec<HostTraffic>>);
+
+/// Keeps the gateway's latest traffic for the menu.
+pub fn set_traffic(app: &AppHandle, servers: &[HostTraffic]) {
+    if app.try_state::<Traffic>().is_none() {
+        app.manage(Traffic::default());
     }
+    if let Some(traffic) = app.try_state::<Traffic>() {
+        *traffic.0.lock().unwrap_or_else(|p| p.into_inner()) = servers.to_vec();
+    }
+}
+
+/// "cursor, zed · 12 calls" for a server hosts reach, `None` for one they do not.
+fn reached(app: &AppHandle, name: &str) -> Option<String> {
+    let traffic = app.try_state::<Traffic>()?;
+    let servers = traffic.0.lock().unwrap_or_else(|p| p.into_inner());
+    let t = servers.iter().find(|t| t.name == name && (!t.hosts.is_empty() || t.calls > 0))?;
+    let hosts = if t.hosts.is_empty() { "no host now".to_owned() } else { t.hosts.join(", ") };
+    Some(format!("{hosts} · {} call{}", t.calls, if t.calls == 1 { "" } else { "s" }))
+}
+
+/// "2 of 3 running", "1 of 3 running, 2 idle" or "0 of 1 running, 1 failed".
+pub fn summary(statuses: &[ServerStatus]) -> String {
+    let count = |f: fn(&ServerState) -> bool| statuses.iter().filter(|s| f(&s.state)).count();
+    let running = count(|s| matches!(s, ServerState::Running { .. }));
+    let idle = count(|s| matches!(s, ServerState::Idle));
+    let failed = count(|s| matches!(s, ServerState::Failed { .. }));
+    let mut text = format!("{running} of {} running", statuses.len());
+    if idle > 0 {
+        text.push_str(&format!(", {idle} idle"));
+    }
+    if failed > 0 {
+        text.push_str(&format!(", {failed} failed"));
+    }
+    text
 }
 
 pub fn create(app: &AppHandle, statuses: &[ServerStatus]) -> tauri::Result<TrayIcon> {
@@ -76,6 +105,8 @@ fn menu(app: &AppHandle, statuses: &[ServerStatus]) -> tauri::Result<Menu<tauri:
     for status in statuses {
         let name = status.name.as_str();
         let running = matches!(status.state, ServerState::Running { .. });
+        // An idle (lazy) server is stopped from the tray so hosts stop reaching it.
+        let stoppable = running || status.state == ServerState::Idle;
         let stdio = status.transport == switchboard_core::spec::ServerTransport::Stdio;
         let item = |action: &str, label: &str, enabled: bool| {
             MenuItem::with_id(app, format!("server:{name}:{action}"), label, enabled, None::<&str>)
@@ -86,11 +117,16 @@ fn menu(app: &AppHandle, statuses: &[ServerStatus]) -> tauri::Result<Menu<tauri:
             true,
             &[
                 &item("start", "Start", stdio && !running)?,
-                &item("stop", "Stop", running)?,
+                &item("stop", "Stop", stoppable)?,
                 &item("restart", "Restart", stdio)?,
                 &item("logs", "Show logs", true)?,
             ],
         )?;
+        // Which assistants reach it through the gateway, shown (not clickable) under the actions.
+        if let Some(reached) = reached(app, name) {
+            submenu.append(&PredefinedMenuItem::separator(app)?)?;
+            submenu.append(&item("hosts", &reached, false)?)?;
+        }
         menu.append(&submenu)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;

@@ -131,6 +131,7 @@ fn ts_names(config: &Config) -> BTreeMap<&'static str, String> {
         ("InstallForm", InstallForm::name(config)),
         ("Installed", InstallResult::name(config)),
         ("ToolDiff", ToolDiff::name(config)),
+        ("HostTraffic", switchboard_runtime::HostTraffic::name(config)),
     ])
 }
 

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use serde::Serialize;
 use switchboard_catalog::{self as catalog, Card, Catalog, Query, ServerJson};
-use switchboard_core::{Env, Paths, Registry, ServerName, ServerSpec, clock::Clock};
+use switchboard_core::{Env, Paths, Registry, ServerName, ServerSpec, clock::Clock, settings};
 use switchboard_install::{
     InstallRecord, Installed, Installer, Plan, PreparedUpdate, Progress, Request,
 };
@@ -136,6 +136,8 @@ impl Context {
         if let Some(timeout) = verify_timeout {
             installer.verify_timeout = timeout;
         }
+        let paths = self.paths.clone();
+        installer.lazy = blocking(move || settings::load(&paths)).await?.lazy_installs;
         let events = self.events.clone();
         let report = move |p: Progress| {
             if let Some(events) = &events {

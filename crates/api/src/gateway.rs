@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use switchboard_core::{clock::Clock, settings};
-use switchboard_gateway::{Changes, Gateway, GatewayConfig, Unavailable, Upstreams};
+use switchboard_gateway::{
+    Activity, Changes, Gateway, GatewayConfig, Quiet, Resting, Unavailable, Upstreams,
+};
 use switchboard_mcp::Session;
-use switchboard_runtime::{Event, Owner, ServerState, Supervisor};
+use switchboard_runtime::{Event, HostTraffic, Owner, ServerState, Supervisor, pins::Pins};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::{Error, Result};
@@ -25,11 +27,38 @@ impl Upstreams for Supervised {
             .supervisor
             .status()
             .into_iter()
-            .filter(|s| s.enabled && matches!(s.state, ServerState::Running { .. }))
+            .filter(|s| {
+                s.enabled && matches!(s.state, ServerState::Running { .. } | ServerState::Idle)
+            })
             .map(|s| s.name.to_string())
             .collect();
         names.sort();
         names
+    }
+
+    fn resting(&self, server: &str) -> Option<Resting> {
+        let status = self.supervisor.status_of(server).ok()?;
+        if status.state != ServerState::Idle {
+            return None;
+        }
+        let pins = Pins::new(&self.supervisor.paths().data_dir);
+        let tools = match pins.load(&status.name) {
+            Ok(Some(record)) => Some(
+                record
+                    .tools
+                    .into_iter()
+                    .filter_map(|pin| {
+                        serde_json::from_value(serde_json::Value::Object(pin.definition)).ok()
+                    })
+                    .collect(),
+            ),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!("{server}: its pinned tools could not be read: {e}");
+                None
+            }
+        };
+        Some(Resting { tools })
     }
 
     fn knows(&self, server: &str) -> bool {
@@ -55,8 +84,9 @@ impl Upstreams for Supervised {
                     "{server} exited and Switchboard restarts it in {} s",
                     until_ms.saturating_sub(self.clock.now_ms()).div_ceil(1000)
                 ))),
-                // A start under way: wait for it to settle.
-                ServerState::Starting { .. } => {
+                // A start under way, or a lazy server's first call: start it (or wait for the
+                // start under way) and go through.
+                ServerState::Starting { .. } | ServerState::Idle => {
                     self.supervisor
                         .start(&server)
                         .await
@@ -95,6 +125,78 @@ pub(crate) fn forward_changes(owner: &Owner, changes: Changes) {
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => changes.server_changed(""),
                 Err(RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+/// Stops each lazy server that has had no request through the gateway for the `idleStopSeconds`
+/// setting (read afresh each round, so a change applies without a restart); it goes back to
+/// idle and the next call starts it. Ends with the gateway.
+pub(crate) fn reap_idle(owner: &Owner, activity: Activity) {
+    let (supervisor, clock) = (owner.supervisor().clone(), owner.clock().clone());
+    let paths = owner.paths().clone();
+    tokio::spawn(async move {
+        loop {
+            let idle_after = settings::load(&paths).map(|s| s.idle_stop_seconds).unwrap_or(600);
+            // Checked at least twice per idle period, and at least every 30 s.
+            let every = std::time::Duration::from_millis((idle_after * 500).clamp(500, 30_000));
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = activity.stopped() => return,
+            }
+            if idle_after == 0 {
+                continue;
+            }
+            let now = clock.now_ms();
+            for status in supervisor.status() {
+                let ServerState::Running { since_ms, .. } = status.state else { continue };
+                if !status.lazy {
+                    continue;
+                }
+                let last = match activity.quiet(status.name.as_str()) {
+                    Quiet::Busy => continue,
+                    Quiet::Since(last) => last.max(since_ms),
+                    Quiet::Never => since_ms,
+                };
+                if now.saturating_sub(last) >= idle_after * 1000 {
+                    tracing::info!("{}: idle for {idle_after} s, stopping it", status.name);
+                    if let Err(e) = supervisor.park(status.name.as_str()).await {
+                        tracing::warn!("{}: could not be stopped when idle: {e}", status.name);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Every registered server as hosts reach it through `activity` now.
+pub fn traffic(owner: &Owner, activity: &Activity) -> Vec<HostTraffic> {
+    let names: Vec<String> =
+        owner.supervisor().status().into_iter().map(|s| s.name.to_string()).collect();
+    activity
+        .servers(&names, owner.clock().now_ms())
+        .into_iter()
+        .map(|t| HostTraffic { name: t.name, hosts: t.hosts, calls: t.calls, errors: t.errors })
+        .collect()
+}
+
+/// Tells the owner's event stream (the window, `switchboard events`) who reaches the servers,
+/// whenever that changed, checked once a second. Ends with the gateway.
+pub(crate) fn publish_traffic(owner: &Arc<Owner>, activity: Activity) {
+    let owner = Arc::downgrade(owner);
+    tokio::spawn(async move {
+        let mut last = Vec::new();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                () = activity.stopped() => return,
+            }
+            let Some(owner) = owner.upgrade() else { return };
+            let now = traffic(&owner, &activity);
+            if now != last {
+                owner.supervisor().events().send(Event::Traffic { servers: now.clone() });
+                last = now;
             }
         }
     });

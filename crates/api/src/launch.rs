@@ -62,6 +62,8 @@ pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
     let gateway = match crate::gateway::start(&owner).await {
         Ok(gateway) => {
             crate::gateway::forward_changes(&owner, gateway.changes());
+            crate::gateway::reap_idle(&owner, gateway.activity());
+            crate::gateway::publish_traffic(&owner, gateway.activity());
             Some(gateway)
         }
         Err(e) => {

@@ -6,6 +6,7 @@
 mod context;
 mod error;
 mod gateway;
+pub use gateway::traffic;
 mod host_files;
 pub mod knowledge_base;
 mod launch;

@@ -30,6 +30,10 @@ pub struct AddArgs {
     /// What to do when the server exits on its own.
     #[arg(long, value_name = "never|on-failure|always")]
     restart: Option<RestartPolicy>,
+    /// Start it on a host's first call through the gateway rather than with its owner, and stop
+    /// it again after the `idleStopSeconds` setting without calls.
+    #[arg(long)]
+    lazy: bool,
     /// Register it disabled (not started with its owner).
     #[arg(long)]
     disabled: bool,
@@ -82,6 +86,7 @@ pub async fn add(ctx: &api::Context, args: AddArgs) -> anyhow::Result<()> {
     };
     spec.restart = args.restart.unwrap_or_default();
     spec.enabled = !args.disabled;
+    spec.lazy = args.lazy;
     let described = output::describe_launch(&spec);
     ctx.add_server(name.as_str(), spec).await?;
     println!("added {}: {described}", args.name);

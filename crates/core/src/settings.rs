@@ -26,6 +26,22 @@ pub struct Settings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub gateway_port: Option<u16>,
+    /// Servers installed from the catalog are lazy: started by a host's first call, not with
+    /// the owner.
+    #[serde(default = "yes")]
+    pub lazy_installs: bool,
+    /// A lazy server with no call through the gateway for this many seconds is stopped (it
+    /// starts again on the next call); 0 never stops one. Default: 10 minutes.
+    #[serde(default = "ten_minutes")]
+    pub idle_stop_seconds: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn ten_minutes() -> u64 {
+    600
 }
 
 impl Default for Settings {
@@ -36,6 +52,8 @@ impl Default for Settings {
             hosts_auto_reapply: false,
             registry_url: None,
             gateway_port: None,
+            lazy_installs: true,
+            idle_stop_seconds: 600,
         }
     }
 }
@@ -121,7 +139,10 @@ mod tests {
         std::fs::create_dir_all(&paths.config_dir).expect("mkdir");
         std::fs::write(file(&paths), r#"{"futureKey": [1, 2], "defaultRestart": "never"}"#)
             .expect("write");
-        assert_eq!(load(&paths).expect("load").default_restart, RestartPolicy::Never);
+        let old = load(&paths).expect("load");
+        assert_eq!(old.default_restart, RestartPolicy::Never);
+        // A file from before lazy servers existed gets the defaults.
+        assert_eq!((old.lazy_installs, old.idle_stop_seconds), (true, 600));
         save(
             &paths,
             &Settings {
@@ -130,12 +151,16 @@ mod tests {
                 hosts_auto_reapply: false,
                 registry_url: Some("http://127.0.0.1:8080/".into()),
                 gateway_port: None,
+                lazy_installs: false,
+                idle_stop_seconds: 3,
             },
         )
         .expect("save");
         let text = std::fs::read_to_string(file(&paths)).expect("read");
         assert!(text.contains("futureKey"), "{text}");
-        assert_eq!(load(&paths).expect("load").default_restart, RestartPolicy::Always);
+        let loaded = load(&paths).expect("load");
+        assert_eq!(loaded.default_restart, RestartPolicy::Always);
+        assert_eq!((loaded.lazy_installs, loaded.idle_stop_seconds), (false, 3));
     }
 
     #[test]

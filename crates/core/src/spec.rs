@@ -155,11 +155,17 @@ impl fmt::Display for RestartPolicy {
 pub struct ServerSpec {
     #[serde(flatten)]
     pub launch: Launch,
-    /// Enabled servers start when their owner starts.
+    /// Enabled servers start when their owner starts (lazy ones when a host first calls them).
     #[serde(default = "yes")]
     pub enabled: bool,
     #[serde(default)]
     pub restart: RestartPolicy,
+    /// Started by the first call through the gateway rather than with the owner, and stopped
+    /// again after a while without calls (the `idleStopSeconds` setting). Hosts list its tools
+    /// from its pinned list meanwhile.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(optional = nullable)]
+    pub lazy: bool,
     /// Env variables (stdio) or headers (remote) whose values live in the secret store
     /// (`crate::secrets`), never in the registry file. They are filled in just before use.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -181,6 +187,7 @@ impl ServerSpec {
             },
             enabled: true,
             restart: RestartPolicy::default(),
+            lazy: false,
             secrets: Vec::new(),
         }
     }
@@ -190,6 +197,7 @@ impl ServerSpec {
             launch: Launch::Remote { url: url.into(), transport, headers: BTreeMap::new() },
             enabled: true,
             restart: RestartPolicy::default(),
+            lazy: false,
             secrets: Vec::new(),
         }
     }

@@ -20,7 +20,7 @@ use rmcp::{
         ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
         PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
         ReadResourceResponse, Reference, ServerCapabilities, ServerConfig, ServerResult,
-        SubscriptionFilter,
+        SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
     },
     service::{RequestContext, ServiceError, SubscriptionContext},
 };
@@ -34,7 +34,8 @@ use crate::{
     names,
     relay::relay,
     stats::{SessionSlot, Stats},
-    upstream::{Unavailable, Upstreams},
+    subscriptions::{self, Subscriptions, Target},
+    upstream::{Resting, Unavailable, Upstreams},
 };
 
 /// Who is calling and on which endpoint: put on each request by the HTTP layer once its token
@@ -66,6 +67,8 @@ pub(crate) struct Shared {
     pub changes: broadcast::Sender<String>,
     /// The session of each server whose own `list_changed` notifications are being passed on.
     pub watched: Mutex<HashMap<String, Weak<Session>>>,
+    /// Resource subscriptions made upstream on behalf of host sessions, counted.
+    pub subscribed: Arc<subscriptions::Upstream>,
 }
 
 impl Shared {
@@ -109,13 +112,16 @@ impl Shared {
 pub(crate) struct GatewayHandler {
     shared: Arc<Shared>,
     slot: OnceLock<SessionSlot>,
-    /// Ends this session's `list_changed` forwarding when the session ends.
+    /// Ends this session's `list_changed` and resource update forwarding when the session ends.
     ended: CancellationToken,
+    subscriptions: Subscriptions,
 }
 
 impl Drop for GatewayHandler {
     fn drop(&mut self) {
         self.ended.cancel();
+        let upstreams = self.shared.upstreams.clone();
+        self.subscriptions.release(&self.shared.subscribed, |server| upstreams.running(server));
     }
 }
 
@@ -126,7 +132,12 @@ fn concerns(scope: Option<&str>, server: &str) -> bool {
 
 impl GatewayHandler {
     pub fn new(shared: Arc<Shared>) -> Self {
-        GatewayHandler { shared, slot: OnceLock::new(), ended: CancellationToken::new() }
+        GatewayHandler {
+            shared,
+            slot: OnceLock::new(),
+            ended: CancellationToken::new(),
+            subscriptions: Subscriptions::default(),
+        }
     }
 
     /// A stateful session (one that sent `initialize`) is told when the servers it sees change.
@@ -200,6 +211,7 @@ impl GatewayHandler {
         T: Outcome,
     {
         let started = Instant::now();
+        let _in_flight = self.shared.stats.begin(server, self.shared.clock.now_ms());
         let result = async {
             let session = self.shared.session(server).await.map_err(unavailable)?;
             let timeout = self.shared.call_timeout;
@@ -258,6 +270,7 @@ impl GatewayHandler {
     async fn gather<T, F>(
         &self,
         what: &'static str,
+        resting: impl Fn(&Resting) -> Option<Vec<T>>,
         list: impl Fn(Arc<Session>) -> F,
     ) -> Vec<(String, Vec<T>)>
     where
@@ -265,9 +278,15 @@ impl GatewayHandler {
     {
         let servers = self.shared.upstreams.servers();
         let lists = servers.iter().map(|server| {
-            let list = &list;
+            let (list, resting) = (&list, &resting);
             async move {
                 let listed = async {
+                    // A lazy server at rest is listed without being started, when it can be.
+                    if let Some(listed) =
+                        self.shared.upstreams.resting(server).and_then(|r| resting(&r))
+                    {
+                        return Some(listed);
+                    }
                     let session = self.shared.session(server).await.ok()?;
                     if !offers(&session, what) {
                         return Some(Vec::new());
@@ -307,6 +326,28 @@ impl GatewayHandler {
 }
 
 impl GatewayHandler {
+    /// The server a resource URI belongs to: the endpoint's own, or on the aggregate the server
+    /// that listed it; an unknown one is refused (and recorded).
+    fn resource_server(
+        &self,
+        caller: &Caller,
+        uri: &str,
+        method: &str,
+    ) -> Result<String, McpError> {
+        if let Some(server) = &caller.server {
+            return Ok(server.clone());
+        }
+        let owner =
+            self.shared.resources.lock().unwrap_or_else(|p| p.into_inner()).get(uri).cloned();
+        owner.ok_or_else(|| {
+            let error =
+                McpError::resource_not_found(format!("no server listed the resource {uri}"), None);
+            let refused: Result<(), McpError> = Err(error.clone());
+            self.record(caller, None, method, Some(uri), Instant::now(), &refused);
+            error
+        })
+    }
+
     /// The server and name an aggregate name stands for; an unknown one is refused (and
     /// recorded) as `no <kind> named …`.
     fn route_or_refuse(
@@ -324,6 +365,27 @@ impl GatewayHandler {
             error
         })
     }
+}
+
+/// Lets go of a listen stream's upstream subscriptions when it ends.
+struct ReleaseOnDrop<'a> {
+    subscriptions: &'a Subscriptions,
+    shared: &'a Arc<Shared>,
+    ended: &'a CancellationToken,
+}
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.ended.cancel();
+        let upstreams = self.shared.upstreams.clone();
+        self.subscriptions.release(&self.shared.subscribed, |server| upstreams.running(server));
+    }
+}
+
+/// What a lazy server at rest offers besides its pinned tools: nothing until it runs (its
+/// first call starts it, and hosts are then told its lists changed).
+fn nothing_yet<T>(_: &Resting) -> Option<Vec<T>> {
+    Some(Vec::new())
 }
 
 /// Whether a server's handshake declared `what` (`tools`, `resources`, `prompts`).
@@ -389,6 +451,7 @@ impl ServerHandler for GatewayHandler {
             .enable_tool_list_changed()
             .enable_resources()
             .enable_resources_list_changed()
+            .enable_resources_subscribe()
             .enable_prompts()
             .enable_prompts_list_changed()
             .enable_completions()
@@ -412,20 +475,33 @@ impl ServerHandler for GatewayHandler {
         if requested.resources_list_changed == Some(true) {
             accepted = accepted.resources_list_changed();
         }
+        if let Some(uris) = &requested.resource_subscriptions {
+            accepted = accepted.resource_subscriptions(uris.iter().cloned());
+        }
         Some(accepted.build())
     }
 
-    /// `subscriptions/listen` (2026-07-28): the list changes a stateless client asked for.
+    /// `subscriptions/listen` (2026-07-28): the list changes a stateless client asked for, and
+    /// the updates of the resources it named (subscribed upstream for as long as it listens).
     async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
-        let scope = context
-            .request_context()
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Caller>())
-            .and_then(|caller| caller.server.clone());
+        let caller = self.caller(context.request_context())?;
+        let scope = caller.server.clone();
         let accepted = context.accepted().clone();
         let sink = context.sink().clone();
         let mut changes = self.shared.changes.subscribe();
+        // The resources it named: held upstream until the stream ends, however it ends.
+        let held = Subscriptions::default();
+        let stream_ended = CancellationToken::new();
+        let _release =
+            ReleaseOnDrop { subscriptions: &held, shared: &self.shared, ended: &stream_ended };
+        for uri in accepted.resource_subscriptions.clone().unwrap_or_default() {
+            let server = self.resource_server(&caller, &uri, "subscriptions/listen")?;
+            let session = self.shared.session(&server).await.map_err(unavailable)?;
+            let target = Target::Stream(sink.clone());
+            held.subscribe(&self.shared.subscribed, &server, &session, uri, &target, &stream_ended)
+                .await
+                .map_err(|e| upstream_error(&server, e))?;
+        }
         loop {
             let server = tokio::select! {
                 () = context.cancelled() => return Ok(()),
@@ -479,6 +555,11 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ListToolsResult, McpError> {
         let caller = self.caller(&context)?;
         if let Some(server) = &caller.server {
+            if let Some(tools) = self.shared.upstreams.resting(server).and_then(|r| r.tools) {
+                let result = Ok(ListToolsResult::with_all_items(tools));
+                self.record(&caller, None, "tools/list", None, Instant::now(), &result);
+                return result;
+            }
             return self
                 .forward(&context, &caller, server, "tools/list", None, |s| async move {
                     s.peer().list_tools(request).await
@@ -488,8 +569,13 @@ impl ServerHandler for GatewayHandler {
         let started = Instant::now();
         let mut table = HashMap::new();
         let mut tools = Vec::new();
-        for (server, listed) in
-            self.gather("tools", |s| async move { Ok(s.list_tools().await?.items) }).await
+        for (server, listed) in self
+            .gather(
+                "tools",
+                |r| r.tools.clone(),
+                |s| async move { Ok(s.list_tools().await?.items) },
+            )
+            .await
         {
             for mut tool in listed {
                 let exposed = names::exposed(&server, &tool.name);
@@ -547,6 +633,11 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ListResourcesResult, McpError> {
         let caller = self.caller(&context)?;
         if let Some(server) = &caller.server {
+            if self.shared.upstreams.resting(server).is_some() {
+                let result = Ok(ListResourcesResult::with_all_items(Vec::new()));
+                self.record(&caller, None, "resources/list", None, Instant::now(), &result);
+                return result;
+            }
             return self
                 .forward(&context, &caller, server, "resources/list", None, |s| async move {
                     s.peer().list_resources(request).await
@@ -556,8 +647,13 @@ impl ServerHandler for GatewayHandler {
         let started = Instant::now();
         let mut owners = HashMap::new();
         let mut resources = Vec::new();
-        for (server, listed) in
-            self.gather("resources", |s| async move { Ok(s.list_resources().await?.items) }).await
+        for (server, listed) in self
+            .gather(
+                "resources",
+                nothing_yet,
+                |s| async move { Ok(s.list_resources().await?.items) },
+            )
+            .await
         {
             for resource in listed {
                 owners.insert(resource.uri.clone(), server.clone());
@@ -577,6 +673,18 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ListResourceTemplatesResult, McpError> {
         let caller = self.caller(&context)?;
         if let Some(server) = &caller.server {
+            if self.shared.upstreams.resting(server).is_some() {
+                let result = Ok(ListResourceTemplatesResult::with_all_items(Vec::new()));
+                self.record(
+                    &caller,
+                    None,
+                    "resources/templates/list",
+                    None,
+                    Instant::now(),
+                    &result,
+                );
+                return result;
+            }
             return self
                 .forward(
                     &context,
@@ -590,7 +698,9 @@ impl ServerHandler for GatewayHandler {
         }
         let started = Instant::now();
         let templates: Vec<_> = self
-            .gather("resources", |s| async move { Ok(s.list_resource_templates().await?.items) })
+            .gather("resources", nothing_yet, |s| async move {
+                Ok(s.list_resource_templates().await?.items)
+            })
             .await
             .into_iter()
             .flat_map(|(_, listed)| listed)
@@ -606,36 +716,7 @@ impl ServerHandler for GatewayHandler {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let caller = self.caller(&context)?;
-        let server = match &caller.server {
-            Some(server) => server.clone(),
-            None => {
-                let owner = self
-                    .shared
-                    .resources
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(&request.uri)
-                    .cloned();
-                match owner {
-                    Some(server) => server,
-                    None => {
-                        let error = Err(McpError::resource_not_found(
-                            format!("no server listed the resource {}", request.uri),
-                            None,
-                        ));
-                        self.record(
-                            &caller,
-                            None,
-                            "resources/read",
-                            Some(&request.uri),
-                            Instant::now(),
-                            &error,
-                        );
-                        return error;
-                    }
-                }
-            }
-        };
+        let server = self.resource_server(&caller, &request.uri, "resources/read")?;
         let uri = request.uri.clone();
         let (host, token) = (context.peer.clone(), context.meta.get_progress_token());
         self.forward(&context, &caller, &server, "resources/read", Some(&uri), |s| async move {
@@ -660,6 +741,11 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ListPromptsResult, McpError> {
         let caller = self.caller(&context)?;
         if let Some(server) = &caller.server {
+            if self.shared.upstreams.resting(server).is_some() {
+                let result = Ok(ListPromptsResult::with_all_items(Vec::new()));
+                self.record(&caller, None, "prompts/list", None, Instant::now(), &result);
+                return result;
+            }
             return self
                 .forward(&context, &caller, server, "prompts/list", None, |s| async move {
                     s.peer().list_prompts(request).await
@@ -669,8 +755,9 @@ impl ServerHandler for GatewayHandler {
         let started = Instant::now();
         let mut table = HashMap::new();
         let mut prompts = Vec::new();
-        for (server, listed) in
-            self.gather("prompts", |s| async move { Ok(s.list_prompts().await?.items) }).await
+        for (server, listed) in self
+            .gather("prompts", nothing_yet, |s| async move { Ok(s.list_prompts().await?.items) })
+            .await
         {
             for mut prompt in listed {
                 let exposed = names::exposed(&server, &prompt.name);
@@ -754,6 +841,55 @@ impl ServerHandler for GatewayHandler {
         self.forward(&context, &caller, &server, "completion/complete", None, |s| async move {
             s.peer().complete(request).await
         })
+        .await
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let caller = self.caller(&context)?;
+        let server = self.resource_server(&caller, &request.uri, "resources/subscribe")?;
+        let uri = request.uri.clone();
+        let (host, ended) = (Target::Peer(context.peer.clone()), self.ended.clone());
+        let target = server.clone();
+        self.forward(
+            &context,
+            &caller,
+            &server,
+            "resources/subscribe",
+            Some(&uri),
+            |s| async move {
+                self.subscriptions
+                    .subscribe(&self.shared.subscribed, &target, &s, request.uri, &host, &ended)
+                    .await
+            },
+        )
+        .await
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let caller = self.caller(&context)?;
+        let server = self.resource_server(&caller, &request.uri, "resources/unsubscribe")?;
+        let uri = request.uri.clone();
+        let target = server.clone();
+        self.forward(
+            &context,
+            &caller,
+            &server,
+            "resources/unsubscribe",
+            Some(&uri),
+            |s| async move {
+                self.subscriptions
+                    .unsubscribe(&self.shared.subscribed, &target, &s, request.uri)
+                    .await
+            },
+        )
         .await
     }
 

@@ -83,6 +83,29 @@ impl Changes {
     }
 }
 
+/// Reads whether servers are being called through the gateway.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    stats: Arc<Stats>,
+    stopped: CancellationToken,
+}
+
+impl Activity {
+    pub fn quiet(&self, server: &str) -> crate::Quiet {
+        self.stats.quiet(server)
+    }
+
+    /// Per server (`names` and any with traffic), the hosts connected and the calls made.
+    pub fn servers(&self, names: &[String], now_ms: u64) -> Vec<ServerTraffic> {
+        self.stats.servers(names, now_ms)
+    }
+
+    /// Resolves once the gateway stopped (or was dropped).
+    pub async fn stopped(&self) {
+        self.stopped.cancelled().await;
+    }
+}
+
 /// The running gateway. Dropping it stops it.
 pub struct Gateway {
     addr: SocketAddr,
@@ -135,6 +158,7 @@ impl Gateway {
             resources: Mutex::new(HashMap::new()),
             changes: tokio::sync::broadcast::channel(64).0,
             watched: Mutex::new(HashMap::new()),
+            subscribed: Arc::default(),
         });
         let cancel = CancellationToken::new();
         let mcp_config =
@@ -188,6 +212,17 @@ impl Gateway {
 
     pub fn status(&self) -> Status {
         status_of(&self.shared, self.port())
+    }
+
+    /// Whether `server` has a request in flight through the gateway, else since when it has had
+    /// none: what stops an idle lazy server.
+    pub fn quiet(&self, server: &str) -> crate::Quiet {
+        self.shared.stats.quiet(server)
+    }
+
+    /// A handle on the gateway's traffic that outlives this borrow (for the idle reaper).
+    pub fn activity(&self) -> Activity {
+        Activity { stats: self.shared.stats.clone(), stopped: self.cancel.clone() }
     }
 
     /// Where the owner says which server changed for hosts.

@@ -12,6 +12,7 @@ mod handler;
 mod http;
 mod relay;
 mod stats;
+mod subscriptions;
 mod upstream;
 
 pub mod audit;
@@ -20,7 +21,7 @@ pub mod tokens;
 
 pub use error::{Error, Result};
 pub use handler::Caller;
-pub use http::{Changes, Gateway, GatewayConfig, MAX_BODY_BYTES, Status, url};
-pub use stats::{ServerTraffic, SessionInfo};
+pub use http::{Activity, Changes, Gateway, GatewayConfig, MAX_BODY_BYTES, Status, url};
+pub use stats::{Quiet, ServerTraffic, SessionInfo};
 pub use tokens::{TokenInfo, Tokens};
-pub use upstream::{Unavailable, Upstreams};
+pub use upstream::{Resting, Unavailable, Upstreams};

@@ -46,6 +46,39 @@ struct Counters {
     errors: u64,
     /// Host → the time of its latest request here.
     hosts: BTreeMap<String, u64>,
+    /// Requests forwarded and not answered yet.
+    in_flight: u32,
+    /// When the latest request began or ended.
+    last_ms: u64,
+}
+
+/// Whether a server has had requests lately: what decides that a lazy server may be stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quiet {
+    /// A request is in flight.
+    Busy,
+    /// Nothing in flight; the latest request began or ended then.
+    Since(u64),
+    /// No request ever reached it through the gateway.
+    Never,
+}
+
+/// A request in flight to a server; dropping it (answered, failed or abandoned) ends it.
+#[derive(Debug)]
+pub struct InFlight {
+    stats: Arc<Stats>,
+    server: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let now = self.stats.clock_ms.load(std::sync::atomic::Ordering::Relaxed);
+        let mut tables = self.stats.tables();
+        if let Some(counters) = tables.servers.get_mut(&self.server) {
+            counters.in_flight = counters.in_flight.saturating_sub(1);
+            counters.last_ms = counters.last_ms.max(now);
+        }
+    }
 }
 
 type Key = (String, Option<String>);
@@ -60,6 +93,9 @@ struct Tables {
 #[derive(Debug, Default)]
 pub struct Stats {
     tables: Mutex<Tables>,
+    /// The latest time any request began or was recorded: what an [`InFlight`] ending is dated
+    /// with (it has no clock of its own).
+    clock_ms: std::sync::atomic::AtomicU64,
 }
 
 /// A session's hold on its (host, endpoint) entry; dropping it closes the session.
@@ -91,9 +127,29 @@ impl Stats {
         SessionSlot { stats: self.clone(), key }
     }
 
+    /// A request to `server` begins; it is in flight until the result is dropped.
+    pub fn begin(self: &Arc<Self>, server: &str, now_ms: u64) -> InFlight {
+        self.clock_ms.fetch_max(now_ms, std::sync::atomic::Ordering::Relaxed);
+        let mut tables = self.tables();
+        let counters = tables.servers.entry(server.to_owned()).or_default();
+        counters.in_flight += 1;
+        counters.last_ms = counters.last_ms.max(now_ms);
+        InFlight { stats: self.clone(), server: server.to_owned() }
+    }
+
+    /// Whether `server` has a request in flight, else since when it has had none.
+    pub fn quiet(&self, server: &str) -> Quiet {
+        match self.tables().servers.get(server) {
+            Some(c) if c.in_flight > 0 => Quiet::Busy,
+            Some(c) => Quiet::Since(c.last_ms),
+            None => Quiet::Never,
+        }
+    }
+
     /// Counts a request of the slot's host that went to `server` (`None`: answered by the
     /// gateway alone, like an aggregate listing).
     pub fn record(&self, slot: &SessionSlot, server: Option<&str>, failed: bool, now_ms: u64) {
+        self.clock_ms.fetch_max(now_ms, std::sync::atomic::Ordering::Relaxed);
         let mut tables = self.tables();
         if let Some(entry) = tables.connections.get_mut(&slot.key) {
             entry.calls += 1;
@@ -105,6 +161,7 @@ impl Stats {
             counters.calls += 1;
             counters.errors += u64::from(failed);
             counters.hosts.insert(slot.key.0.clone(), now_ms);
+            counters.last_ms = counters.last_ms.max(now_ms);
         }
     }
 
@@ -194,5 +251,21 @@ mod tests {
             stats.sessions(30).into_iter().find(|s| s.host == "cursor").expect("cursor");
         assert_eq!((cursor_info.calls, cursor_info.open, cursor_info.since_ms), (2, 1, 1));
         drop(again);
+    }
+
+    #[test]
+    fn a_server_is_busy_while_a_request_is_in_flight_then_quiet_since_its_end() {
+        let stats = Arc::new(Stats::default());
+        assert_eq!(stats.quiet("echo"), Quiet::Never);
+        let first = stats.begin("echo", 100);
+        let second = stats.begin("echo", 150);
+        assert_eq!(stats.quiet("echo"), Quiet::Busy);
+        drop(first);
+        assert_eq!(stats.quiet("echo"), Quiet::Busy, "one is still in flight");
+        let slot = stats.open("cursor", Some("echo"), 100);
+        stats.record(&slot, Some("echo"), false, 400);
+        drop(second);
+        assert_eq!(stats.quiet("echo"), Quiet::Since(400));
+        assert_eq!(stats.quiet("other"), Quiet::Never);
     }
 }

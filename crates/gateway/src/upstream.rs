@@ -5,7 +5,15 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use switchboard_mcp::Session;
+use switchboard_mcp::{Session, rmcp::model::Tool};
+
+/// A lazy server that is not running: listed to hosts all the same, its tools from its pinned
+/// list, and started by the first request that needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Resting {
+    /// The approved tools, when it has a pin; `None`: listing them means starting it.
+    pub tools: Option<Vec<Tool>>,
+}
 
 /// Why a server cannot take a request now; its text goes to the host as the error's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,9 +28,12 @@ pub enum Unavailable {
 
 /// The servers behind the gateway.
 pub trait Upstreams: Send + Sync + 'static {
-    /// The servers hosts may see, in name order (enabled ones; a held or stopped server is not
-    /// listed).
+    /// The servers hosts may see, in name order: enabled ones that run or are idle (lazy); a
+    /// held or stopped server is not listed.
     fn servers(&self) -> Vec<String>;
+
+    /// `Some` when `server` is lazy and not running.
+    fn resting(&self, server: &str) -> Option<Resting>;
 
     /// Whether `server` is registered at all (listed or not).
     fn knows(&self, server: &str) -> bool;

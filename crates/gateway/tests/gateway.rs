@@ -18,7 +18,7 @@ use switchboard_core::{
     process::{ChildOptions, CommandSpec, ManagedChild, Search, resolve},
 };
 use switchboard_gateway::{
-    Gateway, GatewayConfig, Status, Tokens, Unavailable, Upstreams, audit, names,
+    Gateway, GatewayConfig, Resting, Status, Tokens, Unavailable, Upstreams, audit, names,
 };
 use switchboard_mcp::{Session, SessionOptions};
 use switchboard_testkit::{fixture, temp_home};
@@ -33,6 +33,9 @@ impl Upstreams for Fixtures {
     fn servers(&self) -> Vec<String> {
         self.sessions.keys().cloned().collect()
     }
+    fn resting(&self, _server: &str) -> Option<Resting> {
+        None
+    }
     fn knows(&self, server: &str) -> bool {
         self.sessions.contains_key(server)
     }
@@ -46,7 +49,16 @@ impl Upstreams for Fixtures {
     }
 }
 
-async fn fixture_session() -> (ManagedChild, Session) {
+/// `protocol`: the revision the upstream session speaks (`None`: the newest both know).
+fn era(protocol: Option<&str>) -> SessionOptions {
+    let mut options = SessionOptions::default();
+    if let Some(version) = protocol {
+        options.connect.protocol = switchboard_mcp::ProtocolChoice::Force(version.to_owned());
+    }
+    options
+}
+
+async fn fixture_session_speaking(protocol: Option<&str>) -> (ManagedChild, Session) {
     let spec = CommandSpec {
         program: fixture().display().to_string(),
         args: vec!["ok".into()],
@@ -56,9 +68,8 @@ async fn fixture_session() -> (ManagedChild, Session) {
     let resolved = resolve(&spec.program, None, Search::default()).expect("fixture path");
     let (child, pipes) =
         ManagedChild::spawn(&spec, &resolved, ChildOptions::default()).expect("spawn");
-    let session = Session::stdio(pipes.stdout, pipes.stdin, &SessionOptions::default())
-        .await
-        .expect("handshake");
+    let session =
+        Session::stdio(pipes.stdout, pipes.stdin, &era(protocol)).await.expect("handshake");
     (child, session)
 }
 
@@ -72,12 +83,17 @@ struct World {
 
 impl World {
     async fn new(servers: &[&str], call_timeout: Duration) -> World {
+        World::speaking(servers, call_timeout, None).await
+    }
+
+    /// A world whose upstream sessions speak `protocol`.
+    async fn speaking(servers: &[&str], call_timeout: Duration, protocol: Option<&str>) -> World {
         let home = temp_home();
         let paths = Paths::under(home.path());
         let mut sessions = BTreeMap::new();
         let mut children = Vec::new();
         for name in servers {
-            let (child, session) = fixture_session().await;
+            let (child, session) = fixture_session_speaking(protocol).await;
             sessions.insert((*name).to_owned(), Arc::new(session));
             children.push(child);
         }
@@ -98,6 +114,10 @@ impl World {
     }
 
     async fn client(&self, host: &str, path: &str) -> Session {
+        self.client_speaking(host, path, None).await
+    }
+
+    async fn client_speaking(&self, host: &str, path: &str, protocol: Option<&str>) -> Session {
         let headers =
             HashMap::from([("Authorization".to_owned(), format!("Bearer {}", self.token(host)))]);
         let url = format!("http://127.0.0.1:{}{path}", self.gateway.port());
@@ -105,7 +125,7 @@ impl World {
             &url,
             &headers,
             Some(switchboard_mcp::HttpTransport::StreamableHttp),
-            &SessionOptions::default(),
+            &era(protocol),
         )
         .await
         .expect("connects through the gateway")
@@ -558,4 +578,76 @@ async fn batches_and_headers_that_contradict_the_body_are_refused() {
     let (status, body) = world.raw("/mcp/alpha", &right, call).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Echo: hi"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(deprecated)] // resources/subscribe: what stateful hosts send
+async fn resource_subscriptions_are_shared_upstream_and_updates_reach_only_their_subscribers() {
+    use rmcp::model::{SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams};
+    use switchboard_mcp::Notice;
+    const NOTE: &str = "fixture://note";
+    // The server on either era behind the gateway; hosts of either era in front of it.
+    for upstream in [None, Some("2025-11-25")] {
+        let world = World::speaking(&["alpha"], Duration::from_secs(30), upstream).await;
+        let legacy = world.client_speaking("cursor", "/mcp/alpha", Some("2025-11-25")).await;
+        let modern = world.client_speaking("gemini", "/mcp/alpha", None).await;
+        let bystander = world.client_speaking("zed", "/mcp/alpha", Some("2025-11-25")).await;
+        let toucher = world.client("claude-code", "/mcp/alpha").await;
+        assert!(modern.details().negotiated.stateless && !legacy.details().negotiated.stateless);
+
+        let mut legacy_updates = legacy.changes();
+        let mut bystander_updates = bystander.changes();
+        legacy.peer().subscribe(SubscribeRequestParams::new(NOTE)).await.expect("subscribe");
+        let filter = SubscriptionFilter::builder().resource_subscriptions([NOTE]).build();
+        let mut stream = modern.peer().listen(filter).await.expect("listen");
+        // Two hosts, one subscription upstream.
+        let upstream_method =
+            if upstream.is_some() { "resources/subscribe" } else { "subscriptions/listen" };
+        assert_eq!(sent(&world, "alpha", upstream_method).len(), 1, "{upstream:?}");
+
+        let touched = toucher
+            .call_tool("touch", args(json!({"uri": NOTE})), None, None)
+            .await
+            .expect("touch");
+        assert_eq!(text(&touched.result), format!("touched {NOTE}"));
+        let got = tokio::time::timeout(Duration::from_secs(10), legacy_updates.recv())
+            .await
+            .expect("the legacy subscriber is told")
+            .expect("notice");
+        assert_eq!(got, Notice::ResourceUpdated(NOTE.to_owned()), "{upstream:?}");
+        let streamed = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("the listening host is told")
+            .expect("stream");
+        assert!(
+            matches!(&streamed, Some(rmcp::model::ServerNotification::ResourceUpdatedNotification(n)) if n.params.uri == NOTE),
+            "{streamed:?}"
+        );
+        let quiet =
+            tokio::time::timeout(Duration::from_millis(500), bystander_updates.recv()).await;
+        assert!(quiet.is_err(), "a host that did not subscribe hears nothing: {quiet:?}");
+
+        // The first to let go keeps the upstream subscription; the last one ends it.
+        legacy.peer().unsubscribe(UnsubscribeRequestParams::new(NOTE)).await.expect("unsubscribe");
+        if upstream.is_some() {
+            assert!(sent(&world, "alpha", "resources/unsubscribe").is_empty());
+        }
+        drop(stream);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let ended = if upstream.is_some() {
+                !sent(&world, "alpha", "resources/unsubscribe").is_empty()
+            } else {
+                !sent(&world, "alpha", "notifications/cancelled").is_empty()
+            };
+            if ended {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{upstream:?}: still subscribed upstream"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }

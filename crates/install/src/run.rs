@@ -126,6 +126,8 @@ pub struct Installer {
     pub clock: Arc<dyn Clock>,
     /// Where verification finds bare commands.
     pub env: Env,
+    /// Servers it registers are lazy (see `ServerSpec::lazy`): the `lazyInstalls` setting.
+    pub lazy: bool,
 }
 
 /// The local name for a catalog entry: the part after the slash, made a valid server name
@@ -165,6 +167,7 @@ impl Installer {
             step_timeout: Duration::from_secs(600),
             clock: Arc::new(SystemClock),
             env: Env::default(),
+            lazy: false,
         }
     }
 
@@ -488,6 +491,7 @@ impl Installer {
             }
         }
         let mut spec = ServerSpec { launch: launch.clone(), ..ServerSpec::stdio("", Vec::new()) };
+        spec.lazy = self.lazy;
         spec.secrets = secrets.keys().filter(|k| !k.starts_with("input:")).cloned().collect();
         match &mut spec.launch {
             Launch::Stdio { env, .. } => spec.secrets.iter().for_each(|k| {

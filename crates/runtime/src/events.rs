@@ -55,6 +55,23 @@ pub enum Event {
     InstallProgress {
         progress: InstallProgress,
     },
+    /// Who reaches the servers through the gateway changed: every server's connected hosts and
+    /// call counts (sent when they change, at most about once a second).
+    Traffic {
+        servers: Vec<HostTraffic>,
+    },
+}
+
+/// One server as hosts reach it through the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct HostTraffic {
+    pub name: String,
+    /// The hosts connected to it now (or that called it in the last few minutes), by name.
+    pub hosts: Vec<String>,
+    #[ts(type = "number")]
+    pub calls: u64,
+    #[ts(type = "number")]
+    pub errors: u64,
 }
 
 /// One step of an install, for the progress bar and the CLI's progress line.
@@ -71,7 +88,7 @@ pub struct InstallProgress {
 }
 
 impl Event {
-    /// The server the event is about; host drift and install progress are about none.
+    /// The server the event is about; host drift, install progress and traffic are about none.
     pub fn server(&self) -> Option<&ServerName> {
         Some(match self {
             Event::ServerAdded { name, .. }
@@ -81,7 +98,9 @@ impl Event {
             | Event::Log { name, .. }
             | Event::Stats { name, .. }
             | Event::ToolsChanged { name, .. } => name,
-            Event::HostDrift { .. } | Event::InstallProgress { .. } => return None,
+            Event::HostDrift { .. } | Event::InstallProgress { .. } | Event::Traffic { .. } => {
+                return None;
+            }
         })
     }
 }

@@ -15,6 +15,6 @@ pub mod supervisor;
 pub mod tester;
 
 pub use error::{Error, Result};
-pub use events::{Event, EventBus};
+pub use events::{Event, EventBus, HostTraffic};
 pub use owner::{Owner, OwnerInfo};
 pub use supervisor::{ServerState, ServerStatus, Supervisor, SupervisorConfig};

@@ -22,6 +22,9 @@ use switchboard_core::{
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ServerState {
     Stopped,
+    /// Lazy and not running: the first call through the gateway starts it (see
+    /// `ServerSpec::lazy`); hosts list its pinned tools meanwhile.
+    Idle,
     /// Spawned (or connecting), waiting for the MCP handshake.
     Starting {
         attempt: u32,
@@ -45,9 +48,17 @@ pub enum ServerState {
 }
 
 impl ServerState {
+    /// The state of a server of `spec` that is not running and nobody stopped: idle for an
+    /// enabled lazy server (a call starts it), stopped otherwise.
+    pub fn at_rest(spec: &switchboard_core::spec::ServerSpec) -> Self {
+        let lazy = spec.lazy && spec.enabled && spec.transport() == ServerTransport::Stdio;
+        if lazy { ServerState::Idle } else { ServerState::Stopped }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             ServerState::Stopped => "stopped",
+            ServerState::Idle => "idle",
             ServerState::Starting { .. } => "starting",
             ServerState::Running { .. } => "running",
             ServerState::BackingOff { .. } => "backing-off",
@@ -194,6 +205,9 @@ pub struct ServerStatus {
     pub enabled: bool,
     pub transport: ServerTransport,
     pub restart: RestartPolicy,
+    /// Started by a host's first call and stopped when idle (see `ServerSpec::lazy`).
+    #[serde(default)]
+    pub lazy: bool,
     pub state: ServerState,
     /// Automatic restarts since the owner started.
     pub restarts: u32,
@@ -209,14 +223,15 @@ pub struct ServerStatus {
 }
 
 impl ServerStatus {
-    /// A server that has just been registered: stopped, never run.
+    /// A server that has just been registered: stopped (idle if lazy), never run.
     pub fn new(name: ServerName, spec: &switchboard_core::spec::ServerSpec) -> Self {
         ServerStatus {
             name,
             enabled: spec.enabled,
             transport: spec.transport(),
             restart: spec.restart,
-            state: ServerState::Stopped,
+            lazy: spec.lazy,
+            state: ServerState::at_rest(spec),
             restarts: 0,
             stats: None,
             binary: None,
@@ -239,7 +254,7 @@ impl ServerStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregate {
-    /// Every enabled server is running (or there are none to run).
+    /// Every enabled server is running or idle (or there are none to run).
     AllRunning,
     /// At least one server failed or is backing off after a crash.
     SomeFailed,
@@ -258,7 +273,7 @@ pub fn aggregate(statuses: &[ServerStatus]) -> Aggregate {
     let all = statuses
         .iter()
         .filter(|s| s.enabled && s.transport == ServerTransport::Stdio)
-        .all(|s| matches!(s.state, ServerState::Running { .. }));
+        .all(|s| matches!(s.state, ServerState::Running { .. } | ServerState::Idle));
     if all { Aggregate::AllRunning } else { Aggregate::NotAllRunning }
 }
 

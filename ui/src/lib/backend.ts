@@ -27,6 +27,7 @@ import type { CatalogQuery } from './bindings/CatalogQuery';
 import type { InstallForm } from './bindings/InstallForm';
 import type { InstallProgress } from './bindings/InstallProgress';
 import type { InstallResult } from './bindings/InstallResult';
+import type { HostTraffic } from './bindings/HostTraffic';
 import type { ToolDiff } from './bindings/ToolDiff';
 import type { GetPromptResult, ReadResourceResult } from './mcp';
 
@@ -36,6 +37,8 @@ export interface Backend {
   /** Why this window's app is not the owner of the servers, if it is not. */
   ownerError(): Promise<WireError | null>;
   servers(): Promise<ServerEntry[]>;
+  /** Who reaches each server through the gateway now; then kept current by `traffic` events. */
+  gatewayTraffic(): Promise<HostTraffic[]>;
   addServer(name: string, spec: ServerSpec): Promise<void>;
   updateServer(name: string, spec: ServerSpec): Promise<void>;
   removeServer(name: string): Promise<void>;

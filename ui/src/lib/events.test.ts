@@ -42,6 +42,17 @@ describe('applyEvent', () => {
     expect(servers.a?.status.state.kind).toBe('running');
   });
 
+  it('shows a lazy server idle until it runs, as the supervisor has it', () => {
+    const servers: Servers = {};
+    applyEvent(servers, { event: 'server_added', name: 'lazy', spec: { ...spec, lazy: true } });
+    expect(servers.lazy?.status.state).toEqual({ kind: 'idle' });
+    expect(servers.lazy?.status.lazy).toBe(true);
+    applyEvent(servers, { event: 'server_added', name: 'off', spec: { ...spec, lazy: true, enabled: false } });
+    expect(servers.off?.status.state).toEqual({ kind: 'stopped' });
+    applyEvent(servers, { event: 'server_changed', name: 'lazy', spec: { ...spec, lazy: false } });
+    expect(servers.lazy?.status.lazy).toBe(false);
+  });
+
   it('ignores events for servers it does not know', () => {
     const servers: Servers = {};
     expect(applyEvent(servers, { event: 'state_changed', name: 'ghost', state: { kind: 'stopped' }, at_ms: 0 })).toBe(false);

@@ -14,7 +14,9 @@ export function freshStatus(name: string, spec: ServerSpec): ServerStatus {
     enabled: spec.enabled,
     transport: spec.type === 'stdio' ? 'stdio' : spec.transport,
     restart: spec.restart,
-    state: { kind: 'stopped' },
+    lazy: spec.lazy ?? false,
+    // As the supervisor has it: an enabled lazy server waits idle for a host's first call.
+    state: spec.type === 'stdio' && spec.enabled && spec.lazy ? { kind: 'idle' } : { kind: 'stopped' },
     restarts: 0,
     stats: null,
     binary: null,
@@ -37,6 +39,7 @@ export function applyEvent(servers: Servers, event: Event): boolean {
         entry.spec = event.spec;
         entry.status.enabled = event.spec.enabled;
         entry.status.restart = event.spec.restart;
+        entry.status.lazy = event.spec.lazy ?? false;
       } else {
         servers[event.name] = { name: event.name, spec: event.spec, status: freshStatus(event.name, event.spec) };
       }
@@ -64,9 +67,11 @@ export function applyEvent(servers: Servers, event: Event): boolean {
     }
     case 'log':
       return false;
-    // Not about the server list: the Hosts and Catalog views take these (see `Backend`).
+    // Not about the server list: the Hosts and Catalog views take these (see `Backend`), and
+    // the store keeps the gateway's traffic beside the list.
     case 'host_drift':
     case 'install_progress':
+    case 'traffic':
       return false;
   }
 }

@@ -21,6 +21,7 @@ describe('format', () => {
   it('state labels', () => {
     expect(stateLabel({ kind: 'backing_off', attempt: 2, until_ms: 5_500 }, 1_000)).toBe('restarting in 5s');
     expect(stateLabel({ kind: 'starting', attempt: 3 }, 0)).toBe('starting (attempt 3)');
+    expect(stateLabel({ kind: 'idle' }, 0)).toBe('idle — starts on first call');
     expect(stateLabel({ kind: 'failed', reason: 'x' }, 0)).toBe('failed');
   });
 });

@@ -22,6 +22,8 @@ export function stateLabel(state: ServerState, now: number): string {
       return `restarting in ${Math.max(0, Math.ceil((state.until_ms - now) / 1000))}s`;
     case 'starting':
       return state.attempt > 1 ? `starting (attempt ${state.attempt})` : 'starting';
+    case 'idle':
+      return 'idle — starts on first call';
     default:
       return state.kind;
   }

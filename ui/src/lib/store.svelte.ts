@@ -2,12 +2,15 @@
 // polling). Log lines are kept per server, bounded.
 import { type Backend, BackendError } from './backend';
 import type { Event } from './bindings/Event';
+import type { HostTraffic } from './bindings/HostTraffic';
 import type { LogLine } from './bindings/LogLine';
 import { appendLog, applyEvent, type Servers } from './events';
 import { Lifetime } from './lifetime';
 
 export class Store {
   servers: Servers = $state({});
+  /** Per server, the hosts that reach it through the gateway and the calls that went through. */
+  traffic: Record<string, HostTraffic> = $state({});
   logs: Record<string, LogLine[]> = $state({});
   error: BackendError | null = $state(null);
   loaded = $state(false);
@@ -51,11 +54,24 @@ export class Store {
     } finally {
       this.loaded = true;
     }
+    // Only the owner runs a gateway; without one the column stays empty.
+    try {
+      this.#setTraffic(await this.#backend.gatewayTraffic());
+    } catch {
+      this.traffic = {};
+    }
+  }
+
+  #setTraffic(servers: HostTraffic[]): void {
+    const next: Record<string, HostTraffic> = {};
+    for (const t of servers) next[t.name] = t;
+    this.traffic = next;
   }
 
   apply(events: Event[]): void {
     for (const event of events) {
       applyEvent(this.servers, event);
+      if (event.event === 'traffic') this.#setTraffic(event.servers);
       if (event.event === 'log') {
         const lines = (this.logs[event.name] ??= []);
         appendLog(lines, event.line);

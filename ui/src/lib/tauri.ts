@@ -25,6 +25,7 @@ async function call<K extends keyof Commands>(
 export const tauriBackend: Backend = {
   ownerError: () => call('owner_error'),
   servers: () => call('servers'),
+  gatewayTraffic: () => call('gateway_traffic'),
   addServer: (name, spec) => call('add_server', { name, spec }),
   updateServer: (name, spec) => call('update_server', { name, spec }),
   removeServer: (name) => call('remove_server', { name }),

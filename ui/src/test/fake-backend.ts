@@ -8,6 +8,7 @@ import type { Backend, Unsubscribe } from '../lib/backend';
 const METHODS: Record<keyof Backend, true> = {
   ownerError: true,
   servers: true,
+  gatewayTraffic: true,
   addServer: true,
   updateServer: true,
   removeServer: true,

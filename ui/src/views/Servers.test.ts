@@ -56,6 +56,33 @@ describe('Servers view', () => {
     expect(backend.stop).not.toHaveBeenCalled();
   });
 
+  it('shows which hosts reach each server through the gateway, kept current by events', async () => {
+    const backend = fakeBackend({
+      servers: () => Promise.resolve([entry('alpha', 'stdio'), entry('beta', 'stdio')]),
+      gatewayTraffic: () => Promise.resolve([{ name: 'alpha', hosts: ['claude-code', 'cursor'], calls: 12, errors: 1 }]),
+    });
+    const store = new Store(backend);
+    await store.reload();
+    view = mount(Servers, { target: document.body, props: { store, backend, onShowLogs: () => {} } });
+    flushSync();
+    const hosts = (name: string) =>
+      document.querySelector(`tr[data-server="${name}"] [data-testid="hosts"]`)?.textContent?.replace(/\s+/g, ' ').trim();
+    expect(hosts('alpha')).toBe('claude-code, cursor 12 calls, 1 failed');
+    expect(hosts('beta')).toBe('');
+    store.apply([{ event: 'traffic', servers: [{ name: 'beta', hosts: ['zed'], calls: 1, errors: 0 }] }]);
+    flushSync();
+    expect(hosts('alpha')).toBe('');
+    expect(hosts('beta')).toBe('zed 1 call');
+  });
+
+  it('lists servers without a gateway (another process owns them) with the column empty', async () => {
+    const backend = fakeBackend({ servers: () => Promise.resolve([entry('alpha', 'stdio')]) });
+    const store = new Store(backend);
+    await store.reload();
+    expect(store.error).toBeNull();
+    expect(store.traffic).toEqual({});
+  });
+
   it('shows the backend refusing an action', async () => {
     const backend = fakeBackend({
       servers: () => Promise.resolve([entry('alpha', 'stdio')]),

@@ -248,3 +248,63 @@ fn connect_starts_a_headless_owner_when_none_runs_and_it_keeps_serving() {
     assert!(wait_until(Duration::from_secs(30), || !alive(owner_pid)), "the owner stops");
     assert!(wait_until(Duration::from_secs(10), || !alive(pid)), "its server stops with it");
 }
+
+/// The tool names in a `tools/list` answer.
+fn tool_names(answer: &Value) -> Vec<String> {
+    answer["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tools in {answer}"))
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn a_lazy_server_is_listed_from_its_pins_started_by_the_first_call_and_stopped_when_idle() {
+    let home = Home::new();
+    std::fs::write(
+        home.path().join("config/settings.json"),
+        "{ \"knowledgeBaseOffered\": true, \"idleStopSeconds\": 3 }\n",
+    )
+    .expect("settings");
+    home.run(&["add", "echo", "--lazy", "--", &fixture(), "ok"]).assert_ok();
+    // Its tools approved once (a server added by hand gets its current tools pinned).
+    home.run(&["pins", "approve", "echo"]).assert_ok();
+    let _serve = home.serve();
+    assert!(
+        wait_until(Duration::from_secs(30), || home.state_of("echo")["state"]["kind"] == "idle"),
+        "a lazy server is idle, not started with its owner: {}",
+        home.state_of("echo")
+    );
+    let text = home.run(&["status"]).stdout();
+    assert!(text.contains("idle"), "{text}");
+
+    // Hosts list its tools without starting it, on its own endpoint and in the aggregate.
+    let mut cursor = Bridge::start(&home, &["--server", "echo", "--host", "cursor"]);
+    cursor.initialize();
+    let listed = tool_names(&cursor.request("tools/list", json!({})));
+    assert!(
+        listed.contains(&"echo".to_owned()) && listed.contains(&"pid".to_owned()),
+        "{listed:?}"
+    );
+    let mut zed = Bridge::start(&home, &["--host", "zed"]);
+    zed.initialize();
+    assert!(tool_names(&zed.request("tools/list", json!({}))).contains(&"echo__pid".to_owned()));
+    assert_eq!(home.state_of("echo")["state"]["kind"], "idle", "listing started nothing");
+
+    // The first call starts it and goes through.
+    let first = cursor.call("pid", json!({}));
+    let pid = running_pid(&home, "echo");
+    assert_eq!(first, pid.to_string());
+    // After idleStopSeconds without calls it is stopped, back to idle (not "stopped").
+    assert!(
+        wait_until(Duration::from_secs(30), || home.state_of("echo")["state"]["kind"] == "idle"),
+        "stopped when idle: {}",
+        home.state_of("echo")
+    );
+    assert!(wait_until(Duration::from_secs(10), || !alive(pid)), "its process is gone");
+    // The next call, from another host, starts it again.
+    let again: u32 = zed.call("echo__pid", json!({})).parse().expect("a pid");
+    assert_ne!(again, pid);
+    assert_eq!(running_pid(&home, "echo"), again);
+}

@@ -134,6 +134,7 @@ impl Installer {
             let mut spec = update.spec.clone();
             spec.enabled = slot.enabled;
             spec.restart = slot.restart;
+            spec.lazy = slot.lazy;
             *slot = spec;
             Ok(())
         })?;

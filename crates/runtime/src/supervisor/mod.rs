@@ -192,6 +192,12 @@ impl Supervisor {
         self.ask(name, Command::Stop).await
     }
 
+    /// Stops a lazy server that has gone without calls; it stays idle, and the next call through
+    /// the gateway starts it again. A server that is not lazy, or not running, is left alone.
+    pub async fn park(&self, name: &str) -> Result<ServerStatus> {
+        self.ask(name, Command::Park).await
+    }
+
     pub async fn restart(&self, name: &str) -> Result<ServerStatus> {
         self.refuse_remote(name)?;
         self.ask(name, Command::Restart).await
@@ -211,13 +217,14 @@ impl Supervisor {
         answer.await.map_err(|_| Error::ShuttingDown)?
     }
 
-    /// Starts every enabled server, concurrently; returns each failure.
+    /// Starts every enabled server that is not lazy, concurrently; returns each failure.
     pub async fn start_enabled(&self) -> Vec<(ServerName, Error)> {
         let names: Vec<ServerName> = self
             .lock()
             .iter()
             .filter(|(_, h)| {
                 h.spec.enabled
+                    && !h.spec.lazy
                     && matches!(h.spec.launch, switchboard_core::spec::Launch::Stdio { .. })
             })
             .map(|(name, _)| name.clone())

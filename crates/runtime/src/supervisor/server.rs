@@ -38,6 +38,9 @@ pub(crate) enum Command {
     Stop(Reply),
     Restart(Reply),
     Update(ServerSpec),
+    /// A lazy server nobody called for a while: stop it if running and leave it idle (the next
+    /// call starts it again).
+    Park(Reply),
     /// Stop if running and end the task.
     Shutdown(oneshot::Sender<()>),
 }
@@ -238,10 +241,32 @@ impl ServerTask {
                 self.waiting.push(reply);
                 self.start(true).await
             }
+            Command::Park(reply) => {
+                let phase = match phase {
+                    Phase::Running(proc) if self.spec.lazy => {
+                        self.note("no call for a while: stopping until the next one");
+                        self.stop_proc(*proc).await;
+                        self.set_state(ServerState::Idle);
+                        Phase::Idle
+                    }
+                    phase => phase,
+                };
+                let _ = reply.send(Ok(self.shared.status()));
+                Some(phase)
+            }
             Command::Update(spec) => {
                 let relaunch = spec.launch != self.spec.launch;
                 self.spec = spec;
                 self.publish_spec();
+                // At rest, a server that became (or stopped being) lazy shows it.
+                if matches!(phase, Phase::Idle)
+                    && matches!(
+                        self.shared.status().state,
+                        ServerState::Stopped | ServerState::Idle
+                    )
+                {
+                    self.set_state(ServerState::at_rest(&self.spec));
+                }
                 match phase {
                     Phase::Running(proc) if relaunch => {
                         self.note("definition changed: restarting");
@@ -334,7 +359,8 @@ impl ServerTask {
         }
         if !should_restart(self.spec.restart, &exit) {
             let state = if exit.is_success() {
-                ServerState::Stopped
+                // A lazy server that ended on its own is idle: the next call starts it.
+                ServerState::at_rest(&self.spec)
             } else {
                 ServerState::Failed { reason: self.with_tail(&exit.to_string()) }
             };
@@ -483,6 +509,10 @@ impl ServerTask {
                 }
                 command = self.commands.recv() => match command {
                     Some(Command::Start(reply) | Command::Restart(reply)) => self.waiting.push(reply),
+                    // Starting is not idling: nothing to park.
+                    Some(Command::Park(reply)) => {
+                        let _ = reply.send(Ok(self.shared.status()));
+                    }
                     Some(Command::Update(spec)) => {
                         self.spec = spec;
                         self.publish_spec();
@@ -662,6 +692,7 @@ impl ServerTask {
         self.shared.edit(|s| {
             s.enabled = self.spec.enabled;
             s.restart = self.spec.restart;
+            s.lazy = self.spec.lazy;
             s.transport = self.spec.transport();
         });
     }

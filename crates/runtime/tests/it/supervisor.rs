@@ -132,6 +132,41 @@ async fn a_clean_exit_is_not_restarted_under_on_failure() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lazy_server_waits_idle_for_its_first_start_and_is_parked_back_to_idle() {
+    let mut h = harness(fast_config());
+    let mut lazy = fixture_spec("ok", &[], RestartPolicy::OnFailure);
+    lazy.lazy = true;
+    let name = h.add("lazy", lazy.clone()).await;
+    h.add("eager", fixture_spec("ok", &[], RestartPolicy::OnFailure)).await;
+    assert_eq!(h.supervisor.status_of("lazy").expect("status").state, ServerState::Idle);
+    assert!(h.supervisor.status_of("lazy").expect("status").lazy);
+    // The owner's start leaves it alone; the eager one starts.
+    let failures = h.supervisor.start_enabled().await;
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(h.supervisor.status_of("lazy").expect("status").state, ServerState::Idle);
+    assert!(h.supervisor.status_of("eager").expect("status").pid().is_some());
+    assert!(h.supervisor.connection("lazy").is_none());
+    // Parking an eager server does nothing.
+    h.supervisor.park("eager").await.expect("park");
+    assert!(h.supervisor.status_of("eager").expect("status").pid().is_some());
+    // Started (a call came), then parked: its process is gone and it is idle, not stopped.
+    let pid = h.supervisor.start("lazy").await.expect("starts").pid().expect("a pid");
+    let parked = h.supervisor.park("lazy").await.expect("park");
+    assert_eq!(parked.state, ServerState::Idle);
+    assert!(!alive(pid));
+    h.wait_state(&name, LONG, |s| *s == ServerState::Idle).await;
+    // Stopped by a person, it is stopped; made eager while at rest, it shows stopped too.
+    h.supervisor.stop("lazy").await.expect("stop");
+    assert_eq!(h.supervisor.status_of("lazy").expect("status").state, ServerState::Stopped);
+    lazy.lazy = false;
+    h.add("lazy", lazy.clone()).await;
+    lazy.lazy = true;
+    h.add("lazy", lazy).await;
+    h.wait_state(&name, LONG, |s| *s == ServerState::Idle).await;
+    h.supervisor.stop("eager").await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_crash_loop_limit_marks_the_server_failed() {
     let mut config = fast_config();
     config.crash_loop = CrashLoop { max_exits: 3, window: Duration::from_secs(60) };

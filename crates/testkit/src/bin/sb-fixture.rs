@@ -18,7 +18,9 @@
 //! `bytes` bytes of text), `die` (the process exits mid-call), `progress` (`count` progress
 //! notifications to the caller's token and as many log messages, then the answer), `flood`
 //! (`count` log messages as fast as it can, then the answer) and `wait_cancel` (answers nothing
-//! until cancelled, then writes `cancelled: wait_cancel` to stderr).
+//! until cancelled, then writes `cancelled: wait_cancel` to stderr) and `touch` (says the
+//! resource `uri` changed). It offers one resource, `fixture://note`, that clients of either
+//! era may subscribe to (`resources/subscribe`, or `subscriptions/listen`).
 //!
 //! `--bytes N` is how much `spew` writes to each stream (default 1 MiB).
 //! `--tag WORD` does nothing but mark the command line, so a test can find its processes.
@@ -33,13 +35,16 @@
 use std::{io::Write, time::Duration};
 
 use rmcp::{
-    RoleServer, ServerHandler, ServiceExt,
+    ErrorData as McpError, RoleServer, ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        Implementation, LoggingLevel, LoggingMessageNotificationParam, ProgressNotificationParam,
-        ServerCapabilities, ServerConfig,
+        Implementation, ListResourcesResult, LoggingLevel, LoggingMessageNotificationParam,
+        PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
+        ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
+        ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig, SubscribeRequestParams,
+        SubscriptionFilter, UnsubscribeRequestParams,
     },
-    service::RequestContext,
+    service::{RequestContext, SubscriptionContext},
     tool, tool_handler, tool_router,
 };
 use serde::Deserialize;
@@ -129,6 +134,19 @@ fn log(text: String) -> LoggingMessageNotificationParam {
 #[derive(Debug, Clone)]
 struct Fixture {
     tool_router: ToolRouter<Self>,
+    /// URIs `touch` said changed, for the 2026-07-28 listen streams.
+    updates: tokio::sync::broadcast::Sender<String>,
+    /// URIs a stateful client subscribed to with `resources/subscribe`.
+    subscribed: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+/// The one resource the fixture offers.
+const NOTE: &str = "fixture://note";
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct TouchArgs {
+    /// The resource that changed.
+    uri: String,
 }
 
 #[tool_router(router = tool_router)]
@@ -223,6 +241,23 @@ impl Fixture {
         String::new()
     }
 
+    #[tool(description = "Says the resource `uri` changed (to subscribers of either era)")]
+    async fn touch(
+        &self,
+        Parameters(args): Parameters<TouchArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> String {
+        let _ = self.updates.send(args.uri.clone());
+        let legacy = self.subscribed.lock().map(|s| s.contains(&args.uri)).unwrap_or(false);
+        if legacy {
+            let _ = context
+                .peer
+                .notify_resource_updated(ResourceUpdatedNotificationParam::new(args.uri.clone()))
+                .await;
+        }
+        format!("touched {}", args.uri)
+    }
+
     #[tool(description = "The process exits in the middle of the call")]
     async fn die(&self) -> String {
         say!("dying mid-call on purpose");
@@ -233,8 +268,83 @@ impl Fixture {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Fixture {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_logging().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .enable_resources()
+            .enable_resources_subscribe()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("sb-fixture", env!("CARGO_PKG_VERSION")))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::with_all_items(vec![Resource::new(NOTE, "note")]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        if request.uri != NOTE {
+            return Err(McpError::resource_not_found(format!("no resource {}", request.uri), None));
+        }
+        Ok(ReadResourceResponse::Complete(ReadResourceResult::new(vec![ResourceContents::text(
+            "a note", NOTE,
+        )])))
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if let Ok(mut subscribed) = self.subscribed.lock() {
+            subscribed.insert(request.uri);
+        }
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if let Ok(mut subscribed) = self.subscribed.lock() {
+            subscribed.remove(&request.uri);
+        }
+        Ok(())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(requested.clone())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let wanted = context.accepted().resource_subscriptions.clone().unwrap_or_default();
+        let mut updates = self.updates.subscribe();
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                update = updates.recv() => match update {
+                    Ok(uri) if wanted.contains(&uri) => {
+                        if context.sink().notify_resource_updated(uri).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                },
+            }
+        }
     }
 }
 
@@ -407,7 +517,11 @@ async fn main() {
             route.attr.description = Some(text.trim_end().to_owned().into());
         }
     }
-    let server = Fixture { tool_router };
+    let server = Fixture {
+        tool_router,
+        updates: tokio::sync::broadcast::channel(16).0,
+        subscribed: Default::default(),
+    };
     match server.serve(rmcp::transport::stdio()).await {
         Ok(running) => {
             let _ = running.waiting().await;

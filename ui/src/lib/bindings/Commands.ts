@@ -9,6 +9,7 @@ import type { Format } from "./Format";
 import type { HistoryEntry } from "./HistoryEntry";
 import type { HostPreview } from "./HostPreview";
 import type { HostStatus } from "./HostStatus";
+import type { HostTraffic } from "./HostTraffic";
 import type { InstallForm } from "./InstallForm";
 import type { InstallResult } from "./InstallResult";
 import type { KbInfo } from "./KbInfo";
@@ -31,6 +32,7 @@ export type Commands = {
   catalog_refresh: { args: Record<string, never>; result: CacheInfo };
   catalog_search: { args: { query: CatalogQuery }; result: Array<CatalogCard> };
   data_locations: { args: Record<string, never>; result: DataLocations };
+  gateway_traffic: { args: Record<string, never>; result: Array<HostTraffic> };
   get_settings: { args: Record<string, never>; result: Settings };
   hosts_preview: { args: { host: string; servers: Array<string> }; result: HostPreview };
   hosts_status: { args: Record<string, never>; result: Array<HostStatus> };

@@ -7,9 +7,15 @@ import type { RestartPolicy } from "./RestartPolicy";
  */
 export type ServerSpec = { 
 /**
- * Enabled servers start when their owner starts.
+ * Enabled servers start when their owner starts (lazy ones when a host first calls them).
  */
 enabled: boolean, restart: RestartPolicy, 
+/**
+ * Started by the first call through the gateway rather than with the owner, and stopped
+ * again after a while without calls (the `idleStopSeconds` setting). Hosts list its tools
+ * from its pinned list meanwhile.
+ */
+lazy?: boolean, 
 /**
  * Env variables (stdio) or headers (remote) whose values live in the secret store
  * (`crate::secrets`), never in the registry file. They are filled in just before use.

@@ -3,4 +3,4 @@
 /**
  * Where a server is in its life.
  */
-export type ServerState = { "kind": "stopped" } | { "kind": "starting", attempt: number, } | { "kind": "running", pid: number | null, since_ms: number, } | { "kind": "backing_off", attempt: number, until_ms: number, } | { "kind": "failed", reason: string, } | { "kind": "stopping" };
+export type ServerState = { "kind": "stopped" } | { "kind": "idle" } | { "kind": "starting", attempt: number, } | { "kind": "running", pid: number | null, since_ms: number, } | { "kind": "backing_off", attempt: number, until_ms: number, } | { "kind": "failed", reason: string, } | { "kind": "stopping" };

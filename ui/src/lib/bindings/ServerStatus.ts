@@ -11,7 +11,11 @@ import type { ServerTransport } from "./ServerTransport";
 /**
  * One server as `status` reports it.
  */
-export type ServerStatus = { name: ServerName, enabled: boolean, transport: ServerTransport, restart: RestartPolicy, state: ServerState, 
+export type ServerStatus = { name: ServerName, enabled: boolean, transport: ServerTransport, restart: RestartPolicy, 
+/**
+ * Started by a host's first call and stopped when idle (see `ServerSpec::lazy`).
+ */
+lazy: boolean, state: ServerState, 
 /**
  * Automatic restarts since the owner started.
  */

@@ -22,4 +22,14 @@ registryUrl?: string,
 /**
  * The gateway's loopback port: chosen once, then kept, so the hosts' entries stay valid.
  */
-gatewayPort?: number, };
+gatewayPort?: number, 
+/**
+ * Servers installed from the catalog are lazy: started by a host's first call, not with
+ * the owner.
+ */
+lazyInstalls: boolean, 
+/**
+ * A lazy server with no call through the gateway for this many seconds is stopped (it
+ * starts again on the next call); 0 never stops one. Default: 10 minutes.
+ */
+idleStopSeconds: number, };
