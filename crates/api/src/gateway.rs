@@ -2,12 +2,12 @@
 //! as the gateway's [`Upstreams`]: hosts see the servers that run, reach each one's single
 //! session, and never the ones stopped or held.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use futures::future::BoxFuture;
 use switchboard_core::{clock::Clock, settings};
 use switchboard_gateway::{
-    Activity, Changes, Gateway, GatewayConfig, Quiet, Resting, Unavailable, Upstreams,
+    Activity, Changes, Gateway, GatewayConfig, Quiet, Resting, Timeouts, Unavailable, Upstreams,
 };
 use switchboard_mcp::Session;
 use switchboard_runtime::{Event, HostTraffic, Owner, ServerState, Supervisor, pins::Pins};
@@ -170,6 +170,48 @@ pub(crate) fn reap_idle(owner: &Owner, activity: Activity) {
     });
 }
 
+/// The call deadlines `settings` ask for.
+pub(crate) fn timeouts(settings: &settings::Settings) -> Timeouts {
+    let secs = |s: &u64| Duration::from_secs((*s).max(1));
+    Timeouts {
+        default: secs(&settings.call_timeout_seconds),
+        servers: settings
+            .server_call_timeout_seconds
+            .iter()
+            .map(|(k, v)| (k.clone(), secs(v)))
+            .collect(),
+        hosts: settings
+            .host_call_timeout_seconds
+            .iter()
+            .map(|(k, v)| (k.clone(), secs(v)))
+            .collect(),
+    }
+}
+
+/// Applies the settings' call deadlines to the gateway when they change (the file is read every
+/// two seconds; a broken file keeps the deadlines in force). Ends with the gateway.
+pub(crate) fn follow_settings(owner: &Owner, activity: Activity) {
+    let paths = owner.paths().clone();
+    tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                () = activity.stopped() => return,
+            }
+            let paths = paths.clone();
+            let Ok(settings) = crate::blocking(move || settings::load(&paths)).await else {
+                continue;
+            };
+            let now = timeouts(&settings);
+            if last.as_ref() != Some(&now) {
+                activity.set_timeouts(now.clone());
+                last = Some(now);
+            }
+        }
+    });
+}
+
 /// Every registered server as hosts reach it through `activity` now.
 pub fn traffic(owner: &Owner, activity: &Activity) -> Vec<HostTraffic> {
     let names: Vec<String> =
@@ -234,6 +276,7 @@ pub(crate) async fn start(owner: &Owner) -> Result<Gateway> {
         supervisor: owner.supervisor().clone(),
         clock: owner.clock().clone(),
     });
-    let config = GatewayConfig::new(owner.info().token.clone());
+    let mut config = GatewayConfig::new(owner.info().token.clone());
+    config.timeouts = timeouts(&saved);
     Ok(Gateway::start(listener, owner.paths(), config, upstreams, owner.clock().clone())?)
 }

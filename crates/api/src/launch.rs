@@ -64,6 +64,7 @@ pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
             crate::gateway::forward_changes(&owner, gateway.changes());
             crate::gateway::reap_idle(&owner, gateway.activity());
             crate::gateway::publish_traffic(&owner, gateway.activity());
+            crate::gateway::follow_settings(&owner, gateway.activity());
             Some(gateway)
         }
         Err(e) => {

@@ -1,6 +1,8 @@
 //! User settings that belong to Switchboard itself (not to any server), in
 //! `config/settings.json`, written atomically. Unknown keys from a newer version are kept.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result, fsutil::write_atomic, paths::Paths, spec::RestartPolicy};
@@ -34,6 +36,19 @@ pub struct Settings {
     /// starts again on the next call); 0 never stops one. Default: 10 minutes.
     #[serde(default = "ten_minutes")]
     pub idle_stop_seconds: u64,
+    /// How long a call through the gateway may take before it is cancelled at the server.
+    #[serde(default = "two_minutes")]
+    pub call_timeout_seconds: u64,
+    /// Per server, its own call deadline instead of `callTimeoutSeconds`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub server_call_timeout_seconds: BTreeMap<String, u64>,
+    /// Per host (its gateway token's name), the most any of its calls may take.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub host_call_timeout_seconds: BTreeMap<String, u64>,
+}
+
+fn two_minutes() -> u64 {
+    120
 }
 
 fn yes() -> bool {
@@ -54,6 +69,9 @@ impl Default for Settings {
             gateway_port: None,
             lazy_installs: true,
             idle_stop_seconds: 600,
+            call_timeout_seconds: 120,
+            server_call_timeout_seconds: BTreeMap::new(),
+            host_call_timeout_seconds: BTreeMap::new(),
         }
     }
 }
@@ -153,6 +171,9 @@ mod tests {
                 gateway_port: None,
                 lazy_installs: false,
                 idle_stop_seconds: 3,
+                call_timeout_seconds: 30,
+                server_call_timeout_seconds: BTreeMap::from([("slow".to_owned(), 600)]),
+                host_call_timeout_seconds: BTreeMap::new(),
             },
         )
         .expect("save");
@@ -161,6 +182,8 @@ mod tests {
         let loaded = load(&paths).expect("load");
         assert_eq!(loaded.default_restart, RestartPolicy::Always);
         assert_eq!((loaded.lazy_installs, loaded.idle_stop_seconds), (false, 3));
+        assert_eq!(loaded.server_call_timeout_seconds["slow"], 600);
+        assert!(!text.contains("hostCallTimeoutSeconds"), "empty maps are left out: {text}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ use crate::{
     relay::relay,
     stats::{SessionSlot, Stats},
     subscriptions::{self, Subscriptions, Target},
+    timeouts::Timeouts,
     upstream::{Resting, Unavailable, Upstreams},
 };
 
@@ -55,7 +56,8 @@ pub(crate) struct Shared {
     pub upstreams: Arc<dyn Upstreams>,
     pub audit: AuditLog,
     pub stats: Arc<Stats>,
-    pub call_timeout: Duration,
+    /// Each forwarded request's deadline (replaced when the owner's settings change).
+    pub timeouts: std::sync::RwLock<Timeouts>,
     pub clock: Arc<dyn Clock>,
     /// The aggregate's names from its latest listings: exposed name → (server, name).
     pub tools: Mutex<HashMap<String, (String, String)>>,
@@ -214,7 +216,12 @@ impl GatewayHandler {
         let _in_flight = self.shared.stats.begin(server, self.shared.clock.now_ms());
         let result = async {
             let session = self.shared.session(server).await.map_err(unavailable)?;
-            let timeout = self.shared.call_timeout;
+            let timeout = self
+                .shared
+                .timeouts
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .for_call(server, &caller.host);
             tokio::select! {
                 answered = tokio::time::timeout(timeout, call(session)) => match answered {
                     Ok(Ok(value)) => Ok(value),

@@ -32,6 +32,7 @@ use crate::{
     audit::AuditLog,
     handler::{Caller, GatewayHandler, Shared},
     stats::{ServerTraffic, SessionInfo, Stats},
+    timeouts::Timeouts,
     tokens::{self, Tokens},
     upstream::Upstreams,
 };
@@ -44,8 +45,8 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub struct GatewayConfig {
     /// The owner's control token: it alone may read `/gateway/status`.
     pub admin_token: String,
-    /// Every forwarded request's deadline; past it the request is cancelled upstream.
-    pub call_timeout: Duration,
+    /// Forwarded requests' deadlines; past one, the request is cancelled upstream.
+    pub timeouts: Timeouts,
     pub max_body_bytes: usize,
 }
 
@@ -53,7 +54,7 @@ impl GatewayConfig {
     pub fn new(admin_token: String) -> Self {
         GatewayConfig {
             admin_token,
-            call_timeout: Duration::from_secs(120),
+            timeouts: Timeouts::flat(Duration::from_secs(120)),
             max_body_bytes: MAX_BODY_BYTES,
         }
     }
@@ -83,21 +84,33 @@ impl Changes {
     }
 }
 
-/// Reads whether servers are being called through the gateway.
-#[derive(Debug, Clone)]
+/// What the owner's own tasks keep an eye on and adjust while the gateway runs: whether
+/// servers are being called, and the call deadlines.
+#[derive(Clone)]
 pub struct Activity {
-    stats: Arc<Stats>,
+    shared: Arc<Shared>,
     stopped: CancellationToken,
+}
+
+impl std::fmt::Debug for Activity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Activity").finish_non_exhaustive()
+    }
 }
 
 impl Activity {
     pub fn quiet(&self, server: &str) -> crate::Quiet {
-        self.stats.quiet(server)
+        self.shared.stats.quiet(server)
     }
 
     /// Per server (`names` and any with traffic), the hosts connected and the calls made.
     pub fn servers(&self, names: &[String], now_ms: u64) -> Vec<ServerTraffic> {
-        self.stats.servers(names, now_ms)
+        self.shared.stats.servers(names, now_ms)
+    }
+
+    /// Replaces the call deadlines (the owner's settings changed); calls in flight keep theirs.
+    pub fn set_timeouts(&self, timeouts: Timeouts) {
+        *self.shared.timeouts.write().unwrap_or_else(|p| p.into_inner()) = timeouts;
     }
 
     /// Resolves once the gateway stopped (or was dropped).
@@ -151,7 +164,7 @@ impl Gateway {
             upstreams: upstreams.clone(),
             audit: AuditLog::new(paths),
             stats: Arc::new(Stats::default()),
-            call_timeout: config.call_timeout,
+            timeouts: std::sync::RwLock::new(config.timeouts.clone()),
             clock,
             tools: Mutex::new(HashMap::new()),
             prompts: Mutex::new(HashMap::new()),
@@ -220,9 +233,9 @@ impl Gateway {
         self.shared.stats.quiet(server)
     }
 
-    /// A handle on the gateway's traffic that outlives this borrow (for the idle reaper).
+    /// A handle on the gateway's traffic and deadlines that outlives this borrow.
     pub fn activity(&self) -> Activity {
-        Activity { stats: self.shared.stats.clone(), stopped: self.cancel.clone() }
+        Activity { shared: self.shared.clone(), stopped: self.cancel.clone() }
     }
 
     /// Where the owner says which server changed for hosts.

@@ -13,6 +13,7 @@ mod http;
 mod relay;
 mod stats;
 mod subscriptions;
+mod timeouts;
 mod upstream;
 
 pub mod audit;
@@ -23,5 +24,6 @@ pub use error::{Error, Result};
 pub use handler::Caller;
 pub use http::{Activity, Changes, Gateway, GatewayConfig, MAX_BODY_BYTES, Status, url};
 pub use stats::{Quiet, ServerTraffic, SessionInfo};
+pub use timeouts::Timeouts;
 pub use tokens::{TokenInfo, Tokens};
 pub use upstream::{Resting, Unavailable, Upstreams};

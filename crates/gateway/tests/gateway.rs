@@ -18,7 +18,7 @@ use switchboard_core::{
     process::{ChildOptions, CommandSpec, ManagedChild, Search, resolve},
 };
 use switchboard_gateway::{
-    Gateway, GatewayConfig, Resting, Status, Tokens, Unavailable, Upstreams, audit, names,
+    Gateway, GatewayConfig, Resting, Status, Timeouts, Tokens, Unavailable, Upstreams, audit, names,
 };
 use switchboard_mcp::{Session, SessionOptions};
 use switchboard_testkit::{fixture, temp_home};
@@ -101,7 +101,7 @@ impl World {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
         let admin = "owner-token".to_owned();
         let mut config = GatewayConfig::new(admin.clone());
-        config.call_timeout = call_timeout;
+        config.timeouts = Timeouts::flat(call_timeout);
         config.max_body_bytes = 64 * 1024;
         let gateway =
             Gateway::start(listener, &paths, config, fixtures.clone(), Arc::new(SystemClock))
@@ -650,4 +650,41 @@ async fn resource_subscriptions_are_shared_upstream_and_updates_reach_only_their
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_call_gets_its_servers_deadline_capped_by_its_hosts_and_is_cancelled_past_it() {
+    let world = World::new(&["alpha", "beta"], Duration::from_secs(600)).await;
+    world.gateway.activity().set_timeouts(Timeouts {
+        default: Duration::from_secs(600),
+        servers: [("alpha".to_owned(), Duration::from_secs(1))].into(),
+        hosts: [("impatient".to_owned(), Duration::from_secs(2))].into(),
+    });
+    // alpha's own deadline, whoever calls.
+    let zed = world.client("zed", "/mcp/alpha").await;
+    let error = zed.call_tool("hang", args(json!({})), None, None).await.expect_err("deadline");
+    assert!(error.to_string().contains("did not answer tools/call within 1 s"), "{error}");
+    // beta has the default (600 s), but this host gives up after 2 s.
+    let impatient = world.client("impatient", "/mcp/beta").await;
+    let error = impatient.call_tool("hang", args(json!({})), None, None).await.expect_err("cap");
+    assert!(error.to_string().contains("did not answer tools/call within 2 s"), "{error}");
+    // Past its deadline a call is cancelled at the server, not left running there.
+    let hung = sent(&world, "beta", "tools/call")
+        .into_iter()
+        .find(|m| m["params"]["name"] == "hang")
+        .expect("the call went upstream");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !sent(&world, "beta", "notifications/cancelled")
+        .iter()
+        .any(|m| m["params"]["requestId"] == hung["id"])
+    {
+        assert!(tokio::time::Instant::now() < deadline, "not cancelled upstream");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Others are unaffected: the same server answers a quick call for the same host.
+    let echoed = impatient
+        .call_tool("echo", args(json!({"message": "ok"})), None, None)
+        .await
+        .expect("echo");
+    assert_eq!(text(&echoed.result), "Echo: ok");
 }

@@ -32,4 +32,16 @@ lazyInstalls: boolean,
  * A lazy server with no call through the gateway for this many seconds is stopped (it
  * starts again on the next call); 0 never stops one. Default: 10 minutes.
  */
-idleStopSeconds: number, };
+idleStopSeconds: number, 
+/**
+ * How long a call through the gateway may take before it is cancelled at the server.
+ */
+callTimeoutSeconds: number, 
+/**
+ * Per server, its own call deadline instead of `callTimeoutSeconds`.
+ */
+serverCallTimeoutSeconds?: { [key in string]: number }, 
+/**
+ * Per host (its gateway token's name), the most any of its calls may take.
+ */
+hostCallTimeoutSeconds?: { [key in string]: number }, };
