@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     audit::{AuditLog, Record},
     names,
-    relay::relay,
+    relay::{Asker, Callers, next_session_key, relay},
     stats::{SessionSlot, Stats},
     subscriptions::{self, Subscriptions, Target},
     timeouts::Timeouts,
@@ -71,6 +71,9 @@ pub(crate) struct Shared {
     pub watched: Mutex<HashMap<String, Weak<Session>>>,
     /// Resource subscriptions made upstream on behalf of host sessions, counted.
     pub subscribed: Arc<subscriptions::Upstream>,
+    /// The host sessions with a call in flight on each server: whom a server's sampling,
+    /// elicitation or roots request is put to.
+    pub callers: Arc<Callers>,
 }
 
 impl Shared {
@@ -90,6 +93,10 @@ impl Shared {
             }
             watched.insert(server.to_owned(), Arc::downgrade(session));
         }
+        session.answer_requests_with(Arc::new(Asker {
+            server: server.to_owned(),
+            callers: self.callers.clone(),
+        }));
         let mut notices = session.changes();
         let (changes, server) = (self.changes.clone(), server.to_owned());
         tokio::spawn(async move {
@@ -113,6 +120,8 @@ impl Shared {
 /// stateless revision).
 pub(crate) struct GatewayHandler {
     shared: Arc<Shared>,
+    /// Tells this session's calls from other sessions' (see [`Callers`]).
+    key: u64,
     slot: OnceLock<SessionSlot>,
     /// Ends this session's `list_changed` and resource update forwarding when the session ends.
     ended: CancellationToken,
@@ -136,6 +145,7 @@ impl GatewayHandler {
     pub fn new(shared: Arc<Shared>) -> Self {
         GatewayHandler {
             shared,
+            key: next_session_key(),
             slot: OnceLock::new(),
             ended: CancellationToken::new(),
             subscriptions: Subscriptions::default(),
@@ -214,6 +224,7 @@ impl GatewayHandler {
     {
         let started = Instant::now();
         let _in_flight = self.shared.stats.begin(server, self.shared.clock.now_ms());
+        let _in_call = self.shared.callers.enter(server, self.key, &caller.host, &context.peer);
         let result = async {
             let session = self.shared.session(server).await.map_err(unavailable)?;
             let timeout = self

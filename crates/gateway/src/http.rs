@@ -172,6 +172,7 @@ impl Gateway {
             changes: tokio::sync::broadcast::channel(64).0,
             watched: Mutex::new(HashMap::new()),
             subscribed: Arc::default(),
+            callers: Arc::default(),
         });
         let cancel = CancellationToken::new();
         let mcp_config =

@@ -4,15 +4,179 @@
 //! log messages go to the host whose call is in flight. A request dropped before its answer (the
 //! call timed out, the host cancelled or went away) is cancelled upstream.
 
-#![allow(deprecated)] // logging (SEP-2577) is what servers of every earlier revision use
+//!
+//! While a call is in flight its host session is the server's *caller*: a server that asks its
+//! client something mid-call (sampling, elicitation, roots: the stateful revisions'
+//! server-to-client requests) is asked through [`Asker`], which puts the question to the one host
+//! session with a call in flight on that server. Over stdio nothing ties such a request to the
+//! call that caused it, so with calls of several host sessions in flight the request is refused
+//! with an error that says why, rather than guessed.
 
+#![allow(deprecated)] // logging, sampling, roots (SEP-2577): what the stateful revisions use
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use futures::future::BoxFuture;
 use rmcp::{
-    Peer, RoleClient, RoleServer,
-    model::{ClientRequest, ProgressToken, RequestId, ServerResult},
+    ErrorData as McpError, Peer, RoleClient, RoleServer,
+    model::{
+        ClientRequest, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
+        ElicitResult, ListRootsResult, ProgressToken, RequestId, ServerResult,
+    },
     service::{PeerRequestOptions, ServiceError},
 };
-use switchboard_mcp::{Notice, Session};
+use switchboard_mcp::{ClientRequests, Notice, Session};
 use tokio::sync::broadcast::error::RecvError;
+
+/// A host session's identity, for telling callers apart.
+pub(crate) fn next_session_key() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A host session with a call in flight: its key, its host's name, its peer.
+type Caller = (u64, String, Peer<RoleServer>);
+
+/// Per server, the host sessions with a call in flight (a session counted once per call).
+#[derive(Default)]
+pub(crate) struct Callers {
+    by_server: Mutex<HashMap<String, Vec<Caller>>>,
+}
+
+/// A call in flight; dropping it ends it.
+pub(crate) struct InCall {
+    callers: Arc<Callers>,
+    server: String,
+    key: u64,
+}
+
+impl Drop for InCall {
+    fn drop(&mut self) {
+        let mut by_server = self.callers.lock();
+        if let Some(list) = by_server.get_mut(&self.server)
+            && let Some(at) = list.iter().position(|(key, _, _)| *key == self.key)
+        {
+            list.remove(at);
+        }
+    }
+}
+
+impl Callers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Caller>>> {
+        self.by_server.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn enter(
+        self: &Arc<Self>,
+        server: &str,
+        key: u64,
+        host: &str,
+        peer: &Peer<RoleServer>,
+    ) -> InCall {
+        self.lock().entry(server.to_owned()).or_default().push((
+            key,
+            host.to_owned(),
+            peer.clone(),
+        ));
+        InCall { callers: self.clone(), server: server.to_owned(), key }
+    }
+
+    /// The host session a request of `server` to its client goes to.
+    fn asked(&self, server: &str, what: &str) -> Result<(String, Peer<RoleServer>), McpError> {
+        let by_server = self.lock();
+        let list = by_server.get(server).map(Vec::as_slice).unwrap_or_default();
+        let mut keys: Vec<u64> = list.iter().map(|(key, _, _)| *key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        match (keys.len(), list.first()) {
+            (1, Some((_, host, peer))) => Ok((host.clone(), peer.clone())),
+            (0, _) | (_, None) => Err(McpError::internal_error(
+                format!("{server} asked for {what} with no host call in flight to ask"),
+                None,
+            )),
+            (n, _) => Err(McpError::internal_error(
+                format!(
+                    "{server} asked for {what} while {n} host sessions have calls in flight on \
+                     it; over stdio the request cannot be tied to one of them, so none is asked"
+                ),
+                None,
+            )),
+        }
+    }
+}
+
+/// Answers one server's requests to its client by asking the host whose call is in flight.
+pub(crate) struct Asker {
+    pub server: String,
+    pub callers: Arc<Callers>,
+}
+
+impl Asker {
+    /// The host to ask, if it declared `capability` (`sampling`, `elicitation`, `roots`).
+    fn host(&self, what: &str, capability: &str) -> Result<(String, Peer<RoleServer>), McpError> {
+        let (host, peer) = self.callers.asked(&self.server, what)?;
+        let declared = peer.peer_info().is_some_and(|info| {
+            serde_json::to_value(&info.capabilities)
+                .ok()
+                .and_then(|c| c.get(capability).cloned())
+                .is_some_and(|c| !c.is_null())
+        });
+        if !declared {
+            return Err(McpError::internal_error(
+                format!(
+                    "{} asked for {what}, and {host}, whose call is in flight, does not support \
+                     {capability} (or speaks 2026-07-28, where servers ask through input_required)",
+                    self.server
+                ),
+                None,
+            ));
+        }
+        Ok((host, peer))
+    }
+}
+
+/// A host's answer, or its refusal as the server should see it.
+fn answered<T>(host: &str, what: &str, result: Result<T, ServiceError>) -> Result<T, McpError> {
+    result.map_err(|e| match e {
+        ServiceError::McpError(error) => error,
+        other => McpError::internal_error(format!("{host} did not answer {what}: {other}"), None),
+    })
+}
+
+impl ClientRequests for Asker {
+    fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> BoxFuture<'_, Result<CreateMessageResult, McpError>> {
+        Box::pin(async move {
+            let (host, peer) = self.host("sampling/createMessage", "sampling")?;
+            answered(&host, "sampling/createMessage", peer.create_message(params).await)
+        })
+    }
+
+    fn create_elicitation(
+        &self,
+        params: ElicitRequestParams,
+    ) -> BoxFuture<'_, Result<ElicitResult, McpError>> {
+        Box::pin(async move {
+            let (host, peer) = self.host("elicitation/create", "elicitation")?;
+            answered(&host, "elicitation/create", peer.create_elicitation(params).await)
+        })
+    }
+
+    fn list_roots(&self) -> BoxFuture<'_, Result<ListRootsResult, McpError>> {
+        Box::pin(async move {
+            let (host, peer) = self.host("roots/list", "roots")?;
+            answered(&host, "roots/list", peer.list_roots().await)
+        })
+    }
+}
 
 /// Cancels the upstream request when dropped before [`CancelUpstream::disarm`].
 struct CancelUpstream {

@@ -51,7 +51,8 @@ impl Upstreams for Fixtures {
 
 /// `protocol`: the revision the upstream session speaks (`None`: the newest both know).
 fn era(protocol: Option<&str>) -> SessionOptions {
-    let mut options = SessionOptions::default();
+    // As the supervisor opens its sessions: the server's requests to its client are relayed.
+    let mut options = SessionOptions { relay_client_requests: true, ..SessionOptions::default() };
     if let Some(version) = protocol {
         options.connect.protocol = switchboard_mcp::ProtocolChoice::Force(version.to_owned());
     }
@@ -125,7 +126,8 @@ impl World {
             &url,
             &headers,
             Some(switchboard_mcp::HttpTransport::StreamableHttp),
-            &era(protocol),
+            // A host client answers no sampling, elicitation or roots.
+            &SessionOptions { relay_client_requests: false, ..era(protocol) },
         )
         .await
         .expect("connects through the gateway")
@@ -687,4 +689,121 @@ async fn each_call_gets_its_servers_deadline_capped_by_its_hosts_and_is_cancelle
         .await
         .expect("echo");
     assert_eq!(text(&echoed.result), "Echo: ok");
+}
+
+/// A host that answers sampling and roots, as a desktop assistant would (2025-11-25).
+#[derive(Clone)]
+struct Assistant;
+
+#[allow(deprecated)] // sampling and roots: the stateful revisions' way
+impl rmcp::ClientHandler for Assistant {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        let mut config = rmcp::model::ClientConfig::default();
+        config.capabilities =
+            rmcp::model::ClientCapabilities::builder().enable_sampling().enable_roots().build();
+        config
+    }
+
+    async fn create_message(
+        &self,
+        params: rmcp::model::CreateMessageRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::CreateMessageResult, rmcp::ErrorData> {
+        let asked = serde_json::to_value(&params.messages[0]).expect("json");
+        let question = asked["content"]["text"].as_str().unwrap_or_default().to_owned();
+        Ok(rmcp::model::CreateMessageResult::new(
+            rmcp::model::SamplingMessage::assistant_text(format!("an answer to {question}")),
+            "test-model".to_owned(),
+        ))
+    }
+
+    async fn list_roots(
+        &self,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::ListRootsResult, rmcp::ErrorData> {
+        Ok(rmcp::model::ListRootsResult::new(vec![rmcp::model::Root::new("file:///u/ada/project")]))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_sampling_and_roots_requests_go_to_the_host_whose_call_is_in_flight() {
+    use rmcp::{
+        ServiceExt,
+        model::CallToolRequestParams,
+        transport::{
+            StreamableHttpClientTransport,
+            streamable_http_client::StreamableHttpClientTransportConfig,
+        },
+    };
+    let world = World::speaking(&["alpha"], Duration::from_secs(60), Some("2025-11-25")).await;
+    let url = format!("http://127.0.0.1:{}/mcp/alpha", world.gateway.port());
+    let auth = reqwest::header::HeaderValue::from_str(&format!(
+        "Bearer {}",
+        world.token("claude-desktop")
+    ))
+    .expect("header");
+    let config = StreamableHttpClientTransportConfig::with_uri(url)
+        .custom_headers([(reqwest::header::AUTHORIZATION, auth)].into_iter().collect());
+    let assistant = Assistant
+        .serve(StreamableHttpClientTransport::from_config(config))
+        .await
+        .expect("connects");
+    let call = |tool: &str, arguments: Value| {
+        let mut params = CallToolRequestParams::new(tool.to_owned());
+        params.arguments = Some(args(arguments));
+        params
+    };
+    let asked = assistant.call_tool(call("ask", json!({"question": "why"}))).await.expect("ask");
+    assert_eq!(text(&asked), "sampled: an answer to why");
+    let roots = assistant.call_tool(call("roots", json!({}))).await.expect("roots");
+    assert_eq!(text(&roots), "roots: file:///u/ada/project");
+
+    // A host that cannot sample is not asked; the server hears why.
+    let plain = world.client_speaking("cursor", "/mcp/alpha", Some("2025-11-25")).await;
+    let refused =
+        plain.call_tool("ask", args(json!({"question": "why"})), None, None).await.expect("ask");
+    let said = text(&refused.result);
+    assert!(
+        said.starts_with("no sample:")
+            && said.contains("cursor")
+            && said.contains("does not support sampling"),
+        "{said}"
+    );
+
+    // With two hosts' calls in flight, the request cannot be tied to one: nobody is asked.
+    let waiting = {
+        let plain = world.client_speaking("zed", "/mcp/alpha", Some("2025-11-25")).await;
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let stop = cancel.clone();
+        let task = tokio::spawn(async move {
+            let _ = plain.call_tool("wait_cancel", args(json!({})), None, Some(&cancel)).await;
+        });
+        (task, stop)
+    };
+    // The other call is in flight once the server has it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !sent(&world, "alpha", "tools/call").iter().any(|m| m["params"]["name"] == "wait_cancel")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "wait_cancel never went upstream");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ambiguous =
+        assistant.call_tool(call("ask", json!({"question": "who"}))).await.expect("ask");
+    let said = text(&ambiguous);
+    assert!(said.contains("2 host sessions have calls in flight"), "{said}");
+    waiting.1.cancel();
+    waiting.0.await.expect("task");
+    // Once the other call has ended at the gateway (it cancels it upstream as it does), the
+    // assistant's call is the only one again and its server's question reaches it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let alone =
+            assistant.call_tool(call("ask", json!({"question": "again"}))).await.expect("ask");
+        if text(&alone) == "sampled: an answer to again" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{}", text(&alone));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assistant.cancel().await.expect("close");
 }

@@ -16,6 +16,9 @@ where
         connect: options.clone(),
         // A supervised server lives long; only its most recent messages are worth keeping.
         traffic_capacity: 64,
+        // Hosts reach it through the gateway, which answers its sampling, elicitation and roots
+        // requests by asking the host whose call is in flight.
+        relay_client_requests: true,
         ..SessionOptions::default()
     };
     Session::stdio(reader, writer, &options).await

@@ -6,6 +6,7 @@
 //! to decide when a server is ready and to run tester sessions.
 
 pub mod args;
+pub mod asks;
 pub mod bridge;
 mod connect;
 mod error;
@@ -16,6 +17,7 @@ pub mod session;
 pub mod traffic;
 pub mod transport;
 
+pub use asks::ClientRequests;
 pub use connect::connect;
 pub use error::Error;
 pub use negotiate::{ConnectOptions, Negotiated, ProtocolChoice};

@@ -5,7 +5,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     ConnectOptions, Error, Negotiated, ProtocolChoice,
+    asks::{Client, ClientRequests, Slot},
     negotiate::{known_revision, lifecycle_for},
     notices::{Notice, Publisher},
     traffic::{Direction, Traffic},
@@ -45,6 +46,9 @@ pub struct SessionOptions {
     pub max_message_bytes: usize,
     /// How many messages the traffic log keeps.
     pub traffic_capacity: usize,
+    /// Declare sampling, elicitation and roots, and hand the server's requests for them to
+    /// [`Session::answer_requests_with`] (a session shared by an intermediary).
+    pub relay_client_requests: bool,
 }
 
 impl Default for SessionOptions {
@@ -54,6 +58,7 @@ impl Default for SessionOptions {
             request_timeout: Duration::from_secs(60),
             max_message_bytes: 32 * 1024 * 1024,
             traffic_capacity: crate::traffic::DEFAULT_CAPACITY,
+            relay_client_requests: false,
         }
     }
 }
@@ -134,8 +139,9 @@ pub struct ServerLogMessage {
 
 /// A live session with one server.
 pub struct Session {
-    service: RunningService<RoleClient, ClientConfig>,
+    service: RunningService<RoleClient, Client>,
     publisher: Publisher,
+    answerer: Slot,
     details: ServerDetails,
     traffic: Traffic,
     end: EndReason,
@@ -241,9 +247,14 @@ impl Session {
         if let ProtocolChoice::Force(version) = &connect.protocol {
             config.protocol_version = known_revision(version)?;
         }
+        if options.relay_client_requests {
+            config.capabilities = crate::asks::relayed_capabilities();
+        }
         let publisher = Publisher::default();
         let traced = Traced::new(transport, traffic.clone(), publisher.clone());
-        let handshake = config.serve_with_lifecycle(traced, lifecycle);
+        let answerer = Slot::default();
+        let client = Client { config, slot: answerer.clone() };
+        let handshake = client.serve_with_lifecycle(traced, lifecycle);
         let service = match tokio::time::timeout(connect.timeout, handshake).await {
             Err(_) => return Err(Error::Timeout(connect.timeout)),
             Ok(Err(error)) => {
@@ -276,6 +287,7 @@ impl Session {
         Ok(Session {
             service,
             publisher,
+            answerer,
             details,
             traffic,
             end,
@@ -295,6 +307,12 @@ impl Session {
 
     pub fn traffic(&self) -> &Traffic {
         &self.traffic
+    }
+
+    /// Who answers the server's sampling, elicitation and roots requests from now on (the
+    /// session must have been opened with `relay_client_requests`).
+    pub fn answer_requests_with(&self, answerer: Arc<dyn ClientRequests>) {
+        *self.answerer.write().unwrap_or_else(|p| p.into_inner()) = Some(answerer);
     }
 
     /// The server's progress and log notifications from now on. A reader that falls more than

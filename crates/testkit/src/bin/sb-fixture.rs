@@ -17,9 +17,10 @@
 //! `junk` (writes a line that is not JSON to stdout, then never answers), `huge` (answers with
 //! `bytes` bytes of text), `die` (the process exits mid-call), `progress` (`count` progress
 //! notifications to the caller's token and as many log messages, then the answer), `flood`
-//! (`count` log messages as fast as it can, then the answer) and `wait_cancel` (answers nothing
-//! until cancelled, then writes `cancelled: wait_cancel` to stderr) and `touch` (says the
-//! resource `uri` changed). It offers one resource, `fixture://note`, that clients of either
+//! (`count` log messages as fast as it can, then the answer), `wait_cancel` (answers nothing
+//! until cancelled, then writes `cancelled: wait_cancel` to stderr), `ask` (asks the client to
+//! sample an answer: `sampling/createMessage`), `roots` (lists the client's roots) and `touch`
+//! (says the resource `uri` changed). It offers one resource, `fixture://note`, that clients of either
 //! era may subscribe to (`resources/subscribe`, or `subscriptions/listen`).
 //!
 //! `--bytes N` is how much `spew` writes to each stream (default 1 MiB).
@@ -38,11 +39,11 @@ use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        Implementation, ListResourcesResult, LoggingLevel, LoggingMessageNotificationParam,
-        PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
-        ReadResourceResponse, ReadResourceResult, Resource, ResourceContents,
-        ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig, SubscribeRequestParams,
-        SubscriptionFilter, UnsubscribeRequestParams,
+        CreateMessageRequestParams, Implementation, ListResourcesResult, LoggingLevel,
+        LoggingMessageNotificationParam, PaginatedRequestParams, ProgressNotificationParam,
+        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+        ResourceContents, ResourceUpdatedNotificationParam, SamplingMessage, ServerCapabilities,
+        ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
     },
     service::{RequestContext, SubscriptionContext},
     tool, tool_handler, tool_router,
@@ -142,6 +143,12 @@ struct Fixture {
 
 /// The one resource the fixture offers.
 const NOTE: &str = "fixture://note";
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct AskArgs {
+    /// What to ask the client's model.
+    question: String,
+}
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct TouchArgs {
@@ -256,6 +263,35 @@ impl Fixture {
                 .await;
         }
         format!("touched {}", args.uri)
+    }
+
+    #[tool(description = "Asks the client to sample an answer to `question` \
+                          (sampling/createMessage) and answers with it")]
+    async fn ask(
+        &self,
+        Parameters(args): Parameters<AskArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> String {
+        let params =
+            CreateMessageRequestParams::new(vec![SamplingMessage::user_text(args.question)], 100);
+        match context.peer.create_message(params).await {
+            Ok(result) => {
+                let message = serde_json::to_value(&result.message).unwrap_or_default();
+                format!("sampled: {}", message["content"]["text"].as_str().unwrap_or_default())
+            }
+            Err(e) => format!("no sample: {e}"),
+        }
+    }
+
+    #[tool(description = "Lists the client's roots (roots/list)")]
+    async fn roots(&self, context: RequestContext<RoleServer>) -> String {
+        match context.peer.list_roots().await {
+            Ok(listed) => {
+                let uris: Vec<String> = listed.roots.into_iter().map(|r| r.uri).collect();
+                format!("roots: {}", uris.join(" "))
+            }
+            Err(e) => format!("no roots: {e}"),
+        }
     }
 
     #[tool(description = "The process exits in the middle of the call")]
