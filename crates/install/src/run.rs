@@ -584,8 +584,14 @@ impl Installer {
                 headers,
             },
         };
-        let mut options =
-            SessionOptions { request_timeout: self.verify_timeout, ..SessionOptions::default() };
+        let mut options = SessionOptions {
+            request_timeout: self.verify_timeout,
+            // Declared as the supervisor's session will declare it: some servers list more
+            // tools to a client that can sample or elicit, and the pins taken here must be the
+            // tools the supervised server will list.
+            relay_client_requests: true,
+            ..SessionOptions::default()
+        };
         options.connect.timeout = self.verify_timeout;
         let failed = |e: switchboard_runtime::Error| {
             Error::Failed(format!("verification failed: {e}. Nothing was installed"))

@@ -379,7 +379,10 @@ pub async fn pin_current(
     server: &ServerName,
 ) -> Result<Vec<ToolPin>> {
     use crate::tester::{Target, TesterSession};
-    let options = switchboard_mcp::SessionOptions::default();
+    // Declared as the supervisor's session declares it (some servers list more tools to a
+    // client that can sample or elicit), so what is pinned is what the supervised server lists.
+    let options =
+        switchboard_mcp::SessionOptions { relay_client_requests: true, ..Default::default() };
     let session =
         TesterSession::open(paths, env, Target::Server { name: server.to_string() }, &options)
             .await?;

@@ -297,3 +297,136 @@ fn claude_desktops_bridged_entry_reaches_the_remote_server() {
     run.assert_ok();
     assert!(run.stdout().contains("note.md"), "{}", run.stdout());
 }
+
+/// `switchboard serve` inside the namespace (so hosts there reach its gateway); stopped with
+/// SIGTERM on drop, taking its servers with it.
+struct NsOwner(Child);
+
+impl NsOwner {
+    fn start(ns: &NetNs, home: &Home) -> Self {
+        let log = std::fs::File::create(home.path().join("serve.log")).expect("log");
+        let child = ns
+            .command(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("serve")
+            .env("SWITCHBOARD_HOME", home.path())
+            .env_remove("SWITCHBOARD_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start serve in the namespace");
+        let owner = NsOwner(child);
+        let running = switchboard_testkit::wait_until(Duration::from_secs(60), || {
+            gateway_port(home).is_some() && home.path().join("run/owner.json").exists()
+        });
+        assert!(running, "serve never came up: {}", owner.log(home));
+        owner
+    }
+
+    fn log(&self, home: &Home) -> String {
+        std::fs::read_to_string(home.path().join("serve.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for NsOwner {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.0.wait();
+    }
+}
+
+/// The gateway's port, once the owner chose it (kept in the settings).
+fn gateway_port(home: &Home) -> Option<u64> {
+    let text = std::fs::read_to_string(home.path().join("config/settings.json")).ok()?;
+    serde_json::from_str::<Value>(&text).ok()?["gatewayPort"].as_u64()
+}
+
+/// The hosts that reached `server` through the gateway, from its audit log.
+fn audited_hosts(home: &Home, server: &str) -> Vec<(String, String)> {
+    let log = home.run(&["gateway", "log", "--json"]);
+    log.stdout()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["server"] == server)
+        .map(|r| {
+            (
+                r["host"].as_str().unwrap_or("").to_owned(),
+                r["method"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn claude_code_and_gemini_cli_reach_a_server_through_the_gateway_over_http_and_the_bridge() {
+    let home = Home::new();
+    let user = user_home(&home);
+    let ns = NetNs::new();
+    home.run(&["add", "echo", "--", &fixture(), "ok"]).assert_ok();
+    let owner = NsOwner::start(&ns, &home);
+    let port = gateway_port(&home).expect("port");
+    let me = env!("CARGO_BIN_EXE_switchboard");
+    let sb_home = home.path().display().to_string();
+    // Each host's entries: the gateway's URL with the host's own token, and the stdio bridge
+    // (which reads its token itself, so that entry carries no secret).
+    let entries = |host: &str, url_key: &str, http_type: Option<&str>| {
+        let token = home.run(&["gateway", "token", "--host", host]);
+        token.assert_ok();
+        let mut http = serde_json::json!({
+            url_key: format!("http://127.0.0.1:{port}/mcp/echo"),
+            "headers": {"Authorization": format!("Bearer {}", token.stdout().trim())},
+        });
+        if let Some(kind) = http_type {
+            http["type"] = kind.into();
+        }
+        serde_json::json!({
+            "sb-http": http,
+            "sb-bridge": {
+                "command": me,
+                "args": ["connect", "--server", "echo", "--host", host],
+                "env": {"SWITCHBOARD_HOME": sb_home},
+            },
+        })
+    };
+    let claude_json = serde_json::json!({"numStartups": 1, "mcpServers": entries("claude-code", "url", Some("http"))});
+    std::fs::write(user.join(".claude.json"), claude_json.to_string()).expect("write");
+    let gemini = user.join(".gemini/settings.json");
+    std::fs::create_dir_all(gemini.parent().expect("dir")).expect("mkdir");
+    let gemini_json = serde_json::json!({"mcpServers": entries("gemini-cli", "httpUrl", None)});
+    std::fs::write(&gemini, gemini_json.to_string()).expect("write");
+
+    let claude = host_cli(&ns, &hosts_bin("claude"), &user, &user, &["mcp", "list"]);
+    eprintln!("claude mcp list:\n{claude}");
+    let gemini = host_cli(&ns, &hosts_bin("gemini"), &user, &user, &["mcp", "list"]);
+    eprintln!("gemini mcp list:\n{gemini}");
+    for name in ["sb-http", "sb-bridge"] {
+        assert!(
+            line_for(&claude, name).contains("✔ Connected"),
+            "{name}:\n{claude}\n{}",
+            owner.log(&home)
+        );
+        let line = line_for(&gemini, name);
+        assert!(line.contains("Connected") && !line.contains("Disconnected"), "{name}:\n{gemini}");
+    }
+    // Both came through the gateway as themselves (its status, read inside the namespace, has
+    // their sessions), and Claude Code listed the tools of the one supervised process.
+    let status = ns
+        .command(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["gateway", "status", "--json"])
+        .env("SWITCHBOARD_HOME", home.path())
+        .output()
+        .expect("gateway status");
+    let status: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let hosts: Vec<&str> = status["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter_map(|s| s["host"].as_str())
+        .collect();
+    for host in ["claude-code", "gemini-cli"] {
+        assert!(hosts.contains(&host), "{host} did not reach the gateway: {status}");
+    }
+    let audited = audited_hosts(&home, "echo");
+    assert!(audited.contains(&("claude-code".to_owned(), "tools/list".to_owned())), "{audited:?}");
+}
