@@ -2,7 +2,13 @@
 //! as the gateway's [`Upstreams`]: hosts see the servers that run, reach each one's single
 //! session, and never the ones stopped or held.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use futures::future::BoxFuture;
 use switchboard_core::{clock::Clock, settings};
@@ -36,29 +42,33 @@ impl Upstreams for Supervised {
         names
     }
 
-    fn resting(&self, server: &str) -> Option<Resting> {
-        let status = self.supervisor.status_of(server).ok()?;
-        if status.state != ServerState::Idle {
-            return None;
-        }
-        let pins = Pins::new(&self.supervisor.paths().data_dir);
-        let tools = match pins.load(&status.name) {
-            Ok(Some(record)) => Some(
-                record
-                    .tools
-                    .into_iter()
-                    .filter_map(|pin| {
-                        serde_json::from_value(serde_json::Value::Object(pin.definition)).ok()
-                    })
-                    .collect(),
-            ),
-            Ok(None) => None,
-            Err(e) => {
-                tracing::warn!("{server}: its pinned tools could not be read: {e}");
-                None
+    fn resting(&self, server: &str) -> BoxFuture<'_, Option<Resting>> {
+        let server = server.to_owned();
+        Box::pin(async move {
+            let status = self.supervisor.status_of(&server).ok()?;
+            if status.state != ServerState::Idle {
+                return None;
             }
-        };
-        Some(Resting { tools })
+            let pins = Pins::new(&self.supervisor.paths().data_dir);
+            let name = status.name.clone();
+            let tools = match crate::blocking(move || pins.load(&name)).await {
+                Ok(Some(record)) => Some(
+                    record
+                        .tools
+                        .into_iter()
+                        .filter_map(|pin| {
+                            serde_json::from_value(serde_json::Value::Object(pin.definition)).ok()
+                        })
+                        .collect(),
+                ),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!("{server}: its pinned tools could not be read: {e}");
+                    None
+                }
+            };
+            Some(Resting { tools })
+        })
     }
 
     fn knows(&self, server: &str) -> bool {
@@ -131,16 +141,15 @@ pub(crate) fn forward_changes(owner: &Owner, changes: Changes) {
 }
 
 /// Stops each lazy server that has had no request through the gateway for the `idleStopSeconds`
-/// setting (read afresh each round, so a change applies without a restart); it goes back to
-/// idle and the next call starts it. Ends with the gateway.
-pub(crate) fn reap_idle(owner: &Owner, activity: Activity) {
+/// setting (`idle_after`, kept current by [`follow_settings`]); it goes back to idle and the next
+/// call starts it. Ends with the gateway.
+pub(crate) fn reap_idle(owner: &Owner, activity: Activity, idle_after: Arc<AtomicU64>) {
     let (supervisor, clock) = (owner.supervisor().clone(), owner.clock().clone());
-    let paths = owner.paths().clone();
     tokio::spawn(async move {
         loop {
-            let idle_after = settings::load(&paths).map(|s| s.idle_stop_seconds).unwrap_or(600);
+            let idle_after = idle_after.load(Ordering::Relaxed);
             // Checked at least twice per idle period, and at least every 30 s.
-            let every = std::time::Duration::from_millis((idle_after * 500).clamp(500, 30_000));
+            let every = Duration::from_millis((idle_after * 500).clamp(500, 30_000));
             tokio::select! {
                 () = tokio::time::sleep(every) => {}
                 () = activity.stopped() => return,
@@ -188,28 +197,44 @@ pub(crate) fn timeouts(settings: &settings::Settings) -> Timeouts {
     }
 }
 
-/// Applies the settings' call deadlines to the gateway when they change (the file is read every
-/// two seconds; a broken file keeps the deadlines in force). Ends with the gateway.
-pub(crate) fn follow_settings(owner: &Owner, activity: Activity) {
+/// Follows the settings the gateway depends on, read now and every two seconds (a broken file
+/// keeps what is in force): the call deadlines, applied when they change, and the idle period the
+/// reaper reads (returned). Ends with the gateway.
+pub(crate) async fn follow_settings(owner: &Owner, activity: Activity) -> Arc<AtomicU64> {
     let paths = owner.paths().clone();
+    let idle_after = Arc::new(AtomicU64::new(settings::Settings::default().idle_stop_seconds));
+    // Read once before returning, so the reaper starts with the configured period.
+    let mut last = apply_settings(&paths, &activity, &idle_after, None).await;
+    let idle = idle_after.clone();
     tokio::spawn(async move {
-        let mut last = None;
         loop {
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(2)) => {}
                 () = activity.stopped() => return,
             }
-            let paths = paths.clone();
-            let Ok(settings) = crate::blocking(move || settings::load(&paths)).await else {
-                continue;
-            };
-            let now = timeouts(&settings);
-            if last.as_ref() != Some(&now) {
-                activity.set_timeouts(now.clone());
-                last = Some(now);
-            }
+            last = apply_settings(&paths, &activity, &idle, last).await;
         }
     });
+    idle_after
+}
+
+/// Reads the settings and applies what changed since `last`; returns what is in force.
+async fn apply_settings(
+    paths: &switchboard_core::Paths,
+    activity: &Activity,
+    idle: &AtomicU64,
+    last: Option<Timeouts>,
+) -> Option<Timeouts> {
+    let paths = paths.clone();
+    let Ok(settings) = crate::blocking(move || settings::load(&paths)).await else {
+        return last;
+    };
+    idle.store(settings.idle_stop_seconds, Ordering::Relaxed);
+    let now = timeouts(&settings);
+    if last.as_ref() != Some(&now) {
+        activity.set_timeouts(now.clone());
+    }
+    Some(now)
 }
 
 /// Every registered server as hosts reach it through `activity` now.
@@ -231,7 +256,7 @@ pub(crate) fn publish_traffic(owner: &Arc<Owner>, activity: Activity) {
         let mut last = Vec::new();
         loop {
             tokio::select! {
-                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 () = activity.stopped() => return,
             }
             let Some(owner) = owner.upgrade() else { return };

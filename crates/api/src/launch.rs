@@ -62,9 +62,9 @@ pub async fn launch(paths: Paths, launch: Launch) -> Result<Launched> {
     let gateway = match crate::gateway::start(&owner).await {
         Ok(gateway) => {
             crate::gateway::forward_changes(&owner, gateway.changes());
-            crate::gateway::reap_idle(&owner, gateway.activity());
+            let idle_after = crate::gateway::follow_settings(&owner, gateway.activity()).await;
+            crate::gateway::reap_idle(&owner, gateway.activity(), idle_after);
             crate::gateway::publish_traffic(&owner, gateway.activity());
-            crate::gateway::follow_settings(&owner, gateway.activity());
             Some(gateway)
         }
         Err(e) => {

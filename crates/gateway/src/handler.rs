@@ -301,7 +301,7 @@ impl GatewayHandler {
                 let listed = async {
                     // A lazy server at rest is listed without being started, when it can be.
                     if let Some(listed) =
-                        self.shared.upstreams.resting(server).and_then(|r| resting(&r))
+                        self.shared.upstreams.resting(server).await.and_then(|r| resting(&r))
                     {
                         return Some(listed);
                     }
@@ -573,7 +573,7 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ListToolsResult, McpError> {
         let caller = self.caller(&context)?;
         if let Some(server) = &caller.server {
-            if let Some(tools) = self.shared.upstreams.resting(server).and_then(|r| r.tools) {
+            if let Some(tools) = self.shared.upstreams.resting(server).await.and_then(|r| r.tools) {
                 let result = Ok(ListToolsResult::with_all_items(tools));
                 self.record(&caller, None, "tools/list", None, Instant::now(), &result);
                 return result;
@@ -651,7 +651,7 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ListResourcesResult, McpError> {
         let caller = self.caller(&context)?;
         if let Some(server) = &caller.server {
-            if self.shared.upstreams.resting(server).is_some() {
+            if self.shared.upstreams.resting(server).await.is_some() {
                 let result = Ok(ListResourcesResult::with_all_items(Vec::new()));
                 self.record(&caller, None, "resources/list", None, Instant::now(), &result);
                 return result;
@@ -691,7 +691,7 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ListResourceTemplatesResult, McpError> {
         let caller = self.caller(&context)?;
         if let Some(server) = &caller.server {
-            if self.shared.upstreams.resting(server).is_some() {
+            if self.shared.upstreams.resting(server).await.is_some() {
                 let result = Ok(ListResourceTemplatesResult::with_all_items(Vec::new()));
                 self.record(
                     &caller,
@@ -759,7 +759,7 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ListPromptsResult, McpError> {
         let caller = self.caller(&context)?;
         if let Some(server) = &caller.server {
-            if self.shared.upstreams.resting(server).is_some() {
+            if self.shared.upstreams.resting(server).await.is_some() {
                 let result = Ok(ListPromptsResult::with_all_items(Vec::new()));
                 self.record(&caller, None, "prompts/list", None, Instant::now(), &result);
                 return result;

@@ -32,8 +32,8 @@ pub trait Upstreams: Send + Sync + 'static {
     /// held or stopped server is not listed.
     fn servers(&self) -> Vec<String>;
 
-    /// `Some` when `server` is lazy and not running.
-    fn resting(&self, server: &str) -> Option<Resting>;
+    /// `Some` when `server` is lazy and not running (reading its pins may touch the disk).
+    fn resting(&self, server: &str) -> BoxFuture<'_, Option<Resting>>;
 
     /// Whether `server` is registered at all (listed or not).
     fn knows(&self, server: &str) -> bool;
