@@ -24,7 +24,8 @@ import time
 
 import pytest
 
-from test_kb_peers import CONFORMANCE, INSPECTOR, KB, NODE_BIN, HttpKb, env22, free_port, scenario_name
+# `docs`: the same two documents the direct tests serve (a pytest fixture, used by name).
+from test_kb_peers import CONFORMANCE, INSPECTOR, KB, NODE_BIN, HttpKb, docs, env22, scenario_name  # noqa: F401
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SWITCHBOARD = ROOT / "target/debug/switchboard"
@@ -145,15 +146,6 @@ def pipe(source, sink):
             sink.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-
-
-@pytest.fixture()
-def docs(tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "herons.md").write_text("---\ntitle: Herons\ntags: [birds]\n---\n\n# Herons\n\nThe grey heron fishes at dawn.\n\n## Nests\n\nHerons nest in colonies.\n")
-    (folder / "otters.md").write_text("# Otters\n\nOtters hold hands while sleeping.\n")
-    return folder
 
 
 @pytest.fixture()
