@@ -137,7 +137,7 @@ pub async fn tester_open(
 ) -> Answer<Opened> {
     let workbench = workbench(&state)?;
     let opened = workbench.open(target, protocol, timeout_secs).await.map_err(wire)?;
-    crate::bridge::spawn_traffic(app, workbench, opened.id);
+    crate::forward::spawn_traffic(app, workbench, opened.id);
     Ok(opened)
 }
 

@@ -5,8 +5,8 @@
 //!
 //! Everything here is an adapter; the behaviour lives in the core.
 
-mod bridge;
 mod commands;
+mod forward;
 mod state;
 mod tray;
 
@@ -118,8 +118,8 @@ pub fn run() {
             let statuses = owner.as_ref().map(|o| o.supervisor().status()).unwrap_or_default();
             tray::create(app.handle(), &statuses)?;
             if let Some(owner) = &owner {
-                bridge::spawn(app.handle().clone(), owner.clone());
-                bridge::spawn_kb_status(app.handle().clone(), owner.paths());
+                forward::spawn(app.handle().clone(), owner.clone());
+                forward::spawn_kb_status(app.handle().clone(), owner.paths());
             }
             exit_on_signals(app.handle().clone());
             let mut state = AppState::new(owner, error, workbench);
@@ -127,7 +127,7 @@ pub fn run() {
                 state.hosts = Paths::from_env().ok().and_then(|paths| api::hosts(&paths, &env));
             }
             if let Some(launched) = launched {
-                // The bridge listens already: start the servers now, so the tray sees every change.
+                // Events are forwarded already: start the servers now, so the tray sees every change.
                 let starting = launched.start_servers();
                 state.hosts = launched.hosts;
                 state.guardian = launched.guardian;

@@ -18,8 +18,8 @@ mod env;
 mod error;
 mod guardian;
 mod host;
-pub mod inputs;
 mod ops;
+pub mod prompted_secrets;
 mod shape;
 mod store;
 

@@ -54,7 +54,7 @@ pub trait Host: Sync {
     /// The entry for a remote server.
     fn remote(&self, server: &Remote<'_>) -> Result<Value, Unsupported>;
     /// The list of prompted inputs in its files, when it has one: secrets are then written as
-    /// references to inputs instead of values (`hosts::inputs`).
+    /// references to inputs instead of values (`hosts::prompted_secrets`).
     fn inputs(&self) -> Option<Container> {
         None
     }

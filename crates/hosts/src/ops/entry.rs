@@ -7,7 +7,7 @@ use serde_json::Value;
 use switchboard_core::spec::{self, RemoteTransport, ServerName, ServerSpec};
 
 use super::Hosts;
-use crate::{HostId, HostServer, Launch, Unsupported, inputs, shape};
+use crate::{HostId, HostServer, Launch, Unsupported, prompted_secrets, shape};
 
 /// The entry a host gets for one server.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +30,7 @@ impl Hosts {
     ) -> std::result::Result<HostEntry, Unsupported> {
         let (mut value, mut notes) = self.plain_entry_for(host, name, server)?;
         let inputs = match crate::host(host).inputs() {
-            Some(_) => inputs::promote(name.as_str(), &mut value),
+            Some(_) => prompted_secrets::promote(name.as_str(), &mut value),
             None => Vec::new(),
         };
         if !inputs.is_empty() {

@@ -1,7 +1,7 @@
 //! Planning: what an apply, a remove or a sync would do to one host file, worked out on its text
 //! and the ledger's record of it, as a diff. Nothing is written here.
 
-mod inputs;
+mod prompted;
 
 use std::{cmp::Reverse, collections::BTreeMap};
 
@@ -320,7 +320,7 @@ impl<'a> Draft<'a> {
         // The inputs of servers about to go first: they were written after their entries.
         if let Some(list) = self.inputs_list {
             let text = std::mem::take(&mut self.text);
-            self.text = inputs::drop_inputs(self.file, list, text, &mut self.record, |input| {
+            self.text = prompted::drop_inputs(self.file, list, text, &mut self.record, |input| {
                 names.contains(&input.server)
             })?;
         }
@@ -366,7 +366,7 @@ impl<'a> Draft<'a> {
     fn update_inputs(&mut self) -> Result<()> {
         if let Some(list) = self.inputs_list {
             let text = std::mem::take(&mut self.text);
-            self.text = inputs::apply_inputs(
+            self.text = prompted::apply_inputs(
                 self.file,
                 list,
                 text,

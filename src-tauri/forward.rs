@@ -21,7 +21,7 @@ pub fn spawn(app: AppHandle, owner: Arc<Owner>) {
             let first = match events.recv().await {
                 Ok(event) => event,
                 Err(RecvError::Lagged(missed)) => {
-                    tracing::debug!("bridge missed {missed} events");
+                    tracing::debug!("the window and tray missed {missed} events");
                     continue;
                 }
                 Err(RecvError::Closed) => return,
@@ -43,7 +43,7 @@ pub fn spawn(app: AppHandle, owner: Arc<Owner>) {
                         }
                     }
                     Ok(Err(RecvError::Lagged(missed))) => {
-                        tracing::debug!("bridge missed {missed} events")
+                        tracing::debug!("the window and tray missed {missed} events")
                     }
                     Ok(Err(RecvError::Closed)) => return,
                 }
