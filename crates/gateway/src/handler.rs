@@ -15,10 +15,10 @@ use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
         CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest,
-        CompleteRequestParams, CompleteResult, GetPromptRequest, GetPromptRequestParams,
-        GetPromptResponse, Implementation, InitializeRequestParams, InitializeResult,
-        ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-        PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
+        CompleteRequestParams, CompleteResult, DiscoverResult, GetPromptRequest,
+        GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
+        InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+        ListToolsResult, PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
         ReadResourceResponse, Reference, ServerCapabilities, ServerConfig, ServerResult,
         SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
     },
@@ -411,6 +411,26 @@ fn offers(session: &Session, what: &str) -> bool {
     session.details().capabilities.get(what).is_some()
 }
 
+/// What `/mcp/<server>` declares for a running server: what the server declared, less what the
+/// gateway does not carry (experimental features, extensions such as tasks), with `listChanged`
+/// on for every list it has, since the gateway itself tells hosts when a list changes (the
+/// server was stopped, held, restarted with other tools).
+fn mirrored(upstream: &ServerCapabilities) -> ServerCapabilities {
+    let mut declared = upstream.clone();
+    declared.experimental = None;
+    declared.extensions = None;
+    if let Some(tools) = &mut declared.tools {
+        tools.list_changed = Some(true);
+    }
+    if let Some(resources) = &mut declared.resources {
+        resources.list_changed = Some(true);
+    }
+    if let Some(prompts) = &mut declared.prompts {
+        prompts.list_changed = Some(true);
+    }
+    declared
+}
+
 /// What the audit log says of a result.
 pub(crate) trait Outcome {
     fn is_tool_error(&self) -> bool {
@@ -459,6 +479,27 @@ fn upstream_error(server: &str, error: ServiceError) -> McpError {
 
 fn no_such(kind: &str, name: &str) -> McpError {
     McpError::invalid_params(format!("no {kind} named {name}"), None)
+}
+
+impl GatewayHandler {
+    /// What an endpoint declares. `/mcp/<server>` with its server running mirrors the server:
+    /// its capabilities ([`mirrored`]), name and instructions, so a host sees what it would
+    /// see directly. The aggregate `/mcp`, and a lazy server not started yet (listed from its
+    /// pins without starting it), declare everything the gateway can carry.
+    fn endpoint_info(&self, context: &RequestContext<RoleServer>) -> ServerConfig {
+        let mut info = self.get_info();
+        if let Ok(Caller { server: Some(server), .. }) = self.caller(context)
+            && let Some(session) = self.shared.upstreams.running(&server)
+            && let Some(upstream) = session.peer().peer_info()
+        {
+            info.capabilities = mirrored(&upstream.capabilities);
+            info.instructions = upstream.instructions.clone();
+            if let Some(server_info) = &upstream.server_info {
+                info.server_info = server_info.clone();
+            }
+        }
+        info
+    }
 }
 
 impl ServerHandler for GatewayHandler {
@@ -557,13 +598,22 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<InitializeResult, McpError> {
         context.peer.set_peer_info(request.clone());
         let mut result = self.negotiate_initialize(&request)?;
-        // A single server's endpoint passes its instructions on when it is running already.
-        if let Ok(Caller { server: Some(server), .. }) = self.caller(&context)
-            && let Some(session) = self.shared.upstreams.running(&server)
-        {
-            result.instructions = session.details().negotiated.instructions.clone();
-        }
+        let endpoint = self.endpoint_info(&context);
+        result.capabilities = endpoint.capabilities;
+        result.server_info = endpoint.server_info;
+        result.instructions = endpoint.instructions;
         Ok(result)
+    }
+
+    /// `server/discover` (2026-07-28): the same per-endpoint declaration as `initialize`.
+    async fn discover(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> Result<DiscoverResult, McpError> {
+        Ok(DiscoverResult::from_server_info(
+            self.supported_protocol_versions().into_owned(),
+            self.endpoint_info(&context),
+        ))
     }
 
     async fn list_tools(

@@ -209,6 +209,42 @@ async fn one_server_is_reached_under_its_own_names_and_every_host_shares_its_one
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_endpoint_declares_what_the_server_declared_in_both_eras() {
+    let world = World::new(&["alpha"], Duration::from_secs(30)).await;
+    for protocol in ["2025-11-25", "2026-07-28"] {
+        // `initialize` on the stateful revision, `server/discover` on the stateless one.
+        let host = world.client_speaking("cursor", "/mcp/alpha", Some(protocol)).await;
+        let details = host.details();
+        assert_eq!(details.negotiated.protocol_version, protocol);
+        assert_eq!(details.negotiated.server_name.as_deref(), Some("sb-fixture"), "{protocol}");
+        assert_eq!(
+            details.negotiated.instructions.as_deref(),
+            Some("sb-fixture: Switchboard's test server."),
+            "{protocol}"
+        );
+        let declared = &details.capabilities;
+        // What the fixture declares: tools, logging, resources with subscribe; no prompts and
+        // no completions, so neither is declared for it.
+        assert!(declared.get("tools").is_some(), "{protocol}: {declared}");
+        assert!(declared.get("logging").is_some(), "{protocol}: {declared}");
+        assert_eq!(declared["resources"]["subscribe"], json!(true), "{protocol}: {declared}");
+        assert!(declared.get("prompts").is_none(), "{protocol}: {declared}");
+        assert!(declared.get("completions").is_none(), "{protocol}: {declared}");
+        // The gateway tells hosts when a list changes (stopped, held, restarted).
+        assert_eq!(declared["tools"]["listChanged"], json!(true), "{protocol}: {declared}");
+        host.close(Duration::from_secs(2)).await;
+
+        // The aggregate declares everything the gateway carries, under its own name.
+        let aggregate = world.client_speaking("cursor", "/mcp", Some(protocol)).await;
+        let details = aggregate.details();
+        assert_eq!(details.negotiated.server_name.as_deref(), Some("switchboard"));
+        assert!(details.capabilities.get("prompts").is_some(), "{protocol}");
+        assert!(details.capabilities.get("completions").is_some(), "{protocol}");
+        aggregate.close(Duration::from_secs(2)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_aggregate_names_each_servers_tools_uniquely_and_routes_calls_back() {
     let world = World::new(&["alpha", "beta.two"], Duration::from_secs(30)).await;
     let host = world.client("claude", "/mcp").await;

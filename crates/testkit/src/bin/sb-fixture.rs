@@ -312,6 +312,7 @@ impl ServerHandler for Fixture {
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("sb-fixture", env!("CARGO_PKG_VERSION")))
+            .with_instructions("sb-fixture: Switchboard's test server.")
     }
 
     async fn list_resources(
