@@ -14,8 +14,11 @@ where
 {
     let options = SessionOptions {
         connect: options.clone(),
-        // A supervised server lives long; only its most recent messages are worth keeping.
+        // A supervised server lives long and every host's calls to it go through this session:
+        // its traffic log keeps only what it wrote that is not MCP (named in errors). Each
+        // call is in the gateway's audit log instead.
         traffic_capacity: 64,
+        record_messages: false,
         // Hosts reach it through the gateway, which answers its sampling, elicitation and roots
         // requests by asking the host whose call is in flight.
         relay_client_requests: true,
@@ -70,6 +73,28 @@ mod tests {
         let connection = pair(ProtocolChoice::Force("2025-06-18".into())).await.expect("connects");
         assert_eq!(connection.details().negotiated.protocol_version, "2025-06-18");
         assert!(!connection.details().negotiated.stateless);
+    }
+
+    #[tokio::test]
+    async fn a_supervised_session_keeps_what_is_not_mcp_and_no_messages() {
+        let (client_side, mut server_side) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = server_side.write_all(b"starting up, not MCP\n").await;
+            if let Ok(running) = Named.serve(server_side).await {
+                let _ = running.waiting().await;
+            }
+        });
+        let (read, write) = tokio::io::split(client_side);
+        let session = connect(read, write, &ConnectOptions::default()).await.expect("connects");
+        session.list_tools().await.expect("tools");
+        let entries = session.traffic().since(0);
+        assert!(
+            entries.iter().any(|e| e.direction == crate::Direction::Invalid
+                && e.message["text"].as_str().is_some_and(|m| m.contains("not MCP"))),
+            "{entries:?}"
+        );
+        assert!(entries.iter().all(|e| e.direction == crate::Direction::Invalid), "{entries:?}");
     }
 
     #[tokio::test]

@@ -46,6 +46,10 @@ pub struct SessionOptions {
     pub max_message_bytes: usize,
     /// How many messages the traffic log keeps.
     pub traffic_capacity: usize,
+    /// Whether the traffic log keeps the JSON-RPC messages themselves; when false it keeps only
+    /// what the server wrote that is not MCP (for error messages), and no message is turned
+    /// into JSON a second time for it (a session on a gateway's hot path).
+    pub record_messages: bool,
     /// Declare sampling, elicitation and roots, and hand the server's requests for them to
     /// [`Session::answer_requests_with`] (a session shared by an intermediary).
     pub relay_client_requests: bool,
@@ -58,6 +62,7 @@ impl Default for SessionOptions {
             request_timeout: Duration::from_secs(60),
             max_message_bytes: 32 * 1024 * 1024,
             traffic_capacity: crate::traffic::DEFAULT_CAPACITY,
+            record_messages: true,
             relay_client_requests: false,
         }
     }
@@ -251,7 +256,8 @@ impl Session {
             config.capabilities = crate::asks::relayed_capabilities();
         }
         let publisher = Publisher::default();
-        let traced = Traced::new(transport, traffic.clone(), publisher.clone());
+        let recorded = options.record_messages.then(|| traffic.clone());
+        let traced = Traced::new(transport, recorded, publisher.clone());
         let answerer = Slot::default();
         let client = Client { config, slot: answerer.clone() };
         let handshake = client.serve_with_lifecycle(traced, lifecycle);

@@ -10,15 +10,17 @@ use rmcp::{
 
 use crate::{notices::Publisher, traffic::Traffic};
 
-/// Wraps any client transport; every message sent or received lands in the traffic log.
+/// Wraps any client transport: every message sent or received lands in the traffic log (when the
+/// session keeps messages), and each received one is published to the session's notices.
 pub struct Traced<T> {
     inner: T,
-    traffic: Traffic,
+    /// Where each message is recorded; `None`: not recorded.
+    traffic: Option<Traffic>,
     publisher: Publisher,
 }
 
 impl<T> Traced<T> {
-    pub(crate) fn new(inner: T, traffic: Traffic, publisher: Publisher) -> Self {
+    pub(crate) fn new(inner: T, traffic: Option<Traffic>, publisher: Publisher) -> Self {
         Traced { inner, traffic, publisher }
     }
 }
@@ -49,13 +51,17 @@ where
         &mut self,
         item: TxJsonRpcMessage<RoleClient>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        record(&self.traffic, true, &item);
+        if let Some(traffic) = &self.traffic {
+            record(traffic, true, &item);
+        }
         self.inner.send(item)
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
         let message = self.inner.receive().await?;
-        record(&self.traffic, false, &message);
+        if let Some(traffic) = &self.traffic {
+            record(traffic, false, &message);
+        }
         self.publisher.received(&message);
         Some(message)
     }
