@@ -14,13 +14,12 @@ use std::{
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     model::{
-        CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest,
-        CompleteRequestParams, CompleteResult, DiscoverResult, GetPromptRequest,
-        GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
-        InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-        ListToolsResult, PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
-        ReadResourceResponse, Reference, ServerCapabilities, ServerConfig, ServerResult,
-        SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+        CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
+        DiscoverResult, GetPromptRequestParams, GetPromptResponse, Implementation,
+        InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+        ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+        ReadResourceResponse, Reference, ServerCapabilities, ServerConfig, SubscribeRequestParams,
+        SubscriptionFilter, UnsubscribeRequestParams,
     },
     service::{RequestContext, ServiceError, SubscriptionContext},
 };
@@ -31,8 +30,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     audit::{AuditLog, Record},
-    names,
-    relay::{Asker, Callers, next_session_key, relay},
+    eras, names,
+    relay::{Asker, Callers, next_session_key},
     stats::{SessionSlot, Stats},
     subscriptions::{self, Subscriptions, Target},
     timeouts::Timeouts,
@@ -679,17 +678,11 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let name = request.name.to_string();
-        let (host, token) = (context.peer.clone(), context.meta.get_progress_token());
+        let host = eras::Host::of(&caller.host, &context);
+        let token = context.meta.get_progress_token();
+        let upstream = server.clone();
         self.forward(&context, &caller, &server, "tools/call", Some(&name), |s| async move {
-            let request = ClientRequest::CallToolRequest(CallToolRequest::new(request));
-            match relay(&s, request, &host, token).await? {
-                ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
-                ServerResult::InputRequiredResult(result) => {
-                    Ok(CallToolResponse::InputRequired(result))
-                }
-                ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
-                _ => Err(ServiceError::UnexpectedResponse),
-            }
+            eras::rounds(&s, &host, &upstream, request, token).await
         })
         .await
     }
@@ -786,18 +779,11 @@ impl ServerHandler for GatewayHandler {
         let caller = self.caller(&context)?;
         let server = self.resource_server(&caller, &request.uri, "resources/read")?;
         let uri = request.uri.clone();
-        let (host, token) = (context.peer.clone(), context.meta.get_progress_token());
+        let host = eras::Host::of(&caller.host, &context);
+        let token = context.meta.get_progress_token();
+        let upstream = server.clone();
         self.forward(&context, &caller, &server, "resources/read", Some(&uri), |s| async move {
-            let request = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
-            match relay(&s, request, &host, token).await? {
-                ServerResult::ReadResourceResult(result) => {
-                    Ok(ReadResourceResponse::Complete(result))
-                }
-                ServerResult::InputRequiredResult(result) => {
-                    Ok(ReadResourceResponse::InputRequired(result))
-                }
-                _ => Err(ServiceError::UnexpectedResponse),
-            }
+            eras::rounds(&s, &host, &upstream, request, token).await
         })
         .await
     }
@@ -861,16 +847,11 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let name = request.name.clone();
-        let (host, token) = (context.peer.clone(), context.meta.get_progress_token());
+        let host = eras::Host::of(&caller.host, &context);
+        let token = context.meta.get_progress_token();
+        let upstream = server.clone();
         self.forward(&context, &caller, &server, "prompts/get", Some(&name), |s| async move {
-            let request = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
-            match relay(&s, request, &host, token).await? {
-                ServerResult::GetPromptResult(result) => Ok(GetPromptResponse::Complete(result)),
-                ServerResult::InputRequiredResult(result) => {
-                    Ok(GetPromptResponse::InputRequired(result))
-                }
-                _ => Err(ServiceError::UnexpectedResponse),
-            }
+            eras::rounds(&s, &host, &upstream, request, token).await
         })
         .await
     }

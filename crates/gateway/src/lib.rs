@@ -7,6 +7,7 @@
 //! Hosts that only run commands reach it through `switchboard connect`, a stdio bridge that
 //! reads its token itself, so no host file carries a secret.
 
+mod eras;
 mod error;
 mod handler;
 mod http;

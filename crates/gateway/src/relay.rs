@@ -121,13 +121,7 @@ impl Asker {
     /// The host to ask, if it declared `capability` (`sampling`, `elicitation`, `roots`).
     fn host(&self, what: &str, capability: &str) -> Result<(String, Peer<RoleServer>), McpError> {
         let (host, peer) = self.callers.asked(&self.server, what)?;
-        let declared = peer.peer_info().is_some_and(|info| {
-            serde_json::to_value(&info.capabilities)
-                .ok()
-                .and_then(|c| c.get(capability).cloned())
-                .is_some_and(|c| !c.is_null())
-        });
-        if !declared {
+        if !host_declares(&peer, capability) {
             return Err(McpError::internal_error(
                 format!(
                     "{} asked for {what}, and {host}, whose call is in flight, does not support \
@@ -141,8 +135,22 @@ impl Asker {
     }
 }
 
+/// Whether a host session declared the client `capability` (`sampling`, `elicitation`, `roots`).
+pub(crate) fn host_declares(peer: &Peer<RoleServer>, capability: &str) -> bool {
+    peer.peer_info().is_some_and(|info| {
+        serde_json::to_value(&info.capabilities)
+            .ok()
+            .and_then(|c| c.get(capability).cloned())
+            .is_some_and(|c| !c.is_null())
+    })
+}
+
 /// A host's answer, or its refusal as the server should see it.
-fn answered<T>(host: &str, what: &str, result: Result<T, ServiceError>) -> Result<T, McpError> {
+pub(crate) fn answered<T>(
+    host: &str,
+    what: &str,
+    result: Result<T, ServiceError>,
+) -> Result<T, McpError> {
     result.map_err(|e| match e {
         ServiceError::McpError(error) => error,
         other => McpError::internal_error(format!("{host} did not answer {what}: {other}"), None),

@@ -843,3 +843,77 @@ async fn a_servers_sampling_and_roots_requests_go_to_the_host_whose_call_is_in_f
     }
     assistant.cancel().await.expect("close");
 }
+
+/// An rmcp host over the gateway's `/mcp/<server>` that samples (the `Assistant`), speaking
+/// `protocol`.
+async fn assistant_speaking(
+    world: &World,
+    host: &str,
+    server: &str,
+    protocol: &str,
+) -> rmcp::service::RunningService<rmcp::RoleClient, Assistant> {
+    use rmcp::{
+        model::ProtocolVersion,
+        service::{ClientLifecycleMode, ClientServiceExt},
+        transport::{
+            StreamableHttpClientTransport,
+            streamable_http_client::StreamableHttpClientTransportConfig,
+        },
+    };
+    let url = format!("http://127.0.0.1:{}/mcp/{server}", world.gateway.port());
+    let auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", world.token(host)))
+        .expect("header");
+    let config = StreamableHttpClientTransportConfig::with_uri(url)
+        .custom_headers([(reqwest::header::AUTHORIZATION, auth)].into_iter().collect());
+    let transport = StreamableHttpClientTransport::from_config(config);
+    let lifecycle = if protocol == "2026-07-28" {
+        ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] }
+    } else {
+        ClientLifecycleMode::Initialize
+    };
+    let running = Assistant.serve_with_lifecycle(transport, lifecycle).await.expect("connects");
+    let spoken = running.peer().peer_info().map(|i| i.protocol_version.to_string());
+    assert_eq!(spoken.as_deref(), Some(protocol));
+    running
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_servers_input_required_reaches_a_stateful_host_as_sampling_and_a_2026_host_as_is() {
+    let world = World::speaking(&["alpha"], Duration::from_secs(60), Some("2026-07-28")).await;
+    let call = |question: &str| {
+        let mut params = rmcp::model::CallToolRequestParams::new("ask_later");
+        params.arguments = Some(args(json!({"question": question})));
+        params
+    };
+    // A 2025-11-25 host cannot read input_required: the gateway asks it with
+    // sampling/createMessage and retries the call with its answer.
+    let legacy = assistant_speaking(&world, "claude-desktop", "alpha", "2025-11-25").await;
+    let answered = legacy.call_tool(call("why")).await.expect("ask_later");
+    assert_eq!(text(&answered), "sampled later: an answer to why");
+    // The server saw the call twice: first without answers, then with the host's and its state.
+    let calls: Vec<Value> = sent(&world, "alpha", "tools/call")
+        .into_iter()
+        .filter(|m| m["params"]["name"] == "ask_later")
+        .collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[0]["params"].get("inputResponses").is_none(), "{calls:?}");
+    assert_eq!(calls[1]["params"]["requestState"], "asked");
+    assert_eq!(
+        calls[1]["params"]["inputResponses"]["sample"]["content"]["text"],
+        "an answer to why"
+    );
+    legacy.cancel().await.expect("close");
+
+    // A 2026-07-28 host gets input_required as it is, and its retry goes through.
+    let modern = assistant_speaking(&world, "gemini", "alpha", "2026-07-28").await;
+    let answered = modern.call_tool(call("how")).await.expect("ask_later");
+    assert_eq!(text(&answered), "sampled later: an answer to how");
+    modern.cancel().await.expect("close");
+
+    // A stateful host that cannot sample hears why, and nothing hangs.
+    let plain = world.client_speaking("cursor", "/mcp/alpha", Some("2025-11-25")).await;
+    let refused = plain.call_tool("ask_later", args(json!({"question": "no"})), None, None).await;
+    let said = refused.expect_err("refused").to_string();
+    assert!(said.contains("cursor does not support sampling"), "{said}");
+    plain.close(Duration::from_secs(2)).await;
+}

@@ -37,13 +37,19 @@ use std::{io::Write, time::Duration};
 
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler, ServiceExt,
-    handler::server::{router::tool::ToolRouter, wrapper::Parameters},
+    handler::server::{
+        router::tool::ToolRouter,
+        tool::{InputResponses, RequestState},
+        wrapper::Parameters,
+    },
     model::{
-        CreateMessageRequestParams, Implementation, ListResourcesResult, LoggingLevel,
-        LoggingMessageNotificationParam, PaginatedRequestParams, ProgressNotificationParam,
-        ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-        ResourceContents, ResourceUpdatedNotificationParam, SamplingMessage, ServerCapabilities,
-        ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+        CallToolResponse, CallToolResult, ContentBlock, CreateMessageRequest,
+        CreateMessageRequestParams, Implementation, InputRequest, InputRequiredResult,
+        ListResourcesResult, LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
+        ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse,
+        ReadResourceResult, Resource, ResourceContents, ResourceUpdatedNotificationParam,
+        SamplingMessage, ServerCapabilities, ServerConfig, SubscribeRequestParams,
+        SubscriptionFilter, UnsubscribeRequestParams,
     },
     service::{RequestContext, SubscriptionContext},
     tool, tool_handler, tool_router,
@@ -280,6 +286,36 @@ impl Fixture {
                 format!("sampled: {}", message["content"]["text"].as_str().unwrap_or_default())
             }
             Err(e) => format!("no sample: {e}"),
+        }
+    }
+
+    #[tool(description = "Asks the client to sample an answer to `question` the 2026-07-28 way: \
+                          an input_required result, then the answer once the retry carries it")]
+    async fn ask_later(
+        &self,
+        Parameters(args): Parameters<AskArgs>,
+        InputResponses(answers): InputResponses,
+        RequestState(state): RequestState,
+    ) -> CallToolResponse {
+        let sampled = answers.as_ref().and_then(|a| a.get("sample"));
+        match (sampled, state.as_deref()) {
+            (Some(answer), Some("asked")) => {
+                let said = answer["content"]["text"].as_str().unwrap_or_default();
+                CallToolResponse::Complete(CallToolResult::success(vec![ContentBlock::text(
+                    format!("sampled later: {said}"),
+                )]))
+            }
+            _ => {
+                let params = CreateMessageRequestParams::new(
+                    vec![SamplingMessage::user_text(args.question)],
+                    100,
+                );
+                let asked = InputRequest::CreateMessage(CreateMessageRequest::new(params));
+                CallToolResponse::InputRequired(InputRequiredResult::new(
+                    Some([("sample".to_owned(), asked)].into_iter().collect()),
+                    Some("asked".to_owned()),
+                ))
+            }
         }
     }
 

@@ -1,0 +1,217 @@
+//! Where a host and a server speak different eras of the protocol.
+//!
+//! A 2026-07-28 server that needs something from its client mid-request answers
+//! `input_required` (SEP-2322): the requests it wants answered (sampling, elicitation, roots)
+//! and an opaque `requestState`, and the client retries with the answers. A host of the
+//! stateful revisions cannot read that result. For such a host the gateway plays the 2026
+//! client: it puts each request to the host as the server-to-client request its revision has
+//! (`sampling/createMessage`, `elicitation/create`, `roots/list`), then retries the server's
+//! request with the answers and the state, for at most [`DEFAULT_MRTR_MAX_ROUNDS`] rounds.
+//! A 2026-07-28 host gets `input_required` as it is and drives the rounds itself.
+//!
+//! The other way round (a stateful server's request mid-call, put to a 2026-07-28 host) is not
+//! translated: [`crate::relay`] refuses it with the reason.
+
+#![allow(deprecated)] // sampling and roots (SEP-2577): what the stateful revisions use
+
+use rmcp::{
+    ErrorData as McpError, Peer, RoleServer,
+    model::{
+        CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, GetPromptRequest,
+        GetPromptRequestParams, GetPromptResponse, InputRequest, InputRequests,
+        InputRequiredResult, InputResponses, ProgressToken, ReadResourceRequest,
+        ReadResourceRequestParams, ReadResourceResponse, ServerResult,
+    },
+    service::{RequestContext, ServiceError},
+};
+use serde_json::Value;
+use switchboard_mcp::Session;
+
+use crate::relay::{answered, host_declares, relay};
+
+use rmcp::model::DEFAULT_MRTR_MAX_ROUNDS;
+
+/// The host a request came from, as far as an `input_required` answer is concerned.
+#[derive(Clone)]
+pub(crate) struct Host {
+    pub name: String,
+    pub peer: Peer<RoleServer>,
+    /// The host speaks a stateful revision: `input_required` is put to it as requests.
+    pub stateful: bool,
+}
+
+impl Host {
+    pub fn of(name: &str, context: &RequestContext<RoleServer>) -> Host {
+        Host {
+            name: name.to_owned(),
+            peer: context.peer.clone(),
+            stateful: context.protocol_version().is_some_and(|v| v.has_initialize()),
+        }
+    }
+
+    /// Puts each of `server`'s input requests to this (stateful) host and returns its answers
+    /// under the same keys, for the retry.
+    pub async fn fulfil(
+        &self,
+        server: &str,
+        requests: InputRequests,
+    ) -> Result<InputResponses, McpError> {
+        let mut answers = InputResponses::new();
+        for (key, request) in requests {
+            let answer = match request {
+                InputRequest::CreateMessage(asked) => {
+                    self.check(server, "sampling/createMessage", "sampling")?;
+                    let result = self.peer.create_message(asked.params).await;
+                    json(answered(&self.name, "sampling/createMessage", result)?)
+                }
+                InputRequest::Elicitation(asked) => {
+                    self.check(server, "elicitation/create", "elicitation")?;
+                    let result = self.peer.create_elicitation(asked.params).await;
+                    json(answered(&self.name, "elicitation/create", result)?)
+                }
+                InputRequest::ListRoots(_) => {
+                    self.check(server, "roots/list", "roots")?;
+                    json(answered(&self.name, "roots/list", self.peer.list_roots().await)?)
+                }
+                other => {
+                    let method = serde_json::to_value(&other)
+                        .ok()
+                        .and_then(|v| v.get("method").and_then(Value::as_str).map(str::to_owned))
+                        .unwrap_or_else(|| "an unknown request".to_owned());
+                    return Err(McpError::internal_error(
+                        format!(
+                            "{server} asked for {method}, which the gateway cannot put to a host"
+                        ),
+                        None,
+                    ));
+                }
+            }?;
+            answers.insert(key, answer);
+        }
+        Ok(answers)
+    }
+
+    fn check(&self, server: &str, what: &str, capability: &str) -> Result<(), McpError> {
+        if host_declares(&self.peer, capability) {
+            return Ok(());
+        }
+        Err(McpError::internal_error(
+            format!(
+                "{server} needs {what} to go on, and {} does not support {capability}",
+                self.name
+            ),
+            None,
+        ))
+    }
+}
+
+fn json<T: serde::Serialize>(answer: T) -> Result<Value, McpError> {
+    serde_json::to_value(answer)
+        .map_err(|e| McpError::internal_error(format!("the host's answer: {e}"), None))
+}
+
+/// A request a 2026-07-28 server may answer with `input_required`, and retried with answers.
+pub(crate) trait Retried: Clone {
+    fn request(&self) -> ClientRequest;
+    fn answer(&mut self, answers: InputResponses, state: Option<String>);
+}
+
+/// What such a request gets back.
+pub(crate) trait Answer: Sized {
+    /// The final answer, or the input the server asks for first.
+    fn read(result: ServerResult) -> Result<Result<Self, InputRequiredResult>, ServiceError>;
+    /// `input_required` passed on as it is (to a 2026-07-28 host).
+    fn asking(asked: InputRequiredResult) -> Self;
+}
+
+/// Sends `params` to `server` through its session and, while the server answers
+/// `input_required` to a stateful host, asks that host and retries (module docs).
+pub(crate) async fn rounds<P: Retried, A: Answer>(
+    session: &Session,
+    host: &Host,
+    server: &str,
+    mut params: P,
+    token: Option<ProgressToken>,
+) -> Result<A, ServiceError> {
+    for _ in 0..DEFAULT_MRTR_MAX_ROUNDS {
+        match A::read(relay(session, params.request(), &host.peer, token.clone()).await?)? {
+            Ok(done) => return Ok(done),
+            Err(asked) if host.stateful => {
+                let requests = asked.input_requests.unwrap_or_default();
+                let answers =
+                    host.fulfil(server, requests).await.map_err(ServiceError::McpError)?;
+                params.answer(answers, asked.request_state);
+            }
+            Err(asked) => return Ok(A::asking(asked)),
+        }
+    }
+    Err(ServiceError::McpError(too_many_rounds(server)))
+}
+
+macro_rules! retried {
+    ($params:ty, $variant:ident, $request:ty) => {
+        impl Retried for $params {
+            fn request(&self) -> ClientRequest {
+                ClientRequest::$variant(<$request>::new(self.clone()))
+            }
+            fn answer(&mut self, answers: InputResponses, state: Option<String>) {
+                self.input_responses = Some(answers);
+                self.request_state = state;
+            }
+        }
+    };
+}
+retried!(CallToolRequestParams, CallToolRequest, CallToolRequest);
+retried!(GetPromptRequestParams, GetPromptRequest, GetPromptRequest);
+retried!(ReadResourceRequestParams, ReadResourceRequest, ReadResourceRequest);
+
+impl Answer for CallToolResponse {
+    fn read(result: ServerResult) -> Result<Result<Self, InputRequiredResult>, ServiceError> {
+        match result {
+            ServerResult::CallToolResult(done) => Ok(Ok(CallToolResponse::Complete(done))),
+            ServerResult::CreateTaskResult(task) => Ok(Ok(CallToolResponse::Task(task))),
+            ServerResult::InputRequiredResult(asked) => Ok(Err(asked)),
+            _ => Err(ServiceError::UnexpectedResponse),
+        }
+    }
+    fn asking(asked: InputRequiredResult) -> Self {
+        CallToolResponse::InputRequired(asked)
+    }
+}
+
+impl Answer for GetPromptResponse {
+    fn read(result: ServerResult) -> Result<Result<Self, InputRequiredResult>, ServiceError> {
+        match result {
+            ServerResult::GetPromptResult(done) => Ok(Ok(GetPromptResponse::Complete(done))),
+            ServerResult::InputRequiredResult(asked) => Ok(Err(asked)),
+            _ => Err(ServiceError::UnexpectedResponse),
+        }
+    }
+    fn asking(asked: InputRequiredResult) -> Self {
+        GetPromptResponse::InputRequired(asked)
+    }
+}
+
+impl Answer for ReadResourceResponse {
+    fn read(result: ServerResult) -> Result<Result<Self, InputRequiredResult>, ServiceError> {
+        match result {
+            ServerResult::ReadResourceResult(done) => Ok(Ok(ReadResourceResponse::Complete(done))),
+            ServerResult::InputRequiredResult(asked) => Ok(Err(asked)),
+            _ => Err(ServiceError::UnexpectedResponse),
+        }
+    }
+    fn asking(asked: InputRequiredResult) -> Self {
+        ReadResourceResponse::InputRequired(asked)
+    }
+}
+
+/// The error for a server that keeps asking.
+fn too_many_rounds(server: &str) -> McpError {
+    McpError::internal_error(
+        format!(
+            "{server} asked for input more than {DEFAULT_MRTR_MAX_ROUNDS} times in one request; \
+             the gateway stopped there"
+        ),
+        None,
+    )
+}
