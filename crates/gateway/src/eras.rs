@@ -9,8 +9,11 @@
 //! request with the answers and the state, for at most [`DEFAULT_MRTR_MAX_ROUNDS`] rounds.
 //! A 2026-07-28 host gets `input_required` as it is and drives the rounds itself.
 //!
-//! The other way round (a stateful server's request mid-call, put to a 2026-07-28 host) is not
-//! translated: [`crate::relay`] refuses it with the reason.
+//! The other way round, a server of the stateful revisions sends its client a request mid-call
+//! (sampling, elicitation, roots), and a 2026-07-28 host takes no requests. The gateway answers
+//! the host's call with `input_required` carrying that request and a `requestState` of its own,
+//! and keeps the server's call waiting ([`Parking`]). The host's retry brings the answer: it goes
+//! to the server, and the retry waits for the server's result, or for its next request.
 
 #![allow(deprecated)] // sampling and roots (SEP-2577): what the stateful revisions use
 
@@ -24,10 +27,22 @@ use rmcp::{
     },
     service::{RequestContext, ServiceError},
 };
+use std::{
+    collections::HashMap,
+    future::Future,
+    pin::Pin,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
 use serde_json::Value;
 use switchboard_mcp::Session;
+use tokio::sync::oneshot;
 
-use crate::relay::{answered, host_declares, relay};
+use crate::relay::{Questions, answered, host_declares, relay};
 
 use rmcp::model::DEFAULT_MRTR_MAX_ROUNDS;
 
@@ -114,6 +129,8 @@ fn json<T: serde::Serialize>(answer: T) -> Result<Value, McpError> {
 pub(crate) trait Retried: Clone {
     fn request(&self) -> ClientRequest;
     fn answer(&mut self, answers: InputResponses, state: Option<String>);
+    /// The `requestState` a retry echoes, and its answers.
+    fn retry(&self) -> (Option<&str>, Option<&InputResponses>);
 }
 
 /// What such a request gets back.
@@ -124,17 +141,33 @@ pub(crate) trait Answer: Sized {
     fn asking(asked: InputRequiredResult) -> Self;
 }
 
-/// Sends `params` to `server` through its session and, while the server answers
-/// `input_required` to a stateful host, asks that host and retries (module docs).
+/// Sends `params` to `server` through its session and carries input requests across eras
+/// (module docs): a 2026-07-28 server's `input_required` to a stateful host is asked and
+/// retried; a stateful server's request to a 2026-07-28 host (`questions`) becomes
+/// `input_required`, its call parked until the retry.
 pub(crate) async fn rounds<P: Retried, A: Answer>(
-    session: &Session,
+    session: Arc<Session>,
     host: &Host,
     server: &str,
     mut params: P,
     token: Option<ProgressToken>,
+    questions: Option<Questions>,
+    parking: &Parking,
 ) -> Result<A, ServiceError> {
+    if let Some(questions) = questions {
+        let call = match params.retry() {
+            (Some(state), answers) if state.starts_with(STATE_PREFIX) => {
+                parking.resume(state, &host.name, answers).map_err(ServiceError::McpError)?
+            }
+            _ => {
+                let (request, peer) = (params.request(), host.peer.clone());
+                Box::pin(async move { relay(&session, request, &peer, token).await }) as Call
+            }
+        };
+        return wait(call, questions, parking, &host.name).await;
+    }
     for _ in 0..DEFAULT_MRTR_MAX_ROUNDS {
-        match A::read(relay(session, params.request(), &host.peer, token.clone()).await?)? {
+        match A::read(relay(&session, params.request(), &host.peer, token.clone()).await?)? {
             Ok(done) => return Ok(done),
             Err(asked) if host.stateful => {
                 let requests = asked.input_requests.unwrap_or_default();
@@ -148,6 +181,110 @@ pub(crate) async fn rounds<P: Retried, A: Answer>(
     Err(ServiceError::McpError(too_many_rounds(server)))
 }
 
+/// A server's call in flight for a 2026-07-28 host.
+type Call = Pin<Box<dyn Future<Output = Result<ServerResult, ServiceError>> + Send>>;
+
+/// What the gateway's own `requestState` values start with.
+const STATE_PREFIX: &str = "switchboard-input:";
+/// How long a parked call waits for its host's retry before it is cancelled at the server.
+const PARKED_FOR: Duration = Duration::from_secs(600);
+/// The key of the one input request in the gateway's own `input_required`.
+const INPUT_KEY: &str = "input";
+
+/// Waits for the server's answer to `call`, or for its request to the host, which parks the call
+/// and answers the host `input_required`.
+async fn wait<A: Answer>(
+    mut call: Call,
+    mut questions: Questions,
+    parking: &Parking,
+    host: &str,
+) -> Result<A, ServiceError> {
+    tokio::select! {
+        biased;
+        result = &mut call => match A::read(result?)? {
+            Ok(done) => Ok(done),
+            Err(asked) => Ok(A::asking(asked)),
+        },
+        Some(question) = questions.recv() => {
+            let state = parking.park(host, call, question.answer);
+            let requests = InputRequests::from([(INPUT_KEY.to_owned(), question.request)]);
+            Ok(A::asking(InputRequiredResult::new(Some(requests), Some(state))))
+        }
+    }
+}
+
+/// Server calls waiting for a 2026-07-28 host's retry, by the `requestState` it was given.
+#[derive(Default)]
+pub(crate) struct Parking {
+    calls: Mutex<HashMap<String, Parked>>,
+    next: AtomicU64,
+}
+
+struct Parked {
+    host: String,
+    call: Call,
+    answer: oneshot::Sender<Result<Value, McpError>>,
+    since: Instant,
+}
+
+impl Parking {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Parked>> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps `call` until `host` retries; calls left longer than [`PARKED_FOR`] are dropped,
+    /// which cancels them at their server.
+    fn park(
+        &self,
+        host: &str,
+        call: Call,
+        answer: oneshot::Sender<Result<Value, McpError>>,
+    ) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let secret: u64 = rand::random();
+        let state = format!("{STATE_PREFIX}{n}:{secret:016x}");
+        let mut calls = self.lock();
+        calls.retain(|_, parked| parked.since.elapsed() < PARKED_FOR);
+        calls.insert(
+            state.clone(),
+            Parked { host: host.to_owned(), call, answer, since: Instant::now() },
+        );
+        state
+    }
+
+    /// The call `host`'s retry resumes, its answer handed to the server.
+    fn resume(
+        &self,
+        state: &str,
+        host: &str,
+        answers: Option<&InputResponses>,
+    ) -> Result<Call, McpError> {
+        let parked = {
+            let mut calls = self.lock();
+            match calls.get(state) {
+                Some(parked) if parked.host == host => calls.remove(state),
+                _ => None,
+            }
+        };
+        let Some(parked) = parked else {
+            return Err(McpError::invalid_params(
+                "the gateway holds no request for this requestState (it expired, was answered \
+                 already, or the owner restarted); call again without it",
+                None,
+            ));
+        };
+        let answer = answers.and_then(|a| a.get(INPUT_KEY)).cloned().ok_or_else(|| {
+            McpError::invalid_params(
+                format!("the retry carried no answer under {INPUT_KEY:?}"),
+                None,
+            )
+        });
+        // The server may have given up meanwhile; its call's result says so.
+        let _ = parked.answer.send(answer);
+        Ok(parked.call)
+    }
+}
+
 macro_rules! retried {
     ($params:ty, $variant:ident, $request:ty) => {
         impl Retried for $params {
@@ -157,6 +294,9 @@ macro_rules! retried {
             fn answer(&mut self, answers: InputResponses, state: Option<String>) {
                 self.input_responses = Some(answers);
                 self.request_state = state;
+            }
+            fn retry(&self) -> (Option<&str>, Option<&InputResponses>) {
+                (self.request_state.as_deref(), self.input_responses.as_ref())
             }
         }
     };

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     audit::{AuditLog, Record},
     eras, names,
-    relay::{Asker, Callers, next_session_key},
+    relay::{Asker, Callers, Questions, next_session_key},
     stats::{SessionSlot, Stats},
     subscriptions::{self, Subscriptions, Target},
     timeouts::Timeouts,
@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     /// The host sessions with a call in flight on each server: whom a server's sampling,
     /// elicitation or roots request is put to.
     pub callers: Arc<Callers>,
+    /// Server calls waiting for a 2026-07-28 host to retry with the input they asked for.
+    pub parking: eras::Parking,
 }
 
 impl Shared {
@@ -215,7 +217,7 @@ impl GatewayHandler {
         server: &str,
         method: &str,
         name: Option<&str>,
-        call: impl FnOnce(Arc<Session>) -> F,
+        call: impl FnOnce(Arc<Session>, Option<Questions>) -> F,
     ) -> Result<T, McpError>
     where
         F: Future<Output = Result<T, ServiceError>>,
@@ -223,7 +225,17 @@ impl GatewayHandler {
     {
         let started = Instant::now();
         let _in_flight = self.shared.stats.begin(server, self.shared.clock.now_ms());
-        let _in_call = self.shared.callers.enter(server, self.key, &caller.host, &context.peer);
+        // A 2026-07-28 host takes no requests from servers: they reach its call another way.
+        let stateless = context.protocol_version().is_some_and(|v| !v.has_initialize());
+        let (ask, questions) = match stateless {
+            true => {
+                let (ask, questions) = tokio::sync::mpsc::unbounded_channel();
+                (Some(ask), Some(questions))
+            }
+            false => (None, None),
+        };
+        let _in_call =
+            self.shared.callers.enter(server, self.key, &caller.host, &context.peer, ask);
         let result = async {
             let session = self.shared.session(server).await.map_err(unavailable)?;
             let timeout = self
@@ -233,7 +245,7 @@ impl GatewayHandler {
                 .unwrap_or_else(|p| p.into_inner())
                 .for_call(server, &caller.host);
             tokio::select! {
-                answered = tokio::time::timeout(timeout, call(session)) => match answered {
+                answered = tokio::time::timeout(timeout, call(session, questions)) => match answered {
                     Ok(Ok(value)) => Ok(value),
                     Ok(Err(error)) => Err(upstream_error(server, error)),
                     Err(_) => Err(McpError::internal_error(
@@ -628,7 +640,7 @@ impl ServerHandler for GatewayHandler {
                 return result;
             }
             return self
-                .forward(&context, &caller, server, "tools/list", None, |s| async move {
+                .forward(&context, &caller, server, "tools/list", None, |s, _| async move {
                     s.peer().list_tools(request).await
                 })
                 .await;
@@ -681,8 +693,9 @@ impl ServerHandler for GatewayHandler {
         let host = eras::Host::of(&caller.host, &context);
         let token = context.meta.get_progress_token();
         let upstream = server.clone();
-        self.forward(&context, &caller, &server, "tools/call", Some(&name), |s| async move {
-            eras::rounds(&s, &host, &upstream, request, token).await
+        let parking = &self.shared.parking;
+        self.forward(&context, &caller, &server, "tools/call", Some(&name), |s, asked| async move {
+            eras::rounds(s, &host, &upstream, request, token, asked, parking).await
         })
         .await
     }
@@ -700,7 +713,7 @@ impl ServerHandler for GatewayHandler {
                 return result;
             }
             return self
-                .forward(&context, &caller, server, "resources/list", None, |s| async move {
+                .forward(&context, &caller, server, "resources/list", None, |s, _| async move {
                     s.peer().list_resources(request).await
                 })
                 .await;
@@ -753,7 +766,7 @@ impl ServerHandler for GatewayHandler {
                     server,
                     "resources/templates/list",
                     None,
-                    |s| async move { s.peer().list_resource_templates(request).await },
+                    |s, _| async move { s.peer().list_resource_templates(request).await },
                 )
                 .await;
         }
@@ -782,9 +795,17 @@ impl ServerHandler for GatewayHandler {
         let host = eras::Host::of(&caller.host, &context);
         let token = context.meta.get_progress_token();
         let upstream = server.clone();
-        self.forward(&context, &caller, &server, "resources/read", Some(&uri), |s| async move {
-            eras::rounds(&s, &host, &upstream, request, token).await
-        })
+        let parking = &self.shared.parking;
+        self.forward(
+            &context,
+            &caller,
+            &server,
+            "resources/read",
+            Some(&uri),
+            |s, asked| async move {
+                eras::rounds(s, &host, &upstream, request, token, asked, parking).await
+            },
+        )
         .await
     }
 
@@ -801,7 +822,7 @@ impl ServerHandler for GatewayHandler {
                 return result;
             }
             return self
-                .forward(&context, &caller, server, "prompts/list", None, |s| async move {
+                .forward(&context, &caller, server, "prompts/list", None, |s, _| async move {
                     s.peer().list_prompts(request).await
                 })
                 .await;
@@ -850,9 +871,17 @@ impl ServerHandler for GatewayHandler {
         let host = eras::Host::of(&caller.host, &context);
         let token = context.meta.get_progress_token();
         let upstream = server.clone();
-        self.forward(&context, &caller, &server, "prompts/get", Some(&name), |s| async move {
-            eras::rounds(&s, &host, &upstream, request, token).await
-        })
+        let parking = &self.shared.parking;
+        self.forward(
+            &context,
+            &caller,
+            &server,
+            "prompts/get",
+            Some(&name),
+            |s, asked| async move {
+                eras::rounds(s, &host, &upstream, request, token, asked, parking).await
+            },
+        )
         .await
     }
 
@@ -887,7 +916,7 @@ impl ServerHandler for GatewayHandler {
                 }
             }
         };
-        self.forward(&context, &caller, &server, "completion/complete", None, |s| async move {
+        self.forward(&context, &caller, &server, "completion/complete", None, |s, _| async move {
             s.peer().complete(request).await
         })
         .await
@@ -909,7 +938,7 @@ impl ServerHandler for GatewayHandler {
             &server,
             "resources/subscribe",
             Some(&uri),
-            |s| async move {
+            |s, _| async move {
                 self.subscriptions
                     .subscribe(&self.shared.subscribed, &target, &s, request.uri, &host, &ended)
                     .await
@@ -933,7 +962,7 @@ impl ServerHandler for GatewayHandler {
             &server,
             "resources/unsubscribe",
             Some(&uri),
-            |s| async move {
+            |s, _| async move {
                 self.subscriptions
                     .unsubscribe(&self.shared.subscribed, &target, &s, request.uri)
                     .await

@@ -173,6 +173,7 @@ impl Gateway {
             watched: Mutex::new(HashMap::new()),
             subscribed: Arc::default(),
             callers: Arc::default(),
+            parking: Default::default(),
         });
         let cancel = CancellationToken::new();
         let mcp_config =

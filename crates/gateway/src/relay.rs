@@ -10,7 +10,8 @@
 //! server-to-client requests) is asked through [`Asker`], which puts the question to the one host
 //! session with a call in flight on that server. Over stdio nothing ties such a request to the
 //! call that caused it, so with calls of several host sessions in flight the request is refused
-//! with an error that says why, rather than guessed.
+//! with an error that says why, rather than guessed. A 2026-07-28 host takes no such requests:
+//! its call gets the request as `input_required` instead ([`crate::eras`]).
 
 #![allow(deprecated)] // logging, sampling, roots (SEP-2577): what the stateful revisions use
 
@@ -26,13 +27,15 @@ use futures::future::BoxFuture;
 use rmcp::{
     ErrorData as McpError, Peer, RoleClient, RoleServer,
     model::{
-        ClientRequest, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
-        ElicitResult, ListRootsResult, ProgressToken, RequestId, ServerResult,
+        ClientRequest, CreateMessageRequest, CreateMessageRequestParams, CreateMessageResult,
+        ElicitRequest, ElicitRequestParams, ElicitResult, InputRequest, ListRootsRequest,
+        ListRootsResult, ProgressToken, RequestId, ServerResult,
     },
     service::{PeerRequestOptions, ServiceError},
 };
+use serde_json::Value;
 use switchboard_mcp::{ClientRequests, Notice, Session};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast::error::RecvError, mpsc, oneshot};
 
 /// A host session's identity, for telling callers apart.
 pub(crate) fn next_session_key() -> u64 {
@@ -40,8 +43,25 @@ pub(crate) fn next_session_key() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A host session with a call in flight: its key, its host's name, its peer.
-type Caller = (u64, String, Peer<RoleServer>);
+/// A host session with a call in flight.
+struct Caller {
+    key: u64,
+    host: String,
+    peer: Peer<RoleServer>,
+    /// For a 2026-07-28 host, which takes no requests from servers: where a server's request
+    /// goes instead, to reach the host as `input_required` ([`crate::eras`]).
+    ask: Option<mpsc::UnboundedSender<Question>>,
+}
+
+/// A server's request to its client, put to a 2026-07-28 host's call as `input_required`; the
+/// host's answer, once its retry brings it, goes back through `answer`.
+pub(crate) struct Question {
+    pub request: InputRequest,
+    pub answer: oneshot::Sender<Result<Value, McpError>>,
+}
+
+/// The questions servers put to one call of a 2026-07-28 host.
+pub(crate) type Questions = mpsc::UnboundedReceiver<Question>;
 
 /// Per server, the host sessions with a call in flight (a session counted once per call).
 #[derive(Default)]
@@ -60,7 +80,7 @@ impl Drop for InCall {
     fn drop(&mut self) {
         let mut by_server = self.callers.lock();
         if let Some(list) = by_server.get_mut(&self.server)
-            && let Some(at) = list.iter().position(|(key, _, _)| *key == self.key)
+            && let Some(at) = list.iter().position(|caller| caller.key == self.key)
         {
             list.remove(at);
         }
@@ -72,30 +92,35 @@ impl Callers {
         self.by_server.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A call of host session `key` on `server` begins; `ask` for a 2026-07-28 host.
     pub fn enter(
         self: &Arc<Self>,
         server: &str,
         key: u64,
         host: &str,
         peer: &Peer<RoleServer>,
+        ask: Option<mpsc::UnboundedSender<Question>>,
     ) -> InCall {
-        self.lock().entry(server.to_owned()).or_default().push((
+        self.lock().entry(server.to_owned()).or_default().push(Caller {
             key,
-            host.to_owned(),
-            peer.clone(),
-        ));
+            host: host.to_owned(),
+            peer: peer.clone(),
+            ask,
+        });
         InCall { callers: self.clone(), server: server.to_owned(), key }
     }
 
-    /// The host session a request of `server` to its client goes to.
-    fn asked(&self, server: &str, what: &str) -> Result<(String, Peer<RoleServer>), McpError> {
+    /// The host session a request of `server` to its client goes to: its host's name, its
+    /// peer, and, for a 2026-07-28 host, where the request goes instead of the peer.
+    fn asked(&self, server: &str, what: &str) -> Result<Asked, McpError> {
         let by_server = self.lock();
         let list = by_server.get(server).map(Vec::as_slice).unwrap_or_default();
-        let mut keys: Vec<u64> = list.iter().map(|(key, _, _)| *key).collect();
+        let mut keys: Vec<u64> = list.iter().map(|caller| caller.key).collect();
         keys.sort_unstable();
         keys.dedup();
-        match (keys.len(), list.first()) {
-            (1, Some((_, host, peer))) => Ok((host.clone(), peer.clone())),
+        // The newest call of that session: a 2026-07-28 host's retry brings a new one.
+        match (keys.len(), list.last()) {
+            (1, Some(caller)) => Ok((caller.host.clone(), caller.peer.clone(), caller.ask.clone())),
             (0, _) | (_, None) => Err(McpError::internal_error(
                 format!("{server} asked for {what} with no host call in flight to ask"),
                 None,
@@ -111,28 +136,65 @@ impl Callers {
     }
 }
 
+/// Whom a server's request goes to: host name, peer, and the 2026-07-28 way in, if any.
+type Asked = (String, Peer<RoleServer>, Option<mpsc::UnboundedSender<Question>>);
+
 /// Answers one server's requests to its client by asking the host whose call is in flight.
 pub(crate) struct Asker {
     pub server: String,
     pub callers: Arc<Callers>,
 }
 
+/// How a server's request reaches the host.
+enum Route {
+    /// A stateful host, asked directly.
+    Direct(String, Peer<RoleServer>),
+    /// A 2026-07-28 host: the request becomes `input_required` on its call.
+    InputRequired(String, mpsc::UnboundedSender<Question>),
+}
+
 impl Asker {
-    /// The host to ask, if it declared `capability` (`sampling`, `elicitation`, `roots`).
-    fn host(&self, what: &str, capability: &str) -> Result<(String, Peer<RoleServer>), McpError> {
-        let (host, peer) = self.callers.asked(&self.server, what)?;
+    /// Where `what` goes; a stateful host must have declared `capability` (`sampling`,
+    /// `elicitation`, `roots`). A 2026-07-28 host declares capabilities per request, and
+    /// answers or refuses the `input_required` itself.
+    fn route(&self, what: &str, capability: &str) -> Result<Route, McpError> {
+        let (host, peer, ask) = self.callers.asked(&self.server, what)?;
+        if let Some(ask) = ask {
+            return Ok(Route::InputRequired(host, ask));
+        }
         if !host_declares(&peer, capability) {
             return Err(McpError::internal_error(
                 format!(
                     "{} asked for {what}, and {host}, whose call is in flight, does not support \
-                     {capability} (or speaks 2026-07-28, where servers ask through input_required)",
+                     {capability}",
                     self.server
                 ),
                 None,
             ));
         }
-        Ok((host, peer))
+        Ok(Route::Direct(host, peer))
     }
+}
+
+/// Puts `request` to a 2026-07-28 host's call and waits for the answer its retry brings.
+async fn through_input_required<T: serde::de::DeserializeOwned>(
+    host: &str,
+    ask: &mpsc::UnboundedSender<Question>,
+    what: &str,
+    request: InputRequest,
+) -> Result<T, McpError> {
+    let (answer, answered) = oneshot::channel();
+    ask.send(Question { request, answer }).map_err(|_| {
+        McpError::internal_error(format!("{host}'s call ended before {what} reached it"), None)
+    })?;
+    let value = answered.await.map_err(|_| {
+        McpError::internal_error(
+            format!("{host} did not answer {what}: its call ended or was not retried in time"),
+            None,
+        )
+    })??;
+    serde_json::from_value(value)
+        .map_err(|e| McpError::invalid_params(format!("{host}'s answer to {what}: {e}"), None))
 }
 
 /// Whether a host session declared the client `capability` (`sampling`, `elicitation`, `roots`).
@@ -162,9 +224,17 @@ impl ClientRequests for Asker {
         &self,
         params: CreateMessageRequestParams,
     ) -> BoxFuture<'_, Result<CreateMessageResult, McpError>> {
+        const WHAT: &str = "sampling/createMessage";
         Box::pin(async move {
-            let (host, peer) = self.host("sampling/createMessage", "sampling")?;
-            answered(&host, "sampling/createMessage", peer.create_message(params).await)
+            match self.route(WHAT, "sampling")? {
+                Route::Direct(host, peer) => {
+                    answered(&host, WHAT, peer.create_message(params).await)
+                }
+                Route::InputRequired(host, ask) => {
+                    let request = InputRequest::CreateMessage(CreateMessageRequest::new(params));
+                    through_input_required(&host, &ask, WHAT, request).await
+                }
+            }
         })
     }
 
@@ -172,16 +242,30 @@ impl ClientRequests for Asker {
         &self,
         params: ElicitRequestParams,
     ) -> BoxFuture<'_, Result<ElicitResult, McpError>> {
+        const WHAT: &str = "elicitation/create";
         Box::pin(async move {
-            let (host, peer) = self.host("elicitation/create", "elicitation")?;
-            answered(&host, "elicitation/create", peer.create_elicitation(params).await)
+            match self.route(WHAT, "elicitation")? {
+                Route::Direct(host, peer) => {
+                    answered(&host, WHAT, peer.create_elicitation(params).await)
+                }
+                Route::InputRequired(host, ask) => {
+                    let request = InputRequest::Elicitation(ElicitRequest::new(params));
+                    through_input_required(&host, &ask, WHAT, request).await
+                }
+            }
         })
     }
 
     fn list_roots(&self) -> BoxFuture<'_, Result<ListRootsResult, McpError>> {
+        const WHAT: &str = "roots/list";
         Box::pin(async move {
-            let (host, peer) = self.host("roots/list", "roots")?;
-            answered(&host, "roots/list", peer.list_roots().await)
+            match self.route(WHAT, "roots")? {
+                Route::Direct(host, peer) => answered(&host, WHAT, peer.list_roots().await),
+                Route::InputRequired(host, ask) => {
+                    let request = InputRequest::ListRoots(ListRootsRequest::default());
+                    through_input_required(&host, &ask, WHAT, request).await
+                }
+            }
         })
     }
 }

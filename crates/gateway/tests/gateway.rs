@@ -917,3 +917,32 @@ async fn a_2026_servers_input_required_reaches_a_stateful_host_as_sampling_and_a
     assert!(said.contains("cursor does not support sampling"), "{said}");
     plain.close(Duration::from_secs(2)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stateful_servers_requests_reach_a_2026_host_as_input_required_and_its_retry_answers_them()
+ {
+    let world = World::speaking(&["alpha"], Duration::from_secs(60), Some("2025-11-25")).await;
+    let call = |tool: &str, arguments: Value| {
+        let mut params = rmcp::model::CallToolRequestParams::new(tool.to_owned());
+        params.arguments = Some(args(arguments));
+        params
+    };
+    // The server sends sampling/createMessage mid-call; the 2026-07-28 host gets
+    // input_required, answers it (rmcp's client does, through its handler) and retries.
+    let modern = assistant_speaking(&world, "gemini", "alpha", "2026-07-28").await;
+    let asked = modern.call_tool(call("ask", json!({"question": "why"}))).await.expect("ask");
+    assert_eq!(text(&asked), "sampled: an answer to why");
+    let roots = modern.call_tool(call("roots", json!({}))).await.expect("roots");
+    assert_eq!(text(&roots), "roots: file:///u/ada/project");
+    // The server saw each call once: the retry resumed it rather than calling again.
+    let calls = sent(&world, "alpha", "tools/call");
+    assert_eq!(calls.iter().filter(|m| m["params"]["name"] == "ask").count(), 1, "{calls:?}");
+
+    // A requestState the gateway does not hold is refused with the reason.
+    let mut stale = call("ask", json!({"question": "late"}));
+    stale.request_state = Some("switchboard-input:999:0000000000000000".to_owned());
+    stale.input_responses = Some(Default::default());
+    let refused = modern.peer().call_tool(stale).await.expect_err("refused").to_string();
+    assert!(refused.contains("holds no request for this requestState"), "{refused}");
+    modern.cancel().await.expect("close");
+}
