@@ -28,6 +28,12 @@ use switchboard_mcp::{Notice, Session};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+mod aggregate;
+mod shared;
+
+use aggregate::nothing_yet;
+pub(crate) use shared::Shared;
+
 use crate::{
     audit::{AuditLog, Record},
     eras, names,
@@ -45,76 +51,6 @@ pub struct Caller {
     pub host: String,
     /// `Some(server)` on `/mcp/<server>`; `None` on the aggregate `/mcp`.
     pub server: Option<String>,
-}
-
-/// How long listing one server may take on the aggregate endpoint before it is left out.
-const LIST_ONE_SERVER: Duration = Duration::from_secs(10);
-
-/// What every session shares.
-pub(crate) struct Shared {
-    pub upstreams: Arc<dyn Upstreams>,
-    pub audit: AuditLog,
-    pub stats: Arc<Stats>,
-    /// Each forwarded request's deadline (replaced when the owner's settings change).
-    pub timeouts: std::sync::RwLock<Timeouts>,
-    pub clock: Arc<dyn Clock>,
-    /// The aggregate's names from its latest listings: exposed name → (server, name).
-    pub tools: Mutex<HashMap<String, (String, String)>>,
-    pub prompts: Mutex<HashMap<String, (String, String)>>,
-    /// Resource URI → the server that listed it.
-    pub resources: Mutex<HashMap<String, String>>,
-    /// A server whose lists changed for hosts (it started, stopped, was held): each session
-    /// that can see it is told `list_changed`.
-    pub changes: broadcast::Sender<String>,
-    /// The session of each server whose own `list_changed` notifications are being passed on.
-    pub watched: Mutex<HashMap<String, Weak<Session>>>,
-    /// Resource subscriptions made upstream on behalf of host sessions, counted.
-    pub subscribed: Arc<subscriptions::Upstream>,
-    /// The host sessions with a call in flight on each server: whom a server's sampling,
-    /// elicitation or roots request is put to.
-    pub callers: Arc<Callers>,
-    /// Server calls waiting for a 2026-07-28 host to retry with the input they asked for.
-    pub parking: eras::Parking,
-}
-
-impl Shared {
-    /// `server`'s session, from the owner; its own list changes are passed on to hosts from now
-    /// on (a restarted server's new session is watched the first time it is used).
-    pub async fn session(&self, server: &str) -> Result<Arc<Session>, Unavailable> {
-        let session = self.upstreams.session(server).await?;
-        self.watch(server, &session);
-        Ok(session)
-    }
-
-    fn watch(&self, server: &str, session: &Arc<Session>) {
-        {
-            let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
-            if watched.get(server).is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(session))) {
-                return;
-            }
-            watched.insert(server.to_owned(), Arc::downgrade(session));
-        }
-        session.answer_requests_with(Arc::new(Asker {
-            server: server.to_owned(),
-            callers: self.callers.clone(),
-        }));
-        let mut notices = session.changes();
-        let (changes, server) = (self.changes.clone(), server.to_owned());
-        tokio::spawn(async move {
-            loop {
-                match notices.recv().await {
-                    Ok(
-                        Notice::ToolsChanged | Notice::PromptsChanged | Notice::ResourcesChanged,
-                    )
-                    | Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let _ = changes.send(server.clone());
-                    }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Closed) => return,
-                }
-            }
-        });
-    }
 }
 
 /// One session's handler (the HTTP transport makes one per session, or per request for the
@@ -293,107 +229,6 @@ impl GatewayHandler {
             error,
         });
     }
-
-    /// Lists `what` of every visible server at once, leaving out (and logging) those that fail
-    /// or take longer than [`LIST_ONE_SERVER`], so one slow server does not gate the rest.
-    async fn gather<T, F>(
-        &self,
-        what: &'static str,
-        resting: impl Fn(&Resting) -> Option<Vec<T>>,
-        list: impl Fn(Arc<Session>) -> F,
-    ) -> Vec<(String, Vec<T>)>
-    where
-        F: Future<Output = Result<Vec<T>, switchboard_mcp::Error>>,
-    {
-        let servers = self.shared.upstreams.servers();
-        let lists = servers.iter().map(|server| {
-            let (list, resting) = (&list, &resting);
-            async move {
-                let listed = async {
-                    // A lazy server at rest is listed without being started, when it can be.
-                    if let Some(listed) =
-                        self.shared.upstreams.resting(server).await.and_then(|r| resting(&r))
-                    {
-                        return Some(listed);
-                    }
-                    let session = self.shared.session(server).await.ok()?;
-                    if !offers(&session, what) {
-                        return Some(Vec::new());
-                    }
-                    match tokio::time::timeout(LIST_ONE_SERVER, list(session)).await {
-                        Ok(Ok(items)) => Some(items),
-                        Ok(Err(e)) => {
-                            tracing::warn!("{server}: listing {what} failed: {e}");
-                            None
-                        }
-                        Err(_) => {
-                            tracing::warn!(
-                                "{server}: listing {what} took over {LIST_ONE_SERVER:?}"
-                            );
-                            None
-                        }
-                    }
-                }
-                .await;
-                (server.clone(), listed.unwrap_or_default())
-            }
-        });
-        futures::future::join_all(lists).await
-    }
-
-    fn route(
-        &self,
-        table: &Mutex<HashMap<String, (String, String)>>,
-        exposed: &str,
-    ) -> Option<(String, String)> {
-        if let Some(found) = table.lock().unwrap_or_else(|p| p.into_inner()).get(exposed) {
-            return Some(found.clone());
-        }
-        let (server, item) = names::split(exposed)?;
-        (names::exposed(&server, item) == exposed).then(|| (server, item.to_owned()))
-    }
-}
-
-impl GatewayHandler {
-    /// The server a resource URI belongs to: the endpoint's own, or on the aggregate the server
-    /// that listed it; an unknown one is refused (and recorded).
-    fn resource_server(
-        &self,
-        caller: &Caller,
-        uri: &str,
-        method: &str,
-    ) -> Result<String, McpError> {
-        if let Some(server) = &caller.server {
-            return Ok(server.clone());
-        }
-        let owner =
-            self.shared.resources.lock().unwrap_or_else(|p| p.into_inner()).get(uri).cloned();
-        owner.ok_or_else(|| {
-            let error =
-                McpError::resource_not_found(format!("no server listed the resource {uri}"), None);
-            let refused: Result<(), McpError> = Err(error.clone());
-            self.record(caller, None, method, Some(uri), Instant::now(), &refused);
-            error
-        })
-    }
-
-    /// The server and name an aggregate name stands for; an unknown one is refused (and
-    /// recorded) as `no <kind> named …`.
-    fn route_or_refuse(
-        &self,
-        caller: &Caller,
-        table: &Mutex<HashMap<String, (String, String)>>,
-        kind: &str,
-        method: &str,
-        exposed: &str,
-    ) -> Result<(String, String), McpError> {
-        self.route(table, exposed).ok_or_else(|| {
-            let error = no_such(kind, exposed);
-            let refused: Result<(), McpError> = Err(error.clone());
-            self.record(caller, None, method, Some(exposed), Instant::now(), &refused);
-            error
-        })
-    }
 }
 
 /// Lets go of a listen stream's upstream subscriptions when it ends.
@@ -409,17 +244,6 @@ impl Drop for ReleaseOnDrop<'_> {
         let upstreams = self.shared.upstreams.clone();
         self.subscriptions.release(&self.shared.subscribed, |server| upstreams.running(server));
     }
-}
-
-/// What a lazy server at rest offers besides its pinned tools: nothing until it runs (its
-/// first call starts it, and hosts are then told its lists changed).
-fn nothing_yet<T>(_: &Resting) -> Option<Vec<T>> {
-    Some(Vec::new())
-}
-
-/// Whether a server's handshake declared `what` (`tools`, `resources`, `prompts`).
-fn offers(session: &Session, what: &str) -> bool {
-    session.details().capabilities.get(what).is_some()
 }
 
 /// What `/mcp/<server>` declares for a running server: what the server declared, less what the
@@ -486,10 +310,6 @@ fn upstream_error(server: &str, error: ServiceError) -> McpError {
         ),
         other => McpError::internal_error(format!("{server}: {other}"), None),
     }
-}
-
-fn no_such(kind: &str, name: &str) -> McpError {
-    McpError::invalid_params(format!("no {kind} named {name}"), None)
 }
 
 impl GatewayHandler {
