@@ -336,11 +336,7 @@ impl Installer {
             protocol: verified.protocol,
         })
     }
-
 }
-
-
-
 
 /// The words of how a spec starts, secrets left out (they are not in the spec).
 fn shown(spec: &ServerSpec) -> Vec<String> {
@@ -364,7 +360,6 @@ fn runtime_of(server: &ServerJson, way: Way) -> String {
 fn non_secret_answers(request: &Request, secret_fields: &[String]) -> Vec<(String, String)> {
     request.answers.iter().filter(|(k, _)| !secret_fields.contains(k)).cloned().collect()
 }
-
 
 mod fetch;
 mod uninstall;

@@ -89,7 +89,12 @@ impl Installer {
     }
 
     /// The spec to register, from the fetched package.
-    pub(super) async fn build(&self, name: &ServerName, request: &Request, plan: &Plan) -> Result<Built> {
+    pub(super) async fn build(
+        &self,
+        name: &ServerName,
+        request: &Request,
+        plan: &Plan,
+    ) -> Result<Built> {
         let mut secrets = BTreeMap::new();
         for key in &plan.secret_env {
             if let Some(v) = plan.env.get(key) {
@@ -234,7 +239,6 @@ impl Installer {
         }
         Ok((stdio(program, args, env, Some(dir.to_path_buf())), secrets, notes))
     }
-
 }
 
 fn stdio(
