@@ -1,9 +1,12 @@
 """The real app window through WebDriver (tauri-driver in front of WebKitWebDriver): add a fixture
 server through the dialog, start it, see it running with a pid, see a log line, stop it, remove
-it; edit it; an invalid form shows errors and changes nothing. Saves a screenshot of every view."""
+it; edit it; an invalid form shows errors and changes nothing; a host reaching a server through
+the gateway shows in its row. Saves a screenshot of every view."""
 
+import json
 import subprocess
 import time
+import urllib.request
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
@@ -128,3 +131,56 @@ def test_the_window_says_so_when_serve_already_owns_the_servers(scratch):
     finally:
         serve.terminate()
         assert serve.wait(timeout=30) == 0
+
+
+def mcp_post(url, token, message, session=None):
+    """One JSON-RPC message to the gateway over Streamable HTTP: (status, session id, the JSON-RPC
+    answer if one came, as JSON or as the first SSE event)."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-06-18",
+    }
+    if session:
+        headers["Mcp-Session-Id"] = session
+    request = urllib.request.Request(url, data=json.dumps(message).encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = response.read().decode()
+        answer = None
+        if body.strip().startswith("{"):
+            answer = json.loads(body)
+        else:
+            for line in body.splitlines():
+                if line.startswith("data:") and line[5:].strip():
+                    answer = json.loads(line[5:])
+                    if "id" in answer:
+                        break
+        return response.status, response.headers.get("Mcp-Session-Id", session), answer
+
+
+def test_hosts_reaching_a_server_through_the_gateway_show_in_its_row(driver, scratch):
+    scratch.cli("add", "fixture", "--", str(FIXTURE), "ok")
+    wait_for(lambda: row(driver, "fixture"), what="the server listed")
+    row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-action="start"]').click()
+    wait_for(lambda: state_of(driver, "fixture") == "running", what="running in the window")
+    assert row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-testid="hosts"]').text == ""
+
+    # A host (here a plain HTTP client with Cursor's token) calls the server through the gateway.
+    gateway = json.loads(scratch.cli("gateway", "status", "--json").stdout)
+    token = scratch.cli("gateway", "token", "--host", "cursor").stdout.strip()
+    url = gateway["url"] + "/fixture"
+    status, session, answer = mcp_post(url, token, {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "e2e", "version": "1"}}})
+    assert status == 200 and answer["result"]["serverInfo"]["name"] == "sb-fixture", answer
+    mcp_post(url, token, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    _, _, echoed = mcp_post(url, token, {
+        "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"message": "hi"}}}, session)
+    assert echoed["result"]["content"][0]["text"] == "Echo: hi", echoed
+
+    # The row's Connected hosts cell names the host and counts its call, pushed, not polled.
+    cell = lambda: row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-testid="hosts"]').text
+    wait_for(lambda: "cursor" in cell() and "1 call" in cell(), what="the connected host in the row")
