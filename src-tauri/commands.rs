@@ -18,7 +18,7 @@ use switchboard_core::{
 use switchboard_hosts as hosts;
 use switchboard_install::Installed;
 use switchboard_runtime::tester::{HistoryEntry, Offer, Opened, Target, Workbench};
-use switchboard_runtime::{HostTraffic, Owner, ServerStatus};
+use switchboard_runtime::{HostTraffic, ServerStatus};
 use tauri::State;
 use tauri_plugin_autostart::ManagerExt;
 
@@ -26,8 +26,8 @@ use crate::state::AppState;
 
 type Answer<T> = Result<T, WireError>;
 
-fn owner(state: &State<'_, AppState>) -> Answer<Arc<Owner>> {
-    state.owner()
+fn link(state: &State<'_, AppState>) -> Answer<api::Link> {
+    state.link()
 }
 
 /// Any of our crates' errors as it crosses to the window: its code and its sentence.
@@ -40,19 +40,24 @@ where
 
 #[tauri::command]
 pub async fn servers(state: State<'_, AppState>) -> Answer<Vec<ServerEntry>> {
-    api::servers(&*owner(&state)?).await.map_err(wire)
+    api::servers(&link(&state)?).await.map_err(wire)
 }
 
 /// Who reaches each server through the gateway now (then kept current by `traffic` events).
 #[tauri::command]
 pub async fn gateway_traffic(state: State<'_, AppState>) -> Answer<Vec<HostTraffic>> {
-    let owner = owner(&state)?;
-    Ok(state.gateway.as_ref().map(|g| api::traffic(&owner, &g.activity())).unwrap_or_default())
+    // Attached to another process's owner, the window learns who is connected from its
+    // `traffic` events as they come.
+    let link = link(&state)?;
+    let (Some(owner), Some(gateway)) = (link.own(), state.gateway.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    Ok(api::traffic(owner, &gateway.activity()))
 }
 
 #[tauri::command]
 pub async fn add_server(state: State<'_, AppState>, name: String, spec: ServerSpec) -> Answer<()> {
-    api::add_server(&*owner(&state)?, &name, spec).await.map_err(wire)
+    api::add_server(&link(&state)?, &name, spec).await.map_err(wire)
 }
 
 #[tauri::command]
@@ -61,43 +66,43 @@ pub async fn update_server(
     name: String,
     spec: ServerSpec,
 ) -> Answer<()> {
-    api::update_server(&*owner(&state)?, &name, spec).await.map_err(wire)
+    api::update_server(&link(&state)?, &name, spec).await.map_err(wire)
 }
 
 #[tauri::command]
 pub async fn remove_server(state: State<'_, AppState>, name: String) -> Answer<()> {
-    api::remove_server(&*owner(&state)?, &name).await.map_err(wire)
+    api::remove_server(&link(&state)?, &name).await.map_err(wire)
 }
 
 #[tauri::command]
 pub async fn start_server(state: State<'_, AppState>, name: String) -> Answer<ServerStatus> {
-    api::start(&*owner(&state)?, &name).await.map_err(wire)
+    api::start(&link(&state)?, &name).await.map_err(wire)
 }
 
 #[tauri::command]
 pub async fn stop_server(state: State<'_, AppState>, name: String) -> Answer<ServerStatus> {
-    api::stop(&*owner(&state)?, &name).await.map_err(wire)
+    api::stop(&link(&state)?, &name).await.map_err(wire)
 }
 
 #[tauri::command]
 pub async fn restart_server(state: State<'_, AppState>, name: String) -> Answer<ServerStatus> {
-    api::restart(&*owner(&state)?, &name).await.map_err(wire)
+    api::restart(&link(&state)?, &name).await.map_err(wire)
 }
 
 #[tauri::command]
-pub fn server_logs(state: State<'_, AppState>, name: String) -> Answer<Vec<LogLine>> {
-    api::logs(&*owner(&state)?, &name).map_err(wire)
+pub async fn server_logs(state: State<'_, AppState>, name: String) -> Answer<Vec<LogLine>> {
+    api::logs(&link(&state)?, &name).await.map_err(wire)
 }
 
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>) -> Answer<Settings> {
-    api::settings(&*owner(&state)?).await.map_err(wire)
+    api::settings(&link(&state)?).await.map_err(wire)
 }
 
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Answer<()> {
     let auto = settings.hosts_auto_reapply;
-    api::save_settings(&*owner(&state)?, settings).await.map_err(wire)?;
+    api::save_settings(&link(&state)?, settings).await.map_err(wire)?;
     if let Some(guardian) = &state.guardian {
         guardian.set_auto_reapply(auto);
     }
@@ -106,7 +111,7 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> An
 
 #[tauri::command]
 pub fn data_locations(state: State<'_, AppState>) -> Answer<DataLocations> {
-    Ok(api::locations(&*owner(&state)?))
+    Ok(api::locations(&link(&state)?))
 }
 
 #[tauri::command]
@@ -215,14 +220,14 @@ pub async fn tester_close(state: State<'_, AppState>, id: u64) -> Answer<()> {
 
 #[tauri::command]
 pub async fn kb_info(state: State<'_, AppState>) -> Answer<knowledge_base::Info> {
-    knowledge_base::info_of(&*owner(&state)?).await.map_err(wire)
+    knowledge_base::info_of(&link(&state)?).await.map_err(wire)
 }
 
 /// Calls one of the built-in server's tools (`index_status`, `search`, ...) and returns its
 /// structured result.
 #[tauri::command]
 pub async fn kb_call(state: State<'_, AppState>, tool: String, arguments: Value) -> Answer<Value> {
-    state.kb.call(&*owner(&state)?, &tool, arguments).await.map_err(wire)
+    state.kb.call(&link(&state)?, &tool, arguments).await.map_err(wire)
 }
 
 /// Replaces the knowledge base's folders and restarts the server on them.
@@ -231,13 +236,13 @@ pub async fn kb_set_folders(
     state: State<'_, AppState>,
     folders: Vec<std::path::PathBuf>,
 ) -> Answer<knowledge_base::Info> {
-    knowledge_base::set_folders(&*owner(&state)?, &state.kb, folders).await.map_err(wire)
+    knowledge_base::set_folders(&link(&state)?, &state.kb, folders).await.map_err(wire)
 }
 
 /// Every host: detected or not, its files, our entries and others', drift.
 #[tauri::command]
 pub async fn hosts_status(state: State<'_, AppState>) -> Answer<Vec<hosts::HostStatus>> {
-    api::host_status(state.hosts()?, owner(&state)?.paths(), None).await.map_err(wire)
+    api::host_status(state.hosts()?, link(&state)?.paths(), None).await.map_err(wire)
 }
 
 /// What making our entries in `host`'s user file exactly `servers` would change, as a diff.
@@ -285,26 +290,26 @@ async fn host_sync(
         dry_run,
     };
     let (plan, written) =
-        api::host_write(state.hosts()?, owner(state)?.paths(), write).await.map_err(wire)?;
+        api::host_write(state.hosts()?, link(state)?.paths(), write).await.map_err(wire)?;
     Ok(hosts::Preview::of(&plan, written))
 }
 
 /// Catalog cards matching `query` (works offline).
 #[tauri::command]
 pub async fn catalog_search(state: State<'_, AppState>, query: Query) -> Answer<Vec<Card>> {
-    api::Context::of(&*owner(&state)?).catalog_search(query).await.map_err(wire)
+    link(&state)?.context().catalog_search(query).await.map_err(wire)
 }
 
 /// Refreshes the catalog from the configured MCP Registry.
 #[tauri::command]
 pub async fn catalog_refresh(state: State<'_, AppState>) -> Answer<switchboard_catalog::CacheInfo> {
-    api::Context::of(&*owner(&state)?).catalog_refresh(None).await.map_err(wire)
+    link(&state)?.context().catalog_refresh(None).await.map_err(wire)
 }
 
 /// The install dialog of a catalog entry: its form, the commands that will run, or why not.
 #[tauri::command]
 pub async fn install_form(state: State<'_, AppState>, entry: String) -> Answer<api::InstallForm> {
-    api::install_form(&api::Context::of(&*owner(&state)?), &entry).await.map_err(wire)
+    api::install_form(&link(&state)?.context(), &entry).await.map_err(wire)
 }
 
 /// Installs and starts a catalog entry; each step goes to the window as
@@ -316,13 +321,13 @@ pub async fn install_server(
     name: Option<String>,
     answers: Vec<(String, String)>,
 ) -> Answer<Installed> {
-    api::install(&*owner(&state)?, &entry, name, answers).await.map_err(wire)
+    api::install(&link(&state)?, &entry, name, answers).await.map_err(wire)
 }
 
 /// Uninstalls a server and everything its install created.
 #[tauri::command]
 pub async fn uninstall_server(state: State<'_, AppState>, name: String) -> Answer<Vec<String>> {
-    api::uninstall(&*owner(&state)?, &name).await.map_err(wire)
+    api::uninstall(&link(&state)?, &name).await.map_err(wire)
 }
 
 /// How a held server's tools differ from the ones the user approved.
@@ -331,11 +336,11 @@ pub async fn pins_diff(
     state: State<'_, AppState>,
     name: String,
 ) -> Answer<Option<switchboard_runtime::pins::ToolDiff>> {
-    api::Context::of(&*owner(&state)?).pins_diff(&name).await.map_err(wire)
+    link(&state)?.context().pins_diff(&name).await.map_err(wire)
 }
 
 /// Approves them and starts the server.
 #[tauri::command]
 pub async fn pins_approve(state: State<'_, AppState>, name: String) -> Answer<ServerStatus> {
-    api::pins_approve(&*owner(&state)?, &name).await.map_err(wire)
+    api::pins_approve(&link(&state)?, &name).await.map_err(wire)
 }

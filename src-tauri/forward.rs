@@ -4,7 +4,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use switchboard_runtime::{Event, Owner, ServerState, tester::Workbench};
+use switchboard_api::Link;
+
+use switchboard_runtime::{Event, ServerState, tester::Workbench};
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
@@ -13,8 +15,9 @@ use tokio::sync::broadcast::error::RecvError;
 /// (the Logs view re-reads the ring when it is opened).
 const MAX_BATCH: usize = 500;
 
-pub fn spawn(app: AppHandle, owner: Arc<Owner>) {
-    let mut events = owner.supervisor().subscribe();
+/// Forwards the owner's events (ours, or those of the owner the app is attached to).
+pub fn spawn(app: AppHandle, link: Link) {
+    let mut events = link.subscribe();
     tauri::async_runtime::spawn(async move {
         loop {
             // Sleep until something happens; then collect for up to 100 ms and send one batch.
@@ -26,14 +29,14 @@ pub fn spawn(app: AppHandle, owner: Arc<Owner>) {
                 }
                 Err(RecvError::Closed) => return,
             };
-            react(&app, &owner, &first);
+            react(&app, &link, &first).await;
             let mut batch = vec![first];
             let deadline = tokio::time::Instant::now() + Duration::from_millis(100);
             loop {
                 match tokio::time::timeout_at(deadline, events.recv()).await {
                     Err(_) => break,
                     Ok(Ok(event)) => {
-                        react(&app, &owner, &event);
+                        react(&app, &link, &event).await;
                         batch.push(event);
                         if batch.len() > MAX_BATCH
                             && let Some(i) =
@@ -53,10 +56,10 @@ pub fn spawn(app: AppHandle, owner: Arc<Owner>) {
     });
 }
 
-fn react(app: &AppHandle, owner: &Owner, event: &Event) {
+async fn react(app: &AppHandle, link: &Link, event: &Event) {
     match event {
         Event::StateChanged { name, state, .. } => {
-            crate::tray::refresh(app, &owner.supervisor().status());
+            crate::tray::refresh(app, &link.status().await.unwrap_or_default());
             if let ServerState::Failed { reason } = state {
                 let shown = app
                     .notification()
@@ -70,11 +73,11 @@ fn react(app: &AppHandle, owner: &Owner, event: &Event) {
             }
         }
         Event::ServerAdded { .. } | Event::ServerRemoved { .. } | Event::ServerChanged { .. } => {
-            crate::tray::refresh(app, &owner.supervisor().status());
+            crate::tray::refresh(app, &link.status().await.unwrap_or_default());
         }
         Event::Traffic { servers } => {
             crate::tray::set_traffic(app, servers);
-            crate::tray::refresh(app, &owner.supervisor().status());
+            crate::tray::refresh(app, &link.status().await.unwrap_or_default());
         }
         Event::Log { .. }
         | Event::Stats { .. }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use switchboard_runtime::SupervisorConfig;
 
 use switchboard_api as api;
-use switchboard_core::{Paths, WireError};
+use switchboard_core::{Paths, WireError, clock::SystemClock};
 use tauri::{AppHandle, Manager, RunEvent};
 
 /// Start in the tray without opening the window (what a login start passes).
@@ -105,24 +105,42 @@ pub fn run() {
             });
             let (launched, error) = match launched {
                 Ok(Ok(launched)) => (Some(launched), None),
-                Ok(Err(e)) => {
-                    tracing::error!("{e}");
-                    (None, Some(WireError::from(&e)))
-                }
-                Err(e) => {
-                    tracing::error!("{e}");
-                    (None, Some(WireError::from(&e)))
-                }
+                Ok(Err(e)) => (None, Some(WireError::from(&e))),
+                Err(e) => (None, Some(WireError::from(&e))),
             };
-            let owner = launched.as_ref().map(|l| l.owner.clone());
-            let statuses = owner.as_ref().map(|o| o.supervisor().status()).unwrap_or_default();
+            // Another process owns the servers (a headless owner that `switchboard connect`
+            // started for a host, or `serve`): attach to it instead, through its control
+            // endpoint. Its servers keep running and hosts keep their sessions.
+            let (link, error) = match (&launched, error) {
+                (Some(launched), _) => (Some(api::Link::Own(launched.owner.clone())), None),
+                (None, error) => match Paths::from_env().map(|paths| {
+                    tauri::async_runtime::block_on(async {
+                        api::Attached::connect(&paths, &env, Arc::new(SystemClock))
+                    })
+                }) {
+                    Ok(Ok(attached)) => {
+                        tracing::info!("attached to the owner already running");
+                        (Some(api::Link::Attached(attached)), None)
+                    }
+                    _ => {
+                        if let Some(e) = &error {
+                            tracing::error!("{}", e.message);
+                        }
+                        (None, error)
+                    }
+                },
+            };
+            let statuses = match &link {
+                Some(link) => tauri::async_runtime::block_on(link.status()).unwrap_or_default(),
+                None => Vec::new(),
+            };
             tray::create(app.handle(), &statuses)?;
-            if let Some(owner) = &owner {
-                forward::spawn(app.handle().clone(), owner.clone());
-                forward::spawn_kb_status(app.handle().clone(), owner.paths());
+            if let Some(link) = &link {
+                forward::spawn(app.handle().clone(), link.clone());
+                forward::spawn_kb_status(app.handle().clone(), link.paths());
             }
             exit_on_signals(app.handle().clone());
-            let mut state = AppState::new(owner, error, workbench);
+            let mut state = AppState::new(link, error, workbench);
             if launched.is_none() {
                 state.hosts = Paths::from_env().ok().and_then(|paths| api::hosts(&paths, &env));
             }
@@ -180,8 +198,9 @@ async fn quit_gracefully(app: AppHandle) {
     if let Some(state) = state.as_ref() {
         state.kb.close().await;
     }
-    let owner = state.and_then(|state| state.take_owner());
-    if let Some(owner) = owner {
+    // Our own owner stops its servers; one the app is attached to keeps serving its hosts.
+    let link = state.and_then(|state| state.take_link());
+    if let Some(api::Link::Own(owner)) = link {
         owner.shutdown().await;
     }
     app.exit(0);
@@ -212,7 +231,7 @@ fn exit_on_signals(app: AppHandle) {
 /// before the process ends. Runs on the event-loop thread; does nothing if already stopped.
 fn stop_servers(app: &AppHandle) {
     let Some(state) = app.try_state::<AppState>() else { return };
-    if let Some(owner) = state.take_owner() {
+    if let Some(api::Link::Own(owner)) = state.take_link() {
         tauri::async_runtime::block_on(owner.shutdown());
     }
 }

@@ -2,15 +2,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use switchboard_runtime::{Owner, tester::Workbench};
+use switchboard_api::Link;
+use switchboard_runtime::tester::Workbench;
 
 use switchboard_core::{ErrorCode, WireError};
 
 pub struct AppState {
-    owner: Mutex<Option<Arc<Owner>>>,
+    /// The servers' owner: this process, or another one the app is attached to.
+    link: Mutex<Option<Link>>,
     /// The Tester view's sessions; available even when another process owns the servers.
     pub workbench: Option<Arc<Workbench>>,
-    /// Why the app is not the owner (for example `switchboard serve` already is).
+    /// Why the app can reach no owner at all.
     pub error: Option<WireError>,
     /// Host config files (the Hosts view) and the guardian watching the ones we wrote.
     pub hosts: Option<Arc<switchboard_hosts::Hosts>>,
@@ -23,12 +25,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        owner: Option<Arc<Owner>>,
+        link: Option<Link>,
         error: Option<WireError>,
         workbench: Option<Arc<Workbench>>,
     ) -> Self {
         AppState {
-            owner: Mutex::new(owner),
+            link: Mutex::new(link),
             error,
             workbench,
             hosts: None,
@@ -55,9 +57,9 @@ impl AppState {
         })
     }
 
-    pub fn owner(&self) -> Result<Arc<Owner>, WireError> {
-        let owner = self.owner.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        owner.ok_or_else(|| {
+    pub fn link(&self) -> Result<Link, WireError> {
+        let link = self.link.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        link.ok_or_else(|| {
             self.error.clone().unwrap_or_else(|| WireError {
                 code: ErrorCode::ShuttingDown,
                 message: "Switchboard is quitting".into(),
@@ -65,8 +67,8 @@ impl AppState {
         })
     }
 
-    /// Gives up the owner (at quit); later calls return `None`.
-    pub fn take_owner(&self) -> Option<Arc<Owner>> {
-        self.owner.lock().unwrap_or_else(|p| p.into_inner()).take()
+    /// Lets go of the owner (at quit); later calls fail with "quitting".
+    pub fn take_link(&self) -> Option<Link> {
+        self.link.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }

@@ -3,10 +3,8 @@
 //! that reach it through the gateway and its call count), then Start
 //! all, Stop all, Open Switchboard and Quit. The icon and title show the aggregate state.
 
-use std::sync::Arc;
-
 use switchboard_runtime::{
-    HostTraffic, Owner, ServerState, ServerStatus,
+    HostTraffic, ServerState, ServerStatus,
     supervisor::{Aggregate, aggregate},
 };
 
@@ -191,12 +189,12 @@ fn on_menu(app: &AppHandle, id: &str) {
     match id {
         "open" => show_window(app, None),
         "quit" => crate::quit(app),
-        "start-all" => with_owner(app, |owner| async move {
-            for (_, error) in api::start_all(&owner).await {
-                tracing::warn!("{error}");
+        "start-all" => with_owner(app, |link| async move {
+            for (name, error) in api::start_all(&link).await {
+                tracing::warn!("{name}: {error}");
             }
         }),
-        "stop-all" => with_owner(app, |owner| async move { api::stop_all(&owner).await }),
+        "stop-all" => with_owner(app, |link| async move { api::stop_all(&link).await }),
         other => {
             let Some((name, action)) =
                 other.strip_prefix("server:").and_then(|r| r.rsplit_once(':'))
@@ -208,11 +206,11 @@ fn on_menu(app: &AppHandle, id: &str) {
                 "logs" => show_window(app, Some(&format!("logs:{name}"))),
                 "start" | "stop" | "restart" => {
                     let action = action.to_owned();
-                    with_owner(app, move |owner| async move {
+                    with_owner(app, move |link| async move {
                         let result = match action.as_str() {
-                            "start" => api::start(&owner, &name).await,
-                            "stop" => api::stop(&owner, &name).await,
-                            _ => api::restart(&owner, &name).await,
+                            "start" => api::start(&link, &name).await,
+                            "stop" => api::stop(&link, &name).await,
+                            _ => api::restart(&link, &name).await,
                         };
                         if let Err(error) = result {
                             tracing::warn!("{error}");
@@ -227,10 +225,10 @@ fn on_menu(app: &AppHandle, id: &str) {
 
 fn with_owner<F, Fut>(app: &AppHandle, run: F)
 where
-    F: FnOnce(Arc<Owner>) -> Fut,
+    F: FnOnce(api::Link) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    if let Ok(owner) = app.state::<AppState>().owner() {
-        tauri::async_runtime::spawn(run(owner));
+    if let Ok(link) = app.state::<AppState>().link() {
+        tauri::async_runtime::spawn(run(link));
     }
 }

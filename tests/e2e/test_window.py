@@ -113,21 +113,54 @@ def test_add_start_see_logs_stop_remove_through_the_window(driver, scratch):
     assert scratch.listed() == []
 
 
-def test_the_window_says_so_when_serve_already_owns_the_servers(scratch):
+def test_the_app_attaches_to_a_headless_owner_and_leaves_it_serving(scratch):
+    """A headless owner (`serve`, as `switchboard connect` starts one for a host at login) runs a
+    server a host is using; opening the app shows that owner's servers and acts on them, nothing
+    restarts, the host's session goes on, and quitting the app leaves the owner serving."""
+    scratch.cli("add", "fixture", "--", str(FIXTURE), "ok")
     serve = subprocess.Popen([str(CLI), "serve"], env=scratch.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: scratch.owner() and scratch.owner()["kind"] == "serve", what="serve to own the folder")
+        pid = wait_for(lambda: scratch.status()["fixture"]["state"].get("pid"), what="the server running under serve")
+        gateway = json.loads(scratch.cli("gateway", "status", "--json").stdout)
+        token = scratch.cli("gateway", "token", "--host", "cursor").stdout.strip()
+        url = gateway["url"] + "/fixture"
+        _, session, _ = mcp_post(url, token, {
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                       "clientInfo": {"name": "e2e", "version": "1"}}})
+        mcp_post(url, token, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+
+        def echo(n):
+            _, _, answer = mcp_post(url, token, {
+                "jsonrpc": "2.0", "id": n, "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"message": f"call {n}"}}}, session)
+            return answer["result"]["content"][0]["text"]
+
+        assert echo(2) == "Echo: call 2"
         browser, stop = start_driver(scratch)
         try:
-            banner = find(browser, '[data-testid="owner-error"]')
-            assert "not managing the servers" in banner.text
-            assert "already owns the servers" in banner.text
-            assert f"pid {serve.pid}" in banner.text
+            # The window shows serve's server, running with its pid; no "not managing" banner.
+            wait_for(lambda: state_of(browser, "fixture") == "running", what="the attached owner's server")
+            assert int(row(browser, "fixture").find_element(By.CSS_SELECTOR, '[data-testid="pid"]').text) == pid
+            assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="owner-error"]')
+            assert scratch.owner()["kind"] == "serve", "the app must not take over"
+            # The host's session went on through the app's start.
+            assert echo(3) == "Echo: call 3"
+            # Acting from the window acts on serve's server, and its events reach the window.
+            row(browser, "fixture").find_element(By.CSS_SELECTOR, '[data-action="restart"]').click()
+            wait_for(lambda: scratch.status()["fixture"]["state"].get("pid") not in (None, pid), what="a restart under serve")
+            new_pid = scratch.status()["fixture"]["state"]["pid"]
+            wait_for(lambda: row(browser, "fixture").find_element(By.CSS_SELECTOR, '[data-testid="pid"]').text == str(new_pid),
+                     what="the window to show the new pid")
         finally:
             browser.quit()
             stop()
             no_app_left()
-        assert scratch.owner()["kind"] == "serve", "the app must not take over"
+        # Quitting the app leaves the owner serving, its server running, the host connected.
+        assert scratch.owner()["kind"] == "serve"
+        assert scratch.status()["fixture"]["state"].get("pid") == new_pid
+        assert echo(4) == "Echo: call 4"
     finally:
         serve.terminate()
         assert serve.wait(timeout=30) == 0

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use switchboard_runtime::Owner;
+use crate::{Action, Link};
 
 use crate::{Error, Result};
 
@@ -254,12 +254,13 @@ impl Client {
 }
 
 /// What the Knowledge base view shows: the registration and the server's status.
-pub async fn info_of(owner: &Owner) -> Result<Info> {
-    let registry = owner.registry().clone();
+pub async fn info_of(link: &Link) -> Result<Info> {
+    let registry = switchboard_core::Registry::new(link.paths());
     let servers = tokio::task::spawn_blocking(move || registry.load())
         .await
         .map_err(|e| Error::Task(e.to_string()))??;
-    Ok(info(&servers, owner.supervisor().status_of(NAME).ok()))
+    let status = link.status().await?.into_iter().find(|s| s.name.as_str() == NAME);
+    Ok(info(&servers, status))
 }
 
 /// A long-lived connection to the built-in server (the window's), opened on first use and
@@ -274,14 +275,14 @@ impl Connection {
     /// structured result.
     pub async fn call(
         &self,
-        owner: &Owner,
+        link: &Link,
         tool: &str,
         arguments: serde_json::Value,
     ) -> Result<serde_json::Value> {
         let mut slot = self.client.lock().await;
         let client = match slot.take() {
             Some(client) => client,
-            None => Client::open(owner.paths(), owner.env()).await?,
+            None => Client::open(link.paths(), link.env()).await?,
         };
         let result = client.call(tool, arguments).await;
         match &result {
@@ -301,21 +302,22 @@ impl Connection {
 
 /// Replaces the knowledge base's folders and restarts the server on them (when it runs).
 pub async fn set_folders(
-    owner: &Owner,
+    link: &Link,
     connection: &Connection,
     folders: Vec<PathBuf>,
 ) -> Result<Info> {
-    let paths = owner.paths().clone();
+    let paths = link.paths().clone();
     tokio::task::spawn_blocking(move || set_roots(&paths, &folders))
         .await
         .map_err(|e| Error::Task(e.to_string()))??;
     connection.close().await;
-    owner.reload().await?;
-    let running = owner.supervisor().status_of(NAME).is_ok_and(|s| s.pid().is_some());
+    link.reload().await?;
+    let statuses = link.status().await?;
+    let running = statuses.iter().any(|s| s.name.as_str() == NAME && s.pid().is_some());
     if running {
-        owner.supervisor().restart(NAME).await?;
+        link.act(NAME, Action::Restart).await?;
     }
-    info_of(owner).await
+    info_of(link).await
 }
 
 /// Ticks, coalesced, whenever a knowledge-base index writes its status file: `kb serve` keeps

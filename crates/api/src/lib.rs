@@ -10,15 +10,17 @@ pub use gateway::traffic;
 mod host_files;
 pub mod knowledge_base;
 mod launch;
+mod link;
 
 pub use context::{Approval, Context, UpdateCheck};
 pub use error::{Error, Result};
 pub use host_files::{Entries, HostWrite, host_status, host_undo, host_write};
 pub use launch::{Launch, Launched, hosts, launch};
+pub use link::{Action, Attached, Link};
 
 use serde::{Deserialize, Serialize};
 
-use switchboard_runtime::{Owner, supervisor::ServerStatus};
+use switchboard_runtime::supervisor::ServerStatus;
 
 use switchboard_catalog::ServerJson;
 
@@ -39,10 +41,10 @@ pub struct ServerEntry {
 }
 
 /// Every registered server, by name.
-pub async fn servers(owner: &Owner) -> Result<Vec<ServerEntry>> {
-    let registry = owner.registry().clone();
+pub async fn servers(link: &Link) -> Result<Vec<ServerEntry>> {
+    let registry = switchboard_core::Registry::new(link.paths());
     let specs = blocking(move || registry.load()).await?;
-    let statuses = owner.supervisor().status();
+    let statuses = link.status().await?;
     Ok(specs
         .into_iter()
         .map(|(name, spec)| {
@@ -57,21 +59,21 @@ pub async fn servers(owner: &Owner) -> Result<Vec<ServerEntry>> {
 }
 
 /// Registers a server and runs it if it is enabled.
-pub async fn add_server(owner: &Owner, name: &str, spec: ServerSpec) -> Result<()> {
-    Context::of(owner).add_server(name, spec).await?;
-    Ok(owner.reload().await?)
+pub async fn add_server(link: &Link, name: &str, spec: ServerSpec) -> Result<()> {
+    link.context().add_server(name, spec).await?;
+    link.reload().await
 }
 
-pub async fn update_server(owner: &Owner, name: &str, spec: ServerSpec) -> Result<()> {
-    Context::of(owner).update_server(name, spec).await?;
-    Ok(owner.reload().await?)
+pub async fn update_server(link: &Link, name: &str, spec: ServerSpec) -> Result<()> {
+    link.context().update_server(name, spec).await?;
+    link.reload().await
 }
 
 /// Unregisters a server; a running one is stopped first (by the reload). A server installed
 /// from the catalog is uninstalled: its package, secrets and pins go too.
-pub async fn remove_server(owner: &Owner, name: &str) -> Result<()> {
-    Context::of(owner).remove_server(name).await?;
-    Ok(owner.reload().await?)
+pub async fn remove_server(link: &Link, name: &str) -> Result<()> {
+    link.context().remove_server(name).await?;
+    link.reload().await
 }
 
 /// What removing a server took away.
@@ -95,60 +97,62 @@ fn remove_entry(paths: &switchboard_core::Paths, name: &ServerName) -> Result<Re
     Ok(Removed::Unregistered)
 }
 
-pub async fn start(owner: &Owner, name: &str) -> Result<ServerStatus> {
-    Ok(owner.supervisor().start(name).await?)
+pub async fn start(link: &Link, name: &str) -> Result<ServerStatus> {
+    link.act(name, Action::Start).await
 }
 
-pub async fn stop(owner: &Owner, name: &str) -> Result<ServerStatus> {
-    Ok(owner.supervisor().stop(name).await?)
+pub async fn stop(link: &Link, name: &str) -> Result<ServerStatus> {
+    link.act(name, Action::Stop).await
 }
 
-pub async fn restart(owner: &Owner, name: &str) -> Result<ServerStatus> {
-    Ok(owner.supervisor().restart(name).await?)
+pub async fn restart(link: &Link, name: &str) -> Result<ServerStatus> {
+    link.act(name, Action::Restart).await
 }
 
 /// Starts every stdio server that is not running; returns the failures.
-pub async fn start_all(owner: &Owner) -> Vec<(ServerName, switchboard_runtime::Error)> {
-    let supervisor = owner.supervisor();
-    let names: Vec<ServerName> = supervisor
-        .status()
+pub async fn start_all(link: &Link) -> Vec<(String, Error)> {
+    let statuses = match link.status().await {
+        Ok(statuses) => statuses,
+        Err(e) => return vec![("the owner".to_owned(), e)],
+    };
+    let names: Vec<ServerName> = statuses
         .into_iter()
         .filter(|s| {
             s.transport == switchboard_core::spec::ServerTransport::Stdio && s.pid().is_none()
         })
         .map(|s| s.name)
         .collect();
-    let starts = names
-        .into_iter()
-        .map(|name| async move { supervisor.start(name.as_str()).await.err().map(|e| (name, e)) });
+    let starts = names.into_iter().map(|name| async move {
+        link.act(name.as_str(), Action::Start).await.err().map(|e| (name.to_string(), e))
+    });
     futures::future::join_all(starts).await.into_iter().flatten().collect()
 }
 
 /// Stops every running server, in parallel.
-pub async fn stop_all(owner: &Owner) {
-    let supervisor = owner.supervisor();
+pub async fn stop_all(link: &Link) {
+    let Ok(statuses) = link.status().await else { return };
     let names: Vec<ServerName> =
-        supervisor.status().into_iter().filter(|s| s.pid().is_some()).map(|s| s.name).collect();
-    let stops = names.iter().map(|name| supervisor.stop(name.as_str()));
+        statuses.into_iter().filter(|s| s.pid().is_some()).map(|s| s.name).collect();
+    let stops = names.iter().map(|name| link.act(name.as_str(), Action::Stop));
     futures::future::join_all(stops).await;
 }
 
-pub fn logs(owner: &Owner, name: &str) -> Result<Vec<LogLine>> {
-    Ok(owner.supervisor().logs(name)?)
+pub async fn logs(link: &Link, name: &str) -> Result<Vec<LogLine>> {
+    link.logs(name).await
 }
 
-pub async fn settings(owner: &Owner) -> Result<Settings> {
-    let paths = owner.paths().clone();
+pub async fn settings(link: &Link) -> Result<Settings> {
+    let paths = link.paths().clone();
     blocking(move || settings::load(&paths)).await
 }
 
-pub async fn save_settings(owner: &Owner, new: Settings) -> Result<()> {
-    let paths = owner.paths().clone();
+pub async fn save_settings(link: &Link, new: Settings) -> Result<()> {
+    let paths = link.paths().clone();
     blocking(move || settings::save(&paths, &new)).await
 }
 
-pub fn locations(owner: &Owner) -> DataLocations {
-    DataLocations::from(owner.paths())
+pub fn locations(link: &Link) -> DataLocations {
+    DataLocations::from(link.paths())
 }
 
 /// What the install dialog shows for an entry: the entry, the way it would be installed here,
@@ -216,35 +220,36 @@ pub async fn install_form(ctx: &Context, entry: &str) -> Result<InstallForm> {
 /// Installs a catalog entry (fetch, verify, register), then starts it. Each step is published
 /// on the owner's event stream as [`Event::InstallProgress`](switchboard_runtime::Event).
 pub async fn install(
-    owner: &Owner,
+    link: &Link,
     entry: &str,
     name: Option<String>,
     answers: Vec<(String, String)>,
 ) -> Result<Installed> {
-    let ctx = Context::of(owner);
+    let ctx = link.context();
     let server = ctx.lookup(entry, None).await?;
     let request = Request { server, name, way: None, answers };
     let installed = ctx.install(request, None, &|_| {}).await?;
-    owner.reload().await?;
-    if let Err(e) = owner.supervisor().start(&installed.name).await
-        && !matches!(e, switchboard_runtime::Error::RemoteNotSupervised(_))
-    {
-        return Err(e.into());
+    link.reload().await?;
+    // A remote server has no process to start: hosts reach it by its URL.
+    match link.act(&installed.name, Action::Start).await {
+        Err(e) if e.code() == switchboard_core::ErrorCode::RemoteNotSupervised => {}
+        Err(e) => return Err(e),
+        Ok(_) => {}
     }
     Ok(installed)
 }
 
 /// Uninstalls a server: everything its install created goes; a running one is stopped.
-pub async fn uninstall(owner: &Owner, name: &str) -> Result<Vec<String>> {
-    let removed = Context::of(owner).uninstall(name).await?;
-    owner.reload().await?;
+pub async fn uninstall(link: &Link, name: &str) -> Result<Vec<String>> {
+    let removed = link.context().uninstall(name).await?;
+    link.reload().await?;
     Ok(removed)
 }
 
 /// Approves a held server's new tools and starts it.
-pub async fn pins_approve(owner: &Owner, name: &str) -> Result<ServerStatus> {
-    Context::of(owner).approve_tools(name).await?;
-    Ok(owner.supervisor().start(name).await?)
+pub async fn pins_approve(link: &Link, name: &str) -> Result<ServerStatus> {
+    link.context().approve_tools(name).await?;
+    link.act(name, Action::Start).await
 }
 
 /// Runs file I/O off the async runtime.
