@@ -13,7 +13,8 @@ use std::{
 use futures::future::BoxFuture;
 use switchboard_core::{clock::Clock, settings};
 use switchboard_gateway::{
-    Activity, Changes, Gateway, GatewayConfig, Quiet, Resting, Timeouts, Unavailable, Upstreams,
+    Activity, Changes, Dedicated, Gateway, GatewayConfig, Quiet, Resting, Timeouts, Unavailable,
+    Upstreams,
 };
 use switchboard_mcp::Session;
 use switchboard_runtime::{Event, HostTraffic, Owner, ServerState, Supervisor, pins::Pins};
@@ -111,6 +112,30 @@ impl Upstreams for Supervised {
                 ))),
                 _ => Err(Unavailable::Stopped(server)),
             }
+        })
+    }
+
+    fn per_session(&self, server: &str) -> bool {
+        self.supervisor.status_of(server).is_ok_and(|s| s.per_session)
+    }
+
+    fn instance(&self, server: &str) -> BoxFuture<'_, Result<Dedicated, Unavailable>> {
+        let server = server.to_owned();
+        Box::pin(async move {
+            let status = self
+                .supervisor
+                .status_of(&server)
+                .map_err(|_| Unavailable::Unknown(server.clone()))?;
+            // Hosts reach it while it runs, or rests idle (lazy); not when stopped or held.
+            if !matches!(status.state, ServerState::Running { .. } | ServerState::Idle) {
+                return Err(Unavailable::Stopped(server));
+            }
+            let instance = self
+                .supervisor
+                .instance(&server)
+                .await
+                .map_err(|e| Unavailable::Failed(e.to_string()))?;
+            Ok(Dedicated { session: instance.session().clone(), keep: Box::new(instance) })
         })
     }
 }
@@ -239,12 +264,20 @@ async fn apply_settings(
 
 /// Every registered server as hosts reach it through `activity` now.
 pub fn traffic(owner: &Owner, activity: &Activity) -> Vec<HostTraffic> {
-    let names: Vec<String> =
-        owner.supervisor().status().into_iter().map(|s| s.name.to_string()).collect();
+    let statuses = owner.supervisor().status();
+    let names: Vec<String> = statuses.iter().map(|s| s.name.to_string()).collect();
+    let instances =
+        |name: &str| statuses.iter().find(|s| s.name.as_str() == name).map_or(0, |s| s.instances);
     activity
         .servers(&names, owner.clock().now_ms())
         .into_iter()
-        .map(|t| HostTraffic { name: t.name, hosts: t.hosts, calls: t.calls, errors: t.errors })
+        .map(|t| HostTraffic {
+            instances: instances(&t.name),
+            name: t.name,
+            hosts: t.hosts,
+            calls: t.calls,
+            errors: t.errors,
+        })
         .collect()
 }
 

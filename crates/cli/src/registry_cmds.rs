@@ -34,6 +34,10 @@ pub struct AddArgs {
     /// it again after the `idleStopSeconds` setting without calls.
     #[arg(long)]
     lazy: bool,
+    /// It cannot be shared by several hosts (it keeps state per client): each host session
+    /// through the gateway gets a process of its own, stopped when the session ends.
+    #[arg(long)]
+    per_session: bool,
     /// Register it disabled (not started with its owner).
     #[arg(long)]
     disabled: bool,
@@ -87,6 +91,7 @@ pub async fn add(ctx: &api::Context, args: AddArgs) -> anyhow::Result<()> {
     spec.restart = args.restart.unwrap_or_default();
     spec.enabled = !args.disabled;
     spec.lazy = args.lazy;
+    spec.per_session = args.per_session;
     let described = output::describe_launch(&spec);
     ctx.add_server(name.as_str(), spec).await?;
     println!("added {}: {described}", args.name);

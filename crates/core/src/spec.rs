@@ -166,6 +166,11 @@ pub struct ServerSpec {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[ts(optional = nullable)]
     pub lazy: bool,
+    /// Cannot be shared by several hosts (it keeps per-session state: a browser, a login, a
+    /// working folder): each host session through the gateway gets a process of its own.
+    #[serde(rename = "perSession", default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(optional = nullable)]
+    pub per_session: bool,
     /// Env variables (stdio) or headers (remote) whose values live in the secret store
     /// (`crate::secrets`), never in the registry file. They are filled in just before use.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -188,6 +193,7 @@ impl ServerSpec {
             enabled: true,
             restart: RestartPolicy::default(),
             lazy: false,
+            per_session: false,
             secrets: Vec::new(),
         }
     }
@@ -198,6 +204,7 @@ impl ServerSpec {
             enabled: true,
             restart: RestartPolicy::default(),
             lazy: false,
+            per_session: false,
             secrets: Vec::new(),
         }
     }

@@ -29,9 +29,11 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 mod aggregate;
+mod dedicated;
 mod shared;
 
 use aggregate::nothing_yet;
+pub(crate) use dedicated::Processes;
 pub(crate) use shared::Shared;
 
 use crate::{
@@ -41,7 +43,7 @@ use crate::{
     stats::{SessionSlot, Stats},
     subscriptions::{self, Subscriptions, Target},
     timeouts::Timeouts,
-    upstream::{Resting, Unavailable, Upstreams},
+    upstream::{Dedicated, Resting, Unavailable, Upstreams},
 };
 
 /// Who is calling and on which endpoint: put on each request by the HTTP layer once its token
@@ -63,6 +65,8 @@ pub(crate) struct GatewayHandler {
     /// Ends this session's `list_changed` and resource update forwarding when the session ends.
     ended: CancellationToken,
     subscriptions: Subscriptions,
+    /// This host session's own processes of per-session servers; they stop with it.
+    dedicated: Processes,
 }
 
 impl Drop for GatewayHandler {
@@ -86,6 +90,7 @@ impl GatewayHandler {
             slot: OnceLock::new(),
             ended: CancellationToken::new(),
             subscriptions: Subscriptions::default(),
+            dedicated: Processes::default(),
         }
     }
 
@@ -173,7 +178,7 @@ impl GatewayHandler {
         let _in_call =
             self.shared.callers.enter(server, self.key, &caller.host, &context.peer, ask);
         let result = async {
-            let session = self.shared.session(server).await.map_err(unavailable)?;
+            let session = self.session_for(caller, server, stateless).await.map_err(unavailable)?;
             let timeout = self
                 .shared
                 .timeouts

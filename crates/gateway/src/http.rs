@@ -174,6 +174,7 @@ impl Gateway {
             subscribed: Arc::default(),
             callers: Arc::default(),
             parking: Default::default(),
+            dedicated: Default::default(),
         });
         let cancel = CancellationToken::new();
         let mcp_config =

@@ -27,4 +27,4 @@ pub use http::{Activity, Changes, Gateway, GatewayConfig, MAX_BODY_BYTES, Status
 pub use stats::{Quiet, ServerTraffic, SessionInfo};
 pub use timeouts::Timeouts;
 pub use tokens::{TokenInfo, Tokens};
-pub use upstream::{Resting, Unavailable, Upstreams};
+pub use upstream::{Dedicated, Resting, Unavailable, Upstreams};

@@ -43,4 +43,18 @@ pub trait Upstreams: Send + Sync + 'static {
 
     /// The running session of `server`: started first when it is lazy and not running yet.
     fn session(&self, server: &str) -> BoxFuture<'_, Result<Arc<Session>, Unavailable>>;
+
+    /// Whether `server` cannot be shared: each host session gets a process of its own.
+    fn per_session(&self, server: &str) -> bool;
+
+    /// A process of `server`'s own for one host session (a per-session server that hosts may
+    /// reach now); dropping it stops the process.
+    fn instance(&self, server: &str) -> BoxFuture<'_, Result<Dedicated, Unavailable>>;
+}
+
+/// One host session's own process of a per-session server: its session, and what keeps the
+/// process alive (dropping it stops the process).
+pub struct Dedicated {
+    pub session: Arc<Session>,
+    pub keep: Box<dyn std::any::Any + Send>,
 }

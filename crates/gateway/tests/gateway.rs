@@ -18,7 +18,8 @@ use switchboard_core::{
     process::{ChildOptions, CommandSpec, ManagedChild, Search, resolve},
 };
 use switchboard_gateway::{
-    Gateway, GatewayConfig, Resting, Status, Timeouts, Tokens, Unavailable, Upstreams, audit, names,
+    Dedicated, Gateway, GatewayConfig, Resting, Status, Timeouts, Tokens, Unavailable, Upstreams,
+    audit, names,
 };
 use switchboard_mcp::{Session, SessionOptions};
 use switchboard_testkit::{fixture, temp_home};
@@ -46,6 +47,16 @@ impl Upstreams for Fixtures {
         let found = self.sessions.get(server).cloned();
         let server = server.to_owned();
         Box::pin(async move { found.ok_or(Unavailable::Unknown(server)) })
+    }
+    /// Servers named `solo…` cannot be shared.
+    fn per_session(&self, server: &str) -> bool {
+        server.starts_with("solo")
+    }
+    fn instance(&self, _server: &str) -> BoxFuture<'_, Result<Dedicated, Unavailable>> {
+        Box::pin(async {
+            let (child, session) = fixture_session_speaking(Some("2025-11-25")).await;
+            Ok(Dedicated { session: Arc::new(session), keep: Box::new(child) })
+        })
     }
 }
 
@@ -945,4 +956,37 @@ async fn a_stateful_servers_requests_reach_a_2026_host_as_input_required_and_its
     let refused = modern.peer().call_tool(stale).await.expect_err("refused").to_string();
     assert!(refused.contains("holds no request for this requestState"), "{refused}");
     modern.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_be_shared_gets_a_process_per_host_session_that_ends_with_it() {
+    let world = World::new(&["alpha", "solo"], Duration::from_secs(30)).await;
+    let cursor = world.client_speaking("cursor", "/mcp/solo", Some("2025-11-25")).await;
+    let zed = world.client_speaking("zed", "/mcp/solo", Some("2025-11-25")).await;
+    let (cursor_pid, zed_pid) = (pid_of(&cursor).await, pid_of(&zed).await);
+    let shared_pid = world.fixtures.children[1].pid();
+    assert_ne!(cursor_pid, zed_pid, "each host session has a process of its own");
+    assert!(cursor_pid != shared_pid && zed_pid != shared_pid);
+    assert_eq!(pid_of(&cursor).await, cursor_pid, "a session keeps its process");
+    // A shared server is still one process for everyone.
+    let on_alpha = world.client_speaking("cursor", "/mcp/alpha", Some("2025-11-25")).await;
+    assert_eq!(pid_of(&on_alpha).await, world.fixtures.children[0].pid());
+
+    // Ending a host session stops its process, and only its.
+    cursor.close(Duration::from_secs(2)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while switchboard_testkit::alive(cursor_pid) {
+        assert!(tokio::time::Instant::now() < deadline, "pid {cursor_pid} outlived its session");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(switchboard_testkit::alive(zed_pid));
+    assert_eq!(pid_of(&zed).await, zed_pid);
+    zed.close(Duration::from_secs(2)).await;
+    on_alpha.close(Duration::from_secs(2)).await;
+}
+
+async fn pid_of(session: &Session) -> u32 {
+    text(&session.call_tool("pid", args(json!({})), None, None).await.expect("pid").result)
+        .parse()
+        .expect("a pid")
 }

@@ -333,6 +333,11 @@ impl Session {
         self.publisher.changes.subscribe()
     }
 
+    /// Whether the session has ended (closed, ended, or its transport gone).
+    pub fn is_closed(&self) -> bool {
+        self.service.is_closed()
+    }
+
     /// Ends the session (and drops its transport) without waiting, for a session that is
     /// shared; requests in flight fail.
     pub fn end(&self) {

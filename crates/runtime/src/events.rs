@@ -72,6 +72,9 @@ pub struct HostTraffic {
     pub calls: u64,
     #[ts(type = "number")]
     pub errors: u64,
+    /// A per-session server's processes, one per host session using it now.
+    #[serde(default)]
+    pub instances: u32,
 }
 
 /// One step of an install, for the progress bar and the CLI's progress line.

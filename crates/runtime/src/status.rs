@@ -208,6 +208,12 @@ pub struct ServerStatus {
     /// Started by a host's first call and stopped when idle (see `ServerSpec::lazy`).
     #[serde(default)]
     pub lazy: bool,
+    /// One process per host session (see `ServerSpec::per_session`).
+    #[serde(default, rename = "perSession")]
+    pub per_session: bool,
+    /// The host sessions' own processes of a per-session server running now.
+    #[serde(default)]
+    pub instances: u32,
     pub state: ServerState,
     /// Automatic restarts since the owner started.
     pub restarts: u32,
@@ -231,6 +237,8 @@ impl ServerStatus {
             transport: spec.transport(),
             restart: spec.restart,
             lazy: spec.lazy,
+            per_session: spec.per_session,
+            instances: 0,
             state: ServerState::at_rest(spec),
             restarts: 0,
             stats: None,

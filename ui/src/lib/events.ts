@@ -15,6 +15,8 @@ export function freshStatus(name: string, spec: ServerSpec): ServerStatus {
     transport: spec.type === 'stdio' ? 'stdio' : spec.transport,
     restart: spec.restart,
     lazy: spec.lazy ?? false,
+    perSession: spec.perSession ?? false,
+    instances: 0,
     // As the supervisor has it: an enabled lazy server waits idle for a host's first call.
     state: spec.type === 'stdio' && spec.enabled && spec.lazy ? { kind: 'idle' } : { kind: 'stopped' },
     restarts: 0,

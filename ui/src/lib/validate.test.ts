@@ -39,4 +39,17 @@ describe('validate', () => {
     const spec = { type: 'stdio' as const, command: 'uvx', args: ['mcp-server-time'], env: { TZ: 'UTC' }, cwd: '/tmp', enabled: false, restart: 'never' as const };
     expect(validate(formFromSpec('time', spec))).toEqual({ spec });
   });
+
+  it('keeps what the form does not show as text through an edit: secret names, lazy, per session', () => {
+    const spec = {
+      type: 'stdio' as const, command: 'npx', args: ['-y', '@example/github'], env: {}, enabled: true,
+      restart: 'on-failure' as const, secrets: ['GITHUB_TOKEN'], lazy: true, perSession: true,
+    };
+    expect(validate(formFromSpec('github', spec))).toEqual({ spec });
+    const remote = {
+      type: 'remote' as const, url: 'https://example.test/mcp', transport: 'streamable-http' as const,
+      headers: {}, enabled: true, restart: 'never' as const, secrets: ['Authorization'],
+    };
+    expect(validate(formFromSpec('remote', remote))).toEqual({ spec: remote });
+  });
 });

@@ -19,6 +19,12 @@ export interface ServerForm {
   headers: string;
   restart: RestartPolicy;
   enabled: boolean;
+  /** Started by a host's first call, stopped when idle. */
+  lazy: boolean;
+  /** A process per host session (it cannot be shared). */
+  perSession: boolean;
+  /** The names of the values kept in the secret store: not shown, carried through an edit. */
+  secrets: string[];
 }
 
 export type FormErrors = Partial<Record<keyof ServerForm, string>>;
@@ -26,7 +32,8 @@ export type FormErrors = Partial<Record<keyof ServerForm, string>>;
 export function emptyForm(restart: RestartPolicy): ServerForm {
   return {
     name: '', kind: 'stdio', command: '', args: '', env: '', cwd: '', url: '',
-    transport: 'streamable-http', headers: '', restart, enabled: true,
+    transport: 'streamable-http', headers: '', restart, enabled: true, lazy: false,
+    perSession: false, secrets: [],
   };
 }
 
@@ -34,6 +41,9 @@ export function formFromSpec(name: string, spec: ServerSpec): ServerForm {
   const form = emptyForm(spec.restart);
   form.name = name;
   form.enabled = spec.enabled;
+  form.lazy = spec.lazy ?? false;
+  form.perSession = spec.perSession ?? false;
+  form.secrets = spec.secrets ?? [];
   if (spec.type === 'stdio') {
     form.command = spec.command;
     form.args = (spec.args ?? []).join('\n');
@@ -103,5 +113,11 @@ export function validate(form: ServerForm): { spec: ServerSpec } | { errors: For
       spec = { type: 'remote', url: form.url.trim(), transport: form.transport, headers, enabled: form.enabled, restart: form.restart };
     }
   }
-  return Object.keys(errors).length > 0 || !spec ? { errors } : { spec };
+  if (Object.keys(errors).length > 0 || !spec) return { errors };
+  // What the form does not edit as text rides along: the secret names (without them the server
+  // would start without its keys), and how hosts reach it.
+  if (form.secrets.length > 0) spec.secrets = form.secrets;
+  if (form.lazy && spec.type === 'stdio') spec.lazy = true;
+  if (form.perSession && spec.type === 'stdio') spec.perSession = true;
+  return { spec };
 }

@@ -59,7 +59,7 @@ describe('Servers view', () => {
   it('shows which hosts reach each server through the gateway, kept current by events', async () => {
     const backend = fakeBackend({
       servers: () => Promise.resolve([entry('alpha', 'stdio'), entry('beta', 'stdio')]),
-      gatewayTraffic: () => Promise.resolve([{ name: 'alpha', hosts: ['claude-code', 'cursor'], calls: 12, errors: 1 }]),
+      gatewayTraffic: () => Promise.resolve([{ name: 'alpha', hosts: ['claude-code', 'cursor'], calls: 12, errors: 1, instances: 0 }]),
     });
     const store = new Store(backend);
     await store.reload();
@@ -69,10 +69,27 @@ describe('Servers view', () => {
       document.querySelector(`tr[data-server="${name}"] [data-testid="hosts"]`)?.textContent?.replace(/\s+/g, ' ').trim();
     expect(hosts('alpha')).toBe('claude-code, cursor 12 calls, 1 failed');
     expect(hosts('beta')).toBe('');
-    store.apply([{ event: 'traffic', servers: [{ name: 'beta', hosts: ['zed'], calls: 1, errors: 0 }] }]);
+    store.apply([{ event: 'traffic', servers: [{ name: 'beta', hosts: ['zed'], calls: 1, errors: 0, instances: 0 }] }]);
     flushSync();
     expect(hosts('alpha')).toBe('');
     expect(hosts('beta')).toBe('zed 1 call');
+  });
+
+  it('says when a server cannot be shared, and how many host sessions have a process of it', async () => {
+    const solo = entry('solo', 'stdio');
+    solo.spec = { ...solo.spec, perSession: true };
+    const backend = fakeBackend({ servers: () => Promise.resolve([solo, entry('alpha', 'stdio')]) });
+    const store = new Store(backend);
+    await store.reload();
+    view = mount(Servers, { target: document.body, props: { store, backend, onShowLogs: () => {} } });
+    flushSync();
+    const note = (name: string) =>
+      document.querySelector(`tr[data-server="${name}"] [data-testid="per-session"]`)?.textContent?.trim();
+    expect(note('solo')).toBe('one process per host session');
+    expect(note('alpha')).toBeUndefined();
+    store.apply([{ event: 'traffic', servers: [{ name: 'solo', hosts: ['cursor', 'zed'], calls: 2, errors: 0, instances: 2 }] }]);
+    flushSync();
+    expect(note('solo')).toBe('one process per host session · 2 running');
   });
 
   it('lists servers without a gateway (another process owns them) with the column empty', async () => {

@@ -19,7 +19,8 @@ use crate::support::{Home, fixture, pid_in};
 /// A running `switchboard connect`, spoken to line by line.
 struct Bridge {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` once the host closed its end ([`Bridge::close`]).
+    stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
     next_id: u64,
     /// Messages read while waiting for something else (notifications, mostly).
@@ -48,12 +49,24 @@ impl Bridge {
                 }
             }
         });
-        Bridge { child, stdin, lines, next_id: 0, seen: Vec::new() }
+        Bridge { child, stdin: Some(stdin), lines, next_id: 0, seen: Vec::new() }
     }
 
     fn send(&mut self, message: &Value) {
-        writeln!(self.stdin, "{message}").expect("write to the bridge");
-        self.stdin.flush().expect("flush");
+        let stdin = self.stdin.as_mut().expect("the bridge's input is open");
+        writeln!(stdin, "{message}").expect("write to the bridge");
+        stdin.flush().expect("flush");
+    }
+
+    /// The host quits as hosts do: it closes the bridge's input, and the bridge ends its
+    /// session with the gateway and exits.
+    fn close(&mut self) {
+        self.stdin = None;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().expect("wait").is_none() {
+            assert!(std::time::Instant::now() < deadline, "the bridge did not exit on EOF");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Sends a request and waits for the answer with its id (notifications are skipped).
@@ -307,4 +320,36 @@ fn a_lazy_server_is_listed_from_its_pins_started_by_the_first_call_and_stopped_w
     let again: u32 = zed.call("echo__pid", json!({})).parse().expect("a pid");
     assert_ne!(again, pid);
     assert_eq!(running_pid(&home, "echo"), again);
+}
+
+#[test]
+fn a_per_session_server_gives_each_host_session_a_process_of_its_own() {
+    let home = Home::new();
+    home.run(&["add", "solo", "--per-session", "--lazy", "--", &fixture(), "ok"]).assert_ok();
+    let _serve = home.serve();
+    assert!(
+        wait_until(Duration::from_secs(30), || home.state_of("solo")["state"]["kind"] == "idle"),
+        "{}",
+        home.state_of("solo")
+    );
+    assert_eq!(home.state_of("solo")["perSession"], true);
+    let mut cursor = Bridge::start(&home, &["--server", "solo", "--host", "cursor"]);
+    cursor.initialize();
+    let mut zed = Bridge::start(&home, &["--server", "solo", "--host", "zed"]);
+    zed.initialize();
+    let cursor_pid: u32 = cursor.call("pid", json!({})).parse().expect("a pid");
+    let zed_pid: u32 = zed.call("pid", json!({})).parse().expect("a pid");
+    assert_ne!(cursor_pid, zed_pid, "each host session has a process of its own");
+    assert_eq!(cursor.call("pid", json!({})), cursor_pid.to_string(), "and keeps it");
+    assert_eq!(home.state_of("solo")["instances"], 2);
+    // The lazy server itself was never started for them.
+    assert_eq!(home.state_of("solo")["state"]["kind"], "idle");
+
+    // A host that quits takes its process with it, and only its.
+    cursor.close();
+    assert!(wait_until(Duration::from_secs(20), || !alive(cursor_pid)), "pid {cursor_pid} lingers");
+    assert!(alive(zed_pid));
+    assert!(wait_until(Duration::from_secs(10), || home.state_of("solo")["instances"] == 1));
+    zed.close();
+    assert!(wait_until(Duration::from_secs(20), || !alive(zed_pid)), "pid {zed_pid} lingers");
 }

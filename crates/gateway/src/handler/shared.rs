@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     pub callers: Arc<Callers>,
     /// Server calls waiting for a 2026-07-28 host to retry with the input they asked for.
     pub parking: eras::Parking,
+    /// 2026-07-28 hosts' own processes of per-session servers, by server and host.
+    pub dedicated: Processes,
 }
 
 impl Shared {

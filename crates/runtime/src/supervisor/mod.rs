@@ -1,6 +1,7 @@
 //! The supervisor: one task per registered server (see [`server`]), a stats sampler, and the
 //! records the next owner needs to clean up after a crash. [`Supervisor`] is a cheap handle.
 
+mod instance;
 mod pidbook;
 mod server;
 mod stats;
@@ -17,6 +18,7 @@ pub use crate::status::{
     Aggregate, Backoff, CrashLoop, Exit, ExitHistory, ProcessStats, ServerState, ServerStatus,
     StopTimeouts, SupervisorConfig, aggregate, should_restart,
 };
+pub use instance::Instance;
 pub use pidbook::{ChildRecord, Swept, sweep_orphans};
 
 use self::{

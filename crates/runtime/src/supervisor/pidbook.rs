@@ -34,17 +34,26 @@ impl PidBook {
     }
 
     pub fn record(&self, name: &ServerName, pid: u32) {
+        self.record_key(name.as_str(), pid);
+    }
+
+    /// Records a process under `key` (a per-session server's `name#pid`).
+    pub fn record_key(&self, key: &str, pid: u32) {
         let start_time = process_start_time(pid).unwrap_or(0);
         let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        records.insert(name.to_string(), ChildRecord { pid, start_time });
+        records.insert(key.to_owned(), ChildRecord { pid, start_time });
         self.save(&records);
     }
 
-    pub fn forget(&self, name: &ServerName) {
+    pub fn forget_key(&self, key: &str) {
         let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        if records.remove(name.as_str()).is_some() {
+        if records.remove(key).is_some() {
             self.save(&records);
         }
+    }
+
+    pub fn forget(&self, name: &ServerName) {
+        self.forget_key(name.as_str());
     }
 
     fn save(&self, records: &BTreeMap<String, ChildRecord>) {

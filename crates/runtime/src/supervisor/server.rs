@@ -397,41 +397,9 @@ impl ServerTask {
     }
 
     async fn spawn_and_handshake(&mut self) -> StartOutcome {
-        let (paths, name, spec) = (self.ctx.paths.clone(), self.name.clone(), self.spec.clone());
-        // The keychain may block for a moment; never on a runtime thread.
-        let filled = tokio::task::spawn_blocking(move || {
-            switchboard_core::secrets::filled(&paths, &name, &spec)
-        })
-        .await;
-        let launch = match filled {
-            Ok(Ok(spec)) => spec.launch,
-            Ok(Err(error)) => {
-                return StartOutcome::Failed { reason: error.to_string(), exit: None };
-            }
-            Err(join) => return StartOutcome::Failed { reason: join.to_string(), exit: None },
-        };
-        let (command, args, env, cwd) = match launch {
-            Launch::Stdio { command, args, env, cwd } => (command, args, env, cwd),
-            Launch::Remote { .. } => {
-                return StartOutcome::Failed {
-                    reason: Error::RemoteNotSupervised(self.name.to_string()).to_string(),
-                    exit: None,
-                };
-            }
-        };
-        let spec = CommandSpec { program: command.clone(), args, env, cwd };
-        let cwd = spec.cwd.clone();
-        let search_env = self.ctx.env.clone();
-        let resolved = tokio::task::spawn_blocking(move || {
-            process::resolve(&command, cwd.as_deref(), search_env.search())
-        })
-        .await;
-        let resolved = match resolved {
-            Ok(Ok(resolved)) => resolved,
-            Ok(Err(error)) => {
-                return StartOutcome::Failed { reason: error.to_string(), exit: None };
-            }
-            Err(join) => return StartOutcome::Failed { reason: join.to_string(), exit: None },
+        let (spec, resolved) = match prepare(&self.ctx, &self.name, &self.spec).await {
+            Ok(prepared) => prepared,
+            Err(reason) => return StartOutcome::Failed { reason, exit: None },
         };
         let options = ChildOptions {
             stderr: StderrOptions {
@@ -564,25 +532,11 @@ impl ServerTask {
 
     /// Each stderr line into the server's log (ring and file) and onto the event stream.
     fn stderr_sink(&self) -> LineSink {
-        let shared = self.shared.clone();
-        let events = self.ctx.events.clone();
-        let clock = self.ctx.clock.clone();
-        let name = self.name.clone();
-        Box::new(move |text: &str| {
-            let text = text.to_owned();
-            let line = LogLine { at_ms: millis(clock.now()), source: LogSource::Stderr, text };
-            shared.log.push(&line);
-            events.send(Event::Log { name: name.clone(), line });
-        })
+        log_sink(&self.ctx, self.shared.clone(), self.name.clone(), "")
     }
 
     fn ladder(&self) -> StopLadder {
-        let timeouts = self.ctx.config.stop;
-        StopLadder {
-            after_stdin_close: timeouts.after_stdin_close,
-            after_terminate: timeouts.after_sigterm,
-            after_kill: AFTER_SIGKILL,
-        }
+        ladder(&self.ctx)
     }
 
     /// Graceful stop: close stdin, wait; SIGTERM the group, wait; SIGKILL the group.
@@ -693,7 +647,69 @@ impl ServerTask {
             s.enabled = self.spec.enabled;
             s.restart = self.spec.restart;
             s.lazy = self.spec.lazy;
+            s.per_session = self.spec.per_session;
             s.transport = self.spec.transport();
         });
+    }
+}
+
+/// What starting `name` runs: its spec with secrets filled in (the keychain may block for a
+/// moment, so off the runtime), and its command found on the PATH or the login shell's.
+pub(crate) async fn prepare(
+    ctx: &Context,
+    name: &ServerName,
+    spec: &ServerSpec,
+) -> std::result::Result<(CommandSpec, process::Resolved), String> {
+    let (paths, owned_name, owned_spec) = (ctx.paths.clone(), name.clone(), spec.clone());
+    let filled = tokio::task::spawn_blocking(move || {
+        switchboard_core::secrets::filled(&paths, &owned_name, &owned_spec)
+    })
+    .await
+    .map_err(|join| join.to_string())?
+    .map_err(|error| error.to_string())?;
+    let (command, args, env, cwd) = match filled.launch {
+        Launch::Stdio { command, args, env, cwd } => (command, args, env, cwd),
+        Launch::Remote { .. } => {
+            return Err(Error::RemoteNotSupervised(name.to_string()).to_string());
+        }
+    };
+    let spec = CommandSpec { program: command.clone(), args, env, cwd };
+    let cwd = spec.cwd.clone();
+    let search_env = ctx.env.clone();
+    let resolved = tokio::task::spawn_blocking(move || {
+        process::resolve(&command, cwd.as_deref(), search_env.search())
+    })
+    .await
+    .map_err(|join| join.to_string())?
+    .map_err(|error| error.to_string())?;
+    Ok((spec, resolved))
+}
+
+/// Each stderr line into the server's log (ring and file) and onto the event stream, after
+/// `prefix` (which says which of a per-session server's processes wrote it).
+pub(crate) fn log_sink(
+    ctx: &Context,
+    shared: Arc<Shared>,
+    name: ServerName,
+    prefix: &str,
+) -> LineSink {
+    let events = ctx.events.clone();
+    let clock = ctx.clock.clone();
+    let prefix = prefix.to_owned();
+    Box::new(move |text: &str| {
+        let text = format!("{prefix}{text}");
+        let line = LogLine { at_ms: millis(clock.now()), source: LogSource::Stderr, text };
+        shared.log.push(&line);
+        events.send(Event::Log { name: name.clone(), line });
+    })
+}
+
+/// Close stdin, wait; terminate the group, wait; kill it.
+pub(crate) fn ladder(ctx: &Context) -> StopLadder {
+    let timeouts = ctx.config.stop;
+    StopLadder {
+        after_stdin_close: timeouts.after_stdin_close,
+        after_terminate: timeouts.after_sigterm,
+        after_kill: AFTER_SIGKILL,
     }
 }

@@ -168,6 +168,47 @@ async fn a_lazy_server_waits_idle_for_its_first_start_and_is_parked_back_to_idle
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_session_server_starts_a_recorded_process_per_instance_stopped_when_let_go() {
+    let mut h = harness(fast_config());
+    let mut solo = fixture_spec("ok", &[], RestartPolicy::OnFailure);
+    solo.per_session = true;
+    solo.lazy = true;
+    let name = h.add("solo", solo).await;
+    let shared = fixture_spec("ok", &[], RestartPolicy::OnFailure);
+    h.add("shared", shared).await;
+    // A shared server has no per-session processes.
+    assert!(matches!(h.supervisor.instance("shared").await, Err(Error::StartFailed { .. })));
+
+    let first = h.supervisor.instance("solo").await.expect("an instance");
+    let second = h.supervisor.instance("solo").await.expect("another");
+    assert_ne!(first.pid(), second.pid());
+    assert!(alive(first.pid()) && alive(second.pid()));
+    // It answered the handshake, and is the fixture.
+    let details = first.session().details();
+    assert_eq!(details.negotiated.server_name.as_deref(), Some("sb-fixture"));
+    let status = h.supervisor.status_of("solo").expect("status");
+    assert!(status.per_session);
+    assert_eq!(status.instances, 2);
+    // The lazy server itself was not started for them.
+    assert_eq!(status.state, ServerState::Idle);
+    // Recorded for the orphan sweep, under the server's name and the pid.
+    let children = std::fs::read_to_string(h.home.path().join("run/children.json")).expect("pids");
+    assert!(children.contains(&format!("solo#{}", first.pid())), "{children}");
+    // Its stderr is in the server's log, marked with its pid.
+    let marked = format!("[pid {}] sb-fixture ok serving on stdio", first.pid());
+    assert!(wait_until(LONG, || h.log_text(&name).contains(&marked)), "{}", h.log_text(&name));
+
+    let pid = first.pid();
+    drop(first);
+    assert!(wait_until(LONG, || !alive(pid)), "pid {pid} outlived its instance");
+    assert!(alive(second.pid()));
+    assert_eq!(h.supervisor.status_of("solo").expect("status").instances, 1);
+    let children = std::fs::read_to_string(h.home.path().join("run/children.json")).expect("pids");
+    assert!(!children.contains(&format!("solo#{pid}")), "{children}");
+    drop(second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_crash_loop_limit_marks_the_server_failed() {
     let mut config = fast_config();
     config.crash_loop = CrashLoop { max_exits: 3, window: Duration::from_secs(60) };

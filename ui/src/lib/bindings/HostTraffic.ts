@@ -7,4 +7,8 @@ export type HostTraffic = { name: string,
 /**
  * The hosts connected to it now (or that called it in the last few minutes), by name.
  */
-hosts: Array<string>, calls: number, errors: number, };
+hosts: Array<string>, calls: number, errors: number, 
+/**
+ * A per-session server's processes, one per host session using it now.
+ */
+instances: number, };

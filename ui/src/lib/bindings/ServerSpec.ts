@@ -17,6 +17,11 @@ enabled: boolean, restart: RestartPolicy,
  */
 lazy?: boolean, 
 /**
+ * Cannot be shared by several hosts (it keeps per-session state: a browser, a login, a
+ * working folder): each host session through the gateway gets a process of its own.
+ */
+perSession?: boolean, 
+/**
  * Env variables (stdio) or headers (remote) whose values live in the secret store
  * (`crate::secrets`), never in the registry file. They are filled in just before use.
  */

@@ -15,7 +15,15 @@ export type ServerStatus = { name: ServerName, enabled: boolean, transport: Serv
 /**
  * Started by a host's first call and stopped when idle (see `ServerSpec::lazy`).
  */
-lazy: boolean, state: ServerState, 
+lazy: boolean, 
+/**
+ * One process per host session (see `ServerSpec::per_session`).
+ */
+perSession: boolean, 
+/**
+ * The host sessions' own processes of a per-session server running now.
+ */
+instances: number, state: ServerState, 
 /**
  * Automatic restarts since the owner started.
  */
