@@ -46,9 +46,10 @@ pub async fn servers(state: State<'_, AppState>) -> Answer<Vec<ServerEntry>> {
 /// Who reaches each server through the gateway now (then kept current by `traffic` events).
 #[tauri::command]
 pub async fn gateway_traffic(state: State<'_, AppState>) -> Answer<Vec<HostTraffic>> {
-    // Attached to another process's owner, the window learns who is connected from its
-    // `traffic` events as they come.
     let link = link(&state)?;
+    if let Some(attached) = link.attached_traffic().await {
+        return attached.map_err(wire);
+    }
     let (Some(owner), Some(gateway)) = (link.own(), state.gateway.as_ref()) else {
         return Ok(Vec::new());
     };

@@ -138,6 +138,9 @@ def test_the_app_attaches_to_a_headless_owner_and_leaves_it_serving(scratch):
             return answer["result"]["content"][0]["text"]
 
         assert echo(2) == "Echo: call 2"
+        # The owner publishes who is connected at most once a second, when it changed: let that
+        # event go by before the app starts, so only reading it on attaching can show it.
+        time.sleep(2.5)
         browser, stop = start_driver(scratch)
         try:
             # The window shows serve's server, running with its pid; no "not managing" banner.
@@ -145,6 +148,10 @@ def test_the_app_attaches_to_a_headless_owner_and_leaves_it_serving(scratch):
             assert int(row(browser, "fixture").find_element(By.CSS_SELECTOR, '[data-testid="pid"]').text) == pid
             assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="owner-error"]')
             assert scratch.owner()["kind"] == "serve", "the app must not take over"
+            # Who is connected, read from the owner when the window opened (the host's last
+            # call was before the app started, so no event will say it again).
+            hosts = lambda: row(browser, "fixture").find_element(By.CSS_SELECTOR, '[data-testid="hosts"]').text
+            wait_for(lambda: "cursor" in hosts() and "1 call" in hosts(), what="the connected host, read on attaching")
             # The host's session went on through the app's start.
             assert echo(3) == "Echo: call 3"
             # Acting from the window acts on serve's server, and its events reach the window.

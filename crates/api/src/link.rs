@@ -131,6 +131,17 @@ impl Link {
         }
     }
 
+    /// Who reaches each server through the attached owner's gateway (`None` for our own
+    /// owner, whose gateway is asked directly).
+    pub async fn attached_traffic(&self) -> Option<Result<Vec<switchboard_runtime::HostTraffic>>> {
+        match self {
+            Link::Own(_) => None,
+            Link::Attached(attached) => {
+                Some(attached.client.traffic().await.map_err(crate::Error::from))
+            }
+        }
+    }
+
     /// The owner's events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         match self {

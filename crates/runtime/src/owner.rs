@@ -90,6 +90,7 @@ impl Owner {
             token: token.clone(),
             port,
             cancel: cancel.clone(),
+            traffic: control::LatestTraffic::follow(supervisor.events(), cancel.clone()),
         };
         let control = tokio::spawn(control::serve(listener, state));
         let info = OwnerInfo {

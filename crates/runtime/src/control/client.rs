@@ -46,6 +46,11 @@ impl ControlClient {
         self.json(self.http.post(self.url(&format!("/v1/servers/{name}/{action}")))).await
     }
 
+    /// Who reaches each server through the owner's gateway, as its newest `traffic` event said.
+    pub async fn traffic(&self) -> Result<Vec<crate::events::HostTraffic>> {
+        self.json(self.http.get(self.url("/v1/traffic"))).await
+    }
+
     pub async fn reload(&self) -> Result<()> {
         self.send(self.http.post(self.url("/v1/reload"))).await.map(drop)
     }

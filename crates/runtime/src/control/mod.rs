@@ -7,7 +7,7 @@ mod client;
 mod server;
 
 pub use client::ControlClient;
-pub(crate) use server::{ControlState, serve};
+pub(crate) use server::{ControlState, LatestTraffic, serve};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

@@ -16,7 +16,11 @@ use serde::Deserialize;
 use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Error, events::Event, supervisor::Supervisor};
+use crate::{
+    Error,
+    events::{Event, HostTraffic},
+    supervisor::Supervisor,
+};
 
 use switchboard_core::{ErrorCode, WireError, logs::LogLine, registry::Registry};
 
@@ -27,6 +31,40 @@ pub(crate) struct ControlState {
     pub token: String,
     pub port: u16,
     pub cancel: CancellationToken,
+    pub traffic: LatestTraffic,
+}
+
+/// The newest `traffic` event the owner published (who reaches each server through the
+/// gateway), for a window that attaches after it was sent.
+#[derive(Clone, Default)]
+pub(crate) struct LatestTraffic(std::sync::Arc<std::sync::Mutex<Vec<HostTraffic>>>);
+
+impl LatestTraffic {
+    /// Keeps the newest one from `events` until `cancel`.
+    pub fn follow(events: &crate::events::EventBus, cancel: CancellationToken) -> Self {
+        let latest = LatestTraffic::default();
+        let (kept, mut events) = (latest.clone(), events.subscribe());
+        tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    event = events.recv() => event,
+                    () = cancel.cancelled() => return,
+                };
+                match event {
+                    Ok(Event::Traffic { servers }) => {
+                        *kept.0.lock().unwrap_or_else(|p| p.into_inner()) = servers;
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        latest
+    }
+
+    fn get(&self) -> Vec<HostTraffic> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 pub(crate) fn router(state: ControlState) -> Router {
@@ -34,6 +72,7 @@ pub(crate) fn router(state: ControlState) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/reload", post(reload))
         .route("/v1/events", get(events))
+        .route("/v1/traffic", get(traffic))
         .route("/v1/servers/{name}/logs", get(logs))
         .route("/v1/servers/{name}/{action}", post(action))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -118,6 +157,10 @@ impl IntoResponse for ApiError {
 
 async fn status(State(state): State<ControlState>) -> Response {
     Json(state.supervisor.status()).into_response()
+}
+
+async fn traffic(State(state): State<ControlState>) -> Response {
+    Json(state.traffic.get()).into_response()
 }
 
 async fn reload(State(state): State<ControlState>) -> Result<Response, ApiError> {
