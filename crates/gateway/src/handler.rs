@@ -167,7 +167,7 @@ impl GatewayHandler {
         let started = Instant::now();
         let _in_flight = self.shared.stats.begin(server, self.shared.clock.now_ms());
         // A 2026-07-28 host takes no requests from servers: they reach its call another way.
-        let stateless = context.protocol_version().is_some_and(|v| !v.has_initialize());
+        let stateless = stateless(context);
         let (ask, questions) = match stateless {
             true => {
                 let (ask, questions) = tokio::sync::mpsc::unbounded_channel();
@@ -269,6 +269,11 @@ fn mirrored(upstream: &ServerCapabilities) -> ServerCapabilities {
         prompts.list_changed = Some(true);
     }
     declared
+}
+
+/// Whether the request comes from a 2026-07-28 host (no session; takes no requests).
+fn stateless(context: &RequestContext<RoleServer>) -> bool {
+    context.protocol_version().is_some_and(|v| !v.has_initialize())
 }
 
 /// What the audit log says of a result.
@@ -475,6 +480,7 @@ impl ServerHandler for GatewayHandler {
         let mut tools = Vec::new();
         for (server, listed) in self
             .gather(
+                (&caller, stateless(&context)),
                 "tools",
                 |r| r.tools.clone(),
                 |s| async move { Ok(s.list_tools().await?.items) },
@@ -547,11 +553,9 @@ impl ServerHandler for GatewayHandler {
         let mut owners = HashMap::new();
         let mut resources = Vec::new();
         for (server, listed) in self
-            .gather(
-                "resources",
-                nothing_yet,
-                |s| async move { Ok(s.list_resources().await?.items) },
-            )
+            .gather((&caller, stateless(&context)), "resources", nothing_yet, |s| async move {
+                Ok(s.list_resources().await?.items)
+            })
             .await
         {
             for resource in listed {
@@ -597,7 +601,7 @@ impl ServerHandler for GatewayHandler {
         }
         let started = Instant::now();
         let templates: Vec<_> = self
-            .gather("resources", nothing_yet, |s| async move {
+            .gather((&caller, stateless(&context)), "resources", nothing_yet, |s| async move {
                 Ok(s.list_resource_templates().await?.items)
             })
             .await
@@ -656,7 +660,9 @@ impl ServerHandler for GatewayHandler {
         let mut table = HashMap::new();
         let mut prompts = Vec::new();
         for (server, listed) in self
-            .gather("prompts", nothing_yet, |s| async move { Ok(s.list_prompts().await?.items) })
+            .gather((&caller, stateless(&context)), "prompts", nothing_yet, |s| async move {
+                Ok(s.list_prompts().await?.items)
+            })
             .await
         {
             for mut prompt in listed {

@@ -972,6 +972,20 @@ async fn a_server_that_cannot_be_shared_gets_a_process_per_host_session_that_end
     let on_alpha = world.client_speaking("cursor", "/mcp/alpha", Some("2025-11-25")).await;
     assert_eq!(pid_of(&on_alpha).await, world.fixtures.children[0].pid());
 
+    // On the aggregate too, a host session lists and calls its own process, not the shared one.
+    let listed_by_shared = sent(&world, "solo", "tools/list").len();
+    let aggregate = world.client_speaking("claude", "/mcp", Some("2025-11-25")).await;
+    let tools = aggregate.list_tools().await.expect("tools");
+    assert!(tools.items.iter().any(|t| t.name == "solo__pid"));
+    assert_eq!(sent(&world, "solo", "tools/list").len(), listed_by_shared);
+    let own: u32 = text(
+        &aggregate.call_tool("solo__pid", args(json!({})), None, None).await.expect("pid").result,
+    )
+    .parse()
+    .expect("a pid");
+    assert!(![cursor_pid, zed_pid, shared_pid].contains(&own), "{own}");
+    aggregate.close(Duration::from_secs(2)).await;
+
     // Ending a host session stops its process, and only its.
     cursor.close(Duration::from_secs(2)).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

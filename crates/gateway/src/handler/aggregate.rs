@@ -11,6 +11,7 @@ impl GatewayHandler {
     /// or take longer than [`LIST_ONE_SERVER`], so one slow server does not gate the rest.
     pub(super) async fn gather<T, F>(
         &self,
+        (caller, stateless): (&Caller, bool),
         what: &'static str,
         resting: impl Fn(&Resting) -> Option<Vec<T>>,
         list: impl Fn(Arc<Session>) -> F,
@@ -29,7 +30,8 @@ impl GatewayHandler {
                     {
                         return Some(listed);
                     }
-                    let session = self.shared.session(server).await.ok()?;
+                    // A per-session server is listed by the caller's own process of it.
+                    let session = self.session_for(caller, server, stateless).await.ok()?;
                     if !offers(&session, what) {
                         return Some(Vec::new());
                     }
