@@ -122,14 +122,7 @@ def test_the_app_attaches_to_a_headless_owner_and_leaves_it_serving(scratch):
     try:
         wait_for(lambda: scratch.owner() and scratch.owner()["kind"] == "serve", what="serve to own the folder")
         pid = wait_for(lambda: scratch.status()["fixture"]["state"].get("pid"), what="the server running under serve")
-        gateway = json.loads(scratch.cli("gateway", "status", "--json").stdout)
-        token = scratch.cli("gateway", "token", "--host", "cursor").stdout.strip()
-        url = gateway["url"] + "/fixture"
-        _, session, _ = mcp_post(url, token, {
-            "jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                       "clientInfo": {"name": "e2e", "version": "1"}}})
-        mcp_post(url, token, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+        url, token, session, _ = host_session(scratch, "fixture", "cursor")
 
         def echo(n):
             _, _, answer = mcp_post(url, token, {
@@ -199,6 +192,21 @@ def mcp_post(url, token, message, session=None):
         return response.status, response.headers.get("Mcp-Session-Id", session), answer
 
 
+def host_session(scratch, server, host):
+    """A host's session on `server` through the running owner's gateway, with that host's token:
+    (url, token, session id, the initialize answer)."""
+    gateway = json.loads(scratch.cli("gateway", "status", "--json").stdout)
+    token = scratch.cli("gateway", "token", "--host", host).stdout.strip()
+    url = f"{gateway['url']}/{server}"
+    status, session, answer = mcp_post(url, token, {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "e2e", "version": "1"}}})
+    assert status == 200 and session, (status, answer)
+    mcp_post(url, token, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    return url, token, session, answer
+
+
 def test_hosts_reaching_a_server_through_the_gateway_show_in_its_row(driver, scratch):
     scratch.cli("add", "fixture", "--", str(FIXTURE), "ok")
     wait_for(lambda: row(driver, "fixture"), what="the server listed")
@@ -207,15 +215,8 @@ def test_hosts_reaching_a_server_through_the_gateway_show_in_its_row(driver, scr
     assert row(driver, "fixture").find_element(By.CSS_SELECTOR, '[data-testid="hosts"]').text == ""
 
     # A host (here a plain HTTP client with Cursor's token) calls the server through the gateway.
-    gateway = json.loads(scratch.cli("gateway", "status", "--json").stdout)
-    token = scratch.cli("gateway", "token", "--host", "cursor").stdout.strip()
-    url = gateway["url"] + "/fixture"
-    status, session, answer = mcp_post(url, token, {
-        "jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                   "clientInfo": {"name": "e2e", "version": "1"}}})
-    assert status == 200 and answer["result"]["serverInfo"]["name"] == "sb-fixture", answer
-    mcp_post(url, token, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    url, token, session, answer = host_session(scratch, "fixture", "cursor")
+    assert answer["result"]["serverInfo"]["name"] == "sb-fixture", answer
     _, _, echoed = mcp_post(url, token, {
         "jsonrpc": "2.0", "id": 2, "method": "tools/call",
         "params": {"name": "echo", "arguments": {"message": "hi"}}}, session)

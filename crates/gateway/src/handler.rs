@@ -205,6 +205,30 @@ impl GatewayHandler {
         result
     }
 
+    /// Forwards a request that a server may answer with `input_required` (`tools/call`,
+    /// `prompts/get`, `resources/read`), its questions carried across eras ([`eras`]).
+    async fn forward_rounds<P, A>(
+        &self,
+        context: &RequestContext<RoleServer>,
+        caller: &Caller,
+        server: &str,
+        method: &str,
+        name: Option<&str>,
+        request: P,
+    ) -> Result<A, McpError>
+    where
+        P: eras::Retried + Send,
+        A: eras::Answer + Outcome,
+    {
+        let host = eras::Host::of(&caller.host, context);
+        let token = context.meta.get_progress_token();
+        let parking = &self.shared.parking;
+        self.forward(context, caller, server, method, name, |s, asked| async move {
+            eras::rounds(s, &host, server, request, token, asked, parking).await
+        })
+        .await
+    }
+
     fn record<T: Outcome>(
         &self,
         caller: &Caller,
@@ -521,14 +545,7 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let name = request.name.to_string();
-        let host = eras::Host::of(&caller.host, &context);
-        let token = context.meta.get_progress_token();
-        let upstream = server.clone();
-        let parking = &self.shared.parking;
-        self.forward(&context, &caller, &server, "tools/call", Some(&name), |s, asked| async move {
-            eras::rounds(s, &host, &upstream, request, token, asked, parking).await
-        })
-        .await
+        self.forward_rounds(&context, &caller, &server, "tools/call", Some(&name), request).await
     }
 
     async fn list_resources(
@@ -621,21 +638,7 @@ impl ServerHandler for GatewayHandler {
         let caller = self.caller(&context)?;
         let server = self.resource_server(&caller, &request.uri, "resources/read")?;
         let uri = request.uri.clone();
-        let host = eras::Host::of(&caller.host, &context);
-        let token = context.meta.get_progress_token();
-        let upstream = server.clone();
-        let parking = &self.shared.parking;
-        self.forward(
-            &context,
-            &caller,
-            &server,
-            "resources/read",
-            Some(&uri),
-            |s, asked| async move {
-                eras::rounds(s, &host, &upstream, request, token, asked, parking).await
-            },
-        )
-        .await
+        self.forward_rounds(&context, &caller, &server, "resources/read", Some(&uri), request).await
     }
 
     async fn list_prompts(
@@ -699,21 +702,7 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let name = request.name.clone();
-        let host = eras::Host::of(&caller.host, &context);
-        let token = context.meta.get_progress_token();
-        let upstream = server.clone();
-        let parking = &self.shared.parking;
-        self.forward(
-            &context,
-            &caller,
-            &server,
-            "prompts/get",
-            Some(&name),
-            |s, asked| async move {
-                eras::rounds(s, &host, &upstream, request, token, asked, parking).await
-            },
-        )
-        .await
+        self.forward_rounds(&context, &caller, &server, "prompts/get", Some(&name), request).await
     }
 
     async fn complete(
