@@ -1,7 +1,9 @@
 //! The tray app: a thin Tauri layer over `switchboard-core`. It becomes the owner of the servers
-//! (the same owner `switchboard serve` is, so the CLI drives the running app), keeps a tray icon
-//! and menu in step with them, shows the window (the UI in `ui/`), and stops every server on
-//! Quit. A second launch focuses the first.
+//! (the same owner `switchboard serve` is, so the CLI drives the running app) or attaches to the
+//! one that runs, keeps a tray icon and menu in step with them, shows the window (the UI in
+//! `ui/`). Quit stops the servers it owns; with the `quitStopsServers` setting off it runs them
+//! in a headless owner of its own (`switchboard-app serve`) that keeps serving the hosts after
+//! it. A second launch focuses the first.
 //!
 //! Everything here is an adapter; the behaviour lives in the core.
 
@@ -30,13 +32,7 @@ fn owner_error(state: tauri::State<'_, AppState>) -> Option<WireError> {
 }
 
 pub fn run() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    init_tracing();
 
     let app = tauri::Builder::default()
         // Must come first: a second launch hands over to the first and exits.
@@ -95,6 +91,18 @@ pub fn run() {
             let workbench = Paths::from_env().ok().map(|paths| {
                 Arc::new(switchboard_runtime::tester::Workbench::new(paths, env.clone()))
             });
+            // Servers that must outlive the app run in a headless owner it starts (and then
+            // attaches to, below); otherwise the app owns them itself.
+            if let Ok(paths) = Paths::from_env()
+                && !quit_stops_servers(&paths)
+                && let Ok(me) = std::env::current_exe()
+                && let Err(e) =
+                    tauri::async_runtime::block_on(api::headless::ensure_owner(&paths, &me))
+            {
+                tracing::warn!(
+                    "could not start a background owner, owning the servers instead: {e}"
+                );
+            }
             let launched = Paths::from_env().map(|paths| {
                 let launch = api::Launch {
                     kind: "app",
@@ -141,6 +149,12 @@ pub fn run() {
             }
             exit_on_signals(app.handle().clone());
             let mut state = AppState::new(link, error, workbench);
+            // A background owner is the app's own, whichever launch of it started it.
+            state.background = matches!(state.link(), Ok(api::Link::Attached(_)))
+                && Paths::from_env()
+                    .ok()
+                    .and_then(|p| switchboard_runtime::OwnerInfo::read(&p))
+                    .is_some_and(|info| info.kind == BACKGROUND);
             if launched.is_none() {
                 state.hosts = Paths::from_env().ok().and_then(|paths| api::hosts(&paths, &env));
             }
@@ -154,6 +168,13 @@ pub fn run() {
                     for (_, error) in starting.await {
                         tracing::warn!("{error}");
                     }
+                });
+                // `switchboard shutdown` quits the app that owns the servers.
+                let (owner, handle) = (launched.owner.clone(), app.handle().clone());
+                tauri::async_runtime::spawn(async move {
+                    owner.quit_requested().await;
+                    tracing::info!("asked to quit through the control endpoint");
+                    quit_gracefully(handle).await;
                 });
             }
             app.manage(state);
@@ -198,12 +219,118 @@ async fn quit_gracefully(app: AppHandle) {
     if let Some(state) = state.as_ref() {
         state.kb.close().await;
     }
-    // Our own owner stops its servers; one the app is attached to keeps serving its hosts.
-    let link = state.and_then(|state| state.take_link());
-    if let Some(api::Link::Own(owner)) = link {
-        owner.shutdown().await;
+    if let Some(state) = state {
+        let (link, background) = (state.take_link(), state.background);
+        let stop = link.as_ref().is_none_or(|link| quit_stops_servers(link.paths()));
+        match link {
+            // Our own owner stops its servers; with `quitStopsServers` turned off since the app
+            // started, a headless owner takes over once this process has let go of the lock.
+            Some(api::Link::Own(owner)) => {
+                owner.shutdown().await;
+                if !stop {
+                    hand_over(owner.paths());
+                }
+            }
+            // The app's background owner stops with it if the setting says so by now; one
+            // started by a host's bridge or by `serve` is never the app's to stop.
+            Some(link @ api::Link::Attached(_)) if stop && background => {
+                if let Err(e) = api::headless::quit_owner(link.paths()).await {
+                    tracing::warn!("{e}");
+                }
+            }
+            _ => {}
+        }
     }
     app.exit(0);
+}
+
+/// The `quitStopsServers` setting (on when the settings cannot be read).
+fn quit_stops_servers(paths: &Paths) -> bool {
+    switchboard_core::settings::load(paths).map_or(true, |s| s.quit_stops_servers)
+}
+
+/// Starts `switchboard-app serve --take-over` (the background owner): it becomes the owner once
+/// this process has ended and let go of the state folder.
+fn hand_over(paths: &Paths) {
+    let started = std::env::current_exe().map_err(|e| e.to_string()).and_then(|me| {
+        let log = api::headless::serve_log(paths);
+        switchboard_core::process::spawn_detached(&me, &["serve", TAKE_OVER_FLAG], &log)
+            .map_err(|e| e.to_string())
+    });
+    match started {
+        Ok(pid) => tracing::info!("a headless owner (pid {pid}) takes over the servers"),
+        Err(e) => tracing::warn!("no headless owner could take over the servers: {e}"),
+    }
+}
+
+/// `serve`'s flag for an owner started while the app that starts it still holds ownership.
+const TAKE_OVER_FLAG: &str = "--take-over";
+
+/// The kind a background owner records in `owner.json` (`switchboard serve` records `serve`).
+const BACKGROUND: &str = "background";
+
+/// `switchboard-app serve [--take-over]`: the app's background owner (the same owner
+/// `switchboard serve` runs, recorded as `background`) for servers that outlive the app. With `--take-over` it waits up to 30 s for the
+/// owner running now to end. Returns the process's exit code.
+pub fn serve_headless(args: &[String]) -> i32 {
+    init_tracing();
+    let take_over = args.iter().any(|a| a == TAKE_OVER_FLAG);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("switchboard: cannot start: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        let Ok(paths) = Paths::from_env() else {
+            eprintln!("switchboard: Switchboard's data folder could not be determined");
+            return 1;
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let launched = loop {
+            let launch = api::Launch {
+                kind: BACKGROUND,
+                config: SupervisorConfig::default(),
+                env: switchboard_core::Env::from_process(),
+            };
+            match api::launch(paths.clone(), launch).await {
+                Ok(launched) => break launched,
+                Err(api::Error::Runtime(switchboard_runtime::Error::AlreadyOwned { .. }))
+                    if take_over && std::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    eprintln!("switchboard: {e}");
+                    return 1;
+                }
+            }
+        };
+        let owner = launched.owner.clone();
+        tracing::info!("serving headless (pid {})", owner.info().pid);
+        let starting = launched.start_servers();
+        let starting = tokio::spawn(async move {
+            for (_, error) in starting.await {
+                tracing::warn!("{error}");
+            }
+        });
+        let why = api::headless::until_quit(&owner).await;
+        tracing::info!("{why}: stopping every server");
+        starting.abort();
+        api::headless::stop(launched).await;
+        0
+    })
+}
+
+fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// SIGTERM (logout, `kill`) and SIGINT quit like the tray's Quit.

@@ -21,6 +21,9 @@ pub struct AppState {
     pub gateway: Option<switchboard_gateway::Gateway>,
     /// The Knowledge base view's connection to the built-in server, opened on first use.
     pub kb: switchboard_api::knowledge_base::Connection,
+    /// The owner the app is attached to is its background owner (`switchboard-app serve`, for
+    /// servers that outlive the app): Quit stops it when `quitStopsServers` is on by then.
+    pub background: bool,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
             guardian: None,
             gateway: None,
             kb: Default::default(),
+            background: false,
         }
     }
 

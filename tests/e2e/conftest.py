@@ -143,17 +143,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def app_processes() -> list:
-    """Live instances of the app binary (the suites run one at a time, so all are ours)."""
+def app_processes(mode: str = "window") -> list:
+    """Live instances of the app binary (the suites run one at a time, so all are ours): the
+    windowed app, or with mode="serve" the background owners it starts (`switchboard-app serve`)."""
     found = []
     for pid, state, _, _ in processes():
         if state == "Z":
             continue
         try:
-            if os.readlink(f"/proc/{pid}/exe") == str(APP.resolve()):
-                found.append(pid)
+            if os.readlink(f"/proc/{pid}/exe") != str(APP.resolve()):
+                continue
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
+        serving = len(argv) > 1 and argv[1] == b"serve"
+        if serving == (mode == "serve"):
+            found.append(pid)
     return found
 
 

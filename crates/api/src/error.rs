@@ -42,6 +42,14 @@ pub enum Error {
     #[error("a background task failed: {0}")]
     Task(String),
 
+    /// An owner started in the background did not answer in time.
+    #[error("the Switchboard started in the background did not answer within {seconds} s; see {}", log.display())]
+    OwnerDidNotStart { log: PathBuf, seconds: u64 },
+
+    /// The owner accepted a quit request but still holds the state folder.
+    #[error("the running Switchboard was asked to quit but still runs after {seconds} s")]
+    OwnerDidNotQuit { seconds: u64 },
+
     #[error(transparent)]
     Core(#[from] switchboard_core::Error),
 
@@ -73,6 +81,8 @@ impl Error {
             Error::ToolError(_) => ErrorCode::ToolError,
             Error::Watch { .. } => ErrorCode::Watch,
             Error::Task(_) => ErrorCode::Task,
+            Error::OwnerDidNotStart { .. } => ErrorCode::StartFailed,
+            Error::OwnerDidNotQuit { .. } => ErrorCode::Control,
             Error::Core(e) => e.code(),
             Error::Catalog(e) => e.code(),
             Error::Hosts(e) => e.code(),

@@ -7,6 +7,7 @@ mod context;
 mod error;
 mod gateway;
 pub use gateway::traffic;
+pub mod headless;
 mod host_files;
 pub mod knowledge_base;
 mod launch;

@@ -9,11 +9,11 @@ use std::{
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use switchboard_api::headless::{self, Ensured};
 use switchboard_core::{
     Paths,
     clock::{Clock, SystemClock},
     logs::format_ms,
-    process::spawn_detached,
     settings,
 };
 use switchboard_gateway::{Status, TokenInfo, Tokens, audit};
@@ -199,13 +199,11 @@ pub async fn connect(paths: &Paths, args: ConnectArgs) -> anyhow::Result<()> {
 /// The gateway's port once an owner serves on it; starts `switchboard serve` in the background
 /// when no owner runs, and waits (up to 60 s) for its gateway to listen.
 async fn ensure_owner(paths: &Paths) -> anyhow::Result<u16> {
-    if !owner_running(paths) {
-        let me = std::env::current_exe().context("finding our own executable")?;
-        let log = paths.log_dir.join("serve.log");
-        let pid = spawn_detached(&me, &["serve"], &log)?;
+    let me = std::env::current_exe().context("finding our own executable")?;
+    if let Ensured::Started(pid) = headless::ensure_owner(paths, &me).await? {
         eprintln!(
             "switchboard: no Switchboard was running; started one (pid {pid}, log {})",
-            log.display()
+            headless::serve_log(paths).display()
         );
     }
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -219,7 +217,7 @@ async fn ensure_owner(paths: &Paths) -> anyhow::Result<u16> {
         if Instant::now() > deadline {
             anyhow::bail!(
                 "Switchboard's gateway did not come up within 60 s; see {}",
-                paths.log_dir.join("serve.log").display()
+                headless::serve_log(paths).display()
             );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

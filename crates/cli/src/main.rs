@@ -42,8 +42,11 @@ enum Command {
     },
     /// Unregister a server (a running owner stops it first).
     Remove { name: String },
-    /// Own the servers headless, in the foreground, until SIGINT or SIGTERM.
+    /// Own the servers headless, in the foreground, until SIGINT, SIGTERM or `shutdown`.
     Serve,
+    /// Ask the running owner (the app or `serve`) to stop every server and quit; waits until it
+    /// has.
+    Shutdown,
     /// Start a server and wait until it answers the MCP handshake.
     Start { name: String },
     /// Stop a server gracefully.
@@ -204,6 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Show { name, json } => registry_cmds::show(&paths, &name, json.json).await,
         Command::Remove { name } => registry_cmds::remove(&ctx, &name).await,
         Command::Serve => owner_cmds::serve(paths, env).await,
+        Command::Shutdown => owner_cmds::shutdown(&paths).await,
         Command::Start { name } => owner_cmds::action(&paths, &name, "start").await,
         Command::Stop { name } => owner_cmds::action(&paths, &name, "stop").await,
         Command::Restart { name } => owner_cmds::action(&paths, &name, "restart").await,

@@ -57,15 +57,11 @@ pub async fn serve(paths: Paths, env: switchboard_core::Env) -> anyhow::Result<(
             eprintln!("switchboard: {error}");
         }
     });
-    wait_for_termination().await;
-    eprintln!("switchboard: stopping every server");
+    let why = switchboard_api::headless::until_quit(&owner).await;
+    eprintln!("switchboard: {why}; stopping every server");
     starting.abort();
     drift.abort();
-    drop(launched.guardian);
-    if let Some(gateway) = launched.gateway {
-        gateway.stop().await;
-    }
-    owner.shutdown().await;
+    switchboard_api::headless::stop(launched).await;
     Ok(())
 }
 
@@ -90,25 +86,14 @@ async fn report_drift(mut events: tokio::sync::broadcast::Receiver<Event>) {
     }
 }
 
-#[cfg(unix)]
-async fn wait_for_termination() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-        (Ok(mut int), Ok(mut term)) => {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+/// `shutdown`: the owner stops its servers and ends; says so when none was running.
+pub async fn shutdown(paths: &Paths) -> anyhow::Result<()> {
+    if switchboard_api::headless::quit_owner(paths).await? {
+        println!("Switchboard stopped its servers and quit");
+    } else {
+        println!("no Switchboard was running");
     }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_termination() {
-    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
 }
 
 pub async fn action(paths: &Paths, name: &str, action: &str) -> anyhow::Result<()> {

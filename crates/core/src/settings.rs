@@ -45,6 +45,10 @@ pub struct Settings {
     /// Per host (its gateway token's name), the most any of its calls may take.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub host_call_timeout_seconds: BTreeMap<String, u64>,
+    /// Quitting the app stops the servers it runs. Off, the app runs them in a headless owner
+    /// that keeps serving the hosts after the app quits (`switchboard shutdown` stops it).
+    #[serde(default = "yes")]
+    pub quit_stops_servers: bool,
 }
 
 fn two_minutes() -> u64 {
@@ -72,6 +76,7 @@ impl Default for Settings {
             call_timeout_seconds: 120,
             server_call_timeout_seconds: BTreeMap::new(),
             host_call_timeout_seconds: BTreeMap::new(),
+            quit_stops_servers: true,
         }
     }
 }
@@ -161,6 +166,8 @@ mod tests {
         assert_eq!(old.default_restart, RestartPolicy::Never);
         // A file from before lazy servers existed gets the defaults.
         assert_eq!((old.lazy_installs, old.idle_stop_seconds), (true, 600));
+        // ... and Quit stopping the servers, as it always did.
+        assert!(old.quit_stops_servers);
         save(
             &paths,
             &Settings {
@@ -174,6 +181,7 @@ mod tests {
                 call_timeout_seconds: 30,
                 server_call_timeout_seconds: BTreeMap::from([("slow".to_owned(), 600)]),
                 host_call_timeout_seconds: BTreeMap::new(),
+                quit_stops_servers: false,
             },
         )
         .expect("save");
@@ -182,6 +190,7 @@ mod tests {
         let loaded = load(&paths).expect("load");
         assert_eq!(loaded.default_restart, RestartPolicy::Always);
         assert_eq!((loaded.lazy_installs, loaded.idle_stop_seconds), (false, 3));
+        assert!(!loaded.quit_stops_servers);
         assert_eq!(loaded.server_call_timeout_seconds["slow"], 600);
         assert!(!text.contains("hostCallTimeoutSeconds"), "empty maps are left out: {text}");
     }

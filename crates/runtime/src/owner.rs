@@ -32,6 +32,8 @@ pub struct Owner {
     info: OwnerInfo,
     swept: Vec<Swept>,
     cancel: CancellationToken,
+    /// Cancelled when a client asks the owner to quit (`POST /v1/quit`).
+    quit: CancellationToken,
     control: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     _lock: FileLock,
 }
@@ -84,12 +86,14 @@ impl Owner {
             .map_err(|e| Error::Control(format!("cannot listen on 127.0.0.1: {e}")))?;
         let port = listener.local_addr().map_err(|e| Error::Control(e.to_string()))?.port();
         let cancel = CancellationToken::new();
+        let quit = CancellationToken::new();
         let state = control::ControlState {
             supervisor: supervisor.clone(),
             registry: registry.clone(),
             token: token.clone(),
             port,
             cancel: cancel.clone(),
+            quit: quit.clone(),
             traffic: control::LatestTraffic::follow(supervisor.events(), cancel.clone()),
         };
         let control = tokio::spawn(control::serve(listener, state));
@@ -113,6 +117,7 @@ impl Owner {
             info,
             swept,
             cancel,
+            quit,
             control: std::sync::Mutex::new(Some(control)),
             _lock: lock,
         })
@@ -151,6 +156,13 @@ impl Owner {
     /// Re-reads the registry and applies it to the supervisor.
     pub async fn reload(&self) -> Result<()> {
         control::reload(&self.registry, &self.supervisor).await
+    }
+
+    /// Resolves when a client (`switchboard shutdown`, an app quitting an owner it started) has
+    /// asked this owner to quit. What quitting means is the process's to do: `serve` and the app
+    /// end, calling [`Owner::shutdown`].
+    pub async fn quit_requested(&self) {
+        self.quit.cancelled().await;
     }
 
     /// Stops serving the control endpoint and stops every server gracefully. Ownership (the

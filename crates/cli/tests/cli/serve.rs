@@ -222,3 +222,35 @@ fn serve_registers_the_knowledge_base_as_the_app_does() {
         serve.stderr_text()
     );
 }
+
+#[test]
+fn shutdown_asks_the_owner_to_stop_its_servers_and_quit() {
+    let home = Home::new();
+    let fx = fixture();
+    // Nothing to stop: said plainly, and not an error.
+    let none = home.run(&["shutdown"]);
+    none.assert_ok();
+    assert_eq!(none.stdout().trim(), "no Switchboard was running");
+
+    home.run(&["add", "forky", "--", &fx, "fork-grandchild"]).assert_ok();
+    let mut serve = home.serve();
+    assert!(wait_until(Duration::from_secs(20), || {
+        home.state_of("forky")["state"]["kind"] == "running"
+    }));
+    let forky = pid_in(&home.state_of("forky"));
+    let done = home.run(&["shutdown"]);
+    done.assert_ok();
+    assert_eq!(done.stdout().trim(), "Switchboard stopped its servers and quit");
+    // `shutdown` returns once the owner has let go: its process has ended (exit 0), the
+    // server's whole group with it, and the state folder is free.
+    let status = serve.child.wait().expect("wait for serve");
+    assert_eq!(status.code(), Some(0), "{}", serve.stderr_text());
+    assert!(live_group_members(forky).is_empty(), "group {forky} survived shutdown");
+    assert!(!home.path().join("run/owner.json").exists());
+    assert!(
+        serve.stderr_text().contains("asked to quit; stopping every server"),
+        "{}",
+        serve.stderr_text()
+    );
+    home.run(&["status"]).assert_code(1);
+}

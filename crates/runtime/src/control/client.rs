@@ -55,6 +55,12 @@ impl ControlClient {
         self.send(self.http.post(self.url("/v1/reload"))).await.map(drop)
     }
 
+    /// Asks the owner to quit (it stops its servers); returns once it has accepted, not once
+    /// it has ended ([`owner_running`] says when it has).
+    pub async fn quit(&self) -> Result<()> {
+        self.send(self.http.post(self.url("/v1/quit"))).await.map(drop)
+    }
+
     pub async fn logs(&self, name: &str) -> Result<Vec<LogLine>> {
         self.json(self.http.get(self.url(&format!("/v1/servers/{name}/logs")))).await
     }

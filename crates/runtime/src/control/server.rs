@@ -31,6 +31,8 @@ pub(crate) struct ControlState {
     pub token: String,
     pub port: u16,
     pub cancel: CancellationToken,
+    /// Cancelled by `POST /v1/quit`; the owner's process decides how to end.
+    pub quit: CancellationToken,
     pub traffic: LatestTraffic,
 }
 
@@ -71,6 +73,7 @@ pub(crate) fn router(state: ControlState) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/reload", post(reload))
+        .route("/v1/quit", post(quit))
         .route("/v1/events", get(events))
         .route("/v1/traffic", get(traffic))
         .route("/v1/servers/{name}/logs", get(logs))
@@ -166,6 +169,13 @@ async fn traffic(State(state): State<ControlState>) -> Response {
 async fn reload(State(state): State<ControlState>) -> Result<Response, ApiError> {
     super::reload(&state.registry, &state.supervisor).await.map_err(ApiError)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Asks the owner's process to quit; it answers at once and stops its servers after.
+async fn quit(State(state): State<ControlState>) -> Response {
+    tracing::info!("asked to quit through the control endpoint");
+    state.quit.cancel();
+    StatusCode::ACCEPTED.into_response()
 }
 
 async fn action(

@@ -44,4 +44,9 @@ serverCallTimeoutSeconds?: { [key in string]: number },
 /**
  * Per host (its gateway token's name), the most any of its calls may take.
  */
-hostCallTimeoutSeconds?: { [key in string]: number }, };
+hostCallTimeoutSeconds?: { [key in string]: number }, 
+/**
+ * Quitting the app stops the servers it runs. Off, the app runs them in a headless owner
+ * that keeps serving the hosts after the app quits (`switchboard shutdown` stops it).
+ */
+quitStopsServers: boolean, };
