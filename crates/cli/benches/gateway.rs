@@ -1,10 +1,13 @@
 //! What the gateway adds (`cargo bench -p switchboard-cli --bench gateway`): `server-everything`'s
-//! `echo`, called by one raw JSON-RPC client (no SDK between the clock and the wire) through
+//! `echo`, called by one raw JSON-RPC client (no SDK between the clock and the wire: stdio lines,
+//! or HTTP/1.1 written and read by hand on a kept-alive connection) through
 //! (a) the server direct over stdio, (b) the gateway's `/mcp/<server>`, (c) the aggregate
 //! `/mcp`, (d) the stdio bridge `switchboard connect`, and (e) `supergateway` and `mcp-proxy`
-//! when `./x bench` installed them. Rounds of each are interleaved so every way sees the same
+//! when `./x bench` installed them; and (b) again with reqwest as the HTTP client, to show what a
+//! client's own overhead does to the figure. Rounds of each are interleaved so every way sees the same
 //! machine. Then 8 sessions × 500 calls at once, the owner's and the servers' resident memory,
-//! the number of server processes, and the owner's growth per idle session. Prints a Markdown
+//! the number of server processes, the owner's growth per idle session, and the median time the
+//! gateway's handler took (its audit log) against the whole. Prints a Markdown
 //! table (also written to `target/bench/gateway.md`).
 
 #![allow(clippy::disallowed_methods)] // runs the binaries under measurement
@@ -19,7 +22,7 @@ use std::{
 
 use serde_json::{Value, json};
 use tokio::{
-    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     process::{Child, ChildStdin, ChildStdout, Command},
 };
 
@@ -46,6 +49,121 @@ enum Client {
         headers: reqwest::header::HeaderMap,
         id: u64,
     },
+    /// HTTP/1.1 written and read by hand on one kept-alive connection: nothing but the wire
+    /// between the clock and the server.
+    Raw(Raw),
+}
+
+/// A kept-alive HTTP/1.1 connection that POSTs JSON-RPC and reads the answer from a JSON or SSE
+/// body (`Content-Length` or chunked), to the end of the body, so the connection is reused.
+struct Raw {
+    addr: String,
+    path: String,
+    /// Every header line but `Content-Length`, each ending in CRLF.
+    headers: String,
+    conn: Option<BufReader<tokio::net::TcpStream>>,
+    id: u64,
+}
+
+/// What one POST came back with.
+struct Posted {
+    status: u16,
+    session: Option<String>,
+    body: String,
+    /// When the answer with the wanted id had arrived (the body may go on after it).
+    answered: Option<Instant>,
+}
+
+impl Raw {
+    fn new(url: &str, token: Option<&str>) -> Raw {
+        let rest = url.strip_prefix("http://").expect("an http:// URL");
+        let (addr, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let mut headers = format!(
+            "Host: {addr}\r\nContent-Type: application/json\r\n\
+             Accept: application/json, text/event-stream\r\n"
+        );
+        if let Some(token) = token {
+            headers.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        Raw { addr: addr.to_owned(), path: path.to_owned(), headers, conn: None, id: 0 }
+    }
+
+    async fn post(&mut self, body: &str, want: Option<u64>) -> Posted {
+        if self.conn.is_none() {
+            let tcp = tokio::net::TcpStream::connect(&self.addr).await.expect("connect");
+            tcp.set_nodelay(true).expect("nodelay");
+            self.conn = Some(BufReader::new(tcp));
+        }
+        let conn = self.conn.as_mut().expect("connected");
+        let head = format!(
+            "POST {} HTTP/1.1\r\n{}Content-Length: {}\r\n\r\n",
+            self.path,
+            self.headers,
+            body.len()
+        );
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body.as_bytes());
+        conn.get_mut().write_all(&request).await.expect("write the request");
+        let mut line = String::new();
+        conn.read_line(&mut line).await.expect("status line");
+        let status: u16 =
+            line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status");
+        let (mut length, mut chunked, mut close, mut session) = (None, false, false, None);
+        loop {
+            line.clear();
+            conn.read_line(&mut line).await.expect("a header");
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let (name, value) = header.split_once(':').expect("name: value");
+            let value = value.trim();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.parse::<usize>().ok(),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                "connection" => close = value.eq_ignore_ascii_case("close"),
+                "mcp-session-id" => session = Some(value.to_owned()),
+                _ => {}
+            }
+        }
+        let mut body = Vec::new();
+        let mut answered = None;
+        let seen = |body: &[u8], answered: &mut Option<Instant>| {
+            if answered.is_none()
+                && let Some(id) = want
+                && answer_in(&String::from_utf8_lossy(body), id).is_some()
+            {
+                *answered = Some(Instant::now());
+            }
+        };
+        if chunked {
+            loop {
+                line.clear();
+                conn.read_line(&mut line).await.expect("a chunk size");
+                let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                    .expect("a hex chunk size");
+                let mut chunk = vec![0; size + 2];
+                conn.read_exact(&mut chunk).await.expect("a chunk");
+                if size == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..size]);
+                seen(&body, &mut answered);
+            }
+        } else if let Some(length) = length {
+            body.resize(length, 0);
+            conn.read_exact(&mut body).await.expect("the body");
+            seen(&body, &mut answered);
+        } else {
+            conn.read_to_end(&mut body).await.expect("the body");
+            seen(&body, &mut answered);
+            close = true;
+        }
+        if close {
+            self.conn = None;
+        }
+        Posted { status, session, body: String::from_utf8_lossy(&body).into_owned(), answered }
+    }
 }
 
 fn initialize(id: u64) -> Value {
@@ -79,6 +197,19 @@ impl Client {
         let stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut client = Client::Stdio { child, stdin, stdout, id: 0 };
         client.request(initialize(0)).await;
+        client.notify(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
+        client
+    }
+
+    async fn raw(url: &str, token: Option<&str>) -> Client {
+        let mut raw = Raw::new(url, token);
+        let answer = raw.post(&initialize(0).to_string(), Some(0)).await;
+        assert_eq!(answer.status, 200, "{url}: {}", answer.body);
+        if let Some(session) = &answer.session {
+            raw.headers.push_str(&format!("Mcp-Session-Id: {session}\r\n"));
+        }
+        raw.headers.push_str(&format!("MCP-Protocol-Version: {PROTOCOL}\r\n"));
+        let mut client = Client::Raw(raw);
         client.notify(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
         client
     }
@@ -123,6 +254,9 @@ impl Client {
                     .send()
                     .await;
             }
+            Client::Raw(raw) => {
+                raw.post(&message.to_string(), None).await;
+            }
         }
     }
 
@@ -160,18 +294,31 @@ impl Client {
                 }
                 answer_in(&body, id).unwrap_or_else(|| panic!("no answer to {id} in {body}"))
             }
+            Client::Raw(raw) => {
+                let posted = raw.post(&message.to_string(), Some(id)).await;
+                answer_in(&posted.body, id)
+                    .unwrap_or_else(|| panic!("no answer to {id} in {}", posted.body))
+            }
         }
     }
 
-    /// One `echo`, timed.
+    /// One `echo`, timed until its answer arrived (a raw connection then reads the rest of the
+    /// body before the next call, outside the time).
     async fn echo(&mut self, tool: &str) -> Duration {
         let id = match self {
-            Client::Stdio { id, .. } | Client::Http { id, .. } => {
+            Client::Stdio { id, .. } | Client::Http { id, .. } | Client::Raw(Raw { id, .. }) => {
                 *id += 1;
                 *id
             }
         };
         let started = Instant::now();
+        if let Client::Raw(raw) = self {
+            let posted = raw.post(&call(id, tool).to_string(), Some(id)).await;
+            let answer = answer_in(&posted.body, id)
+                .unwrap_or_else(|| panic!("no answer to {id} in {}", posted.body));
+            assert!(answer.get("result").is_some(), "{answer}");
+            return posted.answered.expect("answered") - started;
+        }
         let answer = self.request(call(id, tool)).await;
         let took = started.elapsed();
         assert!(answer.get("result").is_some(), "{answer}");
@@ -181,7 +328,7 @@ impl Client {
     fn pid(&self) -> Option<u32> {
         match self {
             Client::Stdio { child, .. } => child.id(),
-            Client::Http { .. } => None,
+            Client::Http { .. } | Client::Raw(_) => None,
         }
     }
 }
@@ -198,8 +345,18 @@ struct Way {
 
 #[derive(Clone)]
 enum Open {
-    Stdio { program: String, args: Vec<String>, home: Option<PathBuf> },
-    Http { url: String, token: Option<String> },
+    Stdio {
+        program: String,
+        args: Vec<String>,
+        home: Option<PathBuf>,
+    },
+    /// The raw HTTP client, or with `reqwest` the reqwest one (which gives up each connection
+    /// whose SSE body it did not read to the end).
+    Http {
+        url: String,
+        token: Option<String>,
+        reqwest: bool,
+    },
 }
 
 impl Way {
@@ -210,7 +367,8 @@ impl Way {
                     home.iter().map(|h| ("SWITCHBOARD_HOME", h.as_path())).collect();
                 Client::stdio(program, args, &env).await
             }
-            Open::Http { url, token } => Client::http(url, token.as_deref()).await,
+            Open::Http { url, token, reqwest: false } => Client::raw(url, token.as_deref()).await,
+            Open::Http { url, token, reqwest: true } => Client::http(url, token.as_deref()).await,
         }
     }
 }
@@ -358,13 +516,17 @@ async fn main() {
         Way {
             label: "(b) gateway /mcp/everything",
             tool: "echo",
-            open: Open::Http { url: format!("{base}/everything"), token: Some(token.clone()) },
+            open: Open::Http {
+                url: format!("{base}/everything"),
+                token: Some(token.clone()),
+                reqwest: false,
+            },
             root: Some(owner),
         },
         Way {
             label: "(c) gateway /mcp (aggregate)",
             tool: "everything__echo",
-            open: Open::Http { url: base.clone(), token: Some(token.clone()) },
+            open: Open::Http { url: base.clone(), token: Some(token.clone()), reqwest: false },
             root: Some(owner),
         },
         Way {
@@ -379,6 +541,16 @@ async fn main() {
             },
             root: Some(owner),
         },
+        Way {
+            label: "(b) with reqwest as the client",
+            tool: "echo",
+            open: Open::Http {
+                url: format!("{base}/everything"),
+                token: Some(token.clone()),
+                reqwest: true,
+            },
+            root: Some(owner),
+        },
     ];
     let mut peers = Vec::new();
     for (name, label) in [("supergateway", "(e) supergateway"), ("mcp-proxy", "(e) mcp-proxy")] {
@@ -386,7 +558,8 @@ async fn main() {
             Some((child, url)) => {
                 let root = Some(child.id());
                 peers.push(child);
-                ways.push(Way { label, tool: "echo", open: Open::Http { url, token: None }, root });
+                let open = Open::Http { url, token: None, reqwest: false };
+                ways.push(Way { label, tool: "echo", open, root });
             }
             None => println!(
                 "{label}: not installed under target/peers/bench (./x bench installs it); skipped"
@@ -410,6 +583,25 @@ async fn main() {
                 samples[i].push(client.echo(ways[i].tool).await);
             }
         }
+    }
+    let mut handler_line = String::new();
+    // Of each call's time through the gateway, how much the gateway's handler saw: from the
+    // request reaching it to the server's answer (the audit log's duration), against the whole.
+    let log = cli(home.path(), &["gateway", "log", "--json"]);
+    let mut inside: Vec<f64> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["method"] == "tools/call")
+        .filter_map(|r| r["durationMs"].as_f64())
+        .map(|ms| ms * 1000.0)
+        .collect();
+    inside.sort_by(f64::total_cmp);
+    if !inside.is_empty() {
+        handler_line = format!(
+            "in the gateway's handler (request in to the server's answer), median over the {} sequential calls of (b), (c) and (d): {:.0} µs\n",
+            inside.len(),
+            inside[inside.len() / 2]
+        );
     }
     let direct_pid = clients[0].pid();
     drop(clients);
@@ -453,7 +645,7 @@ async fn main() {
     let rss_before = rss_kib(owner);
     let mut idle = Vec::new();
     for _ in 0..IDLE_SESSIONS {
-        idle.push(Client::http(&format!("{base}/everything"), Some(&token)).await);
+        idle.push(Client::raw(&format!("{base}/everything"), Some(&token)).await);
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let per_idle = (rss_kib(owner) as f64 - rss_before as f64) / IDLE_SESSIONS as f64;
@@ -486,6 +678,7 @@ async fn main() {
          in interleaved rounds of {ROUND} after {WARMUP} warm-up calls\n",
         owner_rss as f64 / 1024.0
     ));
+    table.push_str(&handler_line);
     println!("{table}");
     let out = switchboard_testkit::peers::workspace().join("target/bench");
     std::fs::create_dir_all(&out).expect("target/bench");
