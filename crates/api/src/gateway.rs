@@ -167,7 +167,8 @@ pub(crate) fn forward_changes(owner: &Owner, changes: Changes) {
 
 /// Stops each lazy server that has had no request through the gateway for the `idleStopSeconds`
 /// setting (`idle_after`, kept current by [`follow_settings`]); it goes back to idle and the next
-/// call starts it. Ends with the gateway.
+/// call starts it. Likewise a per-session server's process kept for a 2026-07-28 host. Ends with
+/// the gateway.
 pub(crate) fn reap_idle(owner: &Owner, activity: Activity, idle_after: Arc<AtomicU64>) {
     let (supervisor, clock) = (owner.supervisor().clone(), owner.clock().clone());
     tokio::spawn(async move {
@@ -181,6 +182,10 @@ pub(crate) fn reap_idle(owner: &Owner, activity: Activity, idle_after: Arc<Atomi
             }
             if idle_after == 0 {
                 continue;
+            }
+            let ended = activity.release_idle_processes(Duration::from_secs(idle_after)).await;
+            if ended > 0 {
+                tracing::info!("stopped {ended} per-session process(es) idle for {idle_after} s");
             }
             let now = clock.now_ms();
             for status in supervisor.status() {

@@ -72,8 +72,7 @@ pub(crate) struct GatewayHandler {
 impl Drop for GatewayHandler {
     fn drop(&mut self) {
         self.ended.cancel();
-        let upstreams = self.shared.upstreams.clone();
-        self.subscriptions.release(&self.shared.subscribed, |server| upstreams.running(server));
+        self.subscriptions.release(&self.shared.subscribed);
     }
 }
 
@@ -270,8 +269,7 @@ struct ReleaseOnDrop<'a> {
 impl Drop for ReleaseOnDrop<'_> {
     fn drop(&mut self) {
         self.ended.cancel();
-        let upstreams = self.shared.upstreams.clone();
-        self.subscriptions.release(&self.shared.subscribed, |server| upstreams.running(server));
+        self.subscriptions.release(&self.shared.subscribed);
     }
 }
 
@@ -418,13 +416,19 @@ impl ServerHandler for GatewayHandler {
         let stream_ended = CancellationToken::new();
         let _release =
             ReleaseOnDrop { subscriptions: &held, shared: &self.shared, ended: &stream_ended };
+        // The sessions subscribed on, held while the stream lives: a per-session server's
+        // process is in use for as long as a host listens to it.
+        let mut in_use = Vec::new();
         for uri in accepted.resource_subscriptions.clone().unwrap_or_default() {
             let server = self.resource_server(&caller, &uri, "subscriptions/listen")?;
-            let session = self.shared.session(&server).await.map_err(unavailable)?;
+            // A per-session server: this host's own process.
+            let session = self.session_for(&caller, &server, true).await.map_err(unavailable)?;
+            let scope = self.scope(&server, &session);
             let target = Target::Stream(sink.clone());
-            held.subscribe(&self.shared.subscribed, &server, &session, uri, &target, &stream_ended)
+            held.subscribe(&self.shared.subscribed, &scope, &session, uri, &target, &stream_ended)
                 .await
                 .map_err(|e| upstream_error(&server, e))?;
+            in_use.push(session);
         }
         loop {
             let server = tokio::select! {
@@ -759,8 +763,9 @@ impl ServerHandler for GatewayHandler {
             "resources/subscribe",
             Some(&uri),
             |s, _| async move {
+                let scope = self.scope(&target, &s);
                 self.subscriptions
-                    .subscribe(&self.shared.subscribed, &target, &s, request.uri, &host, &ended)
+                    .subscribe(&self.shared.subscribed, &scope, &s, request.uri, &host, &ended)
                     .await
             },
         )
@@ -783,8 +788,9 @@ impl ServerHandler for GatewayHandler {
             "resources/unsubscribe",
             Some(&uri),
             |s, _| async move {
+                let scope = self.scope(&target, &s);
                 self.subscriptions
-                    .unsubscribe(&self.shared.subscribed, &target, &s, request.uri)
+                    .unsubscribe(&self.shared.subscribed, &scope, &s, request.uri)
                     .await
             },
         )

@@ -113,6 +113,12 @@ impl Activity {
         *self.shared.timeouts.write().unwrap_or_else(|p| p.into_inner()) = timeouts;
     }
 
+    /// Stops the per-session servers' processes kept for 2026-07-28 hosts (which have no
+    /// session to end) that have had no request for `idle` and none in flight; how many.
+    pub async fn release_idle_processes(&self, idle: Duration) -> usize {
+        self.shared.dedicated.release_idle(idle).await
+    }
+
     /// Resolves once the gateway stopped (or was dropped).
     pub async fn stopped(&self) {
         self.stopped.cancelled().await;

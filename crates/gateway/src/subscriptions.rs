@@ -6,12 +6,16 @@
 //! Upstream, a server on a stateful revision gets `resources/subscribe`; a 2026-07-28 server
 //! gets a `subscriptions/listen` stream naming the URI, kept open (and drained) until the last
 //! host lets go. Either way its updates reach the gateway through the session's transport.
+//!
+//! A per-session server's processes are not shared: each one's subscriptions are counted on
+//! their own (keyed by the process's session, not the server's name), so every host session
+//! subscribes on its own process and hears only that process's updates.
 
 #![allow(deprecated)] // resources/subscribe: legacy in rmcp, still the stateful revisions' way
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, Weak},
 };
 
 use rmcp::{
@@ -26,14 +30,22 @@ use switchboard_mcp::{Notice, Session};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-/// (server, URI).
+/// (scope, URI): the scope is the server's name, or for a per-session server's process the
+/// name and that process's session ([`scope`]).
 type Key = (String, String);
 
-/// One upstream subscription: how many host sessions hold it, and for a 2026-07-28 server the
-/// listen stream (cancelled when the last one lets go).
+/// Where subscriptions to `server` made on `session` are counted: the server's one session is
+/// shared by every host; a per-session server's process (`own`) is counted on its own.
+pub(crate) fn scope(server: &str, session: &Arc<Session>, own: bool) -> String {
+    if own { format!("{server}\n{:p}", Arc::as_ptr(session)) } else { server.to_owned() }
+}
+
+/// One upstream subscription: how many host sessions hold it, the session it was made on, and
+/// for a 2026-07-28 server the listen stream (cancelled when the last one lets go).
 #[derive(Debug, Default)]
 struct Held {
     count: usize,
+    session: Weak<Session>,
     stream: Option<CancellationToken>,
 }
 
@@ -48,30 +60,36 @@ impl Upstream {
         self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Counts one more host on `key`; `true` when it is the first (subscribe upstream).
-    fn add(&self, key: &Key) -> bool {
+    /// Counts one more host on `key` made on `session`; `true` when it is the first (subscribe
+    /// upstream).
+    fn add(&self, key: &Key, session: &Arc<Session>) -> bool {
         let mut held = self.held();
         let entry = held.entry(key.clone()).or_default();
         entry.count += 1;
+        if entry.count == 1 {
+            entry.session = Arc::downgrade(session);
+        }
         entry.count == 1
     }
 
-    /// Counts one host less on `key`; `true` when it was the last (unsubscribe upstream; a
-    /// listen stream is cancelled here).
-    fn remove(&self, key: &Key) -> bool {
+    /// Counts one host less on `key`. When it was the last: `Some` with the session the
+    /// subscription was made on, if it still lives (unsubscribe upstream there; a listen stream
+    /// is cancelled here).
+    fn remove(&self, key: &Key) -> Option<Option<Arc<Session>>> {
         let mut held = self.held();
         match held.get_mut(key) {
             Some(entry) if entry.count > 1 => {
                 entry.count -= 1;
-                false
+                None
             }
             Some(_) => {
-                if let Some(stream) = held.remove(key).and_then(|h| h.stream) {
+                let last = held.remove(key)?;
+                if let Some(stream) = last.stream {
                     stream.cancel();
                 }
-                true
+                Some(last.session.upgrade())
             }
-            None => false,
+            None => None,
         }
     }
 
@@ -141,59 +159,55 @@ impl Subscriptions {
         self.uris.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Subscribes the host session of `host` to `uri` on `server`'s `session`.
+    /// Subscribes the host session of `host` to `uri` on `session`, counted under `scope`
+    /// (see [`scope`]).
     pub async fn subscribe(
         &self,
         upstream: &Upstream,
-        server: &str,
-        session: &Session,
+        scope: &str,
+        session: &Arc<Session>,
         uri: String,
         host: &Target,
         ended: &CancellationToken,
     ) -> Result<(), rmcp::ServiceError> {
-        let key = (server.to_owned(), uri.clone());
+        let key = (scope.to_owned(), uri.clone());
         if !self.uris().insert(key.clone()) {
             return Ok(()); // this session is subscribed already
         }
-        if upstream.add(&key)
+        if upstream.add(&key, session)
             && let Err(e) = upstream.open(&key, session).await
         {
             upstream.remove(&key);
             self.uris().remove(&key);
             return Err(e);
         }
-        self.forward(server, session, host, ended);
+        self.forward(scope, session, host, ended);
         Ok(())
     }
 
     pub async fn unsubscribe(
         &self,
         upstream: &Upstream,
-        server: &str,
+        scope: &str,
         session: &Session,
         uri: String,
     ) -> Result<(), rmcp::ServiceError> {
-        let key = (server.to_owned(), uri.clone());
+        let key = (scope.to_owned(), uri.clone());
         if !self.uris().remove(&key) {
             return Ok(());
         }
-        if upstream.remove(&key) {
+        if upstream.remove(&key).is_some() {
             Upstream::close(key, session).await?;
         }
         Ok(())
     }
 
     /// The session ended: its share of the upstream subscriptions goes (the last one out
-    /// unsubscribes upstream, through `session_of`).
-    pub fn release(
-        &self,
-        upstream: &Arc<Upstream>,
-        session_of: impl Fn(&str) -> Option<Arc<Session>>,
-    ) {
+    /// unsubscribes upstream, on the session the subscription was made on, if it still lives).
+    pub fn release(&self, upstream: &Arc<Upstream>) {
         let keys: Vec<Key> = self.uris().drain().collect();
         for key in keys {
-            if upstream.remove(&key)
-                && let Some(session) = session_of(&key.0)
+            if let Some(Some(session)) = upstream.remove(&key)
                 && let Ok(runtime) = tokio::runtime::Handle::try_current()
             {
                 runtime.spawn(async move {
@@ -203,14 +217,15 @@ impl Subscriptions {
         }
     }
 
-    /// Passes `server`'s updates for this session's URIs on to `host`, until the session ends.
-    fn forward(&self, server: &str, session: &Session, host: &Target, ended: &CancellationToken) {
-        if !self.forwarding.lock().unwrap_or_else(|p| p.into_inner()).insert(server.to_owned()) {
+    /// Passes the updates `session` (counted under `scope`) sends for this session's URIs on to
+    /// `host`, until the session ends.
+    fn forward(&self, scope: &str, session: &Session, host: &Target, ended: &CancellationToken) {
+        if !self.forwarding.lock().unwrap_or_else(|p| p.into_inner()).insert(scope.to_owned()) {
             return;
         }
         let mut changes = session.changes();
-        let (uris, host, ended, server) =
-            (self.uris.clone(), host.clone(), ended.clone(), server.to_owned());
+        let (uris, host, ended, scope) =
+            (self.uris.clone(), host.clone(), ended.clone(), scope.to_owned());
         tokio::spawn(async move {
             loop {
                 let notice = tokio::select! {
@@ -222,7 +237,7 @@ impl Subscriptions {
                         let wanted = uris
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
-                            .contains(&(server.clone(), uri.clone()));
+                            .contains(&(scope.clone(), uri.clone()));
                         if wanted && !host.updated(uri).await {
                             return;
                         }

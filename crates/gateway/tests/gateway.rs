@@ -999,6 +999,131 @@ async fn a_server_that_cannot_be_shared_gets_a_process_per_host_session_that_end
     on_alpha.close(Duration::from_secs(2)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(deprecated)] // resources/subscribe: the stateful revisions' way
+async fn a_per_session_server_s_subscriptions_are_made_on_each_host_s_own_process() {
+    use rmcp::model::{SubscribeRequestParams, SubscriptionFilter};
+    use switchboard_mcp::Notice;
+    const NOTE: &str = "fixture://note";
+    let world = World::new(&["alpha", "solo"], Duration::from_secs(30)).await;
+    let cursor = world.client_speaking("cursor", "/mcp/solo", Some("2025-11-25")).await;
+    let zed = world.client_speaking("zed", "/mcp/solo", Some("2025-11-25")).await;
+    let gemini = world.client_speaking("gemini", "/mcp/solo", None).await;
+    assert!(gemini.details().negotiated.stateless);
+    let (mut cursor_updates, mut zed_updates) = (cursor.changes(), zed.changes());
+    cursor.peer().subscribe(SubscribeRequestParams::new(NOTE)).await.expect("subscribe");
+    zed.peer().subscribe(SubscribeRequestParams::new(NOTE)).await.expect("subscribe");
+    let filter = SubscriptionFilter::builder().resource_subscriptions([NOTE]).build();
+    let mut stream = gemini.peer().listen(filter).await.expect("listen");
+    // Nothing of it reached the shared process: each host subscribed on its own.
+    assert!(sent(&world, "solo", "resources/subscribe").is_empty());
+    assert!(sent(&world, "solo", "subscriptions/listen").is_empty());
+
+    // What a host changes on its own process reaches that host, and no one else.
+    async fn touch(session: &Session) {
+        let touched = session
+            .call_tool("touch", args(json!({"uri": NOTE})), None, None)
+            .await
+            .expect("touch");
+        assert_eq!(text(&touched.result), format!("touched {NOTE}"));
+    }
+    touch(&zed).await;
+    let got = tokio::time::timeout(Duration::from_secs(10), zed_updates.recv())
+        .await
+        .expect("zed is told")
+        .expect("notice");
+    assert_eq!(got, Notice::ResourceUpdated(NOTE.to_owned()));
+    let quiet = tokio::time::timeout(Duration::from_millis(500), cursor_updates.recv()).await;
+    assert!(quiet.is_err(), "zed's process changed, not cursor's: {quiet:?}");
+
+    touch(&cursor).await;
+    let got = tokio::time::timeout(Duration::from_secs(10), cursor_updates.recv())
+        .await
+        .expect("cursor is told")
+        .expect("notice");
+    assert_eq!(got, Notice::ResourceUpdated(NOTE.to_owned()));
+    let quiet = tokio::time::timeout(Duration::from_millis(500), zed_updates.recv()).await;
+    assert!(quiet.is_err(), "cursor's process changed, not zed's: {quiet:?}");
+
+    touch(&gemini).await;
+    let streamed = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the listening host is told")
+        .expect("stream");
+    assert!(
+        matches!(&streamed, Some(rmcp::model::ServerNotification::ResourceUpdatedNotification(n)) if n.params.uri == NOTE),
+        "{streamed:?}"
+    );
+    let quiet = tokio::time::timeout(Duration::from_millis(500), zed_updates.recv()).await;
+    assert!(quiet.is_err(), "gemini's process changed, not zed's: {quiet:?}");
+    drop(stream);
+    for session in [cursor, zed] {
+        session.close(Duration::from_secs(2)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_host_s_own_process_ends_when_idle_but_not_while_in_use() {
+    let world = World::new(&["solo"], Duration::from_secs(60)).await;
+    let gemini = world.client_speaking("gemini", "/mcp/solo", None).await;
+    assert!(gemini.details().negotiated.stateless);
+    let first = pid_of(&gemini).await;
+    let activity = world.gateway.activity();
+    // Asked for just now: kept.
+    assert_eq!(activity.release_idle_processes(Duration::from_secs(60)).await, 0);
+    assert!(switchboard_testkit::alive(first));
+
+    // A call in flight keeps it, however long since a request asked for it.
+    let hanging = {
+        let peer = gemini.peer().clone();
+        tokio::spawn(async move {
+            let _ = peer.call_tool(rmcp::model::CallToolRequestParams::new("hang")).await;
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(activity.release_idle_processes(Duration::ZERO).await, 0);
+    assert!(switchboard_testkit::alive(first));
+
+    // Idle and unused: it stops, and the host's next call gets a new one.
+    hanging.abort();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while activity.release_idle_processes(Duration::ZERO).await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the abandoned call still holds it");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while switchboard_testkit::alive(first) {
+        assert!(tokio::time::Instant::now() < deadline, "pid {first} outlived its release");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = pid_of(&gemini).await;
+    assert_ne!(second, first);
+    assert!(switchboard_testkit::alive(second));
+
+    // A resource stream open on it keeps it too, until the host closes the stream.
+    let filter = rmcp::model::SubscriptionFilter::builder()
+        .resource_subscriptions(["fixture://note"])
+        .build();
+    let mut stream = gemini.peer().listen(filter).await.expect("listen");
+    // Subscribed once an update comes through it.
+    gemini
+        .call_tool("touch", args(json!({"uri": "fixture://note"})), None, None)
+        .await
+        .expect("touch");
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the update")
+        .expect("stream");
+    assert_eq!(activity.release_idle_processes(Duration::ZERO).await, 0);
+    assert!(switchboard_testkit::alive(second));
+    drop(stream);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while activity.release_idle_processes(Duration::ZERO).await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the closed stream still holds it");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn pid_of(session: &Session) -> u32 {
     text(&session.call_tool("pid", args(json!({})), None, None).await.expect("pid").result)
         .parse()

@@ -1,14 +1,17 @@
 //! Per-session servers: the process a host session has of its own. A stateful host session
 //! keeps its processes for as long as it lives (they stop with it). A 2026-07-28 host has no
 //! session, so its processes are kept per host, in what all sessions share, until the server
-//! is stopped or held in Switchboard or its process ends.
+//! is stopped or held in Switchboard, its process ends, or it has had no call for the idle time
+//! (`idleStopSeconds`, as for lazy servers) with none in flight and no resource stream open on
+//! it ([`Processes::release_idle`]).
 
 use super::*;
 
-/// Processes of per-session servers, by server (and, for 2026-07-28 hosts, by host).
+/// Processes of per-session servers, by server (and, for 2026-07-28 hosts, by host), each with
+/// when a request last asked for it.
 #[derive(Default)]
 pub(crate) struct Processes {
-    by_key: tokio::sync::Mutex<HashMap<String, Dedicated>>,
+    by_key: tokio::sync::Mutex<HashMap<String, (Dedicated, Instant)>>,
 }
 
 impl Processes {
@@ -21,16 +24,28 @@ impl Processes {
         key: String,
     ) -> Result<Arc<Session>, Unavailable> {
         let mut by_key = self.by_key.lock().await;
-        if let Some(dedicated) = by_key.get(&key)
+        if let Some((dedicated, used)) = by_key.get_mut(&key)
             && !dedicated.session.is_closed()
         {
+            *used = Instant::now();
             return Ok(dedicated.session.clone());
         }
         by_key.remove(&key);
         let dedicated = upstreams.instance(server).await?;
         let session = dedicated.session.clone();
-        by_key.insert(key, dedicated);
+        by_key.insert(key, (dedicated, Instant::now()));
         Ok(session)
+    }
+
+    /// Lets go of the processes no request has asked for in `idle` and none uses now (a call in
+    /// flight or an open resource stream holds its session); they stop. Returns how many.
+    pub async fn release_idle(&self, idle: Duration) -> usize {
+        let mut by_key = self.by_key.lock().await;
+        let before = by_key.len();
+        by_key.retain(|_, (dedicated, used)| {
+            Arc::strong_count(&dedicated.session) > 1 || used.elapsed() < idle
+        });
+        before - by_key.len()
     }
 
     /// Lets go of every process of `server` (stopped or held in Switchboard).
@@ -41,6 +56,12 @@ impl Processes {
 }
 
 impl GatewayHandler {
+    /// Where resource subscriptions to `server` on `session` are counted: a per-session
+    /// server's process is counted on its own.
+    pub(super) fn scope(&self, server: &str, session: &Arc<Session>) -> String {
+        crate::subscriptions::scope(server, session, self.shared.upstreams.per_session(server))
+    }
+
     /// The session a request of this host session to `server` goes through: the server's one
     /// shared session, or for a per-session server this host session's own process.
     pub(super) async fn session_for(
