@@ -20,10 +20,10 @@
 use rmcp::{
     ErrorData as McpError, Peer, RoleServer,
     model::{
-        CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, GetPromptRequest,
-        GetPromptRequestParams, GetPromptResponse, InputRequest, InputRequests,
-        InputRequiredResult, InputResponses, ProgressToken, ReadResourceRequest,
-        ReadResourceRequestParams, ReadResourceResponse, ServerResult,
+        CallToolRequest, CallToolRequestParams, CallToolResponse, ClientCapabilities,
+        ClientRequest, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, InputRequest,
+        InputRequests, InputRequiredResult, InputResponses, ProgressToken, ReadResourceRequest,
+        ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject, ServerResult,
     },
     service::{RequestContext, ServiceError},
 };
@@ -53,15 +53,36 @@ pub(crate) struct Host {
     pub peer: Peer<RoleServer>,
     /// The host speaks a stateful revision: `input_required` is put to it as requests.
     pub stateful: bool,
+    /// What a 2026-07-28 server is told about this host with each of its requests (the server
+    /// asks only what the host can answer, and logs at the host's level).
+    pub context: RequestMetaObject,
 }
 
+/// The client capabilities the gateway can carry between a server and a host.
+const CARRIED: [&str; 3] = ["sampling", "elicitation", "roots"];
+
 impl Host {
-    pub fn of(name: &str, context: &RequestContext<RoleServer>) -> Host {
-        Host {
-            name: name.to_owned(),
-            peer: context.peer.clone(),
-            stateful: context.protocol_version().is_some_and(|v| v.has_initialize()),
+    /// `level`: the log level a stateful host session set (`logging/setLevel`); a 2026-07-28
+    /// host names its own with each request.
+    pub fn of(
+        name: &str,
+        context: &RequestContext<RoleServer>,
+        level: Option<rmcp::model::LoggingLevel>,
+    ) -> Host {
+        let stateful = context.protocol_version().is_some_and(|v| v.has_initialize());
+        let (capabilities, level) = if stateful {
+            (context.peer.peer_info().map(|info| info.capabilities.clone()), level)
+        } else {
+            (context.meta.client_capabilities(), context.meta.log_level())
+        };
+        let mut meta = RequestMetaObject::new();
+        if let Some(capabilities) = capabilities.and_then(carried) {
+            meta.set_client_capabilities(capabilities);
         }
+        if let Some(level) = level {
+            meta.set_log_level(level);
+        }
+        Host { name: name.to_owned(), peer: context.peer.clone(), stateful, context: meta }
     }
 
     /// Puts each of `server`'s input requests to this (stateful) host and returns its answers
@@ -125,6 +146,14 @@ fn json<T: serde::Serialize>(answer: T) -> Result<Value, McpError> {
         .map_err(|e| McpError::internal_error(format!("the host's answer: {e}"), None))
 }
 
+/// Of a host's capabilities, those the gateway can carry ([`CARRIED`]); `None` if they cannot
+/// be read back.
+fn carried(capabilities: ClientCapabilities) -> Option<ClientCapabilities> {
+    let Ok(Value::Object(mut all)) = serde_json::to_value(capabilities) else { return None };
+    all.retain(|key, _| CARRIED.contains(&key.as_str()));
+    serde_json::from_value(Value::Object(all)).ok()
+}
+
 /// A request a 2026-07-28 server may answer with `input_required`, and retried with answers.
 pub(crate) trait Retried: Clone {
     fn request(&self) -> ClientRequest;
@@ -160,14 +189,17 @@ pub(crate) async fn rounds<P: Retried, A: Answer>(
                 parking.resume(state, &host.name, answers).map_err(ServiceError::McpError)?
             }
             _ => {
-                let (request, peer) = (params.request(), host.peer.clone());
-                Box::pin(async move { relay(&session, request, &peer, token).await }) as Call
+                let (request, peer, meta) =
+                    (params.request(), host.peer.clone(), host.context.clone());
+                Box::pin(async move { relay(&session, request, &peer, token, meta).await }) as Call
             }
         };
         return wait(call, questions, parking, &host.name).await;
     }
     for _ in 0..DEFAULT_MRTR_MAX_ROUNDS {
-        match A::read(relay(&session, params.request(), &host.peer, token.clone()).await?)? {
+        let sent =
+            relay(&session, params.request(), &host.peer, token.clone(), host.context.clone());
+        match A::read(sent.await?)? {
             Ok(done) => return Ok(done),
             Err(asked) if host.stateful => {
                 let requests = asked.input_requests.unwrap_or_default();

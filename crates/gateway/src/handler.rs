@@ -67,6 +67,10 @@ pub(crate) struct GatewayHandler {
     subscriptions: Subscriptions,
     /// This host session's own processes of per-session servers; they stop with it.
     dedicated: Processes,
+    /// The log level this (stateful) host session asked for with `logging/setLevel`: sent with
+    /// each of its requests to a 2026-07-28 server, which logs per request.
+    #[allow(deprecated)] // logging: deprecated by SEP-2577, still what hosts send
+    log_level: std::sync::Mutex<Option<rmcp::model::LoggingLevel>>,
 }
 
 impl Drop for GatewayHandler {
@@ -90,6 +94,7 @@ impl GatewayHandler {
             ended: CancellationToken::new(),
             subscriptions: Subscriptions::default(),
             dedicated: Processes::default(),
+            log_level: std::sync::Mutex::new(None),
         }
     }
 
@@ -219,7 +224,8 @@ impl GatewayHandler {
         P: eras::Retried + Send,
         A: eras::Answer + Outcome,
     {
-        let host = eras::Host::of(&caller.host, context);
+        let level = *self.log_level.lock().unwrap_or_else(|p| p.into_inner());
+        let host = eras::Host::of(&caller.host, context, level);
         let token = context.meta.get_progress_token();
         let parking = &self.shared.parking;
         self.forward(context, caller, server, method, name, |s, asked| async move {
@@ -366,6 +372,12 @@ impl GatewayHandler {
 }
 
 impl ServerHandler for GatewayHandler {
+    /// A tool hosts were listed, for the HTTP layer's check of `Mcp-Param-*` headers against its
+    /// schema (2026-07-28): answered only when the name is unambiguous ([`Shared::tool`]).
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        self.shared.tool(name)
+    }
+
     #[allow(deprecated)] // `logging`: deprecated by SEP-2577, still part of the stateful revisions
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
@@ -497,11 +509,14 @@ impl ServerHandler for GatewayHandler {
                 self.record(&caller, None, "tools/list", None, Instant::now(), &result);
                 return result;
             }
-            return self
+            let first_page = request.as_ref().is_none_or(|r| r.cursor.is_none());
+            let listed = self
                 .forward(&context, &caller, server, "tools/list", None, |s, _| async move {
                     s.peer().list_tools(request).await
                 })
-                .await;
+                .await?;
+            self.shared.listed(server, &listed.tools, first_page);
+            return Ok(listed);
         }
         let started = Instant::now();
         let mut table = HashMap::new();
@@ -523,6 +538,7 @@ impl ServerHandler for GatewayHandler {
             }
         }
         *self.shared.tools.lock().unwrap_or_else(|p| p.into_inner()) = table;
+        self.shared.listed("", &tools, true);
         let result = Ok(ListToolsResult::with_all_items(tools));
         self.record(&caller, None, "tools/list", None, started, &result);
         result
@@ -800,12 +816,14 @@ impl ServerHandler for GatewayHandler {
     #[allow(deprecated)] // `logging/setLevel`: deprecated by SEP-2577, still in the stateful revisions
     async fn set_level(
         &self,
-        _request: rmcp::model::SetLevelRequestParams,
+        request: rmcp::model::SetLevelRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         // The server's process is shared by every host: one host's log level is not imposed on
-        // the others; the level is acknowledged.
+        // the others' sessions. It goes with this host's own requests to a 2026-07-28 server
+        // (which logs per request, see `eras::Host`).
         self.caller(&context)?;
+        *self.log_level.lock().unwrap_or_else(|p| p.into_inner()) = Some(request.level);
         Ok(())
     }
 }

@@ -173,6 +173,7 @@ impl Gateway {
             timeouts: std::sync::RwLock::new(config.timeouts.clone()),
             clock,
             tools: Mutex::new(HashMap::new()),
+            listed: Mutex::new(HashMap::new()),
             prompts: Mutex::new(HashMap::new()),
             resources: Mutex::new(HashMap::new()),
             changes: tokio::sync::broadcast::channel(64).0,

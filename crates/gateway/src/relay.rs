@@ -305,17 +305,23 @@ impl Drop for CancelUpstream {
 
 /// Sends `request` to `session`'s server and waits for the answer, passing the server's
 /// notifications for it on to `host` meanwhile (progress only when the host asked for it with
-/// `host_token`).
+/// `host_token`). A 2026-07-28 server also gets `context` in the request's `_meta`: the host's
+/// capabilities and log level, in place of the gateway's own session's.
 pub(crate) async fn relay(
     session: &Session,
     request: ClientRequest,
     host: &Peer<RoleServer>,
     host_token: Option<ProgressToken>,
+    context: rmcp::model::RequestMetaObject,
 ) -> Result<ServerResult, ServiceError> {
     // Listening before sending: the first progress can come before the send returns.
     let mut notices = Some(session.notices());
-    let handle =
-        session.peer().send_request_with_option(request, PeerRequestOptions::no_options()).await?;
+    let options = if session.details().negotiated.stateless && !context.is_empty() {
+        PeerRequestOptions::no_options().with_meta(context)
+    } else {
+        PeerRequestOptions::no_options()
+    };
+    let handle = session.peer().send_request_with_option(request, options).await?;
     let mut guard = CancelUpstream { peer: session.peer().clone(), id: Some(handle.id.clone()) };
     let ours = handle.progress_token.clone();
     let answer = handle.await_response();

@@ -22,6 +22,8 @@ where
         // Hosts reach it through the gateway, which answers its sampling, elicitation and roots
         // requests by asking the host whose call is in flight.
         relay_client_requests: true,
+        // Hosts are told when its lists change, whichever revision it speaks.
+        follow_list_changes: true,
         ..SessionOptions::default()
     };
     Session::stdio(reader, writer, &options).await

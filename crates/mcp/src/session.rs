@@ -53,6 +53,10 @@ pub struct SessionOptions {
     /// Declare sampling, elicitation and roots, and hand the server's requests for them to
     /// [`Session::answer_requests_with`] (a session shared by an intermediary).
     pub relay_client_requests: bool,
+    /// On a 2026-07-28 server that declares list changes, keep a `subscriptions/listen` stream
+    /// open for them, so they reach [`Session::changes`] as a stateful server's do (a 2026-07-28
+    /// server sends them on such a stream only).
+    pub follow_list_changes: bool,
 }
 
 impl Default for SessionOptions {
@@ -64,6 +68,7 @@ impl Default for SessionOptions {
             traffic_capacity: crate::traffic::DEFAULT_CAPACITY,
             record_messages: true,
             relay_client_requests: false,
+            follow_list_changes: false,
         }
     }
 }
@@ -290,7 +295,7 @@ impl Session {
             capabilities: serde_json::to_value(&info.capabilities).unwrap_or(Value::Null),
             server_info: info.server_info.as_ref().and_then(|i| serde_json::to_value(i).ok()),
         };
-        Ok(Session {
+        let session = Session {
             service,
             publisher,
             answerer,
@@ -299,7 +304,44 @@ impl Session {
             end,
             request_timeout: options.request_timeout,
             tools: Mutex::new(HashMap::new()),
-        })
+        };
+        if options.follow_list_changes && session.details.negotiated.stateless {
+            session.listen_for_list_changes();
+        }
+        Ok(session)
+    }
+
+    /// Opens a `subscriptions/listen` stream for the list changes the server declares, drained
+    /// until the session ends: the notifications themselves are published from the transport
+    /// ([`Session::changes`]), as a stateful server's are.
+    fn listen_for_list_changes(&self) {
+        let declares = |kind: &str| self.details.capabilities[kind]["listChanged"] == true;
+        let (tools, prompts, resources) =
+            (declares("tools"), declares("prompts"), declares("resources"));
+        if !(tools || prompts || resources) {
+            return;
+        }
+        let mut filter = rmcp::model::SubscriptionFilter::builder();
+        if tools {
+            filter = filter.tools_list_changed();
+        }
+        if prompts {
+            filter = filter.prompts_list_changed();
+        }
+        if resources {
+            filter = filter.resources_list_changed();
+        }
+        let (peer, filter) = (self.service.peer().clone(), filter.build());
+        tokio::spawn(async move {
+            let mut stream = match peer.listen(filter).await {
+                Ok(stream) => stream,
+                Err(e) => {
+                    return tracing::debug!("the server's list changes cannot be followed: {e}");
+                }
+            };
+            while let Ok(Some(_)) = stream.next().await {}
+            tracing::debug!("the server ended its list-changes stream");
+        });
     }
 
     pub fn details(&self) -> &ServerDetails {

@@ -12,6 +12,10 @@ pub(crate) struct Shared {
     pub clock: Arc<dyn Clock>,
     /// The aggregate's names from its latest listings: exposed name → (server, name).
     pub tools: Mutex<HashMap<String, (String, String)>>,
+    /// The tools hosts were last listed, by endpoint (a server's name, or "" for the aggregate)
+    /// and the name they see: what [`ServerHandler::get_tool`] answers from, for the HTTP
+    /// layer's checks of `Mcp-Param-*` headers against a tool's schema.
+    pub listed: Mutex<HashMap<(String, String), rmcp::model::Tool>>,
     pub prompts: Mutex<HashMap<String, (String, String)>>,
     /// Resource URI → the server that listed it.
     pub resources: Mutex<HashMap<String, String>>,
@@ -32,6 +36,26 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Keeps `tools` as what `endpoint` lists now (`first_page`: what it listed before goes).
+    pub fn listed(&self, endpoint: &str, tools: &[rmcp::model::Tool], first_page: bool) {
+        let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        if first_page {
+            listed.retain(|(at, _), _| at != endpoint);
+        }
+        for tool in tools {
+            listed.insert((endpoint.to_owned(), tool.name.to_string()), tool.clone());
+        }
+    }
+
+    /// The tool hosts know as `name`, when every endpoint that lists a tool of that name has the
+    /// same schema for it (the HTTP layer asks without saying which endpoint).
+    pub fn tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut found = listed.iter().filter(|((_, n), _)| n == name).map(|(_, tool)| tool);
+        let first = found.next()?;
+        found.all(|t| t.input_schema == first.input_schema).then(|| first.clone())
+    }
+
     /// `server`'s session, from the owner; its own list changes are passed on to hosts from now
     /// on (a restarted server's new session is watched the first time it is used).
     pub async fn session(&self, server: &str) -> Result<Arc<Session>, Unavailable> {
