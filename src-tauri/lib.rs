@@ -323,6 +323,34 @@ pub fn serve_headless(args: &[String]) -> i32 {
     })
 }
 
+/// `switchboard-app connect [--host HOST] [--server NAME]`: the stdio bridge a connected host's
+/// entry runs (as `switchboard connect`), for hosts whose entries the app wrote with its own
+/// path. Returns the process's exit code.
+pub fn connect_headless(args: &[String]) -> i32 {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let value = |flag: &str| {
+        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).map(String::as_str)
+    };
+    let (host, server) = (value("--host").unwrap_or("default"), value("--server"));
+    let (Ok(paths), Ok(me), Ok(runtime)) =
+        (Paths::from_env(), std::env::current_exe(), tokio::runtime::Runtime::new())
+    else {
+        eprintln!("switchboard: cannot start the bridge (no data folder, executable or runtime)");
+        return 1;
+    };
+    let announce = |text: &str| eprintln!("switchboard: {text}");
+    match runtime.block_on(api::headless::bridge(&paths, &me, host, server, announce)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            1
+        }
+    }
+}
+
 fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(

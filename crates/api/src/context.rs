@@ -78,14 +78,18 @@ impl Context {
     pub async fn add_server(&self, name: &str, spec: ServerSpec) -> Result<()> {
         let name: ServerName = name.parse()?;
         let registry = Registry::new(&self.paths);
-        blocking(move || registry.add(name, spec)).await
+        blocking(move || registry.add(name, spec)).await?;
+        self.follow_connections().await;
+        Ok(())
     }
 
     /// Replaces a server's definition.
     pub async fn update_server(&self, name: &str, spec: ServerSpec) -> Result<()> {
         let name: ServerName = name.parse()?;
         let registry = Registry::new(&self.paths);
-        blocking(move || registry.replace(&name, spec)).await
+        blocking(move || registry.replace(&name, spec)).await?;
+        self.follow_connections().await;
+        Ok(())
     }
 
     /// Unregisters a server; one installed from the catalog is uninstalled, so its package,
@@ -93,7 +97,28 @@ impl Context {
     pub async fn remove_server(&self, name: &str) -> Result<Removed> {
         let name: ServerName = name.parse()?;
         let paths = self.paths.clone();
-        blocking(move || remove_entry(&paths, &name)).await
+        let removed = blocking(move || remove_entry(&paths, &name)).await?;
+        self.follow_connections().await;
+        Ok(removed)
+    }
+
+    /// Hosts connected per server get an entry for each enabled server, and lose the entries
+    /// of servers gone or disabled (`connect::follow_registry`). A host that cannot be written
+    /// is logged; the registry change stands. Returns the hosts written to, with what it takes
+    /// each to see the change.
+    pub async fn follow_connections(
+        &self,
+    ) -> Vec<(switchboard_hosts::HostId, switchboard_hosts::Pickup)> {
+        let Some(hosts) = crate::host_files::hosts(&self.paths, &self.env) else {
+            return Vec::new();
+        };
+        match crate::connect::follow_registry(hosts, &self.paths, self.clock.clone()).await {
+            Ok(wrote) => wrote.into_iter().map(|(host, done)| (host, done.pickup)).collect(),
+            Err(e) => {
+                tracing::warn!("the connected hosts could not be brought in line: {e}");
+                Vec::new()
+            }
+        }
     }
 
     /// The catalog: bundled entries plus the last refresh (works offline).
@@ -145,7 +170,9 @@ impl Context {
             }
             progress(p);
         };
-        Ok(installer.install(request, &report).await?)
+        let installed = installer.install(request, &report).await?;
+        self.follow_connections().await;
+        Ok(installed)
     }
 
     /// Uninstalls a server: everything its install created goes (the owner stops it when it
@@ -154,7 +181,9 @@ impl Context {
         let mut installer = Installer::without_runtimes(&self.paths);
         installer.clock = self.clock.clone();
         let owned = name.to_owned();
-        blocking(move || installer.uninstall(&owned)).await
+        let removed = blocking(move || installer.uninstall(&owned)).await?;
+        self.follow_connections().await;
+        Ok(removed)
     }
 
     /// `name`'s install record and the catalog's latest version of its entry.

@@ -46,6 +46,10 @@ pub enum Error {
     #[error("the Switchboard started in the background did not answer within {seconds} s; see {}", log.display())]
     OwnerDidNotStart { log: PathBuf, seconds: u64 },
 
+    /// The stdio bridge could not reach the gateway or lost it.
+    #[error("{0}")]
+    Bridge(String),
+
     /// The owner accepted a quit request but still holds the state folder.
     #[error("the running Switchboard was asked to quit but still runs after {seconds} s")]
     OwnerDidNotQuit { seconds: u64 },
@@ -83,6 +87,7 @@ impl Error {
             Error::Task(_) => ErrorCode::Task,
             Error::OwnerDidNotStart { .. } => ErrorCode::StartFailed,
             Error::OwnerDidNotQuit { .. } => ErrorCode::Control,
+            Error::Bridge(_) => ErrorCode::McpTransport,
             Error::Core(e) => e.code(),
             Error::Catalog(e) => e.code(),
             Error::Hosts(e) => e.code(),

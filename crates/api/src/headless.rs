@@ -105,6 +105,61 @@ pub async fn ensure_owner(paths: &Paths, program: &Path) -> Result<Ensured> {
     }
 }
 
+/// The stdio bridge a host's entry runs (`switchboard connect`, `switchboard-app connect`):
+/// makes sure an owner runs (starting `program serve` when none does) and its gateway listens,
+/// then forwards stdin/stdout to `/mcp` (or `/mcp/<server>`) with `host`'s token, which it reads
+/// (or makes) itself, so the host's file holds no secret. `announce` hears that an owner was
+/// started, for the host's log.
+pub async fn bridge(
+    paths: &Paths,
+    program: &Path,
+    host: &str,
+    server: Option<&str>,
+    announce: impl Fn(&str),
+) -> Result<()> {
+    if let Ensured::Started(pid) = ensure_owner(paths, program).await? {
+        announce(&format!(
+            "no Switchboard was running; started one (pid {pid}, log {})",
+            serve_log(paths).display()
+        ));
+    }
+    let port = gateway_listening(paths).await?;
+    let now = switchboard_core::clock::Clock::now_ms(&switchboard_core::clock::SystemClock);
+    let token = switchboard_gateway::Tokens::new(paths).token_for(host, now)?;
+    let url = match server {
+        Some(server) => format!("http://127.0.0.1:{port}/mcp/{server}"),
+        None => format!("http://127.0.0.1:{port}/mcp"),
+    };
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| Error::Bridge(format!("the token is not a valid header value: {e}")))?;
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    switchboard_core::mcp::bridge::stdio_to_http(&url, headers, false)
+        .await
+        .map_err(|e| Error::Bridge(e.to_string()))
+}
+
+/// The gateway's port once the running owner's gateway accepts connections (up to a minute).
+async fn gateway_listening(paths: &Paths) -> Result<u16> {
+    let deadline = Instant::now() + OWNER_START_LIMIT;
+    loop {
+        if owner_running(paths)
+            && let Ok(Some(port)) = switchboard_core::settings::load(paths).map(|s| s.gateway_port)
+            && tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+        {
+            return Ok(port);
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Bridge(format!(
+                "Switchboard's gateway did not come up within {} s; see {}",
+                OWNER_START_LIMIT.as_secs(),
+                serve_log(paths).display()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Where a headless owner started in the background writes its output.
 pub fn serve_log(paths: &Paths) -> std::path::PathBuf {
     paths.log_dir.join("serve.log")

@@ -4,8 +4,10 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use switchboard_core::{Paths, Registry, ServerName, ServerSpec};
-use switchboard_hosts::{Action, HostId, HostStatus, Hosts, JournalRecord, Plan, Written};
+use switchboard_core::{Env, Paths, Registry, ServerName, ServerSpec};
+use switchboard_hosts::{
+    Action, Bridge, HostEnv, HostId, HostStatus, Hosts, JournalRecord, Plan, Written,
+};
 
 use crate::{Error, Result, blocking};
 
@@ -33,6 +35,16 @@ pub struct HostWrite {
     pub force: bool,
     /// Plan only; write nothing.
     pub dry_run: bool,
+}
+
+/// The hosts' config files as this user's home has them; `None` (logged) without a home folder.
+/// A process that is not the owner (the app while `serve` runs) still reads and writes them.
+pub fn hosts(paths: &Paths, env: &Env) -> Option<Arc<Hosts>> {
+    let Some(env) = HostEnv::from_core(env) else {
+        tracing::warn!("no home folder: hosts' config files cannot be located");
+        return None;
+    };
+    Some(Arc::new(Hosts::new(paths, env, Bridge::current())))
 }
 
 /// Every host: detected or not, its files, our entries and others', drift.

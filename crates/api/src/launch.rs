@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use switchboard_core::{Env, Paths, ServerName, clock::SystemClock, settings};
 use switchboard_gateway::Gateway;
-use switchboard_hosts::{Bridge, Guardian, GuardianOptions, HostEnv, Hosts};
+use switchboard_hosts::{Guardian, GuardianOptions, Hosts};
 use switchboard_runtime::{Event, EventBus, Owner, SupervisorConfig};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -92,16 +92,6 @@ fn register_knowledge_base(paths: &Paths, env: &Env) {
     }
 }
 
-/// The hosts' config files as this user's home has them; `None` (logged) without a home folder.
-/// A process that is not the owner (the app while `serve` runs) still reads and writes them.
-pub fn hosts(paths: &Paths, env: &Env) -> Option<Arc<Hosts>> {
-    let Some(env) = HostEnv::from_core(env) else {
-        tracing::warn!("no home folder: hosts' config files cannot be located");
-        return None;
-    };
-    Some(Arc::new(Hosts::new(paths, env, Bridge::current())))
-}
-
 /// The hosts' files and their guardian, whose drift reports are forwarded to `events` as
 /// [`Event::HostDrift`].
 fn start_hosts(
@@ -109,7 +99,7 @@ fn start_hosts(
     env: &Env,
     events: &EventBus,
 ) -> (Option<Arc<Hosts>>, Option<Guardian>) {
-    let Some(hosts) = hosts(paths, env) else { return (None, None) };
+    let Some(hosts) = crate::host_files::hosts(paths, env) else { return (None, None) };
     let auto_reapply = settings::load(paths).is_ok_and(|s| s.hosts_auto_reapply);
     let options = GuardianOptions { auto_reapply, ..Default::default() };
     let guardian =

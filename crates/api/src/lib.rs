@@ -3,6 +3,7 @@
 //! starts ([`launch`]). The Tauri commands are one-line adapters over these; the CLI calls them
 //! directly or through the owner's control endpoint; tests call them directly.
 
+pub mod connect;
 mod context;
 mod error;
 mod gateway;
@@ -15,8 +16,8 @@ mod link;
 
 pub use context::{Approval, Context, UpdateCheck};
 pub use error::{Error, Result};
-pub use host_files::{Entries, HostWrite, host_status, host_undo, host_write};
-pub use launch::{Launch, Launched, hosts, launch};
+pub use host_files::{Entries, HostWrite, host_status, host_undo, host_write, hosts};
+pub use launch::{Launch, Launched, launch};
 pub use link::{Action, Attached, Link};
 
 use serde::{Deserialize, Serialize};

@@ -2,14 +2,11 @@
 //! tokens, the audit log, and the stdio bridge a host runs when it only runs commands (it starts
 //! a headless owner when none runs, and reads its token itself).
 
-use std::{
-    io::Write,
-    time::{Duration, Instant},
-};
+use std::{io::Write, time::Duration};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use switchboard_api::headless::{self, Ensured};
+use switchboard_api::headless;
 use switchboard_core::{
     Paths,
     clock::{Clock, SystemClock},
@@ -17,10 +14,7 @@ use switchboard_core::{
     settings,
 };
 use switchboard_gateway::{Status, TokenInfo, Tokens, audit};
-use switchboard_runtime::{
-    OwnerInfo,
-    control::{ControlClient, owner_running},
-};
+use switchboard_runtime::{OwnerInfo, control::ControlClient};
 
 use crate::output::print_json;
 
@@ -182,44 +176,8 @@ async fn log(paths: &Paths, follow: bool, json: bool) -> anyhow::Result<()> {
 /// The stdio bridge: starts a headless owner if none runs, then forwards stdin/stdout to the
 /// gateway with the host's token.
 pub async fn connect(paths: &Paths, args: ConnectArgs) -> anyhow::Result<()> {
-    let port = ensure_owner(paths).await?;
-    let token = Tokens::new(paths).token_for(&args.host, SystemClock.now_ms())?;
-    let url = match &args.server {
-        Some(server) => format!("http://127.0.0.1:{port}/mcp/{server}"),
-        None => format!("http://127.0.0.1:{port}/mcp"),
-    };
-    let mut headers = reqwest::header::HeaderMap::new();
-    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
-        .context("the token is not a valid header value")?;
-    headers.insert(reqwest::header::AUTHORIZATION, value);
-    switchboard_core::mcp::bridge::stdio_to_http(&url, headers, false).await?;
-    Ok(())
-}
-
-/// The gateway's port once an owner serves on it; starts `switchboard serve` in the background
-/// when no owner runs, and waits (up to 60 s) for its gateway to listen.
-async fn ensure_owner(paths: &Paths) -> anyhow::Result<u16> {
     let me = std::env::current_exe().context("finding our own executable")?;
-    if let Ensured::Started(pid) = headless::ensure_owner(paths, &me).await? {
-        eprintln!(
-            "switchboard: no Switchboard was running; started one (pid {pid}, log {})",
-            headless::serve_log(paths).display()
-        );
-    }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if owner_running(paths)
-            && let Ok(Some(port)) = settings::load(paths).map(|s| s.gateway_port)
-            && tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
-        {
-            return Ok(port);
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!(
-                "Switchboard's gateway did not come up within 60 s; see {}",
-                headless::serve_log(paths).display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let announce = |text: &str| eprintln!("switchboard: {text}");
+    headless::bridge(paths, &me, &args.host, args.server.as_deref(), announce).await?;
+    Ok(())
 }

@@ -17,7 +17,9 @@ pub enum HostsCommand {
     List(ListArgs),
     /// Our entries in each host's files, and which drifted (changed or removed by someone else).
     Status(ListArgs),
-    /// Add or update our entries for the servers (default: every enabled server).
+    /// Direct mode: write the servers' own commands (and secrets) into a host's file, so the
+    /// host runs its own copy of each (default: every enabled server). `connect` is the usual
+    /// way.
     Apply(WriteArgs),
     /// Show exactly what `apply` (or with --remove, `remove`) would change. Writes nothing.
     Diff {
@@ -29,6 +31,18 @@ pub enum HostsCommand {
     },
     /// Remove our entries (default: all of ours in the file).
     Remove(WriteArgs),
+    /// Point a host at Switchboard's gateway instead of at each server's own command: one
+    /// `switchboard` entry (aggregate) or one per server. Entries an earlier version wrote are
+    /// replaced in place; your own entries are left alone. Prints the change, then writes it
+    /// (backup, journal, undo).
+    Connect(ConnectArgs),
+    /// Remove what `connect` wrote to a host's file, and revoke its gateway token.
+    Disconnect {
+        host: HostId,
+        /// Print the diff; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Undo the last write Switchboard made to this host's files.
     Undo {
         host: HostId,
@@ -36,6 +50,18 @@ pub enum HostsCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    host: HostId,
+    /// `aggregate` (one entry; servers appear and disappear live) or `per-server` (one entry
+    /// each). Default: what suits the host (see docs/hosts.md).
+    #[arg(long)]
+    mode: Option<switchboard_hosts::Mode>,
+    /// Print the diff; write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +117,21 @@ pub async fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Res
         HostsCommand::Diff { mut args, remove } => {
             args.dry_run = true;
             write(paths, hosts, args, remove).await
+        }
+        HostsCommand::Connect(args) => connect(paths, hosts, args).await,
+        HostsCommand::Disconnect { host, dry_run } => {
+            let done = api::connect::disconnect(hosts, paths, host, dry_run).await?;
+            report(&done.plan);
+            print!("{}", done.diff());
+            match done.written {
+                Some(w) => println!(
+                    "disconnected {host}: wrote {} and revoked its gateway token",
+                    w.path.display()
+                ),
+                None if dry_run => {}
+                None => println!("disconnected {host}; its file had nothing of ours left"),
+            }
+            Ok(())
         }
         HostsCommand::Undo { host, force } => {
             let record = api::host_undo(hosts, host, force).await?;
@@ -186,6 +227,15 @@ async fn write(
         dry_run: args.dry_run,
     };
     let (plan, written) = api::host_write(hosts, paths, write).await?;
+    if !remove && plan.changes.iter().any(|c| c.kind != ChangeKind::Unchanged) {
+        eprintln!(
+            "warning: direct entries: {} runs its own copy of each server (not the one Switchboard \
+             supervises), and their secrets are in its file; `switchboard hosts connect {}` \
+             reaches them through Switchboard instead",
+            args.host.display_name(),
+            args.host
+        );
+    }
     if args.dry_run {
         report(&plan);
         if plan.changes_anything() {
@@ -210,6 +260,44 @@ async fn write(
     }
     if !plan.skipped.is_empty() && plan.changes.iter().all(|c| c.kind == ChangeKind::Unchanged) {
         return Err(Usage("nothing was written: every entry was skipped".into()).into());
+    }
+    Ok(())
+}
+
+async fn connect(paths: &Paths, hosts: Arc<Hosts>, args: ConnectArgs) -> anyhow::Result<()> {
+    let clock = Arc::new(switchboard_core::clock::SystemClock);
+    let done =
+        api::connect::connect(hosts, paths, clock, args.host, args.mode, args.dry_run).await?;
+    report(&done.plan);
+    print!("{}", done.diff());
+    if args.dry_run {
+        return Ok(());
+    }
+    let how = match done.reach {
+        switchboard_hosts::Reach::Url => "by URL, with its own token",
+        switchboard_hosts::Reach::Command => "through `switchboard connect`, no secret in its file",
+    };
+    let path = done.plan.file.path.display();
+    match &done.written {
+        Some(w) => println!(
+            "connected {} ({} mode, {how}): wrote {path}{} (undo: switchboard hosts undo {})",
+            args.host,
+            done.mode,
+            w.backup.as_ref().map_or(String::new(), |b| format!("; backup {}", b.display())),
+            args.host
+        ),
+        None => {
+            println!("connected {} ({} mode, {how}): {path} already says so", args.host, done.mode)
+        }
+    }
+    let name = args.host.display_name();
+    match done.pickup {
+        switchboard_hosts::Pickup::Live => {}
+        switchboard_hosts::Pickup::Refresh => println!("{name}: refresh its MCP servers to see it"),
+        switchboard_hosts::Pickup::Restart => println!("{name}: restart it to see it"),
+    }
+    if !done.plan.skipped.is_empty() {
+        return Err(Usage("some entries were skipped (see above)".into()).into());
     }
     Ok(())
 }

@@ -90,13 +90,27 @@ pub async fn add(ctx: &api::Context, args: AddArgs) -> anyhow::Result<()> {
     };
     spec.restart = args.restart.unwrap_or_default();
     spec.enabled = !args.disabled;
+    let spec_enabled = spec.enabled;
     spec.lazy = args.lazy;
     spec.per_session = args.per_session;
     let described = output::describe_launch(&spec);
     ctx.add_server(name.as_str(), spec).await?;
     println!("added {}: {described}", args.name);
     notify_owner(&ctx.paths).await;
+    if spec_enabled {
+        say_where_available(ctx).await;
+    }
     Ok(())
+}
+
+/// "now available in Cursor (refresh …), Claude Code" for the hosts connected to the gateway.
+pub(crate) async fn say_where_available(ctx: &api::Context) {
+    let Some(hosts) = api::hosts(&ctx.paths, &ctx.env) else { return };
+    if let Ok(available) = api::connect::availability(hosts).await
+        && let Some(text) = api::connect::describe_availability(&available)
+    {
+        println!("now available in {text}");
+    }
 }
 
 pub async fn list(paths: &Paths, json: bool) -> anyhow::Result<()> {

@@ -120,6 +120,13 @@ impl Tokens {
         Ok(token)
     }
 
+    /// `host`'s token, if it has one (none is created).
+    pub fn existing(&self, host: &str) -> Result<Option<String>> {
+        check_host(host)?;
+        let _lock = self.lock()?;
+        Ok(self.read()?.hosts.get(host).map(|t| t.token.clone()))
+    }
+
     /// Revokes `host`'s token; `false` when it had none.
     pub fn revoke(&self, host: &str) -> Result<bool> {
         check_host(host)?;

@@ -38,6 +38,22 @@ pub enum Error {
     #[error("{0}")]
     Guardian(String),
 
+    #[error("unknown mode {0:?}; the modes are aggregate and per-server")]
+    UnknownMode(String),
+
+    #[error("{0} is not connected to Switchboard")]
+    NotConnected(crate::HostId),
+
+    /// A host reached by URL needs its gateway token, and none was given.
+    #[error("{0} reaches the gateway by URL, and no token was given for it")]
+    NoGatewayToken(crate::HostId),
+
+    /// A host reached by command needs Switchboard's own executable, which was not found.
+    #[error(
+        "{0} reaches the gateway through Switchboard's own executable, which could not be found"
+    )]
+    NoBridge(crate::HostId),
+
     /// The registry, the secret store or another part of the core failed.
     #[error(transparent)]
     Core(#[from] switchboard_core::Error),
@@ -54,6 +70,9 @@ impl Error {
             Error::NothingToUndo(_) => ErrorCode::NothingToUndo,
             Error::Store { .. } => ErrorCode::HostStore,
             Error::Guardian(_) => ErrorCode::Guardian,
+            Error::UnknownMode(_) => ErrorCode::InvalidArguments,
+            Error::NotConnected(_) => ErrorCode::NotConnected,
+            Error::NoGatewayToken(_) | Error::NoBridge(_) => ErrorCode::HostFile,
             Error::Core(e) => e.code(),
         }
     }
@@ -62,7 +81,11 @@ impl Error {
     /// does not have, nothing to undo). The CLI maps these to exit code 2.
     pub fn is_usage(&self) -> bool {
         match self {
-            Error::UnknownHost { .. } | Error::NoSuchFile(_) | Error::NothingToUndo(_) => true,
+            Error::UnknownHost { .. }
+            | Error::NoSuchFile(_)
+            | Error::NothingToUndo(_)
+            | Error::UnknownMode(_)
+            | Error::NotConnected(_) => true,
             Error::Core(e) => e.is_usage(),
             _ => false,
         }

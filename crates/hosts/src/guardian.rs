@@ -200,7 +200,15 @@ impl Worker {
             note: None,
         };
         tracing::warn!(host = %host, path = %path.display(), entries = drifted.len(), "our host entries drifted");
-        if self.auto.load(Ordering::SeqCst) {
+        let connected = self.hosts.connection(host).ok().flatten().is_some_and(|c| &c.path == path);
+        if connected && self.auto.load(Ordering::SeqCst) {
+            // Its entries point at the gateway, not at the servers: writing the servers' own
+            // entries back would undo the connection.
+            report.note = Some(format!(
+                "{host} is connected to the gateway; run `switchboard hosts connect {host}` to \
+                 write its entries again"
+            ));
+        } else if self.auto.load(Ordering::SeqCst) {
             let now = Instant::now();
             let recent = self.reapplied.entry(path.clone()).or_default();
             recent.retain(|t| now.duration_since(*t) < Duration::from_secs(60));

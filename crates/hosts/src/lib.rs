@@ -10,16 +10,21 @@
 //! - `inputs`: secrets as prompted inputs for hosts that have them (VS Code);
 //! - `store`: the ledger of our entries, the journal of writes, backups;
 //! - `ops`: plan (diff), write (atomic, never over a concurrent edit), undo, status with drift;
-//! - `guardian`: watches the files we wrote and reports (or repairs) drift.
+//! - `guardian`: watches the files we wrote and reports (or repairs) drift;
+//! - `connect`: a host's entries pointed at the gateway (aggregate or per server, by URL or by
+//!   the stdio bridge), and which hosts are connected.
 //!
 //! Sources for every path and shape: `docs/hosts.md`.
 
+mod connect;
+mod connections;
 mod env;
 mod error;
 mod guardian;
 mod host;
 mod ops;
 pub mod prompted_secrets;
+mod reach;
 mod shape;
 mod store;
 
@@ -29,6 +34,8 @@ use std::{
     str::FromStr,
 };
 
+pub use connect::Gateway;
+pub use connections::Connection;
 pub use env::{HostEnv, Os};
 pub use error::{Error, Result};
 pub use guardian::{DriftReport, Guardian, GuardianOptions};
@@ -39,6 +46,7 @@ pub use ops::{
     Action, Bridge, Change, ChangeKind, EntryState, EntryStatus, FileStatus, HostEntry, HostStatus,
     Hosts, Plan, Preview, Skipped, Written, journal,
 };
+pub use reach::{AGGREGATE_ENTRY, Mode, Pickup, Reach};
 pub use shape::{HostServer, Launch, Unsupported, shape};
 pub use store::{BACKUPS_KEPT, JournalRecord, Op};
 pub use switchboard_config_edit::{self as edit, Container, EditError, Format, receipt};

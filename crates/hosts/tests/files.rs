@@ -735,3 +735,118 @@ fn remove_input(text: &str, id: &str) -> String {
 fn registry_of(servers: &[(ServerName, ServerSpec)]) -> switchboard_core::Servers {
     servers.iter().cloned().collect()
 }
+
+/// Connecting every host to the gateway, in both modes, on every fixture: the entries point at
+/// the gateway (by URL with the token, or through `switchboard connect`), the user's own entries
+/// stay, our earlier direct entries are replaced in place, and disconnecting restores the file
+/// byte for byte.
+#[test]
+fn every_host_connects_in_both_modes_and_disconnecting_restores_the_bytes() {
+    use switchboard_hosts::{Gateway, Mode, Reach};
+    let names: Vec<ServerName> = servers().into_iter().map(|(n, _)| n).collect();
+    let token = "0123456789abcdef0123456789abcdef";
+    let gateway = Gateway { port: 41234, token: Some(token) };
+    let mut cases = 0;
+    for host in HostId::ALL {
+        let probe = World::new();
+        let format = probe.user_file(host).format;
+        for fixture in fixtures_for(host, format) {
+            for mode in [Mode::Aggregate, Mode::PerServer] {
+                let world = World::new();
+                let file = world.user_file(host);
+                let original = fixture.map(|f| fixture_text(f, file.container.key));
+                if let Some(text) = &original {
+                    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+                    std::fs::write(&file.path, text).expect("write fixture");
+                }
+                let case = format!("{host}__{}__{mode}", fixture.unwrap_or("missing"));
+                let (plan, written) =
+                    world.hosts.connect(host, mode, gateway, &names, false).expect(&case);
+                assert!(written.is_some() && plan.skipped.is_empty(), "{case}: {:?}", plan.skipped);
+                let after = std::fs::read_to_string(&file.path).expect("read");
+                let reach = switchboard_hosts::host(host).reach();
+                let expected: Vec<&str> = match mode {
+                    Mode::Aggregate => vec!["switchboard"],
+                    Mode::PerServer => vec!["alpha", "beta"],
+                };
+                let status = world.hosts.status(&registry_of(&servers()), None).expect("status");
+                let entries =
+                    &status.iter().find(|h| h.id == host.id()).expect("host").files[0].entries;
+                for name in &expected {
+                    assert!(
+                        entries.iter().any(|e| e.name == *name && e.state == EntryState::InSync),
+                        "{case}: {name} not ours and in sync: {entries:?}"
+                    );
+                }
+                match reach {
+                    Reach::Url => {
+                        assert!(after.contains("127.0.0.1:41234/mcp"), "{case}:\n{after}");
+                        assert!(after.contains(token), "{case}: no token:\n{after}");
+                    }
+                    Reach::Command => {
+                        assert!(after.contains("/opt/switchboard/switchboard"), "{case}:\n{after}");
+                        assert!(after.contains("connect"), "{case}:\n{after}");
+                        assert!(!after.contains(token), "{case}: a token in the file:\n{after}");
+                    }
+                }
+                // Nothing of the servers' own launch is in it.
+                for own in ["alpha-mcp", "mcp.example.com", "ALPHA_MODE", "X-Team"] {
+                    assert!(!after.contains(own), "{case}: {own} in the file:\n{after}");
+                }
+                assert_eq!(
+                    world.hosts.connection(host).expect("read").map(|c| c.mode),
+                    Some(mode),
+                    "{case}"
+                );
+
+                world.hosts.disconnect(host, false).expect(&case);
+                match &original {
+                    Some(text) => assert_eq!(
+                        &std::fs::read_to_string(&file.path).expect("read"),
+                        text,
+                        "{case}: disconnect did not restore the original bytes"
+                    ),
+                    None => assert!(!file.path.exists(), "{case}: the file we created remains"),
+                }
+                assert!(world.hosts.connection(host).expect("read").is_none(), "{case}");
+                cases += 1;
+            }
+        }
+    }
+    assert!(cases >= 13 * 3 * 2, "only {cases} cases ran");
+}
+
+#[test]
+fn connecting_replaces_our_direct_entries_in_place_and_undo_brings_them_back() {
+    use switchboard_hosts::{Gateway, Mode};
+    let names: Vec<ServerName> = servers().into_iter().map(|(n, _)| n).collect();
+    let gateway = Gateway { port: 41234, token: Some("tok") };
+    let world = World::new();
+    let file = world.user_file(HostId::Cursor);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&file.path, fixture_text("crlf-unknown-keys.json", file.container.key))
+        .expect("fixture");
+    world.hosts.write(&file, &Action::Apply(servers()), false).expect("direct");
+    let direct = std::fs::read_to_string(&file.path).expect("read");
+    assert!(direct.contains("alpha-mcp"));
+
+    let (plan, _) = world
+        .hosts
+        .connect(HostId::Cursor, Mode::PerServer, gateway, &names, false)
+        .expect("connect");
+    let kinds: Vec<(String, ChangeKind)> =
+        plan.changes.iter().map(|c| (c.name.clone(), c.kind)).collect();
+    assert_eq!(
+        kinds,
+        [("alpha".to_owned(), ChangeKind::Update), ("beta".to_owned(), ChangeKind::Update)]
+    );
+    let connected = std::fs::read_to_string(&file.path).expect("read");
+    assert!(!connected.contains("alpha-mcp") && connected.contains("/mcp/alpha"), "{connected}");
+    // The entries are where they were: the user's "theirs" still comes first.
+    assert!(connected.find("theirs") < connected.find("\"alpha\""), "{connected}");
+    // The line endings are the file's own.
+    assert!(connected.contains("\r\n") && !connected.replace("\r\n", "").contains('\n'));
+
+    world.hosts.undo(HostId::Cursor, false).expect("undo");
+    assert_eq!(std::fs::read_to_string(&file.path).expect("read"), direct);
+}

@@ -181,3 +181,96 @@ fn the_command_line_diffs_before_writing_and_reports_collisions() {
     bad.assert_code(2);
     assert!(bad.stderr().contains("claude-desktop"), "{}", bad.stderr());
 }
+
+/// Every file under `dir`, with its text.
+fn texts_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(texts_under(&path));
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            found.push((path, text));
+        }
+    }
+    found
+}
+
+/// No server's secret reaches any host file through `hosts connect`, for all 13 hosts in both
+/// modes; the same check finds the secret in a file written the old, direct way (`apply`).
+#[test]
+fn connected_hosts_files_hold_no_server_secret() {
+    let home = Home::new();
+    let user = user_home(&home);
+    const SECRETS: [&str; 3] = ["ghp_S3CRETvalue1234", "sk-live-9876SECRET", "hdr-SECRET-4242"];
+    sb(
+        &home,
+        &user,
+        &["add", "github", "--env", &format!("GITHUB_TOKEN={}", SECRETS[0]), "--", "/bin/true"],
+    )
+    .assert_ok();
+    sb(
+        &home,
+        &user,
+        &["add", "openai", "--env", &format!("OPENAI_API_KEY={}", SECRETS[1]), "--", "/bin/true"],
+    )
+    .assert_ok();
+    sb(
+        &home,
+        &user,
+        &[
+            "add",
+            "remote",
+            "--url",
+            "https://mcp.example.com/mcp",
+            "--header",
+            &format!("X-Api-Key={}", SECRETS[2]),
+        ],
+    )
+    .assert_ok();
+    let hosts = [
+        "claude-desktop",
+        "cursor",
+        "vscode",
+        "windsurf",
+        "claude-code",
+        "zed",
+        "cline",
+        "gemini-cli",
+        "codex",
+        "lm-studio",
+        "continue",
+        "goose",
+        "roo-code",
+    ];
+    for mode in ["aggregate", "per-server"] {
+        for host in hosts {
+            let done = sb(&home, &user, &["hosts", "connect", host, "--mode", mode]);
+            done.assert_ok();
+            assert!(
+                done.stdout().contains(&format!("connected {host} ({mode} mode")),
+                "{}",
+                done.stdout()
+            );
+        }
+        let files = texts_under(&user);
+        assert!(files.len() >= 13, "{files:?}");
+        for (path, text) in &files {
+            for secret in SECRETS {
+                assert!(!text.contains(secret), "{mode}: {secret} in {}:\n{text}", path.display());
+            }
+        }
+        // Each file names the gateway, and none of the servers' own commands or URLs.
+        let gateway_entries =
+            files.iter().filter(|(_, t)| t.contains("127.0.0.1:") || t.contains("connect")).count();
+        assert!(gateway_entries >= 13, "{mode}: {gateway_entries} files point at the gateway");
+        assert!(files.iter().all(|(_, t)| !t.contains("mcp.example.com")), "{mode}");
+        for host in hosts {
+            sb(&home, &user, &["hosts", "disconnect", host]).assert_ok();
+        }
+    }
+    // The check can fail: a direct entry carries the server's secret.
+    sb(&home, &user, &["hosts", "apply", "cursor", "--servers", "github"]).assert_ok();
+    assert!(texts_under(&user).iter().any(|(_, t)| t.contains(SECRETS[0])));
+}

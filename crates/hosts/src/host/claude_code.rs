@@ -11,6 +11,11 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct ClaudeCode;
 
 impl Host for ClaudeCode {
+    /// A new session reads the file.
+    fn pickup(&self) -> crate::Pickup {
+        crate::Pickup::Restart
+    }
+
     fn id(&self) -> HostId {
         HostId::ClaudeCode
     }

@@ -11,6 +11,26 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Os, Scope, Unsupport
 pub struct ClaudeDesktop;
 
 impl Host for ClaudeDesktop {
+    /// It does not list tools again on `list_changed` (claude-ai-mcp#960).
+    fn list_changed(&self) -> bool {
+        false
+    }
+
+    /// It reads no URLs from its file.
+    fn reach(&self) -> crate::Reach {
+        crate::Reach::Command
+    }
+
+    /// It ignores `list_changed` (claude-ai-mcp#960); its own settings toggle each entry.
+    fn default_mode(&self) -> crate::Mode {
+        crate::Mode::PerServer
+    }
+
+    /// It reads its file only at start (a full quit).
+    fn pickup(&self) -> crate::Pickup {
+        crate::Pickup::Restart
+    }
+
     fn id(&self) -> HostId {
         HostId::ClaudeDesktop
     }

@@ -11,6 +11,26 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct Codex;
 
 impl Host for Codex {
+    /// It does not list tools again on `list_changed` (codex#10105).
+    fn list_changed(&self) -> bool {
+        false
+    }
+
+    /// `config.toml` is often kept in dotfiles, and Codex rejects inline bearer tokens.
+    fn reach(&self) -> crate::Reach {
+        crate::Reach::Command
+    }
+
+    /// It ignores `list_changed` (codex#10105, #37417).
+    fn default_mode(&self) -> crate::Mode {
+        crate::Mode::PerServer
+    }
+
+    /// It reads its file at start.
+    fn pickup(&self) -> crate::Pickup {
+        crate::Pickup::Restart
+    }
+
     fn id(&self) -> HostId {
         HostId::Codex
     }

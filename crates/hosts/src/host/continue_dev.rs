@@ -10,6 +10,21 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
 pub struct Continue;
 
 impl Host for Continue {
+    /// It does not list tools again on `list_changed` (no notification handlers).
+    fn list_changed(&self) -> bool {
+        false
+    }
+
+    /// Its writer here has no header field.
+    fn reach(&self) -> crate::Reach {
+        crate::Reach::Command
+    }
+
+    /// It registers no notification handlers; it reloads `config.yaml` within a second.
+    fn default_mode(&self) -> crate::Mode {
+        crate::Mode::PerServer
+    }
+
     fn id(&self) -> HostId {
         HostId::Continue
     }

@@ -10,6 +10,21 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct Cursor;
 
 impl Host for Cursor {
+    /// It does not list tools again on `list_changed` (cursor#2980).
+    fn list_changed(&self) -> bool {
+        false
+    }
+
+    /// It does not re-list on `list_changed` (cursor#2980) but picks up file edits.
+    fn default_mode(&self) -> crate::Mode {
+        crate::Mode::PerServer
+    }
+
+    /// Settings → MCP → refresh.
+    fn pickup(&self) -> crate::Pickup {
+        crate::Pickup::Refresh
+    }
+
     fn id(&self) -> HostId {
         HostId::Cursor
     }

@@ -11,6 +11,11 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct GeminiCli;
 
 impl Host for GeminiCli {
+    /// `/mcp reload` reconnects only the servers it started with.
+    fn pickup(&self) -> crate::Pickup {
+        crate::Pickup::Restart
+    }
+
     fn id(&self) -> HostId {
         HostId::GeminiCli
     }

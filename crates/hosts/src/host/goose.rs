@@ -10,6 +10,11 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Os, Scope, Unsupport
 pub struct Goose;
 
 impl Host for Goose {
+    /// Its configuration is read when a session starts.
+    fn pickup(&self) -> crate::Pickup {
+        crate::Pickup::Restart
+    }
+
     fn id(&self) -> HostId {
         HostId::Goose
     }

@@ -10,6 +10,16 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
 pub struct LmStudio;
 
 impl Host for LmStudio {
+    /// It does not list tools again on `list_changed` (not known to).
+    fn list_changed(&self) -> bool {
+        false
+    }
+
+    /// Whether it honours `list_changed` is unknown; it reloads its file when saved.
+    fn default_mode(&self) -> crate::Mode {
+        crate::Mode::PerServer
+    }
+
     fn id(&self) -> HostId {
         HostId::LmStudio
     }

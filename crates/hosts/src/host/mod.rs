@@ -23,7 +23,9 @@ use std::{
 
 use serde_json::{Map, Value};
 
-use super::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
+use super::{
+    ConfigFile, Container, Format, HostEnv, HostId, Mode, Pickup, Reach, Scope, Unsupported,
+};
 
 /// A local command, as the entry should run it (Windows shims already wrapped).
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +59,25 @@ pub trait Host: Sync {
     /// references to inputs instead of values (`hosts::prompted_secrets`).
     fn inputs(&self) -> Option<Container> {
         None
+    }
+    /// How its entries reach the gateway: by URL with its token in a header (the default), or
+    /// through the stdio bridge where it only runs commands or its file is commonly synced or
+    /// committed (`docs/hosts.md` says why for each).
+    fn reach(&self) -> Reach {
+        Reach::Url
+    }
+    /// The mode it is connected in unless asked otherwise (`docs/hosts.md` says why for each).
+    fn default_mode(&self) -> Mode {
+        Mode::Aggregate
+    }
+    /// Whether it lists a server's tools again when told `list_changed`, so a server added
+    /// behind the aggregate entry shows up without a restart (`docs/hosts.md`).
+    fn list_changed(&self) -> bool {
+        true
+    }
+    /// What it takes for it to see an entry added to its file.
+    fn pickup(&self) -> Pickup {
+        Pickup::Live
     }
     /// Programs whose presence on PATH shows the host is installed.
     fn programs(&self) -> &'static [&'static str] {

@@ -13,6 +13,16 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct RooCode;
 
 impl Host for RooCode {
+    /// It does not list tools again on `list_changed` (no notification handlers).
+    fn list_changed(&self) -> bool {
+        false
+    }
+
+    /// It registers no notification handlers; it watches its file.
+    fn default_mode(&self) -> crate::Mode {
+        crate::Mode::PerServer
+    }
+
     fn id(&self) -> HostId {
         HostId::RooCode
     }

@@ -13,6 +13,16 @@ pub struct VsCode;
 const SERVERS: Container = Container::map("servers");
 
 impl Host for VsCode {
+    /// Its user `mcp.json` travels with Settings Sync: no token in it.
+    fn reach(&self) -> crate::Reach {
+        crate::Reach::Command
+    }
+
+    /// A new server is started from its list (or by `chat.mcp.autostart`).
+    fn pickup(&self) -> crate::Pickup {
+        crate::Pickup::Refresh
+    }
+
     fn id(&self) -> HostId {
         HostId::VsCode
     }

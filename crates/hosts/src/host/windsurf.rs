@@ -11,6 +11,11 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
 pub struct Windsurf;
 
 impl Host for Windsurf {
+    /// The refresh button of its MCP panel.
+    fn pickup(&self) -> crate::Pickup {
+        crate::Pickup::Refresh
+    }
+
     fn id(&self) -> HostId {
         HostId::Windsurf
     }

@@ -12,6 +12,11 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Os, Unsupported};
 pub struct Zed;
 
 impl Host for Zed {
+    /// `settings.json` is the editor's whole configuration, often kept in dotfiles: no token in it.
+    fn reach(&self) -> crate::Reach {
+        crate::Reach::Command
+    }
+
     fn id(&self) -> HostId {
         HostId::Zed
     }

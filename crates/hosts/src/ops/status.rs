@@ -85,12 +85,16 @@ impl Hosts {
         project: Option<&Path>,
     ) -> Result<Vec<HostStatus>> {
         let store = Store::open(&self.state_dir)?;
+        let connections = crate::connections::paths(&self.state_dir)?;
         Ok(HostId::ALL
             .into_iter()
             .map(|host| {
                 let files = locations(host, &self.env, project)
                     .into_iter()
-                    .map(|file| self.file_status(&store, &file, servers))
+                    .map(|file| {
+                        let connected = connections.contains(&file.path);
+                        self.file_status(&store, &file, servers, connected)
+                    })
                     .collect();
                 let detected_by = self.detect(host);
                 HostStatus {
@@ -104,11 +108,14 @@ impl Hosts {
             .collect())
     }
 
+    /// `connected`: the file's entries of ours point at the gateway (`connect`), so they are
+    /// in sync while they are as written and their server is still registered.
     fn file_status(
         &self,
         store: &Store,
         file: &ConfigFile,
         servers: &switchboard_core::Servers,
+        connected: bool,
     ) -> FileStatus {
         let mut status = FileStatus {
             scope: match &file.scope {
@@ -138,6 +145,11 @@ impl Hosts {
             let state = match ours.iter().find(|e| &e.name == name) {
                 None => EntryState::Theirs,
                 Some(e) if value_sha256(value) != e.sha256 => EntryState::Changed,
+                Some(e) if connected => {
+                    let registered = e.server == crate::AGGREGATE_ENTRY
+                        || e.server.parse::<ServerName>().is_ok_and(|n| servers.contains_key(&n));
+                    if registered { EntryState::InSync } else { EntryState::Outdated }
+                }
                 Some(e) => {
                     let now = e
                         .server
@@ -175,7 +187,8 @@ impl Hosts {
     ) -> Result<Option<FileStatus>> {
         let file = self.target_of(host, path)?;
         let store = Store::open(&self.state_dir)?;
-        Ok(Some(self.file_status(&store, &file, servers)))
+        let connected = crate::connections::paths(&self.state_dir)?.contains(&file.path);
+        Ok(Some(self.file_status(&store, &file, servers, connected)))
     }
 
     /// Every host file that holds entries of ours: what the guardian watches.

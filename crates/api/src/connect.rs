@@ -1,0 +1,195 @@
+//! Connecting AI hosts to the gateway, as the CLI's `hosts connect`/`disconnect` and the window
+//! do it: the gateway's port (chosen now if no owner has chosen it yet, then kept), the host's
+//! token when its entries carry one, the servers it may see, and the write itself
+//! (`switchboard_hosts::connect`). Registry changes keep per-server connections in step
+//! ([`follow_registry`]).
+
+use std::sync::Arc;
+
+use switchboard_core::{Paths, Registry, ServerName, clock::Clock, settings};
+use switchboard_gateway::Tokens;
+use switchboard_hosts::{Connection, Gateway, HostId, Hosts, Mode, Pickup, Plan, Reach, Written};
+
+use crate::{Error, Result, blocking};
+
+/// What connecting a host did (or, dry, would do).
+#[derive(Debug)]
+pub struct Connected {
+    pub plan: Plan,
+    pub written: Option<Written>,
+    pub mode: Mode,
+    pub reach: Reach,
+    /// What it takes for the host to see the change.
+    pub pickup: Pickup,
+    /// The host's token, when its entries carry it (to mask it wherever the diff is shown).
+    pub token: Option<String>,
+}
+
+impl Connected {
+    /// The diff with the host's token masked.
+    pub fn diff(&self) -> String {
+        redact(self.plan.diff(), self.token.as_deref())
+    }
+}
+
+/// `text` with `token` replaced by a placeholder.
+pub fn redact(text: String, token: Option<&str>) -> String {
+    match token {
+        Some(token) if !token.is_empty() => text.replace(token, "<this host's gateway token>"),
+        _ => text,
+    }
+}
+
+/// Points `host` at the gateway in `mode` (its default when `None`); with `dry_run`, plans only.
+pub async fn connect(
+    hosts: Arc<Hosts>,
+    paths: &Paths,
+    clock: Arc<dyn Clock>,
+    host: HostId,
+    mode: Option<Mode>,
+    dry_run: bool,
+) -> Result<Connected> {
+    let paths = paths.clone();
+    blocking(move || {
+        let imp = switchboard_hosts::host(host);
+        let mode = mode.unwrap_or_else(|| imp.default_mode());
+        let reach = imp.reach();
+        let port = gateway_port(&paths)?;
+        let token = match reach {
+            Reach::Url => Some(Tokens::new(&paths).token_for(host.id(), clock.now_ms())?),
+            Reach::Command => None,
+        };
+        let servers = visible_servers(&paths)?;
+        let gateway = Gateway { port, token: token.as_deref() };
+        let (plan, written) = hosts.connect(host, mode, gateway, &servers, dry_run)?;
+        Ok::<_, Error>(Connected { plan, written, mode, reach, pickup: imp.pickup(), token })
+    })
+    .await
+}
+
+/// What disconnecting a host did (or, dry, would do).
+#[derive(Debug)]
+pub struct Disconnected {
+    pub plan: Plan,
+    pub written: Option<Written>,
+    /// The token it had (revoked now, unless dry), to mask wherever the diff is shown.
+    pub token: Option<String>,
+}
+
+impl Disconnected {
+    /// The diff with the host's token masked.
+    pub fn diff(&self) -> String {
+        redact(self.plan.diff(), self.token.as_deref())
+    }
+}
+
+/// Removes what connecting wrote to `host`'s file and, unless `dry_run`, revokes its token.
+pub async fn disconnect(
+    hosts: Arc<Hosts>,
+    paths: &Paths,
+    host: HostId,
+    dry_run: bool,
+) -> Result<Disconnected> {
+    let paths = paths.clone();
+    blocking(move || {
+        let tokens = Tokens::new(&paths);
+        let token = tokens.existing(host.id())?;
+        let (plan, written) = hosts.disconnect(host, dry_run)?;
+        if !dry_run {
+            tokens.revoke(host.id())?;
+        }
+        Ok::<_, Error>(Disconnected { plan, written, token })
+    })
+    .await
+}
+
+/// Every connected host.
+pub async fn connections(hosts: Arc<Hosts>) -> Result<Vec<Connection>> {
+    blocking(move || Ok::<_, Error>(hosts.connections()?.into_values().collect())).await
+}
+
+/// Brings each host connected per server in line with the registry (an entry per enabled
+/// server): called after a server is added, removed, installed or uninstalled. Returns, per
+/// host it wrote to, what was written; a host that could not be written is logged and skipped.
+pub async fn follow_registry(
+    hosts: Arc<Hosts>,
+    paths: &Paths,
+    clock: Arc<dyn Clock>,
+) -> Result<Vec<(HostId, Connected)>> {
+    let connected = connections(hosts.clone()).await?;
+    let mut wrote = Vec::new();
+    for connection in connected.into_iter().filter(|c| c.mode == Mode::PerServer) {
+        let Ok(host) = connection.host.parse::<HostId>() else { continue };
+        let done =
+            connect(hosts.clone(), paths, clock.clone(), host, Some(Mode::PerServer), false).await;
+        match done {
+            Ok(done) if done.written.is_some() => wrote.push((host, done)),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("{host}: its per-server entries could not be updated: {e}"),
+        }
+    }
+    Ok(wrote)
+}
+
+/// Where a server added now becomes available, and what each host needs to see it.
+pub async fn availability(hosts: Arc<Hosts>) -> Result<Vec<(HostId, Pickup)>> {
+    Ok(connections(hosts)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let host = c.host.parse::<HostId>().ok()?;
+            let imp = switchboard_hosts::host(host);
+            let pickup = match c.mode {
+                Mode::PerServer => imp.pickup(),
+                Mode::Aggregate if imp.list_changed() => Pickup::Live,
+                Mode::Aggregate if imp.pickup() == Pickup::Restart => Pickup::Restart,
+                Mode::Aggregate => Pickup::Refresh,
+            };
+            Some((host, pickup))
+        })
+        .collect())
+}
+
+/// "Cursor (refresh its MCP servers to see it), Claude Code", or `None` when no host is
+/// connected.
+pub fn describe_availability(available: &[(HostId, Pickup)]) -> Option<String> {
+    if available.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = available
+        .iter()
+        .map(|(host, pickup)| match pickup {
+            Pickup::Live => host.display_name().to_owned(),
+            Pickup::Refresh => {
+                format!("{} (refresh its MCP servers to see it)", host.display_name())
+            }
+            Pickup::Restart => format!("{} (restart it to see it)", host.display_name()),
+        })
+        .collect();
+    Some(each.join(", "))
+}
+
+/// The servers a connected host gets an entry for in per-server mode: the enabled ones.
+fn visible_servers(paths: &Paths) -> Result<Vec<ServerName>> {
+    let servers = Registry::new(paths).load()?;
+    Ok(servers.into_iter().filter(|(_, spec)| spec.enabled).map(|(name, _)| name).collect())
+}
+
+/// The gateway's port: the one the owner chose, or one chosen now (free on loopback) and kept,
+/// so the owner binds it when it starts.
+fn gateway_port(paths: &Paths) -> Result<u16> {
+    let mut saved = settings::load(paths)?;
+    if let Some(port) = saved.gateway_port {
+        return Ok(port);
+    }
+    let probe = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map_err(|source| Error::Io {
+            action: "finding a free port on",
+            path: "127.0.0.1".into(),
+            source,
+        })?;
+    saved.gateway_port = Some(probe.port());
+    settings::save(paths, &saved)?;
+    Ok(probe.port())
+}
