@@ -260,6 +260,7 @@ async fn apply_settings(
         return last;
     };
     idle.store(settings.idle_stop_seconds, Ordering::Relaxed);
+    activity.set_views(settings.host_views.clone());
     let now = timeouts(&settings);
     if last.as_ref() != Some(&now) {
         activity.set_timeouts(now.clone());

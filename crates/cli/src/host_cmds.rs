@@ -43,6 +43,9 @@ pub enum HostsCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// What a host sees through the gateway: hide or show servers, deny or allow tools, set a
+    /// server's default for the tools not named. With no change, prints the view.
+    View(ViewArgs),
     /// Undo the last write Switchboard made to this host's files.
     Undo {
         host: HostId,
@@ -62,6 +65,32 @@ pub struct ConnectArgs {
     /// Print the diff; write nothing.
     #[arg(long)]
     dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    host: HostId,
+    /// Hide a server from this host.
+    #[arg(long, value_name = "SERVER")]
+    hide: Vec<String>,
+    /// Show a hidden server again.
+    #[arg(long, value_name = "SERVER")]
+    show: Vec<String>,
+    /// Hide one tool of a server from this host.
+    #[arg(long, value_name = "SERVER:TOOL")]
+    deny: Vec<String>,
+    /// Show one tool of a server (also over a server default of deny).
+    #[arg(long, value_name = "SERVER:TOOL")]
+    allow: Vec<String>,
+    /// What the tools of a server named in neither list get: `allow` (the default) or `deny`.
+    #[arg(long = "default", value_name = "SERVER:allow|deny")]
+    defaults: Vec<String>,
+    /// Forget the host's view: it sees everything.
+    #[arg(long)]
+    reset: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +148,7 @@ pub async fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Res
             write(paths, hosts, args, remove).await
         }
         HostsCommand::Connect(args) => connect(paths, hosts, args).await,
+        HostsCommand::View(args) => view(paths, args),
         HostsCommand::Disconnect { host, dry_run } => {
             let done = api::connect::disconnect(hosts, paths, host, dry_run).await?;
             report(&done.plan);
@@ -298,6 +328,91 @@ async fn connect(paths: &Paths, hosts: Arc<Hosts>, args: ConnectArgs) -> anyhow:
     }
     if !done.plan.skipped.is_empty() {
         return Err(Usage("some entries were skipped (see above)".into()).into());
+    }
+    Ok(())
+}
+
+/// `SERVER:TOOL` (or `SERVER:allow`), split at the first colon.
+fn split_pair(text: &str) -> anyhow::Result<(String, String)> {
+    match text.split_once(':') {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_owned(), b.to_owned())),
+        _ => Err(Usage(format!("{text:?}: expected SERVER:NAME")).into()),
+    }
+}
+
+fn view(paths: &Paths, args: ViewArgs) -> anyhow::Result<()> {
+    use switchboard_core::settings;
+    let mut saved = settings::load(paths)?;
+    let key = args.host.id().to_owned();
+    let mut view = saved.host_views.get(&key).cloned().unwrap_or_default();
+    let changing = args.reset
+        || !(args.hide.is_empty()
+            && args.show.is_empty()
+            && args.deny.is_empty()
+            && args.allow.is_empty()
+            && args.defaults.is_empty());
+    if args.reset {
+        view = Default::default();
+    }
+    for server in args.hide {
+        view.hidden_servers.insert(server);
+    }
+    for server in &args.show {
+        view.hidden_servers.remove(server);
+    }
+    for pair in &args.deny {
+        let (server, tool) = split_pair(pair)?;
+        let filter = view.tools.entry(server).or_default();
+        filter.allow.remove(&tool);
+        filter.deny.insert(tool);
+    }
+    for pair in &args.allow {
+        let (server, tool) = split_pair(pair)?;
+        let filter = view.tools.entry(server).or_default();
+        filter.deny.remove(&tool);
+        filter.allow.insert(tool);
+    }
+    for pair in &args.defaults {
+        let (server, default) = split_pair(pair)?;
+        view.tools.entry(server).or_default().default_allow = match default.as_str() {
+            "allow" => true,
+            "deny" => false,
+            other => return Err(Usage(format!("{other:?}: expected allow or deny")).into()),
+        };
+    }
+    view.tools.retain(|_, f| !f.default_allow || !f.allow.is_empty() || !f.deny.is_empty());
+    if changing {
+        if view == Default::default() {
+            saved.host_views.remove(&key);
+        } else {
+            saved.host_views.insert(key, view.clone());
+        }
+        settings::save(paths, &saved)?;
+    }
+    if args.json {
+        return print_json(&view);
+    }
+    let name = args.host.display_name();
+    if view == Default::default() {
+        println!("{name} sees every server and every tool");
+    }
+    for server in &view.hidden_servers {
+        println!("hidden    {server}");
+    }
+    for (server, filter) in &view.tools {
+        let default = if filter.default_allow { "allow" } else { "deny" };
+        println!("{server}: other tools {default}");
+        for tool in &filter.allow {
+            println!("  allow   {tool}");
+        }
+        for tool in &filter.deny {
+            println!("  deny    {tool}");
+        }
+    }
+    if changing {
+        println!(
+            "saved; a running Switchboard applies it within 2 s and tells {name} its lists changed"
+        );
     }
     Ok(())
 }

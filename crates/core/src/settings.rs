@@ -45,10 +45,68 @@ pub struct Settings {
     /// Per host (its gateway token's name), the most any of its calls may take.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub host_call_timeout_seconds: BTreeMap<String, u64>,
+    /// Per host (its gateway token's name): which servers and tools it sees through the
+    /// gateway. A host with no view sees everything.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub host_views: BTreeMap<String, HostView>,
     /// Quitting the app stops the servers it runs. Off, the app runs them in a headless owner
     /// that keeps serving the hosts after the app quits (`switchboard shutdown` stops it).
     #[serde(default = "yes")]
     pub quit_stops_servers: bool,
+}
+
+/// What one host sees through the gateway: every server but the hidden ones, and of each, the
+/// tools its filter lets through. Enforced by the gateway from the caller's token, so every
+/// protocol revision sees the same lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HostView {
+    /// Servers this host does not see at all.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub hidden_servers: std::collections::BTreeSet<String>,
+    /// Per server, which of its tools this host sees (a server not named: all of them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tools: BTreeMap<String, ToolFilter>,
+}
+
+/// Which tools of one server a host sees: the ones `allow` names, not the ones `deny` names,
+/// and the rest as `default` says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolFilter {
+    /// Whether a tool named in neither list is seen (the server-wide default).
+    #[serde(default = "yes")]
+    pub default_allow: bool,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub allow: std::collections::BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub deny: std::collections::BTreeSet<String>,
+}
+
+impl Default for ToolFilter {
+    fn default() -> Self {
+        ToolFilter { default_allow: true, allow: Default::default(), deny: Default::default() }
+    }
+}
+
+impl HostView {
+    pub fn sees_server(&self, server: &str) -> bool {
+        !self.hidden_servers.contains(server)
+    }
+
+    pub fn sees_tool(&self, server: &str, tool: &str) -> bool {
+        if !self.sees_server(server) {
+            return false;
+        }
+        let Some(filter) = self.tools.get(server) else { return true };
+        if filter.allow.contains(tool) {
+            return true;
+        }
+        if filter.deny.contains(tool) {
+            return false;
+        }
+        filter.default_allow
+    }
 }
 
 fn two_minutes() -> u64 {
@@ -76,6 +134,7 @@ impl Default for Settings {
             call_timeout_seconds: 120,
             server_call_timeout_seconds: BTreeMap::new(),
             host_call_timeout_seconds: BTreeMap::new(),
+            host_views: BTreeMap::new(),
             quit_stops_servers: true,
         }
     }
@@ -124,6 +183,22 @@ pub fn load(paths: &Paths) -> Result<Settings> {
 }
 
 /// Saves `settings`, keeping any keys this version does not know.
+/// Every key [`Settings`] writes, the optional ones included (filled in so none is skipped).
+fn known_keys() -> Vec<String> {
+    let probe = Settings {
+        registry_url: Some(String::new()),
+        gateway_port: Some(0),
+        server_call_timeout_seconds: BTreeMap::from([(String::new(), 0)]),
+        host_call_timeout_seconds: BTreeMap::from([(String::new(), 0)]),
+        host_views: BTreeMap::from([(String::new(), HostView::default())]),
+        ..Settings::default()
+    };
+    match serde_json::to_value(probe) {
+        Ok(serde_json::Value::Object(map)) => map.into_iter().map(|(k, _)| k).collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub fn save(paths: &Paths, settings: &Settings) -> Result<()> {
     let path = file(paths);
     std::fs::create_dir_all(&paths.config_dir).map_err(Error::io("creating", &paths.config_dir))?;
@@ -140,6 +215,9 @@ pub fn save(paths: &Paths, settings: &Settings) -> Result<()> {
     let ours = serde_json::to_value(settings)
         .map_err(|source| Error::Encode { what: "the settings", source })?;
     if let (Some(target), Some(ours)) = (value.as_object_mut(), ours.as_object()) {
+        // Our own keys are ours to write or (an optional one now empty) to drop; the rest are
+        // a newer version's and stay.
+        target.retain(|k, _| !known_keys().contains(k));
         for (k, v) in ours {
             target.insert(k.clone(), v.clone());
         }
@@ -181,6 +259,7 @@ mod tests {
                 call_timeout_seconds: 30,
                 server_call_timeout_seconds: BTreeMap::from([("slow".to_owned(), 600)]),
                 host_call_timeout_seconds: BTreeMap::new(),
+                host_views: BTreeMap::new(),
                 quit_stops_servers: false,
             },
         )
@@ -204,5 +283,55 @@ mod tests {
         assert!(load(&paths).is_err());
         assert!(save(&paths, &Settings::default()).is_err());
         assert_eq!(std::fs::read_to_string(file(&paths)).expect("read"), "{oops");
+    }
+
+    #[test]
+    fn a_host_view_hides_servers_and_filters_tools_by_allow_deny_and_default() {
+        let view: HostView = serde_json::from_str(
+            r#"{"hiddenServers": ["secret"],
+                "tools": {"github": {"deny": ["delete_repo"]},
+                          "fs": {"defaultAllow": false, "allow": ["read_file"], "deny": ["read_file"]}}}"#,
+        )
+        .expect("view");
+        assert!(!view.sees_server("secret") && !view.sees_tool("secret", "anything"));
+        assert!(
+            view.sees_tool("github", "create_issue") && !view.sees_tool("github", "delete_repo")
+        );
+        // Allow wins over deny; the server-wide default decides the rest.
+        assert!(view.sees_tool("fs", "read_file") && !view.sees_tool("fs", "write_file"));
+        assert!(view.sees_tool("other", "x"), "a server with no filter shows every tool");
+        assert!(HostView::default().sees_tool("any", "thing"));
+    }
+
+    #[test]
+    fn an_optional_setting_cleared_leaves_the_file_and_unknown_keys_stay() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let paths = Paths::under(dir.path());
+        let full = Settings {
+            registry_url: Some("http://127.0.0.1:1/".into()),
+            gateway_port: Some(4242),
+            server_call_timeout_seconds: BTreeMap::from([("slow".into(), 600)]),
+            host_call_timeout_seconds: BTreeMap::from([("zed".into(), 30)]),
+            host_views: BTreeMap::from([("cursor".into(), HostView::default())]),
+            ..Settings::default()
+        };
+        save(&paths, &full).expect("save");
+        let text = std::fs::read_to_string(file(&paths)).expect("read");
+        let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+        value["fromTheFuture"] = serde_json::json!(true);
+        std::fs::write(file(&paths), value.to_string()).expect("write");
+        save(&paths, &Settings::default()).expect("save");
+        let text = std::fs::read_to_string(file(&paths)).expect("read");
+        for key in [
+            "registryUrl",
+            "gatewayPort",
+            "serverCallTimeoutSeconds",
+            "hostCallTimeoutSeconds",
+            "hostViews",
+        ] {
+            assert!(!text.contains(key), "{key} outlived being cleared:\n{text}");
+        }
+        assert!(text.contains("fromTheFuture"), "{text}");
+        assert_eq!(load(&paths).expect("load"), Settings::default());
     }
 }

@@ -140,6 +140,14 @@ impl GatewayHandler {
             .and_then(|parts| parts.extensions.get::<Caller>())
             .cloned()
             .ok_or_else(|| McpError::internal_error("the request reached no caller", None))?;
+        if let Some(server) = &caller.server
+            && !self.shared.view(&caller.host).sees_server(server)
+        {
+            return Err(McpError::invalid_params(
+                format!("{server} is not available to {} (hidden in Switchboard)", caller.host),
+                None,
+            ));
+        }
         if self.slot.get().is_none() {
             self.forward_changes(&caller, context);
         }
@@ -515,6 +523,9 @@ impl ServerHandler for GatewayHandler {
                     s.peer().list_tools(request).await
                 })
                 .await?;
+            let view = self.shared.view(&caller.host);
+            let mut listed = listed;
+            listed.tools.retain(|t| view.sees_tool(server, &t.name));
             self.shared.listed(server, &listed.tools, first_page);
             return Ok(listed);
         }
@@ -530,7 +541,8 @@ impl ServerHandler for GatewayHandler {
             )
             .await
         {
-            for mut tool in listed {
+            let view = self.shared.view(&caller.host);
+            for mut tool in listed.into_iter().filter(|t| view.sees_tool(&server, &t.name)) {
                 let exposed = names::exposed(&server, &tool.name);
                 table.insert(exposed.clone(), (server.clone(), tool.name.to_string()));
                 tool.name = exposed.into();
@@ -565,6 +577,22 @@ impl ServerHandler for GatewayHandler {
             }
         };
         let name = request.name.to_string();
+        if !self.shared.view(&caller.host).sees_tool(&server, &name) {
+            let error = McpError::invalid_params(
+                format!("no tool named {name} is available to {}", caller.host),
+                None,
+            );
+            let refused: Result<(), McpError> = Err(error.clone());
+            self.record(
+                &caller,
+                Some(&server),
+                "tools/call",
+                Some(&name),
+                Instant::now(),
+                &refused,
+            );
+            return Err(error);
+        }
         self.forward_rounds(&context, &caller, &server, "tools/call", Some(&name), request).await
     }
 

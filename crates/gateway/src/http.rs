@@ -113,6 +113,25 @@ impl Activity {
         *self.shared.timeouts.write().unwrap_or_else(|p| p.into_inner()) = timeouts;
     }
 
+    /// Replaces what each host sees (the owner's settings changed). Hosts are told their
+    /// lists changed.
+    pub fn set_views(
+        &self,
+        views: std::collections::BTreeMap<String, switchboard_core::settings::HostView>,
+    ) {
+        let changed = {
+            let mut now = self.shared.views.write().unwrap_or_else(|p| p.into_inner());
+            let changed = *now != views;
+            *now = views;
+            changed
+        };
+        if changed {
+            for server in self.shared.upstreams.servers() {
+                let _ = self.shared.changes.send(server);
+            }
+        }
+    }
+
     /// Stops the per-session servers' processes kept for 2026-07-28 hosts (which have no
     /// session to end) that have had no request for `idle` and none in flight; how many.
     pub async fn release_idle_processes(&self, idle: Duration) -> usize {
@@ -182,6 +201,7 @@ impl Gateway {
             callers: Arc::default(),
             parking: Default::default(),
             dedicated: Default::default(),
+            views: Default::default(),
         });
         let cancel = CancellationToken::new();
         let mcp_config =

@@ -1124,6 +1124,70 @@ async fn a_2026_host_s_own_process_ends_when_idle_but_not_while_in_use() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_host_sees_only_what_its_view_lets_through_in_every_era() {
+    use switchboard_core::settings::{HostView, ToolFilter};
+    let world = World::new(&["alpha", "beta"], Duration::from_secs(30)).await;
+    let view = HostView {
+        hidden_servers: ["beta".to_owned()].into(),
+        tools: [(
+            "alpha".to_owned(),
+            ToolFilter { deny: ["hang".to_owned()].into(), ..ToolFilter::default() },
+        )]
+        .into(),
+    };
+    world.gateway.activity().set_views([("cursor".to_owned(), view)].into());
+    for protocol in [Some("2025-11-25"), None] {
+        let cursor = world.client_speaking("cursor", "/mcp", protocol).await;
+        let names: Vec<String> = cursor
+            .list_tools()
+            .await
+            .expect("tools")
+            .items
+            .iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        assert!(names.contains(&"alpha__echo".to_owned()), "{protocol:?}: {names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("beta__")), "{protocol:?}: {names:?}");
+        assert!(!names.contains(&"alpha__hang".to_owned()), "{protocol:?}: {names:?}");
+        let refused = cursor.call_tool("alpha__hang", args(json!({})), None, None).await;
+        assert!(refused.is_err(), "{protocol:?}: a denied tool was called");
+        let on_alpha = world.client_speaking("cursor", "/mcp/alpha", protocol).await;
+        let own: Vec<String> = on_alpha
+            .list_tools()
+            .await
+            .expect("tools")
+            .items
+            .iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        assert!(own.contains(&"echo".to_owned()) && !own.contains(&"hang".to_owned()), "{own:?}");
+        let refused = on_alpha.call_tool("hang", args(json!({})), None, None).await;
+        assert!(refused.is_err(), "{protocol:?}: a denied tool was called on /mcp/alpha");
+        // The hidden server's own endpoint answers this host nothing.
+        let hidden = Session::http(
+            &format!("http://127.0.0.1:{}/mcp/beta", world.gateway.port()),
+            &HashMap::from([(
+                "Authorization".to_owned(),
+                format!("Bearer {}", world.token("cursor")),
+            )]),
+            Some(switchboard_mcp::HttpTransport::StreamableHttp),
+            &SessionOptions { relay_client_requests: false, ..era(protocol) },
+        )
+        .await;
+        let listed = match &hidden {
+            Ok(session) => session.list_tools().await.map(|l| l.items.len()).ok(),
+            Err(_) => None,
+        };
+        assert!(listed.is_none(), "{protocol:?}: beta listed {listed:?} tools to cursor");
+    }
+    // Another host sees everything.
+    let zed = world.client("zed", "/mcp").await;
+    let names: Vec<String> =
+        zed.list_tools().await.expect("tools").items.iter().map(|t| t.name.to_string()).collect();
+    assert!(names.contains(&"beta__echo".to_owned()) && names.contains(&"alpha__hang".to_owned()));
+}
+
 async fn pid_of(session: &Session) -> u32 {
     text(&session.call_tool("pid", args(json!({})), None, None).await.expect("pid").result)
         .parse()

@@ -353,3 +353,44 @@ fn a_per_session_server_gives_each_host_session_a_process_of_its_own() {
     zed.close();
     assert!(wait_until(Duration::from_secs(20), || !alive(zed_pid)), "pid {zed_pid} lingers");
 }
+
+#[test]
+fn a_hosts_view_set_from_the_command_line_applies_to_its_running_sessions() {
+    let home = Home::new();
+    home.run(&["add", "one", "--", &fixture(), "ok"]).assert_ok();
+    home.run(&["add", "two", "--", &fixture(), "ok"]).assert_ok();
+    let _serve = home.serve();
+    assert!(wait_until(Duration::from_secs(30), || {
+        home.state_of("one")["state"]["kind"] == "running"
+            && home.state_of("two")["state"]["kind"] == "running"
+    }));
+    let mut cursor = Bridge::start(&home, &["--host", "cursor"]);
+    cursor.initialize();
+    let before = tool_names(&cursor.request("tools/list", json!({})));
+    assert!(before.contains(&"two__echo".to_owned()) && before.contains(&"one__hang".to_owned()));
+
+    let set = home.run(&["hosts", "view", "cursor", "--hide", "two", "--deny", "one:hang"]);
+    set.assert_ok();
+    assert!(set.stdout().contains("hidden    two"), "{}", set.stdout());
+    assert!(set.stdout().contains("  deny    hang"), "{}", set.stdout());
+    // The running owner applies it and tells the session its lists changed.
+    assert!(cursor.notified("notifications/tools/list_changed"), "no list_changed");
+    let after = tool_names(&cursor.request("tools/list", json!({})));
+    assert!(after.contains(&"one__echo".to_owned()), "{after:?}");
+    assert!(
+        !after.iter().any(|n| n.starts_with("two__")) && !after.contains(&"one__hang".to_owned()),
+        "{after:?}"
+    );
+    let refused = cursor.request("tools/call", json!({"name": "one__hang", "arguments": {}}));
+    assert!(refused.get("error").is_some(), "{refused}");
+    // Another host is not affected.
+    let mut zed = Bridge::start(&home, &["--host", "zed"]);
+    zed.initialize();
+    assert!(tool_names(&zed.request("tools/list", json!({}))).contains(&"two__echo".to_owned()));
+
+    // Reset: cursor sees everything again.
+    home.run(&["hosts", "view", "cursor", "--reset"]).assert_ok();
+    assert!(wait_until(Duration::from_secs(10), || {
+        tool_names(&cursor.request("tools/list", json!({}))).contains(&"two__echo".to_owned())
+    }));
+}

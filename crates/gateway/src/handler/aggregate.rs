@@ -19,7 +19,9 @@ impl GatewayHandler {
     where
         F: Future<Output = Result<Vec<T>, switchboard_mcp::Error>>,
     {
-        let servers = self.shared.upstreams.servers();
+        let view = self.shared.view(&caller.host);
+        let servers: Vec<String> =
+            self.shared.upstreams.servers().into_iter().filter(|s| view.sees_server(s)).collect();
         let lists = servers.iter().map(|server| {
             let (list, resting) = (&list, &resting);
             async move {
@@ -78,8 +80,15 @@ impl GatewayHandler {
         if let Some(server) = &caller.server {
             return Ok(server.clone());
         }
-        let owner =
-            self.shared.resources.lock().unwrap_or_else(|p| p.into_inner()).get(uri).cloned();
+        let view = self.shared.view(&caller.host);
+        let owner = self
+            .shared
+            .resources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(uri)
+            .filter(|server| view.sees_server(server))
+            .cloned();
         owner.ok_or_else(|| {
             let error =
                 McpError::resource_not_found(format!("no server listed the resource {uri}"), None);
@@ -99,7 +108,9 @@ impl GatewayHandler {
         method: &str,
         exposed: &str,
     ) -> Result<(String, String), McpError> {
-        self.route(table, exposed).ok_or_else(|| {
+        let view = self.shared.view(&caller.host);
+        let visible = |(server, _): &(String, String)| view.sees_server(server);
+        self.route(table, exposed).filter(visible).ok_or_else(|| {
             let error = no_such(kind, exposed);
             let refused: Result<(), McpError> = Err(error.clone());
             self.record(caller, None, method, Some(exposed), Instant::now(), &refused);

@@ -1,6 +1,7 @@
 //! What every host session's handler shares, and how a server's own list changes are passed on.
 
 use super::*;
+use switchboard_core::settings::HostView;
 
 /// What every session shares.
 pub(crate) struct Shared {
@@ -33,9 +34,16 @@ pub(crate) struct Shared {
     pub parking: eras::Parking,
     /// 2026-07-28 hosts' own processes of per-session servers, by server and host.
     pub dedicated: Processes,
+    /// What each host sees (by its token's name); a host with none sees everything.
+    pub views: std::sync::RwLock<std::collections::BTreeMap<String, HostView>>,
 }
 
 impl Shared {
+    /// What `host` sees.
+    pub fn view(&self, host: &str) -> HostView {
+        self.views.read().unwrap_or_else(|p| p.into_inner()).get(host).cloned().unwrap_or_default()
+    }
+
     /// Keeps `tools` as what `endpoint` lists now (`first_page`: what it listed before goes).
     pub fn listed(&self, endpoint: &str, tools: &[rmcp::model::Tool], first_page: bool) {
         let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
