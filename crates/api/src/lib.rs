@@ -3,6 +3,7 @@
 //! starts ([`launch`]). The Tauri commands are one-line adapters over these; the CLI calls them
 //! directly or through the owner's control endpoint; tests call them directly.
 
+pub mod budget;
 pub mod connect;
 mod context;
 mod error;

@@ -46,6 +46,14 @@ pub enum HostsCommand {
     /// What a host sees through the gateway: hide or show servers, deny or allow tools, set a
     /// server's default for the tools not named. With no change, prints the view.
     View(ViewArgs),
+    /// How many tools a host sees through the gateway and what their definitions cost, against
+    /// its limits; when over, what to turn off first.
+    Budget {
+        host: HostId,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Undo the last write Switchboard made to this host's files.
     Undo {
         host: HostId,
@@ -148,7 +156,22 @@ pub async fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Res
             write(paths, hosts, args, remove).await
         }
         HostsCommand::Connect(args) => connect(paths, hosts, args).await,
-        HostsCommand::View(args) => view(paths, args),
+        HostsCommand::View(args) => {
+            let host = args.host;
+            let json = args.json;
+            if view(paths, args)? && !json {
+                print_budget(&api::budget::budget(paths, Some(hosts), host).await?, false);
+            }
+            Ok(())
+        }
+        HostsCommand::Budget { host, json } => {
+            let budget = api::budget::budget(paths, Some(hosts), host).await?;
+            if json {
+                return print_json(&budget);
+            }
+            print_budget(&budget, true);
+            Ok(())
+        }
         HostsCommand::Disconnect { host, dry_run } => {
             let done = api::connect::disconnect(hosts, paths, host, dry_run).await?;
             report(&done.plan);
@@ -340,7 +363,56 @@ fn split_pair(text: &str) -> anyhow::Result<(String, String)> {
     }
 }
 
-fn view(paths: &Paths, args: ViewArgs) -> anyhow::Result<()> {
+/// The budget as text; `full` lists every tool, else only the summary and warnings.
+fn print_budget(budget: &api::budget::Budget, full: bool) {
+    let name =
+        budget.host.parse::<HostId>().map_or(budget.host.clone(), |h| h.display_name().into());
+    println!("{name}: {}", budget.summary());
+    if let Some(max) = budget.limits.tools
+        && budget.tools > max
+    {
+        println!(
+            "warning: over {name}'s limit of {max} tools (docs/hosts.md [{}])",
+            budget.limits.source
+        );
+    }
+    if budget.tokens > budget.token_warning {
+        println!(
+            "warning: over {} tokens of tool definitions: hosts start hiding tools behind search, \
+             and models choose worse",
+            budget.token_warning
+        );
+    }
+    for long in &budget.long_names {
+        println!(
+            "warning: {} is longer than {} characters: {name} or its model refuses it",
+            long.name, long.limit
+        );
+    }
+    if !budget.unknown.is_empty() {
+        println!("not counted (not running, never pinned): {}", budget.unknown.join(", "));
+    }
+    if !budget.suggestions.is_empty() {
+        println!("to get under, turn off (least used first, then largest):");
+        for s in &budget.suggestions {
+            println!(
+                "  switchboard hosts view {} --deny {}:{}   # ~{} tokens, {} call(s)",
+                budget.host, s.server, s.tool, s.tokens, s.calls
+            );
+        }
+    }
+    if full {
+        for cost in &budget.costs {
+            println!(
+                "  {:>6} tokens  {:>5} calls  {}:{}",
+                cost.tokens, cost.calls, cost.server, cost.tool
+            );
+        }
+    }
+}
+
+/// Edits and prints a host's view; `true` when it changed.
+fn view(paths: &Paths, args: ViewArgs) -> anyhow::Result<bool> {
     use switchboard_core::settings;
     let mut saved = settings::load(paths)?;
     let key = args.host.id().to_owned();
@@ -390,7 +462,8 @@ fn view(paths: &Paths, args: ViewArgs) -> anyhow::Result<()> {
         settings::save(paths, &saved)?;
     }
     if args.json {
-        return print_json(&view);
+        print_json(&view)?;
+        return Ok(changing);
     }
     let name = args.host.display_name();
     if view == Default::default() {
@@ -414,7 +487,7 @@ fn view(paths: &Paths, args: ViewArgs) -> anyhow::Result<()> {
             "saved; a running Switchboard applies it within 2 s and tells {name} its lists changed"
         );
     }
-    Ok(())
+    Ok(changing)
 }
 
 fn report(plan: &Plan) {

@@ -16,6 +16,7 @@
 //!
 //! Sources for every path and shape: `docs/hosts.md`.
 
+pub mod budget;
 mod connect;
 mod connections;
 mod env;

@@ -11,6 +11,11 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct ClaudeCode;
 
 impl Host for ClaudeCode {
+    /// It does not shorten names; over the limit the model API refuses them.
+    fn checked_name(&self, entry: &str, tool: &str) -> Option<(String, usize)> {
+        Some((format!("mcp__{entry}__{tool}"), 64))
+    }
+
     /// A new session reads the file.
     fn pickup(&self) -> crate::Pickup {
         crate::Pickup::Restart

@@ -11,6 +11,10 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct Codex;
 
 impl Host for Codex {
+    fn limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits { tools: Some(100), source: "H9" }
+    }
+
     /// It does not list tools again on `list_changed` (codex#10105).
     fn list_changed(&self) -> bool {
         false

@@ -10,6 +10,11 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
 pub struct Continue;
 
 impl Host for Continue {
+    /// It does not shorten names; over the limit the model API refuses them.
+    fn checked_name(&self, entry: &str, tool: &str) -> Option<(String, usize)> {
+        Some((format!("{entry}_{tool}"), 64))
+    }
+
     /// It does not list tools again on `list_changed` (no notification handlers).
     fn list_changed(&self) -> bool {
         false

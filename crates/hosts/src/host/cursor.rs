@@ -10,6 +10,15 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct Cursor;
 
 impl Host for Cursor {
+    fn limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits { tools: Some(80), source: "H2" }
+    }
+
+    /// It does not shorten names; over the limit the model API refuses them.
+    fn checked_name(&self, entry: &str, tool: &str) -> Option<(String, usize)> {
+        Some((format!("{entry}{tool}"), 60))
+    }
+
     /// It does not list tools again on `list_changed` (cursor#2980).
     fn list_changed(&self) -> bool {
         false

@@ -11,6 +11,10 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Unsupported};
 pub struct GeminiCli;
 
 impl Host for GeminiCli {
+    fn limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits { tools: Some(512), source: "H8" }
+    }
+
     /// `/mcp reload` reconnects only the servers it started with.
     fn pickup(&self) -> crate::Pickup {
         crate::Pickup::Restart

@@ -10,6 +10,11 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Os, Scope, Unsupport
 pub struct Goose;
 
 impl Host for Goose {
+    /// It does not shorten names; over the limit the model API refuses them.
+    fn checked_name(&self, entry: &str, tool: &str) -> Option<(String, usize)> {
+        Some((format!("{entry}__{tool}"), 64))
+    }
+
     /// Its configuration is read when a session starts.
     fn pickup(&self) -> crate::Pickup {
         crate::Pickup::Restart

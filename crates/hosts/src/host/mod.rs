@@ -75,6 +75,16 @@ pub trait Host: Sync {
     fn list_changed(&self) -> bool {
         true
     }
+    /// The caps it enforces on tools (`budget`; none known by default).
+    fn limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits { tools: None, source: "" }
+    }
+    /// The name it gives a tool of entry `entry`, and the length it (or its model API) refuses
+    /// past, when it does not shorten names itself; `None` otherwise.
+    fn checked_name(&self, entry: &str, tool: &str) -> Option<(String, usize)> {
+        let _ = (entry, tool);
+        None
+    }
     /// What it takes for it to see an entry added to its file.
     fn pickup(&self) -> Pickup {
         Pickup::Live

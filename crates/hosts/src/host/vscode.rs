@@ -13,6 +13,10 @@ pub struct VsCode;
 const SERVERS: Container = Container::map("servers");
 
 impl Host for VsCode {
+    fn limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits { tools: Some(128), source: "H3" }
+    }
+
     /// Its user `mcp.json` travels with Settings Sync: no token in it.
     fn reach(&self) -> crate::Reach {
         crate::Reach::Command

@@ -11,6 +11,10 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Scope, Unsupported};
 pub struct Windsurf;
 
 impl Host for Windsurf {
+    fn limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits { tools: Some(100), source: "H4" }
+    }
+
     /// The refresh button of its MCP panel.
     fn pickup(&self) -> crate::Pickup {
         crate::Pickup::Refresh

@@ -12,6 +12,10 @@ use crate::{ConfigFile, Container, Format, HostEnv, HostId, Os, Unsupported};
 pub struct Zed;
 
 impl Host for Zed {
+    fn limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits { tools: Some(128), source: "H6" }
+    }
+
     /// `settings.json` is the editor's whole configuration, often kept in dotfiles: no token in it.
     fn reach(&self) -> crate::Reach {
         crate::Reach::Command

@@ -55,6 +55,13 @@ impl ControlClient {
         self.send(self.http.post(self.url("/v1/reload"))).await.map(drop)
     }
 
+    /// The tool definitions each running server lists now, by server.
+    pub async fn tools(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, Vec<serde_json::Value>>> {
+        self.json(self.http.get(self.url("/v1/tools"))).await
+    }
+
     /// Asks the owner to quit (it stops its servers); returns once it has accepted, not once
     /// it has ended ([`owner_running`] says when it has).
     pub async fn quit(&self) -> Result<()> {

@@ -76,6 +76,7 @@ pub(crate) fn router(state: ControlState) -> Router {
         .route("/v1/quit", post(quit))
         .route("/v1/events", get(events))
         .route("/v1/traffic", get(traffic))
+        .route("/v1/tools", get(tools))
         .route("/v1/servers/{name}/logs", get(logs))
         .route("/v1/servers/{name}/{action}", post(action))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -169,6 +170,24 @@ async fn traffic(State(state): State<ControlState>) -> Response {
 async fn reload(State(state): State<ControlState>) -> Result<Response, ApiError> {
     super::reload(&state.registry, &state.supervisor).await.map_err(ApiError)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The tool definitions each running server lists now (a server that does not answer within
+/// 10 s is left out), by server.
+async fn tools(
+    State(state): State<ControlState>,
+) -> Json<std::collections::BTreeMap<String, Vec<serde_json::Value>>> {
+    let mut all = std::collections::BTreeMap::new();
+    for status in state.supervisor.status() {
+        let Some(session) = state.supervisor.connection(status.name.as_str()) else { continue };
+        let listed =
+            tokio::time::timeout(std::time::Duration::from_secs(10), session.list_tools()).await;
+        if let Ok(Ok(listing)) = listed {
+            let tools = listing.items.iter().filter_map(|t| serde_json::to_value(t).ok()).collect();
+            all.insert(status.name.to_string(), tools);
+        }
+    }
+    Json(all)
 }
 
 /// Asks the owner's process to quit; it answers at once and stops its servers after.
