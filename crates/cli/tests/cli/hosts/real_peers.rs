@@ -430,3 +430,88 @@ fn claude_code_and_gemini_cli_reach_a_server_through_the_gateway_over_http_and_t
     let audited = audited_hosts(&home, "echo");
     assert!(audited.contains(&("claude-code".to_owned(), "tools/list".to_owned())), "{audited:?}");
 }
+
+/// `hosts connect` as a user runs it, in each mode: real Claude Code and Gemini CLI connect to
+/// what it wrote (the gateway's URL with their own tokens) and list the servers through it as
+/// themselves; `hosts disconnect` takes our entries out again (Gemini CLI's file byte for byte).
+#[test]
+fn claude_code_and_gemini_cli_connected_in_each_mode_reach_the_servers_through_the_gateway() {
+    let home = Home::new();
+    let user = user_home(&home);
+    let ns = NetNs::new();
+    home.run(&["add", "echo", "--", &fixture(), "ok"]).assert_ok();
+    home.run(&["add", "second", "--", &fixture(), "ok"]).assert_ok();
+    let owner = NsOwner::start(&ns, &home);
+    let claude_file = user.join(".claude.json");
+    std::fs::write(&claude_file, "{\"numStartups\": 1}\n").expect("write");
+    let gemini_file = user.join(".gemini/settings.json");
+    std::fs::create_dir_all(gemini_file.parent().expect("dir")).expect("mkdir");
+    let gemini_before = "{\n  // the user's own\n  \"ui\": {\"theme\": \"GitHub\"}\n}\n";
+    std::fs::write(&gemini_file, gemini_before).expect("write");
+
+    for (mode, names) in
+        [("aggregate", vec!["switchboard"]), ("per-server", vec!["echo", "second"])]
+    {
+        for host in ["claude-code", "gemini-cli"] {
+            let done = sb(&home, &user, &["hosts", "connect", host, "--mode", mode]);
+            done.assert_ok();
+        }
+        let claude = host_cli(&ns, &hosts_bin("claude"), &user, &user, &["mcp", "list"]);
+        let gemini = host_cli(&ns, &hosts_bin("gemini"), &user, &user, &["mcp", "list"]);
+        for name in &names {
+            assert!(
+                line_for(&claude, name).contains("✔ Connected"),
+                "{mode} {name}:\n{claude}\n{}",
+                owner.log(&home)
+            );
+            let line = line_for(&gemini, name);
+            assert!(
+                line.contains("Connected") && !line.contains("Disconnected"),
+                "{mode} {name}:\n{gemini}"
+            );
+        }
+        // They came as themselves, each with its own token: the gateway has a session of each
+        // (per server: on each server's endpoint), and Claude Code listed the tools through it
+        // (Gemini CLI's `mcp list` only connects).
+        let status = ns
+            .command(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["gateway", "status", "--json"])
+            .env("SWITCHBOARD_HOME", home.path())
+            .output()
+            .expect("gateway status");
+        let status: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+        let sessions = status["sessions"].as_array().expect("sessions");
+        for host in ["claude-code", "gemini-cli"] {
+            let on = |server: Option<&str>| {
+                sessions.iter().any(|s| s["host"] == host && s["server"].as_str() == server)
+            };
+            match mode {
+                "aggregate" => assert!(on(None), "{host} has no aggregate session: {status}"),
+                _ => assert!(on(Some("echo")) && on(Some("second")), "{host}: {status}"),
+            }
+        }
+        let log = home.run(&["gateway", "log", "--json"]).stdout();
+        let listed = |server: Option<&str>| {
+            log.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).any(|r| {
+                r["host"] == "claude-code"
+                    && r["method"] == "tools/list"
+                    && r["server"].as_str() == server
+            })
+        };
+        match mode {
+            "aggregate" => assert!(listed(None), "{log}"),
+            _ => assert!(listed(Some("echo")) && listed(Some("second")), "{log}"),
+        }
+        for host in ["claude-code", "gemini-cli"] {
+            sb(&home, &user, &["hosts", "disconnect", host]).assert_ok();
+        }
+        // Gemini CLI left its file alone: it is as it was, byte for byte. Claude Code rewrites
+        // its own `.claude.json` (its state lives there), so only our entries are checked gone.
+        assert_eq!(std::fs::read_to_string(&gemini_file).expect("read"), gemini_before, "{mode}");
+        let claude: Value =
+            serde_json::from_str(&std::fs::read_to_string(&claude_file).expect("read"))
+                .expect("json");
+        assert_eq!(claude["mcpServers"], serde_json::json!({}), "{mode}: {claude}");
+        assert_eq!(claude["numStartups"], 1, "{mode}: {claude}");
+    }
+}
