@@ -295,6 +295,51 @@ async fn host_sync(
     Ok(hosts::Preview::of(&plan, written))
 }
 
+/// Points `host` at the gateway (`mode`: its default when `None`), or with `dry_run` shows what
+/// that would change.
+#[tauri::command]
+pub async fn hosts_connect(
+    state: State<'_, AppState>,
+    host: String,
+    mode: Option<hosts::Mode>,
+    dry_run: bool,
+) -> Answer<api::connect::ConnectPreview> {
+    let host: hosts::HostId = host.parse().map_err(wire)?;
+    let link = link(&state)?;
+    let clock = link.context().clock.clone();
+    let done = api::connect::connect(state.hosts()?, link.paths(), clock, host, mode, dry_run)
+        .await
+        .map_err(wire)?;
+    Ok(done.to_preview())
+}
+
+/// Removes what connecting wrote and revokes the host's token (or, `dry_run`, shows it).
+#[tauri::command]
+pub async fn hosts_disconnect(
+    state: State<'_, AppState>,
+    host: String,
+    dry_run: bool,
+) -> Answer<hosts::Preview> {
+    let host: hosts::HostId = host.parse().map_err(wire)?;
+    let done = api::connect::disconnect(state.hosts()?, link(&state)?.paths(), host, dry_run)
+        .await
+        .map_err(wire)?;
+    Ok(done.to_preview())
+}
+
+/// The hosts connected to the gateway.
+#[tauri::command]
+pub async fn hosts_connections(state: State<'_, AppState>) -> Answer<Vec<hosts::Connection>> {
+    api::connect::connections(state.hosts()?).await.map_err(wire)
+}
+
+/// A host's tools through the gateway against its limits.
+#[tauri::command]
+pub async fn hosts_budget(state: State<'_, AppState>, host: String) -> Answer<api::budget::Budget> {
+    let host: hosts::HostId = host.parse().map_err(wire)?;
+    api::budget::budget(link(&state)?.paths(), Some(state.hosts()?), host).await.map_err(wire)
+}
+
 /// Catalog cards matching `query` (works offline).
 #[tauri::command]
 pub async fn catalog_search(state: State<'_, AppState>, query: Query) -> Answer<Vec<Card>> {

@@ -66,6 +66,9 @@ fn typescript_bindings_are_fresh() {
     KbInfo::export_all(&config).expect("KbInfo");
     HostStatus::export_all(&config).expect("HostStatus");
     HostPreview::export_all(&config).expect("HostPreview");
+    switchboard_api::connect::ConnectPreview::export_all(&config).expect("ConnectPreview");
+    switchboard_hosts::Connection::export_all(&config).expect("Connection");
+    switchboard_api::budget::Budget::export_all(&config).expect("Budget");
     DriftReport::export_all(&config).expect("DriftReport");
     CatalogCard::export_all(&config).expect("CatalogCard");
     CatalogQuery::export_all(&config).expect("CatalogQuery");
@@ -132,6 +135,10 @@ fn ts_names(config: &Config) -> BTreeMap<&'static str, String> {
         ("Installed", InstallResult::name(config)),
         ("ToolDiff", ToolDiff::name(config)),
         ("HostTraffic", switchboard_runtime::HostTraffic::name(config)),
+        ("Mode", switchboard_hosts::Mode::name(config)),
+        ("Connection", switchboard_hosts::Connection::name(config)),
+        ("ConnectPreview", switchboard_api::connect::ConnectPreview::name(config)),
+        ("Budget", switchboard_api::budget::Budget::name(config)),
     ])
 }
 

@@ -72,3 +72,56 @@ def test_the_hosts_view_previews_writes_repairs_drift_and_undoes(cursor_user, dr
     host_card(driver, "cursor").find_element(By.CSS_SELECTOR, '[data-testid="host-undo"]').click()
     wait_for(lambda: config.read_text() == ORIGINAL, what="the undo")
     assert scratch.cli("hosts", "status").returncode == 0
+
+
+CLAUDE_ORIGINAL = '{\n  "mcpServers": {\n    "mine": {"command": "my-own-server"}\n  },\n  "preferences": {"x": 1}\n}\n'
+SECRET = "sekret-e2e-7d1f"
+
+
+@pytest.fixture()
+def claude_user(scratch):
+    scratch.cli("add", "fx", "--env", f"FX_TOKEN={SECRET}", "--", str(FIXTURE), "ok")
+    listed = json.loads(scratch.cli("hosts", "list", "--json").stdout)
+    path = Path(next(h for h in listed if h["id"] == "claude-desktop")["files"][0]["path"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(CLAUDE_ORIGINAL)
+    scratch.claude_config = path
+    return scratch
+
+
+def test_connecting_a_host_from_the_window_writes_only_a_gateway_entry_and_shows_its_budget(claude_user, driver, scratch):
+    config = scratch.claude_config
+    find(driver, 'button[data-view="hosts"]').click()
+    card = host_card(driver, "claude-desktop")
+    card.find_element(By.CSS_SELECTOR, '[data-testid="host-connect"]').click()
+    diff = find(driver, '[data-testid="host-diff"]').text
+    assert '"connect"' in diff and '"claude-desktop"' in diff and '"fx"' in diff, diff
+    assert SECRET not in diff
+    assert config.read_text() == CLAUDE_ORIGINAL, "reviewing must not write"
+    find(driver, '[data-testid="host-write"]').click()
+    wait_for(lambda: '"connect"' in config.read_text(), what="the gateway entry written")
+    written = json.loads(config.read_text())
+    assert written["mcpServers"]["mine"] == {"command": "my-own-server"} and written["preferences"] == {"x": 1}
+    assert written["mcpServers"]["fx"]["args"] == ["connect", "--host", "claude-desktop", "--server", "fx"]
+    assert SECRET not in config.read_text(), "a server's secret reached the host's file"
+    notice = find(driver, '[data-testid="hosts-notice"]').text
+    assert "Connected Claude Desktop" in notice and "Restart it" in notice, notice
+
+    # Connected, with its tool budget; a tool denied from the command line comes off it.
+    budget = lambda: host_card(driver, "claude-desktop").find_element(By.CSS_SELECTOR, '[data-testid="host-budget"]').text
+    before = wait_for(lambda: budget() if "tools" in budget() and not budget().startswith("0 ") else None,
+                      what="the budget with the running server's tools")
+    count = int(before.split()[0])
+    assert "Connected to Switchboard" in host_card(driver, "claude-desktop").text
+    scratch.cli("hosts", "view", "claude-desktop", "--deny", "fx:hang")
+    find(driver, 'button[data-view="servers"]').click()
+    find(driver, 'button[data-view="hosts"]').click()
+    wait_for(lambda: budget().startswith(f"{count - 1} tools"), what="one tool fewer in the budget")
+    driver.save_screenshot(str(SCREENSHOTS / "hosts-connected.png"))
+
+    # Disconnect gives the file back byte for byte.
+    host_card(driver, "claude-desktop").find_element(By.CSS_SELECTOR, '[data-testid="host-disconnect"]').click()
+    find(driver, '[data-testid="host-write"]').click()
+    wait_for(lambda: config.read_text() == CLAUDE_ORIGINAL, what="the file restored")
+    wait_for(lambda: host_card(driver, "claude-desktop").find_elements(By.CSS_SELECTOR, '[data-testid="host-connect"]'),
+             what="the Connect button back")

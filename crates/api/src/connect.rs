@@ -32,6 +32,26 @@ impl Connected {
     }
 }
 
+/// What connecting (or, dry, would connect) a host looks like to the window: the change with the
+/// token masked, the mode and reach, and what the host needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectPreview {
+    pub preview: switchboard_hosts::Preview,
+    pub mode: Mode,
+    pub reach: Reach,
+    pub pickup: Pickup,
+}
+
+impl Connected {
+    /// As the window shows it.
+    pub fn to_preview(&self) -> ConnectPreview {
+        let mut preview = switchboard_hosts::Preview::of(&self.plan, self.written.clone());
+        preview.diff = redact(preview.diff, self.token.as_deref());
+        ConnectPreview { preview, mode: self.mode, reach: self.reach, pickup: self.pickup }
+    }
+}
+
 /// `text` with `token` replaced by a placeholder.
 pub fn redact(text: String, token: Option<&str>) -> String {
     match token {
@@ -80,6 +100,13 @@ impl Disconnected {
     /// The diff with the host's token masked.
     pub fn diff(&self) -> String {
         redact(self.plan.diff(), self.token.as_deref())
+    }
+
+    /// As the window shows it.
+    pub fn to_preview(&self) -> switchboard_hosts::Preview {
+        let mut preview = switchboard_hosts::Preview::of(&self.plan, self.written.clone());
+        preview.diff = redact(preview.diff, self.token.as_deref());
+        preview
     }
 }
 

@@ -1,5 +1,9 @@
 // The small interface the UI talks to. `tauri.ts` is its one real implementation (and the only
 // module that imports @tauri-apps); tests can provide another.
+import type { Budget } from './bindings/Budget';
+import type { ConnectPreview } from './bindings/ConnectPreview';
+import type { Connection } from './bindings/Connection';
+import type { Mode } from './bindings/Mode';
 import type { DataLocations } from './bindings/DataLocations';
 import type { Event } from './bindings/Event';
 import type { LogLine } from './bindings/LogLine';
@@ -87,6 +91,14 @@ export interface Backend {
   hostsWrite(host: string, servers: string[]): Promise<HostPreview>;
   /** Undoes Switchboard's last write to the host's files; resolves to the file's path. */
   hostsUndo(host: string): Promise<string>;
+  /** Points the host at the gateway (`mode`: its default when null); `dryRun` only shows the change. */
+  hostsConnect(host: string, mode: Mode | null, dryRun: boolean): Promise<ConnectPreview>;
+  /** Removes what connecting wrote and revokes the host's token; `dryRun` only shows the change. */
+  hostsDisconnect(host: string, dryRun: boolean): Promise<HostPreview>;
+  /** The hosts connected to the gateway. */
+  hostsConnections(): Promise<Connection[]>;
+  /** A host's tools through the gateway against its limits. */
+  hostsBudget(host: string): Promise<Budget>;
   /** The guardian saw our entries change or disappear in a host's file. */
   onHostsDrift(handler: (report: DriftReport) => void): Promise<Unsubscribe>;
 

@@ -61,6 +61,10 @@ export const tauriBackend: Backend = {
   hostsPreview: (host, servers) => call('hosts_preview', { host, servers }),
   hostsWrite: (host, servers) => call('hosts_write', { host, servers }),
   hostsUndo: (host) => call('hosts_undo', { host }),
+  hostsConnect: (host, mode, dryRun) => call('hosts_connect', { host, mode, dryRun }),
+  hostsDisconnect: (host, dryRun) => call('hosts_disconnect', { host, dryRun }),
+  hostsConnections: () => call('hosts_connections'),
+  hostsBudget: (host) => call('hosts_budget', { host }),
   // Drift and install progress travel on the one event stream, like the supervisor's events.
   onHostsDrift: (handler) =>
     listen<Event[]>('switchboard://events', (e) => {
