@@ -333,6 +333,14 @@ pub async fn hosts_connections(state: State<'_, AppState>) -> Answer<Vec<hosts::
     api::connect::connections(state.hosts()?).await.map_err(wire)
 }
 
+/// Where a server added now is available: the connected hosts, and what each needs to see it.
+#[tauri::command]
+pub async fn hosts_availability(
+    state: State<'_, AppState>,
+) -> Answer<Vec<api::connect::Availability>> {
+    api::connect::availability_for_window(state.hosts()?).await.map_err(wire)
+}
+
 /// A host's tools through the gateway against its limits.
 #[tauri::command]
 pub async fn hosts_budget(state: State<'_, AppState>, host: String) -> Answer<api::budget::Budget> {

@@ -81,6 +81,7 @@ pub fn run() {
             commands::hosts_disconnect,
             commands::hosts_connections,
             commands::hosts_budget,
+            commands::hosts_availability,
             commands::catalog_search,
             commands::catalog_refresh,
             commands::install_form,

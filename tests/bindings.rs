@@ -69,6 +69,7 @@ fn typescript_bindings_are_fresh() {
     switchboard_api::connect::ConnectPreview::export_all(&config).expect("ConnectPreview");
     switchboard_hosts::Connection::export_all(&config).expect("Connection");
     switchboard_api::budget::Budget::export_all(&config).expect("Budget");
+    switchboard_api::connect::Availability::export_all(&config).expect("Availability");
     DriftReport::export_all(&config).expect("DriftReport");
     CatalogCard::export_all(&config).expect("CatalogCard");
     CatalogQuery::export_all(&config).expect("CatalogQuery");
@@ -139,6 +140,7 @@ fn ts_names(config: &Config) -> BTreeMap<&'static str, String> {
         ("Connection", switchboard_hosts::Connection::name(config)),
         ("ConnectPreview", switchboard_api::connect::ConnectPreview::name(config)),
         ("Budget", switchboard_api::budget::Budget::name(config)),
+        ("Availability", switchboard_api::connect::Availability::name(config)),
     ])
 }
 

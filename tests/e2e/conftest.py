@@ -58,10 +58,11 @@ class Scratch:
         # calls offer_knowledge_base() to get the first-start behaviour.
         self.settings = self.home / "config" / "settings.json"
         self.settings.parent.mkdir(parents=True, exist_ok=True)
-        self.settings.write_text('{"knowledgeBaseOffered": true}\n')
+        self.settings.write_text('{"knowledgeBaseOffered": true, "hostsOffered": true}\n')
 
     def offer_knowledge_base(self):
-        self.settings.unlink()
+        # A first start for the knowledge base, not for the hosts' offer (its own test).
+        self.settings.write_text('{"hostsOffered": true}\n')
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(

@@ -177,6 +177,28 @@ pub async fn availability(hosts: Arc<Hosts>) -> Result<Vec<(HostId, Pickup)>> {
         .collect())
 }
 
+/// Where a server added now is available, as the window shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Availability {
+    pub host: String,
+    pub name: String,
+    pub pickup: Pickup,
+}
+
+/// [`availability`] as the window shows it.
+pub async fn availability_for_window(hosts: Arc<Hosts>) -> Result<Vec<Availability>> {
+    Ok(availability(hosts)
+        .await?
+        .into_iter()
+        .map(|(host, pickup)| Availability {
+            host: host.id().into(),
+            name: host.display_name().into(),
+            pickup,
+        })
+        .collect())
+}
+
 /// "Cursor (refresh its MCP servers to see it), Claude Code", or `None` when no host is
 /// connected.
 pub fn describe_availability(available: &[(HostId, Pickup)]) -> Option<String> {

@@ -16,6 +16,10 @@ pub struct Settings {
     /// The built-in knowledge-base server was registered once (so removing it sticks).
     #[serde(default)]
     pub knowledge_base_offered: bool,
+    /// The first start offered to connect the AI apps found here (answered either way: it is not
+    /// offered again).
+    #[serde(default)]
+    pub hosts_offered: bool,
     /// The host guardian writes our entries back when a host or a person removes or changes them.
     #[serde(default)]
     pub hosts_auto_reapply: bool,
@@ -126,6 +130,7 @@ impl Default for Settings {
         Settings {
             default_restart: RestartPolicy::OnFailure,
             knowledge_base_offered: false,
+            hosts_offered: false,
             hosts_auto_reapply: false,
             registry_url: None,
             gateway_port: None,
@@ -251,6 +256,7 @@ mod tests {
             &Settings {
                 default_restart: RestartPolicy::Always,
                 knowledge_base_offered: false,
+                hosts_offered: false,
                 hosts_auto_reapply: false,
                 registry_url: Some("http://127.0.0.1:8080/".into()),
                 gateway_port: None,

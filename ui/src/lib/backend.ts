@@ -1,5 +1,6 @@
 // The small interface the UI talks to. `tauri.ts` is its one real implementation (and the only
 // module that imports @tauri-apps); tests can provide another.
+import type { Availability } from './bindings/Availability';
 import type { Budget } from './bindings/Budget';
 import type { ConnectPreview } from './bindings/ConnectPreview';
 import type { Connection } from './bindings/Connection';
@@ -97,6 +98,8 @@ export interface Backend {
   hostsDisconnect(host: string, dryRun: boolean): Promise<HostPreview>;
   /** The hosts connected to the gateway. */
   hostsConnections(): Promise<Connection[]>;
+  /** Where a server added now is available, and what each host needs to see it. */
+  hostsAvailability(): Promise<Availability[]>;
   /** A host's tools through the gateway against its limits. */
   hostsBudget(host: string): Promise<Budget>;
   /** The guardian saw our entries change or disappear in a host's file. */

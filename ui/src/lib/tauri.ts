@@ -65,6 +65,7 @@ export const tauriBackend: Backend = {
   hostsDisconnect: (host, dryRun) => call('hosts_disconnect', { host, dryRun }),
   hostsConnections: () => call('hosts_connections'),
   hostsBudget: (host) => call('hosts_budget', { host }),
+  hostsAvailability: () => call('hosts_availability'),
   // Drift and install progress travel on the one event stream, like the supervisor's events.
   onHostsDrift: (handler) =>
     listen<Event[]>('switchboard://events', (e) => {

@@ -47,6 +47,7 @@ const METHODS: Record<keyof Backend, true> = {
   hostsDisconnect: true,
   hostsConnections: true,
   hostsBudget: true,
+  hostsAvailability: true,
   onHostsDrift: true,
   catalogSearch: true,
   catalogRefresh: true,

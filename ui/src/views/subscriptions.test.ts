@@ -34,7 +34,7 @@ const cases: Case[] = [
     render: (backend) => render(Hosts, { backend, servers: ['alpha'] }),
     answers: {
       hostsStatus: () => Promise.resolve([]),
-      settings: () => Promise.resolve({ defaultRestart: 'on-failure', knowledgeBaseOffered: true, hostsAutoReapply: false, lazyInstalls: true, idleStopSeconds: 600, callTimeoutSeconds: 120, serverCallTimeoutSeconds: {}, hostCallTimeoutSeconds: {}, hostViews: {}, quitStopsServers: true }),
+      settings: () => Promise.resolve({ defaultRestart: 'on-failure', knowledgeBaseOffered: true, hostsOffered: true, hostsAutoReapply: false, lazyInstalls: true, idleStopSeconds: 600, callTimeoutSeconds: 120, serverCallTimeoutSeconds: {}, hostCallTimeoutSeconds: {}, hostViews: {}, quitStopsServers: true }),
     },
   },
 ];

@@ -12,6 +12,11 @@ defaultRestart: RestartPolicy,
  */
 knowledgeBaseOffered: boolean, 
 /**
+ * The first start offered to connect the AI apps found here (answered either way: it is not
+ * offered again).
+ */
+hostsOffered: boolean, 
+/**
  * The host guardian writes our entries back when a host or a person removes or changes them.
  */
 hostsAutoReapply: boolean, 
