@@ -299,6 +299,7 @@ async fn host_sync(
 /// that would change.
 #[tauri::command]
 pub async fn hosts_connect(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     host: String,
     mode: Option<hosts::Mode>,
@@ -310,20 +311,35 @@ pub async fn hosts_connect(
     let done = api::connect::connect(state.hosts()?, link.paths(), clock, host, mode, dry_run)
         .await
         .map_err(wire)?;
+    if !dry_run {
+        refresh_tray(&app, &link).await;
+    }
     Ok(done.to_preview())
+}
+
+/// The tray's menu shows the connected hosts: rebuilt after a change to them.
+async fn refresh_tray(app: &tauri::AppHandle, link: &api::Link) {
+    if let Ok(statuses) = link.status().await {
+        crate::tray::refresh(app, &statuses);
+    }
 }
 
 /// Removes what connecting wrote and revokes the host's token (or, `dry_run`, shows it).
 #[tauri::command]
 pub async fn hosts_disconnect(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     host: String,
     dry_run: bool,
 ) -> Answer<hosts::Preview> {
     let host: hosts::HostId = host.parse().map_err(wire)?;
-    let done = api::connect::disconnect(state.hosts()?, link(&state)?.paths(), host, dry_run)
+    let link = link(&state)?;
+    let done = api::connect::disconnect(state.hosts()?, link.paths(), host, dry_run)
         .await
         .map_err(wire)?;
+    if !dry_run {
+        refresh_tray(&app, &link).await;
+    }
     Ok(done.to_preview())
 }
 

@@ -1,7 +1,7 @@
 //! The tray icon and its menu. The menu is rebuilt from the servers' states whenever one changes:
 //! one submenu per server (its state in the label; Start, Stop, Restart, Show logs; the hosts
-//! that reach it through the gateway and its call count), then Start
-//! all, Stop all, Open Switchboard and Quit. The icon and title show the aggregate state.
+//! that reach it through the gateway and its call count), then "Hosts" (the AI apps connected
+//! to the gateway, and Connect apps…), Start all, Stop all, Open Switchboard and Quit. The icon and title show the aggregate state.
 
 use switchboard_runtime::{
     HostTraffic, ServerState, ServerStatus,
@@ -128,12 +128,53 @@ fn menu(app: &AppHandle, statuses: &[ServerStatus]) -> tauri::Result<Menu<tauri:
         menu.append(&submenu)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&hosts_menu(app)?)?;
     menu.append(&MenuItem::with_id(app, "start-all", "Start all", true, None::<&str>)?)?;
     menu.append(&MenuItem::with_id(app, "stop-all", "Stop all", true, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(app, "open", "Open Switchboard", true, None::<&str>)?)?;
     menu.append(&MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?)?;
     Ok(menu)
+}
+
+/// "Hosts": the AI apps connected to the gateway (how, not clickable), and a way to connect more.
+fn hosts_menu(app: &AppHandle) -> tauri::Result<Submenu<tauri::Wry>> {
+    let connections = app
+        .try_state::<AppState>()
+        .and_then(|state| state.hosts().ok())
+        .and_then(|hosts| hosts.connections().ok())
+        .unwrap_or_default();
+    let submenu = Submenu::with_id(app, "hosts", "Hosts", true)?;
+    if connections.is_empty() {
+        submenu.append(&MenuItem::with_id(
+            app,
+            "hosts:none",
+            "No app connected",
+            false,
+            None::<&str>,
+        )?)?;
+    }
+    for connection in connections.values() {
+        let name = connection
+            .host
+            .parse::<switchboard_hosts::HostId>()
+            .map_or(connection.host.clone(), |h| h.display_name().to_owned());
+        let mode = match connection.mode {
+            switchboard_hosts::Mode::Aggregate => "one entry for all servers",
+            switchboard_hosts::Mode::PerServer => "one entry per server",
+        };
+        let label = format!("{name} — {mode}");
+        submenu.append(&MenuItem::with_id(
+            app,
+            format!("hosts:{}", connection.host),
+            label,
+            false,
+            None::<&str>,
+        )?)?;
+    }
+    submenu.append(&PredefinedMenuItem::separator(app)?)?;
+    submenu.append(&MenuItem::with_id(app, "hosts:open", "Connect apps…", true, None::<&str>)?)?;
+    Ok(submenu)
 }
 
 /// Shows the window, creating it if it was closed. `view` (e.g. `logs:NAME`) selects what it
@@ -188,6 +229,7 @@ fn tune_webview(window: &tauri::WebviewWindow) {
 fn on_menu(app: &AppHandle, id: &str) {
     match id {
         "open" => show_window(app, None),
+        "hosts:open" => show_window(app, Some("hosts")),
         "quit" => crate::quit(app),
         "start-all" => with_owner(app, |link| async move {
             for (name, error) in api::start_all(&link).await {

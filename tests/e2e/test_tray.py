@@ -1,7 +1,7 @@
 """The real tray over D-Bus: this test acts as the StatusNotifierWatcher (the desktop's tray host),
 so the app's tray item registers with it. It reads the item's label (ayatana's XAyatanaLabel) and icon, fetches its menu
 with com.canonical.dbusmenu, clicks a server's Start and checks with `switchboard status` that
-the server runs, sees the menu and icon follow, then clicks Quit: the app exits 0 and no server
+the server runs, sees the menu and icon follow (and its Hosts submenu list a connected app), then clicks Quit: the app exits 0 and no server
 process survives. Also measures launch-to-tray-registered time."""
 
 import asyncio
@@ -189,6 +189,11 @@ async def drive_tray(scratch):
         icon_before = await prop(bus, name, path, "IconName")
         assert "1 of 2 running" in title_before, title_before
 
+        # The Hosts submenu: no app connected yet, and a way to connect one.
+        assert find(nodes, "Hosts") and find(nodes, "No app connected") and find(nodes, "Connect apps…")
+        # Cursor connected from the command line shows there once the menu is rebuilt.
+        scratch.cli("hosts", "connect", "cursor")
+
         # Click alpha's Start in its submenu.
         start = [n for n in nodes if n[0] in alpha[3] and n[1] == "Start"][0]
         assert start[2], "Start should be enabled for a stopped server"
@@ -201,6 +206,7 @@ async def drive_tray(scratch):
         assert alive(alpha_pid) and alive(beta_pid)
 
         nodes = await eventually(lambda: menu_if(bus, name, menu_path, "alpha — running"), what="menu rebuilt")
+        assert find(nodes, "Cursor — one entry per server"), [n[1] for n in nodes]
         title_after = await eventually(
             lambda: title_if(bus, name, path, "2 of 2 running"), what="title to follow")
         icon_after = await prop(bus, name, path, "IconName")
