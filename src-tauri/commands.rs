@@ -361,7 +361,9 @@ pub async fn hosts_availability(
 #[tauri::command]
 pub async fn hosts_budget(state: State<'_, AppState>, host: String) -> Answer<api::budget::Budget> {
     let host: hosts::HostId = host.parse().map_err(wire)?;
-    api::budget::budget(link(&state)?.paths(), Some(state.hosts()?), host).await.map_err(wire)
+    let link = link(&state)?;
+    let now = link.context().clock.now_ms();
+    api::budget::budget(link.paths(), Some(state.hosts()?), host, now).await.map_err(wire)
 }
 
 /// Catalog cards matching `query` (works offline).

@@ -46,6 +46,8 @@ pub struct Budget {
     pub token_warning: usize,
     /// Servers whose tools could not be read (not running and never pinned).
     pub unknown: Vec<String>,
+    /// Calls from this host through the gateway since midnight (UTC), from the audit log.
+    pub calls_today: u64,
     pub long_names: Vec<LongName>,
     /// Largest first.
     pub costs: Vec<ToolCost>,
@@ -67,7 +69,13 @@ impl Budget {
 
 /// `host`'s budget now: tools read from the running owner, else from the servers' pins; its
 /// connection (and so the names it sees) from `hosts`.
-pub async fn budget(paths: &Paths, hosts: Option<Arc<Hosts>>, host: HostId) -> Result<Budget> {
+/// `now_ms`: the time "today" is counted to.
+pub async fn budget(
+    paths: &Paths,
+    hosts: Option<Arc<Hosts>>,
+    host: HostId,
+    now_ms: u64,
+) -> Result<Budget> {
     let live = match ControlClient::connect(paths) {
         Ok(client) => client.tools().await.ok(),
         Err(_) => None,
@@ -78,7 +86,7 @@ pub async fn budget(paths: &Paths, hosts: Option<Arc<Hosts>>, host: HostId) -> R
             Some(hosts) => hosts.connection(host)?.map(|c| c.mode),
             None => None,
         };
-        compute(&paths, host, mode, live)
+        compute(&paths, host, mode, live, now_ms)
     })
     .await
 }
@@ -88,11 +96,12 @@ fn compute(
     host: HostId,
     mode: Option<Mode>,
     live: Option<BTreeMap<String, Vec<Value>>>,
+    now_ms: u64,
 ) -> Result<Budget> {
     let imp = switchboard_hosts::host(host);
     let view = settings::load(paths)?.host_views.get(host.id()).cloned().unwrap_or_default();
     let pins = Pins::new(&paths.data_dir);
-    let calls = calls_from(paths, host.id());
+    let (calls, calls_today) = calls_from(paths, host.id(), now_ms);
     let mut unknown = Vec::new();
     let mut costs = Vec::new();
     let mut long_names = Vec::new();
@@ -147,6 +156,7 @@ fn compute(
         limits: imp.limits(),
         token_warning: TOKEN_WARNING,
         unknown,
+        calls_today,
         long_names,
         costs,
         suggestions: Vec::new(),
@@ -174,18 +184,28 @@ fn suggestions(budget: &Budget) -> Vec<ToolCost> {
     off
 }
 
-/// Calls from `host` per (server, tool), from the gateway's audit log.
-fn calls_from(paths: &Paths, host: &str) -> HashMap<(String, String), u64> {
+/// Calls from `host` per (server, tool), and how many of its calls came since midnight UTC
+/// before `now_ms`, from the gateway's audit log.
+fn calls_from(paths: &Paths, host: &str, now_ms: u64) -> (HashMap<(String, String), u64>, u64) {
+    const DAY_MS: u64 = 86_400_000;
+    let midnight = now_ms - now_ms % DAY_MS;
     let mut counts = HashMap::new();
+    let mut today = 0;
     for record in audit::read(&audit::path(paths)) {
-        if record.host != host || record.method != "tools/call" {
+        if record.host != host {
+            continue;
+        }
+        if record.at_ms >= midnight && record.method == "tools/call" {
+            today += 1;
+        }
+        if record.method != "tools/call" {
             continue;
         }
         if let (Some(server), Some(name)) = (record.server, record.name) {
             *counts.entry((server, name)).or_default() += 1;
         }
     }
-    counts
+    (counts, today)
 }
 
 #[cfg(test)]
@@ -218,7 +238,7 @@ mod tests {
             .expect("add");
         let live = BTreeMap::from([("big".to_owned(), tools(127)), ("small".to_owned(), tools(3))]);
         // VS Code takes 128 tools: 130 is two over.
-        let budget = compute(&paths, HostId::VsCode, None, Some(live.clone())).expect("budget");
+        let budget = compute(&paths, HostId::VsCode, None, Some(live.clone()), 1).expect("budget");
         assert_eq!((budget.tools, budget.limits.tools), (130, Some(128)));
         assert!(budget.over());
         assert_eq!(budget.tokens, budget.costs.iter().map(|c| c.tokens).sum::<usize>());
@@ -239,9 +259,13 @@ mod tests {
                 error: None,
             });
         }
-        let budget = compute(&paths, HostId::VsCode, None, Some(live.clone())).expect("budget");
+        let budget = compute(&paths, HostId::VsCode, None, Some(live.clone()), 1).expect("budget");
         let off: Vec<&str> = budget.suggestions.iter().map(|s| s.tool.as_str()).collect();
         assert_eq!(off, ["t125", "t124"]);
+        // Its one call was today (midnight UTC to now); the next day it was not.
+        assert_eq!(budget.calls_today, 1);
+        let next_day = compute(&paths, HostId::VsCode, None, Some(live.clone()), 86_400_001).expect("budget");
+        assert_eq!(next_day.calls_today, 0);
 
         // A view that hides a server takes its tools out of the count: within the cap.
         let mut saved = settings::load(&paths).expect("settings");
@@ -253,7 +277,7 @@ mod tests {
             },
         );
         settings::save(&paths, &saved).expect("save");
-        let budget = compute(&paths, HostId::VsCode, None, Some(live)).expect("budget");
+        let budget = compute(&paths, HostId::VsCode, None, Some(live), 1).expect("budget");
         assert_eq!(budget.tools, 127);
         assert!(!budget.over() && budget.suggestions.is_empty());
     }
@@ -269,13 +293,14 @@ mod tests {
         let tool = serde_json::json!({"name": "create_or_update_file_contents", "inputSchema": {}});
         let live = BTreeMap::from([(server.to_owned(), vec![tool])]);
         // Claude Code: mcp__switchboard__<server>__<tool> in aggregate mode, over 64.
-        let budget = compute(&paths, HostId::ClaudeCode, Some(Mode::Aggregate), Some(live.clone()))
-            .expect("budget");
+        let budget =
+            compute(&paths, HostId::ClaudeCode, Some(Mode::Aggregate), Some(live.clone()), 1)
+                .expect("budget");
         assert_eq!(budget.long_names.len(), 1, "{:?}", budget.long_names);
         assert!(budget.long_names[0].name.starts_with("mcp__switchboard__a-rather-long"));
         // Per server the name is mcp__<server>__<tool>: 59 characters, within the limit.
-        let budget =
-            compute(&paths, HostId::ClaudeCode, Some(Mode::PerServer), Some(live)).expect("budget");
+        let budget = compute(&paths, HostId::ClaudeCode, Some(Mode::PerServer), Some(live), 1)
+            .expect("budget");
         assert!(budget.long_names.is_empty(), "{:?}", budget.long_names);
     }
 }

@@ -160,12 +160,15 @@ pub async fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Res
             let host = args.host;
             let json = args.json;
             if view(paths, args)? && !json {
-                print_budget(&api::budget::budget(paths, Some(hosts), host).await?, false);
+                print_budget(
+                    &api::budget::budget(paths, Some(hosts), host, now_ms()).await?,
+                    false,
+                );
             }
             Ok(())
         }
         HostsCommand::Budget { host, json } => {
-            let budget = api::budget::budget(paths, Some(hosts), host).await?;
+            let budget = api::budget::budget(paths, Some(hosts), host, now_ms()).await?;
             if json {
                 return print_json(&budget);
             }
@@ -363,11 +366,15 @@ fn split_pair(text: &str) -> anyhow::Result<(String, String)> {
     }
 }
 
+fn now_ms() -> u64 {
+    switchboard_core::clock::Clock::now_ms(&switchboard_core::clock::SystemClock)
+}
+
 /// The budget as text; `full` lists every tool, else only the summary and warnings.
 fn print_budget(budget: &api::budget::Budget, full: bool) {
     let name =
         budget.host.parse::<HostId>().map_or(budget.host.clone(), |h| h.display_name().into());
-    println!("{name}: {}", budget.summary());
+    println!("{name}: {}; {} call(s) today", budget.summary(), budget.calls_today);
     if let Some(max) = budget.limits.tools
         && budget.tools > max
     {

@@ -19,7 +19,11 @@ tokens: number, limits: Limits, tokenWarning: number,
 /**
  * Servers whose tools could not be read (not running and never pinned).
  */
-unknown: Array<string>, longNames: Array<LongName>, 
+unknown: Array<string>, 
+/**
+ * Calls from this host through the gateway since midnight (UTC), from the audit log.
+ */
+callsToday: number, longNames: Array<LongName>, 
 /**
  * Largest first.
  */

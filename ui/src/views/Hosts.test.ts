@@ -1,0 +1,76 @@
+// @vitest-environment jsdom
+// The Hosts view's gateway controls against a fake backend: Connect shows the change first (and
+// warns when the host would be over its tool limit) and writes only on Write; a connected host
+// shows its mode and budget.
+import { flushSync, mount, unmount } from 'svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Budget } from '../lib/bindings/Budget';
+import type { ConnectPreview } from '../lib/bindings/ConnectPreview';
+import type { HostStatus } from '../lib/bindings/HostStatus';
+import { fakeBackend, settle } from '../test/fake-backend';
+import Hosts from './Hosts.svelte';
+
+const CURSOR: HostStatus = {
+  id: 'cursor',
+  name: 'Cursor',
+  detected: true,
+  detectedBy: '~/.cursor exists',
+  files: [{ scope: 'user', path: '/home/u/.cursor/mcp.json', format: 'json', exists: true, entries: [] }],
+};
+
+function planned(written: boolean): ConnectPreview {
+  return {
+    preview: { host: 'cursor', path: CURSOR.files[0]!.path, diff: written ? '' : '+    "fx": {"url": "http://127.0.0.1:1/mcp/fx"}', changes: [{ name: 'fx', kind: 'add' }], skipped: [], notes: [], written },
+    mode: 'per-server',
+    reach: 'url',
+    pickup: 'refresh',
+  };
+}
+
+function budget(tools: number): Budget {
+  return {
+    host: 'cursor', tools, tokens: tools * 100, limits: { tools: 80, source: 'H2' }, tokenWarning: 20000, unknown: [], callsToday: 3, longNames: [],
+    costs: [], suggestions: tools > 80 ? [{ server: 'fx', tool: 'big', tokens: 900, calls: 0 }] : [],
+  };
+}
+
+let view: Record<string, unknown> | undefined;
+afterEach(() => {
+  if (view) unmount(view);
+  view = undefined;
+  document.body.innerHTML = '';
+});
+
+describe('Hosts view', () => {
+  it('connects a host only after showing the change, warning when it would be over its limit', async () => {
+    let connected = false;
+    const backend = fakeBackend({
+      hostsStatus: () => Promise.resolve([CURSOR]),
+      hostsConnections: () => Promise.resolve(connected ? [{ host: 'cursor', mode: 'per-server', reach: 'url', path: '/x', connectedMs: 1 }] : []),
+      settings: () => Promise.reject(new Error('no settings here')),
+      onHostsDrift: () => Promise.resolve(() => {}),
+      hostsConnect: (_host, _mode, dryRun) => {
+        if (!dryRun) connected = true;
+        return Promise.resolve(planned(!dryRun));
+      },
+      hostsBudget: () => Promise.resolve(budget(connected ? 12 : 95)),
+    });
+    view = mount(Hosts, { target: document.body, props: { backend, servers: ['fx'] } });
+    await settle();
+    document.querySelector<HTMLButtonElement>('[data-testid="host-connect"]')?.click();
+    await settle();
+    expect(backend.hostsConnect).toHaveBeenLastCalledWith('cursor', null, true);
+    expect(document.querySelector('[data-testid="host-diff"]')?.textContent).toContain('"fx"');
+    expect(document.querySelector('[data-testid="host-connect-over"]')?.textContent).toContain('95 tools of 80');
+    expect(backend.hostsConnect).toHaveBeenCalledTimes(1);
+
+    document.querySelector<HTMLButtonElement>('[data-testid="host-write"]')?.click();
+    await settle();
+    expect(backend.hostsConnect).toHaveBeenLastCalledWith('cursor', 'per-server', false);
+    expect(document.querySelector('[data-testid="hosts-notice"]')?.textContent).toContain('Refresh its MCP servers');
+    flushSync();
+    expect(document.querySelector('[data-testid="host-connected"]')?.textContent).toContain('one entry per server');
+    expect(document.querySelector('[data-testid="host-budget"]')?.textContent).toContain('12 tools of 80');
+    expect(document.querySelector('[data-testid="host-budget"]')?.textContent).toContain('3 calls today');
+  });
+});
