@@ -343,6 +343,33 @@ pub async fn hosts_disconnect(
     Ok(done.to_preview())
 }
 
+/// Takes a server the user wrote into connected `host`'s file into Switchboard (or, `dry_run`,
+/// shows the change to the file).
+#[tauri::command]
+pub async fn hosts_import(
+    state: State<'_, AppState>,
+    host: String,
+    name: String,
+    dry_run: bool,
+) -> Answer<hosts::Preview> {
+    let host: hosts::HostId = host.parse().map_err(wire)?;
+    let link = link(&state)?;
+    let clock = link.context().clock.clone();
+    let done = api::connect::import(state.hosts()?, link.paths(), clock, host, &name, dry_run)
+        .await
+        .map_err(wire)?;
+    if !dry_run {
+        link.reload().await.map_err(wire)?;
+    }
+    let mut preview = done.to_preview();
+    if !done.secrets.is_empty() {
+        preview
+            .notes
+            .push(format!("To the secret store, not the registry: {}", done.secrets.join(", ")));
+    }
+    Ok(preview)
+}
+
 /// The hosts connected to the gateway.
 #[tauri::command]
 pub async fn hosts_connections(state: State<'_, AppState>) -> Answer<Vec<hosts::Connection>> {

@@ -82,6 +82,7 @@ pub fn run() {
             commands::hosts_connections,
             commands::hosts_budget,
             commands::hosts_availability,
+            commands::hosts_import,
             commands::catalog_search,
             commands::catalog_refresh,
             commands::install_form,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import FIXTURE, SCREENSHOTS, find, wait_for
+from conftest import FIXTURE, SCREENSHOTS, find, no_app_left, start_driver, wait_for
 
 ORIGINAL = '{\n  "keep": {"me": "exactly"},\n  "mcpServers": {\n    "theirs": {"command": "their-server"}\n  }\n}\n'
 
@@ -125,3 +125,28 @@ def test_connecting_a_host_from_the_window_writes_only_a_gateway_entry_and_shows
     wait_for(lambda: config.read_text() == CLAUDE_ORIGINAL, what="the file restored")
     wait_for(lambda: host_card(driver, "claude-desktop").find_elements(By.CSS_SELECTOR, '[data-testid="host-connect"]'),
              what="the Connect button back")
+
+
+def test_an_entry_the_user_wrote_is_imported_from_the_window(claude_user, scratch):
+    config = scratch.claude_config
+    scratch.cli("hosts", "connect", "claude-desktop")
+    browser, stop = start_driver(scratch)
+    try:
+        find(browser, 'button[data-view="hosts"]').click()
+        unmanaged = find(browser, '[data-host="claude-desktop"] [data-testid="host-unmanaged"]')
+        assert "mine" in unmanaged.text, unmanaged.text
+        unmanaged.find_element(By.CSS_SELECTOR, '[data-testid="host-import"][data-entry="mine"]').click()
+        diff = find(browser, '[data-testid="host-diff"]').text
+        assert '"mine"' in diff and '"connect"' in diff, diff
+        assert "my-own-server" in config.read_text(), "reviewing must not write"
+        find(browser, '[data-testid="host-write"]').click()
+        wait_for(lambda: "my-own-server" not in config.read_text(), what="the entry replaced")
+        entry = json.loads(config.read_text())["mcpServers"]["mine"]
+        assert entry["args"] == ["connect", "--host", "claude-desktop", "--server", "mine"], entry
+        assert "Imported mine" in find(browser, '[data-testid="hosts-notice"]').text
+        registered = {s["name"]: s for s in scratch.listed()}
+        assert registered["mine"]["command"] == "my-own-server", registered
+    finally:
+        browser.quit()
+        stop()
+        no_app_left()

@@ -264,7 +264,8 @@ mod tests {
         assert_eq!(off, ["t125", "t124"]);
         // Its one call was today (midnight UTC to now); the next day it was not.
         assert_eq!(budget.calls_today, 1);
-        let next_day = compute(&paths, HostId::VsCode, None, Some(live.clone()), 86_400_001).expect("budget");
+        let next_day =
+            compute(&paths, HostId::VsCode, None, Some(live.clone()), 86_400_001).expect("budget");
         assert_eq!(next_day.calls_today, 0);
 
         // A view that hides a server takes its tools out of the count: within the cap.

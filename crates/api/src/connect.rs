@@ -130,6 +130,96 @@ pub async fn disconnect(
     .await
 }
 
+/// What importing a user's own entry did (or, dry, would do).
+#[derive(Debug)]
+pub struct Imported {
+    pub plan: Plan,
+    pub written: Option<Written>,
+    /// The values moved to the secret store instead of the registry.
+    pub secrets: Vec<String>,
+    pub token: Option<String>,
+}
+
+impl Imported {
+    /// The diff with the host's token masked.
+    pub fn diff(&self) -> String {
+        redact(self.plan.diff(), self.token.as_deref())
+    }
+
+    /// As the window shows it.
+    pub fn to_preview(&self) -> switchboard_hosts::Preview {
+        let mut preview = switchboard_hosts::Preview::of(&self.plan, self.written.clone());
+        preview.diff = redact(preview.diff, self.token.as_deref());
+        preview
+    }
+}
+
+/// Takes the server `name` that the user wrote into connected `host`'s file themselves into
+/// Switchboard: registered (its secret-looking values to the secret store, not the registry),
+/// and its entry replaced by the gateway's (per server) or removed (the aggregate entry serves
+/// it). With `dry_run`, only the change to the host's file is worked out.
+pub async fn import(
+    hosts: Arc<Hosts>,
+    paths: &Paths,
+    clock: Arc<dyn Clock>,
+    host: HostId,
+    name: &str,
+    dry_run: bool,
+) -> Result<Imported> {
+    let (paths, name) = (paths.clone(), name.to_owned());
+    blocking(move || {
+        let connection =
+            hosts.connection(host)?.ok_or(switchboard_hosts::Error::NotConnected(host))?;
+        let entry = hosts
+            .user_entry(host, &name)?
+            .ok_or_else(|| Error::NotAnEntry { host: host.to_string(), name: name.clone() })?;
+        let mut spec = switchboard_hosts::import::spec_of(&entry)
+            .ok_or_else(|| Error::NotAnEntry { host: host.to_string(), name: name.clone() })?;
+        let server: ServerName = name.parse()?;
+        let registry = Registry::new(&paths);
+        if registry.load()?.contains_key(&server) {
+            return Err(switchboard_core::Error::DuplicateServer(server.to_string()).into());
+        }
+        let imp = switchboard_hosts::host(host);
+        let token = match imp.reach() {
+            Reach::Url => Some(Tokens::new(&paths).token_for(host.id(), clock.now_ms())?),
+            Reach::Command => None,
+        };
+        let port = gateway_port(&paths)?;
+        let gateway = Gateway { port, token: token.as_deref() };
+        let file = hosts.target_of(host, &connection.path)?;
+        let action = match connection.mode {
+            Mode::PerServer => switchboard_hosts::Action::Apply(hosts.gateway_entries(
+                host,
+                Mode::PerServer,
+                gateway,
+                std::slice::from_ref(&server),
+            )?),
+            Mode::Aggregate => switchboard_hosts::Action::Remove(Some(vec![name.clone()])),
+        };
+        let secrets = spec.secrets.clone();
+        if dry_run {
+            let plan = hosts.plan(&file, &action, true)?;
+            return Ok(Imported { plan, written: None, secrets, token });
+        }
+        // The secrets go to the store; the registry keeps only their names.
+        let store = switchboard_core::secrets::SecretStore::open(&paths);
+        let values = match &mut spec.launch {
+            switchboard_core::Launch::Stdio { env, .. } => env,
+            switchboard_core::Launch::Remote { headers, .. } => headers,
+        };
+        for key in &secrets {
+            if let Some(value) = values.remove(key) {
+                store.set(&server, key, &value)?;
+            }
+        }
+        registry.add(server, spec)?;
+        let (plan, written) = hosts.write(&file, &action, true)?;
+        Ok::<_, Error>(Imported { plan, written, secrets, token })
+    })
+    .await
+}
+
 /// Every connected host.
 pub async fn connections(hosts: Arc<Hosts>) -> Result<Vec<Connection>> {
     blocking(move || Ok::<_, Error>(hosts.connections()?.into_values().collect())).await

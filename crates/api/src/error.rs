@@ -46,6 +46,10 @@ pub enum Error {
     #[error("the Switchboard started in the background did not answer within {seconds} s; see {}", log.display())]
     OwnerDidNotStart { log: PathBuf, seconds: u64 },
 
+    /// A host's file has no entry of that name to import.
+    #[error("{host}'s file has no server entry named {name:?} to import")]
+    NotAnEntry { host: String, name: String },
+
     /// The stdio bridge could not reach the gateway or lost it.
     #[error("{0}")]
     Bridge(String),
@@ -88,6 +92,7 @@ impl Error {
             Error::OwnerDidNotStart { .. } => ErrorCode::StartFailed,
             Error::OwnerDidNotQuit { .. } => ErrorCode::Control,
             Error::Bridge(_) => ErrorCode::McpTransport,
+            Error::NotAnEntry { .. } => ErrorCode::UnknownServer,
             Error::Core(e) => e.code(),
             Error::Catalog(e) => e.code(),
             Error::Hosts(e) => e.code(),

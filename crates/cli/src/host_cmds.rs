@@ -54,6 +54,17 @@ pub enum HostsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Take a server you wrote into a connected host's file yourself into Switchboard: it is
+    /// registered (values that look secret go to the secret store), and its entry is replaced
+    /// by the gateway's. Prints the change first.
+    Import {
+        host: HostId,
+        /// The entry's name in the host's file.
+        name: String,
+        /// Print the diff; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Undo the last write Switchboard made to this host's files.
     Undo {
         host: HostId,
@@ -164,6 +175,22 @@ pub async fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Res
                     &api::budget::budget(paths, Some(hosts), host, now_ms()).await?,
                     false,
                 );
+            }
+            Ok(())
+        }
+        HostsCommand::Import { host, name, dry_run } => {
+            let clock = Arc::new(switchboard_core::clock::SystemClock);
+            let done = api::connect::import(hosts, paths, clock, host, &name, dry_run).await?;
+            report(&done.plan);
+            print!("{}", done.diff());
+            if !done.secrets.is_empty() {
+                println!("secrets to the secret store: {}", done.secrets.join(", "));
+            }
+            if !dry_run {
+                println!(
+                    "imported {name}: registered, and {host}'s entry now goes through Switchboard"
+                );
+                crate::owner_cmds::notify_owner(paths).await;
             }
             Ok(())
         }

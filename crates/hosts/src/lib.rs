@@ -23,6 +23,7 @@ mod env;
 mod error;
 mod guardian;
 mod host;
+pub mod import;
 mod ops;
 pub mod prompted_secrets;
 mod reach;

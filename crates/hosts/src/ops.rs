@@ -59,6 +59,11 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     move |source| Error::Io { action, path: path.to_path_buf(), source }
 }
 
+/// [`read_text`] for the crate's other modules.
+pub(crate) fn read_text_of(path: &Path) -> Result<Option<String>> {
+    read_text(path)
+}
+
 /// The file's text, `None` when there is none. Not UTF-8 is an error: nothing is written then.
 fn read_text(path: &Path) -> Result<Option<String>> {
     match std::fs::read(path) {

@@ -96,6 +96,8 @@ export interface Backend {
   hostsConnect(host: string, mode: Mode | null, dryRun: boolean): Promise<ConnectPreview>;
   /** Removes what connecting wrote and revokes the host's token; `dryRun` only shows the change. */
   hostsDisconnect(host: string, dryRun: boolean): Promise<HostPreview>;
+  /** Takes a server the user wrote into a connected host's file into Switchboard; `dryRun` only shows the change. */
+  hostsImport(host: string, name: string, dryRun: boolean): Promise<HostPreview>;
   /** The hosts connected to the gateway. */
   hostsConnections(): Promise<Connection[]>;
   /** Where a server added now is available, and what each host needs to see it. */

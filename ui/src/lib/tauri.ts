@@ -64,6 +64,7 @@ export const tauriBackend: Backend = {
   hostsConnect: (host, mode, dryRun) => call('hosts_connect', { host, mode, dryRun }),
   hostsDisconnect: (host, dryRun) => call('hosts_disconnect', { host, dryRun }),
   hostsConnections: () => call('hosts_connections'),
+  hostsImport: (host, name, dryRun) => call('hosts_import', { host, name, dryRun }),
   hostsBudget: (host) => call('hosts_budget', { host }),
   hostsAvailability: () => call('hosts_availability'),
   // Drift and install progress travel on the one event stream, like the supervisor's events.

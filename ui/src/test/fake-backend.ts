@@ -46,6 +46,7 @@ const METHODS: Record<keyof Backend, true> = {
   hostsConnect: true,
   hostsDisconnect: true,
   hostsConnections: true,
+  hostsImport: true,
   hostsBudget: true,
   hostsAvailability: true,
   onHostsDrift: true,

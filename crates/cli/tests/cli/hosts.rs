@@ -274,3 +274,78 @@ fn connected_hosts_files_hold_no_server_secret() {
     sb(&home, &user, &["hosts", "apply", "cursor", "--servers", "github"]).assert_ok();
     assert!(texts_under(&user).iter().any(|(_, t)| t.contains(SECRETS[0])));
 }
+
+/// A server the user wrote into a connected host's file themselves is taken into Switchboard:
+/// registered with its secret in the secret store (not the registry), and its entry in the
+/// host's file replaced by the gateway's (per server) or removed (aggregate). The file then holds
+/// no secret.
+#[test]
+fn a_users_own_entry_is_imported_with_its_secret_moved_to_the_secret_store() {
+    const SECRET: &str = "ghp_importME42";
+    // Never the machine's keychain in a test.
+    let sb = |home: &Home, user: &Path, args: &[&str]| {
+        let output = home
+            .command(args)
+            .env("HOME", user)
+            .env("XDG_CONFIG_HOME", user.join(".config"))
+            .env("SWITCHBOARD_SECRET_STORE", "file")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run switchboard");
+        crate::support::Run(output)
+    };
+    for (mode, replaced) in [("per-server", true), ("aggregate", false)] {
+        let home = Home::new();
+        let user = user_home(&home);
+        let file = user.join(".cursor/mcp.json");
+        std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+        let own = format!(
+            "{{\n  \"mcpServers\": {{\n    \"mine\": {{\"command\": \"/bin/true\", \"args\": [\"--x\"], \"env\": {{\"MY_TOKEN\": \"{SECRET}\", \"MODE\": \"fast\"}}}}\n  }}\n}}\n"
+        );
+        std::fs::write(&file, &own).expect("write");
+        sb(&home, &user, &["hosts", "connect", "cursor", "--mode", mode]).assert_ok();
+        // Not connected hosts are refused; an unknown entry is named.
+        sb(&home, &user, &["hosts", "import", "zed", "mine"]).assert_code(2);
+        let missing = sb(&home, &user, &["hosts", "import", "cursor", "nope"]);
+        assert!(
+            missing.stderr().contains("no server entry named \"nope\""),
+            "{}",
+            missing.stderr()
+        );
+        // Dry: the diff, nothing changed.
+        let dry = sb(&home, &user, &["hosts", "import", "cursor", "mine", "--dry-run"]);
+        dry.assert_ok();
+        assert!(dry.stdout().contains("secrets to the secret store: MY_TOKEN"), "{}", dry.stdout());
+        assert!(std::fs::read_to_string(&file).expect("read").contains(SECRET));
+        assert!(
+            !std::fs::read_to_string(home.registry_file()).unwrap_or_default().contains("mine")
+        );
+
+        sb(&home, &user, &["hosts", "import", "cursor", "mine"]).assert_ok();
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert!(!text.contains(SECRET), "{mode}: the secret stayed in the host's file:\n{text}");
+        let entries: Value = serde_json::from_str(&text).expect("json");
+        if replaced {
+            assert!(
+                entries["mcpServers"]["mine"]["url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("/mcp/mine")),
+                "{text}"
+            );
+        } else {
+            assert!(entries["mcpServers"].get("mine").is_none(), "{text}");
+        }
+        let registry = std::fs::read_to_string(home.registry_file()).expect("registry");
+        assert!(!registry.contains(SECRET), "{mode}: the secret is in the registry:\n{registry}");
+        let shown: Value =
+            serde_json::from_str(&sb(&home, &user, &["show", "mine", "--json"]).stdout())
+                .expect("json");
+        assert_eq!(shown["spec"]["secrets"], serde_json::json!(["MY_TOKEN"]), "{shown}");
+        assert_eq!(shown["spec"]["env"]["MODE"], "fast", "{shown}");
+        assert_eq!(shown["spec"]["args"], serde_json::json!(["--x"]), "{shown}");
+        // The secret is in the store (the file store here), under the server's name.
+        let stored = std::fs::read_to_string(home.path().join("data/secrets/secrets.json"))
+            .expect("the file store");
+        assert!(stored.contains(SECRET), "{mode}: {stored}");
+    }
+}

@@ -44,6 +44,7 @@ export type Commands = {
   hosts_connect: { args: { host: string; mode?: Mode | null; dryRun: boolean }; result: ConnectPreview };
   hosts_connections: { args: Record<string, never>; result: Array<Connection> };
   hosts_disconnect: { args: { host: string; dryRun: boolean }; result: HostPreview };
+  hosts_import: { args: { host: string; name: string; dryRun: boolean }; result: HostPreview };
   hosts_preview: { args: { host: string; servers: Array<string> }; result: HostPreview };
   hosts_status: { args: Record<string, never>; result: Array<HostStatus> };
   hosts_undo: { args: { host: string }; result: string };
