@@ -515,3 +515,149 @@ fn claude_code_and_gemini_cli_connected_in_each_mode_reach_the_servers_through_t
         assert_eq!(claude["numStartups"], 1, "{mode}: {claude}");
     }
 }
+
+/// The Anthropic API stand-in (`tests/peers/fake_anthropic.py`) inside the namespace, recording
+/// the tools each request offers.
+struct FakeModel {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl FakeModel {
+    fn start(ns: &NetNs, dir: &Path) -> Self {
+        let port = peers::free_port();
+        let log = dir.join("model-requests.jsonl");
+        let script = peers::workspace().join("tests/peers/fake_anthropic.py");
+        let child = ns
+            .command("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the fake model");
+        let probe = format!("import socket; socket.create_connection(('127.0.0.1', {port}), 1)");
+        let up = switchboard_testkit::wait_until(Duration::from_secs(20), || {
+            ns.command("python3").args(["-c", &probe]).status().is_ok_and(|s| s.success())
+        });
+        assert!(up, "the fake model never listened");
+        FakeModel { child, port, log }
+    }
+
+    /// The MCP tools Claude Code offered the model in its last request.
+    fn last_mcp_tools(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let last: Value =
+            text.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or_default();
+        last["tools"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|n| n.as_str())
+                    .filter(|n| n.starts_with("mcp__"))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for FakeModel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One `claude -p` turn against the fake model: the MCP tools Claude Code listed for it.
+fn claude_turn(ns: &NetNs, user: &Path, model: &FakeModel) -> Vec<String> {
+    let output = ns
+        .command(hosts_bin("claude"))
+        .args(["-p", "say ok"])
+        .current_dir(user)
+        .env("HOME", user)
+        .env("PATH", path_with_node22())
+        .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{}", model.port))
+        .env("ANTHROPIC_API_KEY", "sk-test-not-a-key")
+        .env("ENABLE_TOOL_SEARCH", "false")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run claude -p");
+    assert!(
+        output.status.success(),
+        "claude -p failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    model.last_mcp_tools()
+}
+
+/// What real Claude Code offers its model through the gateway follows Switchboard: a denied
+/// tool is absent, a server stopped from the command line disappears from the list and comes
+/// back when started, in per-server and aggregate mode.
+#[test]
+fn claude_codes_own_tool_list_follows_switchboard_views_stops_and_starts() {
+    let home = Home::new();
+    let user = user_home(&home);
+    let ns = NetNs::new();
+    home.run(&["add", "echo", "--", &fixture(), "ok"]).assert_ok();
+    home.run(&["add", "second", "--", &fixture(), "ok"]).assert_ok();
+    let owner = NsOwner::start(&ns, &home);
+    let model = FakeModel::start(&ns, home.path());
+    std::fs::write(
+        user.join(".claude.json"),
+        "{\"numStartups\": 1, \"hasCompletedOnboarding\": true}\n",
+    )
+    .expect("write");
+    let ctl = |args: &[&str]| {
+        let run = ns
+            .command(env!("CARGO_BIN_EXE_switchboard"))
+            .args(args)
+            .env("SWITCHBOARD_HOME", home.path())
+            .env("HOME", &user)
+            .output()
+            .expect("switchboard");
+        assert!(run.status.success(), "{args:?}: {}", String::from_utf8_lossy(&run.stderr));
+    };
+    for (mode, echo, hang, second) in [
+        ("per-server", "mcp__echo__echo", "mcp__echo__hang", "mcp__second__echo"),
+        (
+            "aggregate",
+            "mcp__switchboard__echo__echo",
+            "mcp__switchboard__echo__hang",
+            "mcp__switchboard__second__echo",
+        ),
+    ] {
+        ctl(&["hosts", "connect", "claude-code", "--mode", mode]);
+        ctl(&["hosts", "view", "claude-code", "--deny", "echo:hang"]);
+        // The owner applies the view within 2 s.
+        std::thread::sleep(Duration::from_millis(2500));
+        let tools = claude_turn(&ns, &user, &model);
+        assert!(
+            tools.contains(&echo.to_owned()) && tools.contains(&second.to_owned()),
+            "{mode}: {tools:?}\n{}",
+            owner.log(&home)
+        );
+        assert!(!tools.contains(&hang.to_owned()), "{mode}: a denied tool was listed: {tools:?}");
+
+        ctl(&["stop", "second"]);
+        let tools = claude_turn(&ns, &user, &model);
+        assert!(
+            !tools.contains(&second.to_owned()),
+            "{mode}: a stopped server's tools were listed: {tools:?}"
+        );
+        assert!(tools.contains(&echo.to_owned()), "{mode}: {tools:?}");
+
+        ctl(&["start", "second"]);
+        let tools = claude_turn(&ns, &user, &model);
+        assert!(tools.contains(&second.to_owned()), "{mode}: a started server is back: {tools:?}");
+
+        ctl(&["hosts", "view", "claude-code", "--reset"]);
+        ctl(&["hosts", "disconnect", "claude-code"]);
+    }
+}
