@@ -764,6 +764,7 @@ fn every_host_connects_in_both_modes_and_disconnecting_restores_the_bytes() {
                     world.hosts.connect(host, mode, gateway, &names, false).expect(&case);
                 assert!(written.is_some() && plan.skipped.is_empty(), "{case}: {:?}", plan.skipped);
                 let after = std::fs::read_to_string(&file.path).expect("read");
+                check_snapshot(&format!("{case}.connect.snap"), &after);
                 let reach = switchboard_hosts::host(host).reach();
                 let expected: Vec<&str> = match mode {
                     Mode::Aggregate => vec!["switchboard"],
