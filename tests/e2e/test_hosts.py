@@ -113,10 +113,13 @@ def test_connecting_a_host_from_the_window_writes_only_a_gateway_entry_and_shows
                       what="the budget with the running server's tools")
     count = int(before.split()[0])
     assert "Connected to Switchboard" in host_card(driver, "claude-desktop").text
-    scratch.cli("hosts", "view", "claude-desktop", "--deny", "fx:hang")
-    find(driver, 'button[data-view="servers"]').click()
-    find(driver, 'button[data-view="hosts"]').click()
+    # Turned off in the host's view, from its card: the budget drops by one, the setting is saved.
+    host_card(driver, "claude-desktop").find_element(By.CSS_SELECTOR, '[data-testid="host-edit-view"]').click()
+    find(driver, '[data-testid="view-tool"][data-tool="fx:hang"]').click()
     wait_for(lambda: budget().startswith(f"{count - 1} tools"), what="one tool fewer in the budget")
+    views = json.loads(scratch.settings.read_text())["hostViews"]
+    assert views["claude-desktop"]["tools"]["fx"]["deny"] == ["hang"], views
+    assert not find(driver, '[data-testid="view-tool"][data-tool="fx:hang"]').is_selected()
     driver.save_screenshot(str(SCREENSHOTS / "hosts-connected.png"))
 
     # Disconnect gives the file back byte for byte.

@@ -53,6 +53,8 @@ pub struct Budget {
     pub costs: Vec<ToolCost>,
     /// What to turn off to get under the limits, least used first (empty when within them).
     pub suggestions: Vec<ToolCost>,
+    /// The tools its view hides (those of hidden servers too), to turn back on.
+    pub hidden: Vec<ToolCost>,
 }
 
 impl Budget {
@@ -105,9 +107,10 @@ fn compute(
     let mut unknown = Vec::new();
     let mut costs = Vec::new();
     let mut long_names = Vec::new();
+    let mut hidden = Vec::new();
     for (name, spec) in Registry::new(paths).load()? {
         let server = name.to_string();
-        if !spec.enabled || !view.sees_server(&server) {
+        if !spec.enabled {
             continue;
         }
         let tools: Vec<Value> = match live.as_ref().and_then(|l| l.get(&server)) {
@@ -125,6 +128,12 @@ fn compute(
         for tool in tools {
             let Some(tool_name) = tool.get("name").and_then(Value::as_str) else { continue };
             if !view.sees_tool(&server, tool_name) {
+                hidden.push(ToolCost {
+                    server: server.clone(),
+                    tool: tool_name.to_owned(),
+                    tokens: estimate_tokens(&tool),
+                    calls: 0,
+                });
                 continue;
             }
             let (entry, seen) = match mode {
@@ -160,6 +169,7 @@ fn compute(
         long_names,
         costs,
         suggestions: Vec::new(),
+        hidden,
     };
     budget.suggestions = suggestions(&budget);
     Ok(budget)
@@ -281,6 +291,8 @@ mod tests {
         let budget = compute(&paths, HostId::VsCode, None, Some(live), 1).expect("budget");
         assert_eq!(budget.tools, 127);
         assert!(!budget.over() && budget.suggestions.is_empty());
+        // What it hides is listed, to turn back on.
+        assert_eq!(budget.hidden.iter().filter(|t| t.server == "small").count(), 3);
     }
 
     #[test]

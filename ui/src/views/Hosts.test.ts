@@ -30,7 +30,7 @@ function planned(written: boolean): ConnectPreview {
 function budget(tools: number): Budget {
   return {
     host: 'cursor', tools, tokens: tools * 100, limits: { tools: 80, source: 'H2' }, tokenWarning: 20000, unknown: [], callsToday: 3, longNames: [],
-    costs: [], suggestions: tools > 80 ? [{ server: 'fx', tool: 'big', tokens: 900, calls: 0 }] : [],
+    costs: [], hidden: [], suggestions: tools > 80 ? [{ server: 'fx', tool: 'big', tokens: 900, calls: 0 }] : [],
   };
 }
 

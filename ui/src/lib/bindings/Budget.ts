@@ -31,4 +31,8 @@ costs: Array<ToolCost>,
 /**
  * What to turn off to get under the limits, least used first (empty when within them).
  */
-suggestions: Array<ToolCost>, };
+suggestions: Array<ToolCost>, 
+/**
+ * The tools its view hides (those of hidden servers too), to turn back on.
+ */
+hidden: Array<ToolCost>, };
