@@ -48,6 +48,9 @@ pub struct Budget {
     pub unknown: Vec<String>,
     /// Calls from this host through the gateway since midnight (UTC), from the audit log.
     pub calls_today: u64,
+    /// Its sessions open on the gateway now (`None`: no owner runs).
+    #[ts(optional)]
+    pub sessions: Option<u32>,
     pub long_names: Vec<LongName>,
     /// Largest first.
     pub costs: Vec<ToolCost>,
@@ -82,13 +85,18 @@ pub async fn budget(
         Ok(client) => client.tools().await.ok(),
         Err(_) => None,
     };
+    let sessions = crate::gateway_status(paths).await.ok().map(|status| {
+        status.sessions.iter().filter(|s| s.host == host.id()).map(|s| s.open.max(1)).sum()
+    });
     let paths = paths.clone();
     blocking(move || {
         let mode = match hosts {
             Some(hosts) => hosts.connection(host)?.map(|c| c.mode),
             None => None,
         };
-        compute(&paths, host, mode, live, now_ms)
+        let mut budget = compute(&paths, host, mode, live, now_ms)?;
+        budget.sessions = sessions;
+        Ok::<_, crate::Error>(budget)
     })
     .await
 }
@@ -166,6 +174,7 @@ fn compute(
         token_warning: TOKEN_WARNING,
         unknown,
         calls_today,
+        sessions: None,
         long_names,
         costs,
         suggestions: Vec::new(),

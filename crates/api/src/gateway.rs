@@ -209,6 +209,33 @@ pub(crate) fn reap_idle(owner: &Owner, activity: Activity, idle_after: Arc<Atomi
     });
 }
 
+/// The running owner's gateway status (its sessions and servers), read from the gateway with the
+/// owner's control token.
+pub async fn status(paths: &switchboard_core::Paths) -> Result<switchboard_gateway::Status> {
+    switchboard_runtime::control::ControlClient::connect(paths)?;
+    let info = switchboard_runtime::OwnerInfo::read(paths)
+        .ok_or_else(|| Error::Bridge("the owner's address cannot be read".into()))?;
+    let port = settings::load(paths)?.gateway_port.ok_or_else(|| {
+        Error::Bridge(
+            "the gateway has not run yet: start Switchboard (the app or `switchboard serve`) once"
+                .into(),
+        )
+    })?;
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/gateway/status"))
+        .bearer_auth(&info.token)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| {
+            Error::Bridge(format!("the gateway does not answer on 127.0.0.1:{port}: {e}"))
+        })?;
+    if !response.status().is_success() {
+        return Err(Error::Bridge(format!("the gateway answered {}", response.status())));
+    }
+    response.json().await.map_err(|e| Error::Bridge(format!("the gateway's status: {e}")))
+}
+
 /// The call deadlines `settings` ask for.
 pub(crate) fn timeouts(settings: &settings::Settings) -> Timeouts {
     let secs = |s: &u64| Duration::from_secs((*s).max(1));

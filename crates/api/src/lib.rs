@@ -8,7 +8,7 @@ pub mod connect;
 mod context;
 mod error;
 mod gateway;
-pub use gateway::traffic;
+pub use gateway::{status as gateway_status, traffic};
 pub mod headless;
 mod host_files;
 pub mod knowledge_base;

@@ -11,10 +11,8 @@ use switchboard_core::{
     Paths,
     clock::{Clock, SystemClock},
     logs::format_ms,
-    settings,
 };
-use switchboard_gateway::{Status, TokenInfo, Tokens, audit};
-use switchboard_runtime::{OwnerInfo, control::ControlClient};
+use switchboard_gateway::{TokenInfo, Tokens, audit};
 
 use crate::output::print_json;
 
@@ -93,29 +91,8 @@ pub async fn run(paths: &Paths, command: GatewayCommand) -> anyhow::Result<()> {
     }
 }
 
-/// The running owner's gateway port (kept in the settings).
-fn gateway_port(paths: &Paths) -> anyhow::Result<u16> {
-    settings::load(paths)?.gateway_port.context(
-        "the gateway has not run yet: start Switchboard (the app or `switchboard serve`) once",
-    )
-}
-
 async fn status(paths: &Paths, json: bool) -> anyhow::Result<()> {
-    // Fails with the usual "no Switchboard is running" when there is no owner.
-    ControlClient::connect(paths)?;
-    let info = OwnerInfo::read(paths).context("the owner's address cannot be read")?;
-    let port = gateway_port(paths)?;
-    let response = reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/gateway/status"))
-        .bearer_auth(&info.token)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .with_context(|| format!("the gateway does not answer on 127.0.0.1:{port}"))?;
-    if !response.status().is_success() {
-        anyhow::bail!("the gateway answered {}", response.status());
-    }
-    let status: Status = response.json().await.context("the gateway's status")?;
+    let status = switchboard_api::gateway_status(paths).await?;
     if json {
         return print_json(&status);
     }

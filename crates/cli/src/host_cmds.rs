@@ -401,7 +401,8 @@ fn now_ms() -> u64 {
 fn print_budget(budget: &api::budget::Budget, full: bool) {
     let name =
         budget.host.parse::<HostId>().map_or(budget.host.clone(), |h| h.display_name().into());
-    println!("{name}: {}; {} call(s) today", budget.summary(), budget.calls_today);
+    let live = budget.sessions.map_or(String::new(), |n| format!("; {n} live session(s)"));
+    println!("{name}: {}; {} call(s) today{live}", budget.summary(), budget.calls_today);
     if let Some(max) = budget.limits.tools
         && budget.tools > max
     {

@@ -388,6 +388,13 @@ fn a_hosts_view_set_from_the_command_line_applies_to_its_running_sessions() {
     zed.initialize();
     assert!(tool_names(&zed.request("tools/list", json!({}))).contains(&"two__echo".to_owned()));
 
+    // Its budget counts what it sees now, and its live session.
+    let budget = home.run(&["hosts", "budget", "cursor"]);
+    budget.assert_ok();
+    assert!(budget.stdout().contains("1 live session(s)"), "{}", budget.stdout());
+    let listed = after.len();
+    assert!(budget.stdout().starts_with(&format!("Cursor: {listed} tools")), "{}", budget.stdout());
+
     // Reset: cursor sees everything again.
     home.run(&["hosts", "view", "cursor", "--reset"]).assert_ok();
     assert!(wait_until(Duration::from_secs(10), || {

@@ -23,7 +23,11 @@ unknown: Array<string>,
 /**
  * Calls from this host through the gateway since midnight (UTC), from the audit log.
  */
-callsToday: number, longNames: Array<LongName>, 
+callsToday: number, 
+/**
+ * Its sessions open on the gateway now (`None`: no owner runs).
+ */
+sessions?: number, longNames: Array<LongName>, 
 /**
  * Largest first.
  */
