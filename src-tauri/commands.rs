@@ -361,7 +361,7 @@ pub async fn hosts_import(
     if !dry_run {
         link.reload().await.map_err(wire)?;
     }
-    let mut preview = done.to_preview();
+    let mut preview = done.change.to_preview();
     if !done.secrets.is_empty() {
         preview
             .notes

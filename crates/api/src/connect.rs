@@ -15,20 +15,33 @@ use crate::{Error, Result, blocking};
 /// What connecting a host did (or, dry, would do).
 #[derive(Debug)]
 pub struct Connected {
-    pub plan: Plan,
-    pub written: Option<Written>,
+    pub change: HostChange,
     pub mode: Mode,
     pub reach: Reach,
     /// What it takes for the host to see the change.
     pub pickup: Pickup,
-    /// The host's token, when its entries carry it (to mask it wherever the diff is shown).
+}
+
+/// A write to a host's file (or, dry, its plan), and the host's token when the entries carry it,
+/// to mask wherever the diff is shown.
+#[derive(Debug)]
+pub struct HostChange {
+    pub plan: Plan,
+    pub written: Option<Written>,
     pub token: Option<String>,
 }
 
-impl Connected {
+impl HostChange {
     /// The diff with the host's token masked.
     pub fn diff(&self) -> String {
         redact(self.plan.diff(), self.token.as_deref())
+    }
+
+    /// As the window shows it (the diff masked likewise).
+    pub fn to_preview(&self) -> switchboard_hosts::Preview {
+        let mut preview = switchboard_hosts::Preview::of(&self.plan, self.written.clone());
+        preview.diff = redact(preview.diff, self.token.as_deref());
+        preview
     }
 }
 
@@ -46,8 +59,7 @@ pub struct ConnectPreview {
 impl Connected {
     /// As the window shows it.
     pub fn to_preview(&self) -> ConnectPreview {
-        let mut preview = switchboard_hosts::Preview::of(&self.plan, self.written.clone());
-        preview.diff = redact(preview.diff, self.token.as_deref());
+        let preview = self.change.to_preview();
         ConnectPreview { preview, mode: self.mode, reach: self.reach, pickup: self.pickup }
     }
 }
@@ -82,32 +94,10 @@ pub async fn connect(
         let servers = visible_servers(&paths)?;
         let gateway = Gateway { port, token: token.as_deref() };
         let (plan, written) = hosts.connect(host, mode, gateway, &servers, dry_run)?;
-        Ok::<_, Error>(Connected { plan, written, mode, reach, pickup: imp.pickup(), token })
+        let change = HostChange { plan, written, token };
+        Ok::<_, Error>(Connected { change, mode, reach, pickup: imp.pickup() })
     })
     .await
-}
-
-/// What disconnecting a host did (or, dry, would do).
-#[derive(Debug)]
-pub struct Disconnected {
-    pub plan: Plan,
-    pub written: Option<Written>,
-    /// The token it had (revoked now, unless dry), to mask wherever the diff is shown.
-    pub token: Option<String>,
-}
-
-impl Disconnected {
-    /// The diff with the host's token masked.
-    pub fn diff(&self) -> String {
-        redact(self.plan.diff(), self.token.as_deref())
-    }
-
-    /// As the window shows it.
-    pub fn to_preview(&self) -> switchboard_hosts::Preview {
-        let mut preview = switchboard_hosts::Preview::of(&self.plan, self.written.clone());
-        preview.diff = redact(preview.diff, self.token.as_deref());
-        preview
-    }
 }
 
 /// Removes what connecting wrote to `host`'s file and, unless `dry_run`, revokes its token.
@@ -116,7 +106,7 @@ pub async fn disconnect(
     paths: &Paths,
     host: HostId,
     dry_run: bool,
-) -> Result<Disconnected> {
+) -> Result<HostChange> {
     let paths = paths.clone();
     blocking(move || {
         let tokens = Tokens::new(&paths);
@@ -125,7 +115,7 @@ pub async fn disconnect(
         if !dry_run {
             tokens.revoke(host.id())?;
         }
-        Ok::<_, Error>(Disconnected { plan, written, token })
+        Ok::<_, Error>(HostChange { plan, written, token })
     })
     .await
 }
@@ -133,25 +123,9 @@ pub async fn disconnect(
 /// What importing a user's own entry did (or, dry, would do).
 #[derive(Debug)]
 pub struct Imported {
-    pub plan: Plan,
-    pub written: Option<Written>,
+    pub change: HostChange,
     /// The values moved to the secret store instead of the registry.
     pub secrets: Vec<String>,
-    pub token: Option<String>,
-}
-
-impl Imported {
-    /// The diff with the host's token masked.
-    pub fn diff(&self) -> String {
-        redact(self.plan.diff(), self.token.as_deref())
-    }
-
-    /// As the window shows it.
-    pub fn to_preview(&self) -> switchboard_hosts::Preview {
-        let mut preview = switchboard_hosts::Preview::of(&self.plan, self.written.clone());
-        preview.diff = redact(preview.diff, self.token.as_deref());
-        preview
-    }
 }
 
 /// Takes the server `name` that the user wrote into connected `host`'s file themselves into
@@ -200,7 +174,7 @@ pub async fn import(
         let secrets = spec.secrets.clone();
         if dry_run {
             let plan = hosts.plan(&file, &action, true)?;
-            return Ok(Imported { plan, written: None, secrets, token });
+            return Ok(Imported { change: HostChange { plan, written: None, token }, secrets });
         }
         // The secrets go to the store; the registry keeps only their names.
         let store = switchboard_core::secrets::SecretStore::open(&paths);
@@ -215,7 +189,7 @@ pub async fn import(
         }
         registry.add(server, spec)?;
         let (plan, written) = hosts.write(&file, &action, true)?;
-        Ok::<_, Error>(Imported { plan, written, secrets, token })
+        Ok::<_, Error>(Imported { change: HostChange { plan, written, token }, secrets })
     })
     .await
 }
@@ -240,7 +214,7 @@ pub async fn follow_registry(
         let done =
             connect(hosts.clone(), paths, clock.clone(), host, Some(Mode::PerServer), false).await;
         match done {
-            Ok(done) if done.written.is_some() => wrote.push((host, done)),
+            Ok(done) if done.change.written.is_some() => wrote.push((host, done)),
             Ok(_) => {}
             Err(e) => tracing::warn!("{host}: its per-server entries could not be updated: {e}"),
         }

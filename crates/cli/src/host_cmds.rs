@@ -181,8 +181,8 @@ pub async fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Res
         HostsCommand::Import { host, name, dry_run } => {
             let clock = Arc::new(switchboard_core::clock::SystemClock);
             let done = api::connect::import(hosts, paths, clock, host, &name, dry_run).await?;
-            report(&done.plan);
-            print!("{}", done.diff());
+            report(&done.change.plan);
+            print!("{}", done.change.diff());
             if !done.secrets.is_empty() {
                 println!("secrets to the secret store: {}", done.secrets.join(", "));
             }
@@ -351,8 +351,8 @@ async fn connect(paths: &Paths, hosts: Arc<Hosts>, args: ConnectArgs) -> anyhow:
     let clock = Arc::new(switchboard_core::clock::SystemClock);
     let done =
         api::connect::connect(hosts, paths, clock, args.host, args.mode, args.dry_run).await?;
-    report(&done.plan);
-    print!("{}", done.diff());
+    report(&done.change.plan);
+    print!("{}", done.change.diff());
     if args.dry_run {
         return Ok(());
     }
@@ -360,8 +360,8 @@ async fn connect(paths: &Paths, hosts: Arc<Hosts>, args: ConnectArgs) -> anyhow:
         switchboard_hosts::Reach::Url => "by URL, with its own token",
         switchboard_hosts::Reach::Command => "through `switchboard connect`, no secret in its file",
     };
-    let path = done.plan.file.path.display();
-    match &done.written {
+    let path = done.change.plan.file.path.display();
+    match &done.change.written {
         Some(w) => println!(
             "connected {} ({} mode, {how}): wrote {path}{} (undo: switchboard hosts undo {})",
             args.host,
@@ -379,7 +379,7 @@ async fn connect(paths: &Paths, hosts: Arc<Hosts>, args: ConnectArgs) -> anyhow:
         switchboard_hosts::Pickup::Refresh => println!("{name}: refresh its MCP servers to see it"),
         switchboard_hosts::Pickup::Restart => println!("{name}: restart it to see it"),
     }
-    if !done.plan.skipped.is_empty() {
+    if !done.change.plan.skipped.is_empty() {
         return Err(Usage("some entries were skipped (see above)".into()).into());
     }
     Ok(())

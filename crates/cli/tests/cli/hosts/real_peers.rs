@@ -78,9 +78,10 @@ fn path_with_node22() -> String {
     format!("{}:{}", node22.display(), std::env::var("PATH").unwrap_or_default())
 }
 
-fn host_cli(ns: &NetNs, program: &Path, user: &Path, cwd: &Path, args: &[&str]) -> String {
-    let output = ns
-        .command(program)
+/// A host's CLI inside the namespace, in the user's home, with nothing to reach outside.
+fn host_command(ns: &NetNs, program: &Path, user: &Path, cwd: &Path, args: &[&str]) -> Command {
+    let mut command = ns.command(program);
+    command
         .args(args)
         .current_dir(cwd)
         .env("HOME", user)
@@ -90,9 +91,12 @@ fn host_cli(ns: &NetNs, program: &Path, user: &Path, cwd: &Path, args: &[&str]) 
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
         .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run the host's CLI");
+        .stdin(Stdio::null());
+    command
+}
+
+fn host_cli(ns: &NetNs, program: &Path, user: &Path, cwd: &Path, args: &[&str]) -> String {
+    let output = host_command(ns, program, user, cwd, args).output().expect("run the host's CLI");
     format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -574,18 +578,10 @@ impl Drop for FakeModel {
 
 /// One `claude -p` turn against the fake model: the MCP tools Claude Code listed for it.
 fn claude_turn(ns: &NetNs, user: &Path, model: &FakeModel) -> Vec<String> {
-    let output = ns
-        .command(hosts_bin("claude"))
-        .args(["-p", "say ok"])
-        .current_dir(user)
-        .env("HOME", user)
-        .env("PATH", path_with_node22())
+    let output = host_command(ns, &hosts_bin("claude"), user, user, &["-p", "say ok"])
         .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{}", model.port))
         .env("ANTHROPIC_API_KEY", "sk-test-not-a-key")
         .env("ENABLE_TOOL_SEARCH", "false")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .stdin(Stdio::null())
         .output()
         .expect("run claude -p");
     assert!(
