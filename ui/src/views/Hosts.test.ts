@@ -73,4 +73,42 @@ describe('Hosts view', () => {
     expect(document.querySelector('[data-testid="host-budget"]')?.textContent).toContain('12 tools of 80');
     expect(document.querySelector('[data-testid="host-budget"]')?.textContent).toContain('3 calls today');
   });
+
+  it('asks before a tool turned on takes a host over its limit, and saves only on yes', async () => {
+    const full: Budget = { ...budget(80), hidden: [{ server: 'fx', tool: 'big', tokens: 900, calls: 0 }] };
+    const settings = {
+      defaultRestart: 'on-failure' as const, knowledgeBaseOffered: true, hostsOffered: true, hostsAutoReapply: false, lazyInstalls: true,
+      idleStopSeconds: 600, callTimeoutSeconds: 120, serverCallTimeoutSeconds: {}, hostCallTimeoutSeconds: {}, quitStopsServers: true,
+      hostViews: { cursor: { tools: { fx: { defaultAllow: true, deny: ['big'] } } } },
+    };
+    const backend = fakeBackend({
+      hostsStatus: () => Promise.resolve([CURSOR]),
+      hostsConnections: () => Promise.resolve([{ host: 'cursor', mode: 'per-server', reach: 'url', path: '/x', connectedMs: 1 }]),
+      settings: () => Promise.resolve(settings),
+      saveSettings: () => Promise.resolve(),
+      onHostsDrift: () => Promise.resolve(() => {}),
+      hostsBudget: () => Promise.resolve(full),
+    });
+    view = mount(Hosts, { target: document.body, props: { backend, servers: ['fx'] } });
+    await settle();
+    document.querySelector<HTMLButtonElement>('[data-testid="host-edit-view"]')?.click();
+    await settle();
+    const big = () => document.querySelector<HTMLInputElement>('[data-testid="view-tool"][data-tool="fx:big"]');
+    expect(big()?.checked).toBe(false);
+    big()?.click();
+    await settle();
+    expect(document.querySelector('[data-testid="host-view-confirm"]')?.textContent?.replace(/\s+/g, ' ')).toContain('gives Cursor 81 tools; it takes 80');
+    expect(big()?.checked).toBe(false);
+    document.querySelector<HTMLButtonElement>('[data-testid="host-view-confirm-no"]')?.click();
+    await settle();
+    expect(backend.saveSettings).not.toHaveBeenCalled();
+
+    big()?.click();
+    await settle();
+    document.querySelector<HTMLButtonElement>('[data-testid="host-view-confirm-yes"]')?.click();
+    await settle();
+    expect(backend.saveSettings).toHaveBeenCalledTimes(1);
+    const saved = backend.saveSettings.mock.calls[0]?.[0];
+    expect(saved?.hostViews?.cursor?.tools?.fx).toEqual({ defaultAllow: true, allow: [], deny: [] });
+  });
 });
