@@ -81,6 +81,18 @@ pub async fn budget(
     host: HostId,
     now_ms: u64,
 ) -> Result<Budget> {
+    budget_with(paths, hosts, host, None, now_ms).await
+}
+
+/// [`budget`] as it would be with `view` instead of the host's saved one (`None`: the saved
+/// one): what a change to the view would do, before it is made.
+pub async fn budget_with(
+    paths: &Paths,
+    hosts: Option<Arc<Hosts>>,
+    host: HostId,
+    view: Option<settings::HostView>,
+    now_ms: u64,
+) -> Result<Budget> {
     let live = match ControlClient::connect(paths) {
         Ok(client) => client.tools().await.ok(),
         Err(_) => None,
@@ -94,7 +106,11 @@ pub async fn budget(
             Some(hosts) => hosts.connection(host)?.map(|c| c.mode),
             None => None,
         };
-        let mut budget = compute(&paths, host, mode, live, now_ms)?;
+        let view = match view {
+            Some(view) => view,
+            None => settings::load(&paths)?.host_views.get(host.id()).cloned().unwrap_or_default(),
+        };
+        let mut budget = compute(&paths, host, mode, &view, live, now_ms)?;
         budget.sessions = sessions;
         Ok::<_, crate::Error>(budget)
     })
@@ -105,11 +121,11 @@ fn compute(
     paths: &Paths,
     host: HostId,
     mode: Option<Mode>,
+    view: &settings::HostView,
     live: Option<BTreeMap<String, Vec<Value>>>,
     now_ms: u64,
 ) -> Result<Budget> {
     let imp = switchboard_hosts::host(host);
-    let view = settings::load(paths)?.host_views.get(host.id()).cloned().unwrap_or_default();
     let pins = Pins::new(&paths.data_dir);
     let (calls, calls_today) = calls_from(paths, host.id(), now_ms);
     let mut unknown = Vec::new();
@@ -234,6 +250,15 @@ mod tests {
     use super::*;
     use switchboard_core::ServerSpec;
 
+    fn saved_view(paths: &Paths, host: HostId) -> settings::HostView {
+        settings::load(paths)
+            .expect("settings")
+            .host_views
+            .get(host.id())
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// `n` tools, the i-th with a description of `i` × 4 characters.
     fn tools(n: usize) -> Vec<Value> {
         (0..n)
@@ -257,7 +282,15 @@ mod tests {
             .expect("add");
         let live = BTreeMap::from([("big".to_owned(), tools(127)), ("small".to_owned(), tools(3))]);
         // VS Code takes 128 tools: 130 is two over.
-        let budget = compute(&paths, HostId::VsCode, None, Some(live.clone()), 1).expect("budget");
+        let budget = compute(
+            &paths,
+            HostId::VsCode,
+            None,
+            &saved_view(&paths, HostId::VsCode),
+            Some(live.clone()),
+            1,
+        )
+        .expect("budget");
         assert_eq!((budget.tools, budget.limits.tools), (130, Some(128)));
         assert!(budget.over());
         assert_eq!(budget.tokens, budget.costs.iter().map(|c| c.tokens).sum::<usize>());
@@ -278,13 +311,28 @@ mod tests {
                 error: None,
             });
         }
-        let budget = compute(&paths, HostId::VsCode, None, Some(live.clone()), 1).expect("budget");
+        let budget = compute(
+            &paths,
+            HostId::VsCode,
+            None,
+            &saved_view(&paths, HostId::VsCode),
+            Some(live.clone()),
+            1,
+        )
+        .expect("budget");
         let off: Vec<&str> = budget.suggestions.iter().map(|s| s.tool.as_str()).collect();
         assert_eq!(off, ["t125", "t124"]);
         // Its one call was today (midnight UTC to now); the next day it was not.
         assert_eq!(budget.calls_today, 1);
-        let next_day =
-            compute(&paths, HostId::VsCode, None, Some(live.clone()), 86_400_001).expect("budget");
+        let next_day = compute(
+            &paths,
+            HostId::VsCode,
+            None,
+            &saved_view(&paths, HostId::VsCode),
+            Some(live.clone()),
+            86_400_001,
+        )
+        .expect("budget");
         assert_eq!(next_day.calls_today, 0);
 
         // A view that hides a server takes its tools out of the count: within the cap.
@@ -297,7 +345,15 @@ mod tests {
             },
         );
         settings::save(&paths, &saved).expect("save");
-        let budget = compute(&paths, HostId::VsCode, None, Some(live), 1).expect("budget");
+        let budget = compute(
+            &paths,
+            HostId::VsCode,
+            None,
+            &saved_view(&paths, HostId::VsCode),
+            Some(live),
+            1,
+        )
+        .expect("budget");
         assert_eq!(budget.tools, 127);
         assert!(!budget.over() && budget.suggestions.is_empty());
         // What it hides is listed, to turn back on.
@@ -315,14 +371,27 @@ mod tests {
         let tool = serde_json::json!({"name": "create_or_update_file_contents", "inputSchema": {}});
         let live = BTreeMap::from([(server.to_owned(), vec![tool])]);
         // Claude Code: mcp__switchboard__<server>__<tool> in aggregate mode, over 64.
-        let budget =
-            compute(&paths, HostId::ClaudeCode, Some(Mode::Aggregate), Some(live.clone()), 1)
-                .expect("budget");
+        let budget = compute(
+            &paths,
+            HostId::ClaudeCode,
+            Some(Mode::Aggregate),
+            &saved_view(&paths, HostId::ClaudeCode),
+            Some(live.clone()),
+            1,
+        )
+        .expect("budget");
         assert_eq!(budget.long_names.len(), 1, "{:?}", budget.long_names);
         assert!(budget.long_names[0].name.starts_with("mcp__switchboard__a-rather-long"));
         // Per server the name is mcp__<server>__<tool>: 59 characters, within the limit.
-        let budget = compute(&paths, HostId::ClaudeCode, Some(Mode::PerServer), Some(live), 1)
-            .expect("budget");
+        let budget = compute(
+            &paths,
+            HostId::ClaudeCode,
+            Some(Mode::PerServer),
+            &saved_view(&paths, HostId::ClaudeCode),
+            Some(live),
+            1,
+        )
+        .expect("budget");
         assert!(budget.long_names.is_empty(), "{:?}", budget.long_names);
     }
 }

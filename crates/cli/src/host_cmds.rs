@@ -107,6 +107,9 @@ pub struct ViewArgs {
     /// Forget the host's view: it sees everything.
     #[arg(long)]
     reset: bool,
+    /// Make the change even though it takes the host over its tool limit.
+    #[arg(long)]
+    over: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -170,7 +173,7 @@ pub async fn run(paths: &Paths, env: &Env, command: HostsCommand) -> anyhow::Res
         HostsCommand::View(args) => {
             let host = args.host;
             let json = args.json;
-            if view(paths, args)? && !json {
+            if view(paths, hosts.clone(), args).await? && !json {
                 print_budget(
                     &api::budget::budget(paths, Some(hosts), host, now_ms()).await?,
                     false,
@@ -447,7 +450,7 @@ fn print_budget(budget: &api::budget::Budget, full: bool) {
 }
 
 /// Edits and prints a host's view; `true` when it changed.
-fn view(paths: &Paths, args: ViewArgs) -> anyhow::Result<bool> {
+async fn view(paths: &Paths, hosts: Arc<Hosts>, args: ViewArgs) -> anyhow::Result<bool> {
     use switchboard_core::settings;
     let mut saved = settings::load(paths)?;
     let key = args.host.id().to_owned();
@@ -488,6 +491,33 @@ fn view(paths: &Paths, args: ViewArgs) -> anyhow::Result<bool> {
         };
     }
     view.tools.retain(|_, f| !f.default_allow || !f.allow.is_empty() || !f.deny.is_empty());
+    // Warned before, not after: a change that shows more and takes the host over its tool
+    // limit is made only with --over.
+    let shows_more = args.reset
+        || !args.show.is_empty()
+        || !args.allow.is_empty()
+        || args.defaults.iter().any(|d| d.ends_with(":allow"));
+    if changing && shows_more && !args.over {
+        let now = now_ms();
+        let before = api::budget::budget(paths, Some(hosts.clone()), args.host, now).await?;
+        let after =
+            api::budget::budget_with(paths, Some(hosts), args.host, Some(view.clone()), now)
+                .await?;
+        if let Some(max) = after.limits.tools
+            && after.tools > max
+            && after.tools > before.tools
+        {
+            return Err(Usage(format!(
+                "this gives {} {} tools, over the {max} it takes (now {}); nothing was changed. \
+                 Pass --over to do it anyway, or hide others first (`hosts budget {}`)",
+                args.host.display_name(),
+                after.tools,
+                before.tools,
+                args.host
+            ))
+            .into());
+        }
+    }
     if changing {
         if view == Default::default() {
             saved.host_views.remove(&key);

@@ -401,3 +401,38 @@ fn a_hosts_view_set_from_the_command_line_applies_to_its_running_sessions() {
         tool_names(&cursor.request("tools/list", json!({}))).contains(&"two__echo".to_owned())
     }));
 }
+
+#[test]
+fn a_view_change_that_takes_a_host_over_its_tool_limit_is_refused_unless_asked_for() {
+    let home = Home::new();
+    let names: Vec<String> = (1..=7).map(|i| format!("s{i}")).collect();
+    for name in &names {
+        home.run(&["add", name, "--", &fixture(), "ok"]).assert_ok();
+    }
+    let _serve = home.serve();
+    assert!(wait_until(Duration::from_secs(60), || {
+        names.iter().all(|n| home.state_of(n)["state"]["kind"] == "running")
+    }));
+    // Seven fixtures are over Cursor's 80 tools; hiding two brings it under (hiding never asks).
+    home.run(&["hosts", "view", "cursor", "--hide", "s1", "--hide", "s2"]).assert_ok();
+    let budget = home.run(&["hosts", "budget", "cursor", "--json"]);
+    let under: Value = serde_json::from_str(&budget.stdout()).expect("json");
+    let per_server = under["tools"].as_u64().expect("tools") / 5;
+    assert!(under["tools"].as_u64() <= under["limits"]["tools"].as_u64(), "{under}");
+
+    // Showing one again would take it over: refused, and nothing changed.
+    let refused = home.run(&["hosts", "view", "cursor", "--show", "s1"]);
+    refused.assert_code(2);
+    assert!(refused.stderr().contains("over the 80 it takes"), "{}", refused.stderr());
+    let settings =
+        std::fs::read_to_string(home.path().join("config/settings.json")).expect("settings");
+    let saved: Value = serde_json::from_str(&settings).expect("json");
+    assert_eq!(saved["hostViews"]["cursor"]["hiddenServers"], json!(["s1", "s2"]));
+
+    // Asked for, it is done.
+    home.run(&["hosts", "view", "cursor", "--show", "s1", "--over"]).assert_ok();
+    let after: Value =
+        serde_json::from_str(&home.run(&["hosts", "budget", "cursor", "--json"]).stdout())
+            .expect("json");
+    assert_eq!(after["tools"].as_u64(), under["tools"].as_u64().map(|t| t + per_server), "{after}");
+}
