@@ -46,6 +46,7 @@ def test_the_hosts_view_previews_writes_repairs_drift_and_undoes(cursor_user, dr
 
     find(driver, '[data-testid="host-write"]').click()
     wait_for(lambda: '"fx"' in config.read_text(), what="our entry written")
+    wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, '[data-testid="host-preview"]'), what="the dialog closed")
     written = json.loads(config.read_text())
     assert written["keep"] == {"me": "exactly"}
     assert written["mcpServers"]["theirs"] == {"command": "their-server"}
@@ -67,6 +68,8 @@ def test_the_hosts_view_previews_writes_repairs_drift_and_undoes(cursor_user, dr
     find(driver, '[data-testid="host-diff"]')
     find(driver, '[data-testid="host-write"]').click()
     wait_for(lambda: '"fx"' in config.read_text(), what="the entry re-applied")
+    # The file is written before the window hears back: the dialog closes a moment later.
+    wait_for(lambda: not driver.find_elements(By.CSS_SELECTOR, '[data-testid="host-preview"]'), what="the dialog closed")
 
     # Undo the re-apply: the file is back to what the other program left, byte for byte.
     host_card(driver, "cursor").find_element(By.CSS_SELECTOR, '[data-testid="host-undo"]').click()
