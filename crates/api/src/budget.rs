@@ -250,6 +250,12 @@ mod tests {
     use super::*;
     use switchboard_core::ServerSpec;
 
+    /// VS Code's budget over `live` at `now_ms`, with its saved view.
+    fn vscode(paths: &Paths, live: &BTreeMap<String, Vec<Value>>, now_ms: u64) -> Budget {
+        let view = saved_view(paths, HostId::VsCode);
+        compute(paths, HostId::VsCode, None, &view, Some(live.clone()), now_ms).expect("budget")
+    }
+
     fn saved_view(paths: &Paths, host: HostId) -> settings::HostView {
         settings::load(paths)
             .expect("settings")
@@ -282,15 +288,7 @@ mod tests {
             .expect("add");
         let live = BTreeMap::from([("big".to_owned(), tools(127)), ("small".to_owned(), tools(3))]);
         // VS Code takes 128 tools: 130 is two over.
-        let budget = compute(
-            &paths,
-            HostId::VsCode,
-            None,
-            &saved_view(&paths, HostId::VsCode),
-            Some(live.clone()),
-            1,
-        )
-        .expect("budget");
+        let budget = vscode(&paths, &live, 1);
         assert_eq!((budget.tools, budget.limits.tools), (130, Some(128)));
         assert!(budget.over());
         assert_eq!(budget.tokens, budget.costs.iter().map(|c| c.tokens).sum::<usize>());
@@ -311,28 +309,12 @@ mod tests {
                 error: None,
             });
         }
-        let budget = compute(
-            &paths,
-            HostId::VsCode,
-            None,
-            &saved_view(&paths, HostId::VsCode),
-            Some(live.clone()),
-            1,
-        )
-        .expect("budget");
+        let budget = vscode(&paths, &live, 1);
         let off: Vec<&str> = budget.suggestions.iter().map(|s| s.tool.as_str()).collect();
         assert_eq!(off, ["t125", "t124"]);
         // Its one call was today (midnight UTC to now); the next day it was not.
         assert_eq!(budget.calls_today, 1);
-        let next_day = compute(
-            &paths,
-            HostId::VsCode,
-            None,
-            &saved_view(&paths, HostId::VsCode),
-            Some(live.clone()),
-            86_400_001,
-        )
-        .expect("budget");
+        let next_day = vscode(&paths, &live, 86_400_001);
         assert_eq!(next_day.calls_today, 0);
 
         // A view that hides a server takes its tools out of the count: within the cap.
@@ -345,15 +327,7 @@ mod tests {
             },
         );
         settings::save(&paths, &saved).expect("save");
-        let budget = compute(
-            &paths,
-            HostId::VsCode,
-            None,
-            &saved_view(&paths, HostId::VsCode),
-            Some(live),
-            1,
-        )
-        .expect("budget");
+        let budget = vscode(&paths, &live, 1);
         assert_eq!(budget.tools, 127);
         assert!(!budget.over() && budget.suggestions.is_empty());
         // What it hides is listed, to turn back on.

@@ -1027,23 +1027,24 @@ async fn a_per_session_server_s_subscriptions_are_made_on_each_host_s_own_proces
             .expect("touch");
         assert_eq!(text(&touched.result), format!("touched {NOTE}"));
     }
+    /// `updates` hears NOTE changed; `others` hear nothing.
+    async fn told_alone(
+        who: &str,
+        updates: &mut tokio::sync::broadcast::Receiver<Notice>,
+        others: &mut tokio::sync::broadcast::Receiver<Notice>,
+    ) {
+        let got = tokio::time::timeout(Duration::from_secs(10), updates.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{who} is told"))
+            .expect("notice");
+        assert_eq!(got, Notice::ResourceUpdated(NOTE.to_owned()));
+        let quiet = tokio::time::timeout(Duration::from_millis(500), others.recv()).await;
+        assert!(quiet.is_err(), "{who}'s process changed, not another's: {quiet:?}");
+    }
     touch(&zed).await;
-    let got = tokio::time::timeout(Duration::from_secs(10), zed_updates.recv())
-        .await
-        .expect("zed is told")
-        .expect("notice");
-    assert_eq!(got, Notice::ResourceUpdated(NOTE.to_owned()));
-    let quiet = tokio::time::timeout(Duration::from_millis(500), cursor_updates.recv()).await;
-    assert!(quiet.is_err(), "zed's process changed, not cursor's: {quiet:?}");
-
+    told_alone("zed", &mut zed_updates, &mut cursor_updates).await;
     touch(&cursor).await;
-    let got = tokio::time::timeout(Duration::from_secs(10), cursor_updates.recv())
-        .await
-        .expect("cursor is told")
-        .expect("notice");
-    assert_eq!(got, Notice::ResourceUpdated(NOTE.to_owned()));
-    let quiet = tokio::time::timeout(Duration::from_millis(500), zed_updates.recv()).await;
-    assert!(quiet.is_err(), "cursor's process changed, not zed's: {quiet:?}");
+    told_alone("cursor", &mut cursor_updates, &mut zed_updates).await;
 
     touch(&gemini).await;
     let streamed = tokio::time::timeout(Duration::from_secs(10), stream.next())

@@ -435,17 +435,24 @@ fn claude_code_and_gemini_cli_reach_a_server_through_the_gateway_over_http_and_t
     assert!(audited.contains(&("claude-code".to_owned(), "tools/list".to_owned())), "{audited:?}");
 }
 
-/// `hosts connect` as a user runs it, in each mode: real Claude Code and Gemini CLI connect to
-/// what it wrote (the gateway's URL with their own tokens) and list the servers through it as
-/// themselves; `hosts disconnect` takes our entries out again (Gemini CLI's file byte for byte).
-#[test]
-fn claude_code_and_gemini_cli_connected_in_each_mode_reach_the_servers_through_the_gateway() {
+/// A home with two fixture servers, `echo` and `second`, a user home, and `serve` running them
+/// inside a namespace of their own.
+fn two_servers_in_a_namespace() -> (Home, PathBuf, NetNs, NsOwner) {
     let home = Home::new();
     let user = user_home(&home);
     let ns = NetNs::new();
     home.run(&["add", "echo", "--", &fixture(), "ok"]).assert_ok();
     home.run(&["add", "second", "--", &fixture(), "ok"]).assert_ok();
     let owner = NsOwner::start(&ns, &home);
+    (home, user, ns, owner)
+}
+
+/// `hosts connect` as a user runs it, in each mode: real Claude Code and Gemini CLI connect to
+/// what it wrote (the gateway's URL with their own tokens) and list the servers through it as
+/// themselves; `hosts disconnect` takes our entries out again (Gemini CLI's file byte for byte).
+#[test]
+fn claude_code_and_gemini_cli_connected_in_each_mode_reach_the_servers_through_the_gateway() {
+    let (home, user, ns, owner) = two_servers_in_a_namespace();
     let claude_file = user.join(".claude.json");
     std::fs::write(&claude_file, "{\"numStartups\": 1}\n").expect("write");
     let gemini_file = user.join(".gemini/settings.json");
@@ -598,12 +605,7 @@ fn claude_turn(ns: &NetNs, user: &Path, model: &FakeModel) -> Vec<String> {
 /// back when started, in per-server and aggregate mode.
 #[test]
 fn claude_codes_own_tool_list_follows_switchboard_views_stops_and_starts() {
-    let home = Home::new();
-    let user = user_home(&home);
-    let ns = NetNs::new();
-    home.run(&["add", "echo", "--", &fixture(), "ok"]).assert_ok();
-    home.run(&["add", "second", "--", &fixture(), "ok"]).assert_ok();
-    let owner = NsOwner::start(&ns, &home);
+    let (home, user, ns, owner) = two_servers_in_a_namespace();
     let model = FakeModel::start(&ns, home.path());
     std::fs::write(
         user.join(".claude.json"),
