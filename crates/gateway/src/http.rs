@@ -17,7 +17,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{any, get},
     serve::ListenerExt,
 };
 use rmcp::transport::streamable_http_server::{
@@ -206,12 +206,28 @@ impl Gateway {
         let cancel = CancellationToken::new();
         let mcp_config =
             StreamableHttpServerConfig::default().with_cancellation_token(cancel.child_token());
-        let factory_shared = shared.clone();
-        let service = StreamableHttpService::new(
-            move || Ok(GatewayHandler::new(factory_shared.clone())),
-            LocalSessionManager::default().into(),
-            mcp_config,
-        );
+        // Two faces: rmcp opens every SSE stream with a priming event (an id and empty data),
+        // which 2025-11-25 asks for, but which clients of earlier revisions parse as a message
+        // and fail on (Gemini CLI 0.61 drops the server). A session of an earlier revision is
+        // served by the same handler without priming, from a session store of its own.
+        let factory = |shared: Arc<Shared>| move || Ok(GatewayHandler::new(shared.clone()));
+        let mut plain_sessions = LocalSessionManager::default();
+        plain_sessions.session_config.sse_retry = None;
+        let plain_sessions = Arc::new(plain_sessions);
+        let service = ByRevision {
+            primed: StreamableHttpService::new(
+                factory(shared.clone()),
+                Arc::new(LocalSessionManager::default()),
+                mcp_config.clone(),
+            ),
+            plain: StreamableHttpService::new(
+                factory(shared.clone()),
+                plain_sessions.clone(),
+                mcp_config.with_sse_retry(None),
+            ),
+            plain_sessions,
+            max_body_bytes: config.max_body_bytes,
+        };
         let guard = Guard {
             tokens: Arc::new(Tokens::new(paths)),
             upstreams,
@@ -220,8 +236,8 @@ impl Gateway {
             port: addr.port(),
         };
         let router = Router::new()
-            .route_service("/mcp", service.clone())
-            .route_service("/mcp/{server}", service)
+            .route("/mcp", any(mcp).with_state(service.clone()))
+            .route("/mcp/{server}", any(mcp).with_state(service))
             .route("/gateway/status", get(status))
             .layer(middleware::from_fn_with_state(guard.clone(), guard_request))
             .with_state(guard);
@@ -285,6 +301,66 @@ impl Gateway {
 impl Drop for Gateway {
     fn drop(&mut self) {
         self.cancel.cancel();
+    }
+}
+
+type McpService = StreamableHttpService<GatewayHandler, LocalSessionManager>;
+
+/// The MCP endpoint's two faces: `primed` for clients of 2025-11-25 and later, `plain` (no SSE
+/// priming events, sessions in `plain_sessions`) for earlier ones.
+#[derive(Clone)]
+struct ByRevision {
+    primed: McpService,
+    plain: McpService,
+    plain_sessions: Arc<LocalSessionManager>,
+    max_body_bytes: usize,
+}
+
+/// Whether a revision (`YYYY-MM-DD`) has SSE priming events: 2025-11-25 and later.
+fn primes(revision: &str) -> bool {
+    revision.trim() >= "2025-11-25"
+}
+
+impl ByRevision {
+    /// Which face serves `request`: a request naming a revision with priming in
+    /// `MCP-Protocol-Version` (sent after `initialize` from 2025-06-18 on, and on every 2026-07-28
+    /// request) goes to `primed`; a request of a session goes where that session lives; an
+    /// `initialize` is read for the revision it asks for.
+    async fn route(&self, request: Request) -> (bool, Request) {
+        let headers = request.headers();
+        if let Some(revision) = headers.get("mcp-protocol-version").and_then(|v| v.to_str().ok())
+            && primes(revision)
+        {
+            return (true, request);
+        }
+        if let Some(session) = headers.get("mcp-session-id").and_then(|v| v.to_str().ok()) {
+            let plain = self.plain_sessions.sessions.read().await.contains_key(session);
+            return (!plain, request);
+        }
+        if request.method() != axum::http::Method::POST {
+            return (true, request);
+        }
+        // An initialize (or a stray request without a session): its body says which revision.
+        let (parts, body) = request.into_parts();
+        let bytes = match axum::body::to_bytes(body, self.max_body_bytes).await {
+            Ok(bytes) => bytes,
+            // Too large or broken: rmcp answers an empty body with the right error.
+            Err(_) => axum::body::Bytes::new(),
+        };
+        let revision = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|m| m.pointer("/params/protocolVersion")?.as_str().map(str::to_owned));
+        let primed = revision.as_deref().is_none_or(primes);
+        (primed, Request::from_parts(parts, Body::from(bytes)))
+    }
+}
+
+async fn mcp(State(service): State<ByRevision>, request: Request) -> Response {
+    let (primed, request) = service.route(request).await;
+    let chosen = if primed { service.primed } else { service.plain };
+    match tower::ServiceExt::oneshot(chosen, request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
     }
 }
 

@@ -1194,3 +1194,85 @@ async fn pid_of(session: &Session) -> u32 {
         .parse()
         .expect("a pid")
 }
+
+/// The SSE events in `body` that carry no message: an empty `data` (a priming event).
+fn priming_events(body: &str) -> usize {
+    body.split("\n\n")
+        .filter(|event| {
+            let data: Vec<&str> =
+                event.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect();
+            !data.is_empty() && data.iter().all(|d| d.is_empty())
+        })
+        .count()
+}
+
+/// Clients before 2025-11-25 parse every SSE event's data as a message, so an empty priming
+/// event breaks them (Gemini CLI 0.61 drops the server on it); 2025-11-25 asks for one. Each
+/// session gets what its revision expects, on its answers and on its GET stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_priming_events_go_only_to_clients_of_revisions_that_expect_them() {
+    let world = World::new(&["alpha"], Duration::from_secs(30)).await;
+    let url = format!("http://127.0.0.1:{}/mcp/alpha", world.gateway.port());
+    let client = reqwest::Client::new();
+    let post = |session: Option<&str>, revision: Option<&str>, body: String| {
+        let mut request = client
+            .post(&url)
+            .bearer_auth(world.token("cursor"))
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .body(body);
+        if let Some(session) = session {
+            request = request.header("Mcp-Session-Id", session);
+        }
+        if let Some(revision) = revision {
+            request = request.header("MCP-Protocol-Version", revision);
+        }
+        request.send()
+    };
+    for (revision, expects) in
+        [("2024-11-05", false), ("2025-03-26", false), ("2025-06-18", false), ("2025-11-25", true)]
+    {
+        let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": revision, "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"}}});
+        let answer = post(None, None, initialize.to_string()).await.expect("initialize");
+        let session = answer
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("a session")
+            .to_owned();
+        let body = answer.text().await.expect("body");
+        assert!(body.contains(&format!("\"protocolVersion\":\"{revision}\"")), "{body}");
+        // The header comes with every later request from 2025-06-18 on.
+        let header = (revision >= "2025-06-18").then_some(revision);
+        let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        post(Some(&session), header, initialized.to_string()).await.expect("initialized");
+        let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
+        let body = post(Some(&session), header, list.to_string())
+            .await
+            .expect("tools/list")
+            .text()
+            .await
+            .expect("body");
+        assert!(body.contains("\"echo\""), "{revision}: {body}");
+        assert_eq!(priming_events(&body) > 0, expects, "{revision}: {body}");
+
+        let mut get = client
+            .get(&url)
+            .bearer_auth(world.token("cursor"))
+            .header("Accept", "text/event-stream")
+            .header("Mcp-Session-Id", &session);
+        if let Some(revision) = header {
+            get = get.header("MCP-Protocol-Version", revision);
+        }
+        let mut stream = get.send().await.expect("GET stream");
+        assert_eq!(stream.status(), 200, "{revision}");
+        let first = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await;
+        let first = match first {
+            Ok(chunk) => String::from_utf8_lossy(&chunk.ok().flatten().unwrap_or_default()).into(),
+            Err(_) => String::new(),
+        };
+        assert_eq!(priming_events(&first) > 0, expects, "{revision}: GET began {first:?}");
+    }
+}

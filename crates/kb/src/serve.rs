@@ -211,7 +211,11 @@ pub async fn serve_http(
     let cancel = CancellationToken::new();
     let config = StreamableHttpServerConfig::default()
         .with_allowed_origins(["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"])
-        .with_cancellation_token(cancel.child_token());
+        .with_cancellation_token(cancel.child_token())
+        // No SSE priming events: clients before 2025-11-25 (Gemini CLI 0.61 among them) read an
+        // event with empty data as a broken message and drop the server, and a search's one
+        // answer needs no stream to resume.
+        .with_sse_retry(None);
     let factory_engine = engine.clone();
     let service = StreamableHttpService::new(
         move || Ok(KbServer::new(factory_engine.clone())),
