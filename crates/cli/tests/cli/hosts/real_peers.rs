@@ -527,8 +527,8 @@ fn claude_code_and_gemini_cli_connected_in_each_mode_reach_the_servers_through_t
     }
 }
 
-/// The Anthropic API stand-in (`tests/peers/fake_anthropic.py`) inside the namespace, recording
-/// the tools each request offers.
+/// A model API stand-in (`tests/peers/fake_anthropic.py` or `fake_gemini.py`) inside the
+/// namespace, recording the tools each request offers.
 struct FakeModel {
     child: Child,
     port: u16,
@@ -536,10 +536,10 @@ struct FakeModel {
 }
 
 impl FakeModel {
-    fn start(ns: &NetNs, dir: &Path) -> Self {
+    fn start(ns: &NetNs, dir: &Path, script: &str) -> Self {
         let port = peers::free_port();
-        let log = dir.join("model-requests.jsonl");
-        let script = peers::workspace().join("tests/peers/fake_anthropic.py");
+        let log = dir.join(format!("{script}-requests.jsonl"));
+        let script = peers::workspace().join("tests/peers").join(script);
         let child = ns
             .command("python3")
             .arg(script)
@@ -558,17 +558,22 @@ impl FakeModel {
         FakeModel { child, port, log }
     }
 
-    /// The MCP tools Claude Code offered the model in its last request.
-    fn last_mcp_tools(&self) -> Vec<String> {
+    /// The tools whose names start with `prefix` in the last request that offered any tools (a
+    /// host may ask a helper model first, with none).
+    fn last_tools(&self, prefix: &str) -> Vec<String> {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let last: Value =
-            text.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or_default();
+        let last = text
+            .lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|r| r["tools"].as_array().is_some_and(|t| !t.is_empty()))
+            .unwrap_or_default();
         last["tools"]
             .as_array()
             .map(|t| {
                 t.iter()
                     .filter_map(|n| n.as_str())
-                    .filter(|n| n.starts_with("mcp__"))
+                    .filter(|n| n.starts_with(prefix))
                     .map(str::to_owned)
                     .collect()
             })
@@ -583,35 +588,94 @@ impl Drop for FakeModel {
     }
 }
 
-/// One `claude -p` turn against the fake model: the MCP tools Claude Code listed for it.
-fn claude_turn(ns: &NetNs, user: &Path, model: &FakeModel) -> Vec<String> {
-    let output = host_command(ns, &hosts_bin("claude"), user, user, &["-p", "say ok"])
-        .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{}", model.port))
-        .env("ANTHROPIC_API_KEY", "sk-test-not-a-key")
-        .env("ENABLE_TOOL_SEARCH", "false")
-        .output()
-        .expect("run claude -p");
-    assert!(
-        output.status.success(),
-        "claude -p failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    model.last_mcp_tools()
+/// A real host with a prompt mode: how to run one turn against its model stand-in, and how it
+/// names the MCP tools it offers.
+struct PromptHost {
+    id: &'static str,
+    bin: &'static str,
+    script: &'static str,
+    /// The prefix of the names it gives MCP tools, and the separator between server and tool.
+    prefix: &'static str,
+    separator: &'static str,
 }
 
-/// What real Claude Code offers its model through the gateway follows Switchboard: a denied
-/// tool is absent, a server stopped from the command line disappears from the list and comes
-/// back when started, in per-server and aggregate mode.
-#[test]
-fn claude_codes_own_tool_list_follows_switchboard_views_stops_and_starts() {
+const CLAUDE_CODE: PromptHost = PromptHost {
+    id: "claude-code",
+    bin: "claude",
+    script: "fake_anthropic.py",
+    prefix: "mcp__",
+    separator: "__",
+};
+/// Gemini CLI offers an MCP tool as `mcp_<server>_<tool>`, and only with `--approval-mode yolo`
+/// in prompt mode (otherwise it leaves out every tool that would ask for confirmation).
+const GEMINI_CLI: PromptHost = PromptHost {
+    id: "gemini-cli",
+    bin: "gemini",
+    script: "fake_gemini.py",
+    prefix: "mcp_",
+    separator: "_",
+};
+
+impl PromptHost {
+    /// One `-p` turn against the stand-in: the MCP tools the host listed for its model.
+    fn turn(&self, ns: &NetNs, user: &Path, model: &FakeModel) -> Vec<String> {
+        let url = format!("http://127.0.0.1:{}", model.port);
+        let mut command = host_command(ns, &hosts_bin(self.bin), user, user, &[]);
+        match self.id {
+            "claude-code" => command
+                .args(["-p", "say ok"])
+                .env("ANTHROPIC_BASE_URL", url)
+                .env("ANTHROPIC_API_KEY", "sk-test-not-a-key")
+                .env("ENABLE_TOOL_SEARCH", "false"),
+            _ => command
+                .args(["--approval-mode", "yolo", "-p", "say ok"])
+                .env("GOOGLE_GEMINI_BASE_URL", url)
+                .env("GEMINI_API_KEY", "test-not-a-key"),
+        };
+        let output = command.output().expect("run the host");
+        assert!(
+            output.status.success(),
+            "{} -p failed:\n{}{}",
+            self.bin,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        model.last_tools(self.prefix)
+    }
+
+    /// The name the host gives `tool` of `server` under its entry `entry`.
+    fn tool(&self, entry: &str, tool: &str) -> String {
+        format!("{}{entry}{}{tool}", self.prefix, self.separator)
+    }
+
+    /// The host's own state, so a prompt run needs no onboarding or login.
+    fn prepare(&self, user: &Path) {
+        match self.id {
+            "claude-code" => std::fs::write(
+                user.join(".claude.json"),
+                "{\"numStartups\": 1, \"hasCompletedOnboarding\": true}\n",
+            )
+            .expect("write"),
+            _ => {
+                let settings = user.join(".gemini/settings.json");
+                std::fs::create_dir_all(settings.parent().expect("dir")).expect("mkdir");
+                std::fs::write(
+                    settings,
+                    "{\"security\": {\"auth\": {\"selectedType\": \"gemini-api-key\"}}}\n",
+                )
+                .expect("write");
+            }
+        }
+    }
+}
+
+/// What a real host offers its model through the gateway follows Switchboard: a denied tool is
+/// absent, a server stopped from the command line disappears from the list and comes back when
+/// started, in per-server and aggregate mode.
+fn own_tool_list_follows_switchboard(host: &PromptHost) {
     let (home, user, ns, owner) = two_servers_in_a_namespace();
-    let model = FakeModel::start(&ns, home.path());
-    std::fs::write(
-        user.join(".claude.json"),
-        "{\"numStartups\": 1, \"hasCompletedOnboarding\": true}\n",
-    )
-    .expect("write");
+    let model = FakeModel::start(&ns, home.path(), host.script);
+    host.prepare(&user);
     let ctl = |args: &[&str]| {
         let run = ns
             .command(env!("CARGO_BIN_EXE_switchboard"))
@@ -622,40 +686,54 @@ fn claude_codes_own_tool_list_follows_switchboard_views_stops_and_starts() {
             .expect("switchboard");
         assert!(run.status.success(), "{args:?}: {}", String::from_utf8_lossy(&run.stderr));
     };
-    for (mode, echo, hang, second) in [
-        ("per-server", "mcp__echo__echo", "mcp__echo__hang", "mcp__second__echo"),
-        (
-            "aggregate",
-            "mcp__switchboard__echo__echo",
-            "mcp__switchboard__echo__hang",
-            "mcp__switchboard__second__echo",
-        ),
-    ] {
-        ctl(&["hosts", "connect", "claude-code", "--mode", mode]);
-        ctl(&["hosts", "view", "claude-code", "--deny", "echo:hang"]);
+    for mode in ["per-server", "aggregate"] {
+        // Per server, each server is an entry of its own; in aggregate mode the one
+        // `switchboard` entry has every tool, named `server__tool`.
+        let name = |server: &str, tool: &str| match mode {
+            "per-server" => host.tool(server, tool),
+            _ => host.tool("switchboard", &format!("{server}__{tool}")),
+        };
+        let (echo, hang, second) =
+            (name("echo", "echo"), name("echo", "hang"), name("second", "echo"));
+        ctl(&["hosts", "connect", host.id, "--mode", mode]);
+        ctl(&["hosts", "view", host.id, "--deny", "echo:hang"]);
         // The owner applies the view within 2 s.
         std::thread::sleep(Duration::from_millis(2500));
-        let tools = claude_turn(&ns, &user, &model);
+        let tools = host.turn(&ns, &user, &model);
         assert!(
-            tools.contains(&echo.to_owned()) && tools.contains(&second.to_owned()),
-            "{mode}: {tools:?}\n{}",
+            tools.contains(&echo) && tools.contains(&second),
+            "{} {mode}: {tools:?}\n{}",
+            host.id,
             owner.log(&home)
         );
-        assert!(!tools.contains(&hang.to_owned()), "{mode}: a denied tool was listed: {tools:?}");
+        assert!(!tools.contains(&hang), "{} {mode}: a denied tool was listed: {tools:?}", host.id);
 
         ctl(&["stop", "second"]);
-        let tools = claude_turn(&ns, &user, &model);
+        let tools = host.turn(&ns, &user, &model);
         assert!(
-            !tools.contains(&second.to_owned()),
-            "{mode}: a stopped server's tools were listed: {tools:?}"
+            !tools.contains(&second),
+            "{} {mode}: a stopped server's tools were listed: {tools:?}",
+            host.id
         );
-        assert!(tools.contains(&echo.to_owned()), "{mode}: {tools:?}");
+        assert!(tools.contains(&echo), "{} {mode}: {tools:?}", host.id);
 
         ctl(&["start", "second"]);
-        let tools = claude_turn(&ns, &user, &model);
-        assert!(tools.contains(&second.to_owned()), "{mode}: a started server is back: {tools:?}");
+        let tools = host.turn(&ns, &user, &model);
+        assert!(tools.contains(&second), "{} {mode}: a started server is back: {tools:?}", host.id);
 
-        ctl(&["hosts", "view", "claude-code", "--reset"]);
-        ctl(&["hosts", "disconnect", "claude-code"]);
+        ctl(&["hosts", "view", host.id, "--reset"]);
+        ctl(&["hosts", "disconnect", host.id]);
     }
+}
+
+/// Claude Code's model request (`claude -p`) lists what Switchboard lets it see.
+#[test]
+fn claude_codes_own_tool_list_follows_switchboard_views_stops_and_starts() {
+    own_tool_list_follows_switchboard(&CLAUDE_CODE);
+}
+
+/// Gemini CLI's model request (`gemini -p`) lists what Switchboard lets it see.
+#[test]
+fn gemini_clis_own_tool_list_follows_switchboard_views_stops_and_starts() {
+    own_tool_list_follows_switchboard(&GEMINI_CLI);
 }
