@@ -381,7 +381,9 @@ pub async fn hosts_connections(state: State<'_, AppState>) -> Answer<Vec<hosts::
 pub async fn hosts_availability(
     state: State<'_, AppState>,
 ) -> Answer<Vec<api::connect::Availability>> {
-    api::connect::availability_for_window(state.hosts()?).await.map_err(wire)
+    let link = link(&state)?;
+    let now = link.context().clock.now_ms();
+    api::connect::availability_for_window(link.paths(), state.hosts()?, now).await.map_err(wire)
 }
 
 /// A host's tools through the gateway against its limits.

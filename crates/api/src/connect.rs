@@ -248,19 +248,38 @@ pub struct Availability {
     pub host: String,
     pub name: String,
     pub pickup: Pickup,
+    /// What the host sees now, when that is over its limits ("92 tools (it takes 80), ~31,200
+    /// tokens of definitions"): the warning an install or a change gives, with a way back.
+    #[ts(optional)]
+    pub over_budget: Option<String>,
 }
 
-/// [`availability`] as the window shows it.
-pub async fn availability_for_window(hosts: Arc<Hosts>) -> Result<Vec<Availability>> {
-    Ok(availability(hosts)
-        .await?
-        .into_iter()
-        .map(|(host, pickup)| Availability {
+/// [`availability`] with each host's budget: where a server just added is available, and which
+/// hosts it took over their limits. `now_ms`: the time "today" is counted to.
+pub async fn availability_for_window(
+    paths: &Paths,
+    hosts: Arc<Hosts>,
+    now_ms: u64,
+) -> Result<Vec<Availability>> {
+    let mut each = Vec::new();
+    for (host, pickup) in availability(hosts.clone()).await? {
+        let over_budget =
+            match crate::budget::budget(paths, Some(hosts.clone()), host, now_ms).await {
+                Ok(budget) if budget.over() => Some(budget.summary()),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::debug!("{}'s budget: {e}", host.display_name());
+                    None
+                }
+            };
+        each.push(Availability {
             host: host.id().into(),
             name: host.display_name().into(),
             pickup,
-        })
-        .collect())
+            over_budget,
+        });
+    }
+    Ok(each)
 }
 
 /// "Cursor (refresh its MCP servers to see it), Claude Code", or `None` when no host is

@@ -89,7 +89,7 @@ pub async fn install(ctx: &api::Context, args: InstallArgs) -> anyhow::Result<()
         return print_json(&installed);
     }
     print!("{}", describe_installed(&installed));
-    crate::registry_cmds::say_where_available(ctx).await;
+    crate::registry_cmds::say_where_available(ctx, &installed.name).await;
     Ok(())
 }
 

@@ -98,18 +98,32 @@ pub async fn add(ctx: &api::Context, args: AddArgs) -> anyhow::Result<()> {
     println!("added {}: {described}", args.name);
     notify_owner(&ctx.paths).await;
     if spec_enabled {
-        say_where_available(ctx).await;
+        say_where_available(ctx, args.name.as_str()).await;
     }
     Ok(())
 }
 
 /// "now available in Cursor (refresh …), Claude Code" for the hosts connected to the gateway.
-pub(crate) async fn say_where_available(ctx: &api::Context) {
+/// Then, for each host it takes over its limits, a warning and the way back.
+pub(crate) async fn say_where_available(ctx: &api::Context, server: &str) {
     let Some(hosts) = api::hosts(&ctx.paths, &ctx.env) else { return };
-    if let Ok(available) = api::connect::availability(hosts).await
-        && let Some(text) = api::connect::describe_availability(&available)
-    {
+    let now = SystemClock.now_ms();
+    let Ok(available) = api::connect::availability_for_window(&ctx.paths, hosts, now).await else {
+        return;
+    };
+    let pairs: Vec<_> =
+        available.iter().filter_map(|a| Some((a.host.parse().ok()?, a.pickup))).collect();
+    if let Some(text) = api::connect::describe_availability(&pairs) {
         println!("now available in {text}");
+    }
+    for a in &available {
+        if let Some(over) = &a.over_budget {
+            eprintln!(
+                "warning: {} now sees {over}, over its limits; to hide {server} from it: \
+                 switchboard hosts view {} --hide {server}",
+                a.name, a.host
+            );
+        }
     }
 }
 

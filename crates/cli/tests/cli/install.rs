@@ -373,3 +373,51 @@ fn update_shows_the_new_versions_tool_diff_first_and_replaces_the_package() {
     assert!(r.stdout().contains("is at 2.0.0"), "{}", r.stdout());
     drop(serve);
 }
+
+/// An install that takes a connected host over its tool limit says so where it says where the
+/// server is available, with the command that hides it from that host; hiding it brings the
+/// host back under.
+#[test]
+fn an_install_that_takes_a_connected_host_over_its_tool_limit_warns_and_says_how_to_hide_it() {
+    let home = Home::new();
+    let user = home.path().join("user");
+    std::fs::create_dir_all(&user).expect("user home");
+    let as_user = |registry: Option<&str>, args: &[&str]| {
+        let mut c = home.command(args);
+        c.env("SWITCHBOARD_REGISTRY_URL", registry.unwrap_or("http://127.0.0.1:9/"))
+            .env("SWITCHBOARD_SECRET_STORE", "file")
+            .env("HOME", &user)
+            .env("XDG_CONFIG_HOME", user.join(".config"));
+        Run(c.stdin(std::process::Stdio::null()).output().expect("run switchboard"))
+    };
+    // Five fixtures (14 tools each) are within Cursor's 80 tools; a sixth server is not.
+    let names: Vec<String> = (1..=5).map(|i| format!("s{i}")).collect();
+    for name in &names {
+        home.run(&["add", name, "--", &crate::support::fixture(), "ok"]).assert_ok();
+    }
+    let _serve = home.serve_with(&[("HOME", &user)]);
+    assert!(wait_until(Duration::from_secs(60), || {
+        names.iter().all(|n| home.state_of(n)["state"]["kind"] == "running")
+    }));
+    as_user(None, &["hosts", "connect", "cursor"]).assert_ok();
+    let budget: Value =
+        serde_json::from_str(&as_user(None, &["hosts", "budget", "cursor", "--json"]).stdout())
+            .expect("json");
+    assert!(budget["tools"].as_u64() <= budget["limits"]["tools"].as_u64(), "{budget}");
+
+    let registry = bundle_registry();
+    as_user(Some(&registry.url("")), &["catalog", "refresh"]).assert_ok();
+    let r = as_user(None, &["install", "good-bundle", "--yes", "--input", "token=t"]);
+    r.assert_ok();
+    assert!(r.stdout().contains("now available in Cursor"), "{}", r.stdout());
+    let warning = r.stderr();
+    assert!(warning.contains("warning: Cursor now sees"), "{warning}");
+    assert!(warning.contains("(it takes 80)"), "{warning}");
+    assert!(warning.contains("switchboard hosts view cursor --hide good-bundle"), "{warning}");
+
+    as_user(None, &["hosts", "view", "cursor", "--hide", "good-bundle"]).assert_ok();
+    let after: Value =
+        serde_json::from_str(&as_user(None, &["hosts", "budget", "cursor", "--json"]).stdout())
+            .expect("json");
+    assert_eq!(after["tools"], budget["tools"], "{after}");
+}

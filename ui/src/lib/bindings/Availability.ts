@@ -4,4 +4,9 @@ import type { Pickup } from "./Pickup";
 /**
  * Where a server added now is available, as the window shows it.
  */
-export type Availability = { host: string, name: string, pickup: Pickup, };
+export type Availability = { host: string, name: string, pickup: Pickup, 
+/**
+ * What the host sees now, when that is over its limits ("92 tools (it takes 80), ~31,200
+ * tokens of definitions"): the warning an install or a change gives, with a way back.
+ */
+overBudget?: string, };
