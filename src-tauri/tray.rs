@@ -137,13 +137,19 @@ fn menu(app: &AppHandle, statuses: &[ServerStatus]) -> tauri::Result<Menu<tauri:
     Ok(menu)
 }
 
-/// "Hosts": the AI apps connected to the gateway (how, not clickable), and a way to connect more.
+/// "Hosts": the AI apps connected to the gateway (how, not clickable), "Connect NAME…" for each
+/// one detected here and not connected (it opens the window on the change to review: nothing is
+/// written from the tray unseen), and a way to the Hosts view.
 fn hosts_menu(app: &AppHandle) -> tauri::Result<Submenu<tauri::Wry>> {
-    let connections = app
-        .try_state::<AppState>()
-        .and_then(|state| state.hosts().ok())
-        .and_then(|hosts| hosts.connections().ok())
-        .unwrap_or_default();
+    let hosts = app.try_state::<AppState>().and_then(|state| state.hosts().ok());
+    let connections = hosts.as_ref().and_then(|hosts| hosts.connections().ok()).unwrap_or_default();
+    let detected: Vec<switchboard_hosts::HostId> = match &hosts {
+        Some(hosts) => switchboard_hosts::HostId::ALL
+            .into_iter()
+            .filter(|h| !connections.contains_key(h.id()) && hosts.detect(*h).is_some())
+            .collect(),
+        None => Vec::new(),
+    };
     let submenu = Submenu::with_id(app, "hosts", "Hosts", true)?;
     if connections.is_empty() {
         submenu.append(&MenuItem::with_id(
@@ -173,6 +179,15 @@ fn hosts_menu(app: &AppHandle) -> tauri::Result<Submenu<tauri::Wry>> {
         )?)?;
     }
     submenu.append(&PredefinedMenuItem::separator(app)?)?;
+    for host in detected {
+        submenu.append(&MenuItem::with_id(
+            app,
+            format!("hosts:connect:{}", host.id()),
+            format!("Connect {}…", host.display_name()),
+            true,
+            None::<&str>,
+        )?)?;
+    }
     submenu.append(&MenuItem::with_id(app, "hosts:open", "Connect apps…", true, None::<&str>)?)?;
     Ok(submenu)
 }
@@ -237,6 +252,10 @@ fn on_menu(app: &AppHandle, id: &str) {
             }
         }),
         "stop-all" => with_owner(app, |link| async move { api::stop_all(&link).await }),
+        other if other.starts_with("hosts:connect:") => {
+            let host = other.trim_start_matches("hosts:connect:");
+            show_window(app, Some(&format!("hosts:{host}")));
+        }
         other => {
             let Some((name, action)) =
                 other.strip_prefix("server:").and_then(|r| r.rsplit_once(':'))

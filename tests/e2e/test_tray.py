@@ -1,7 +1,7 @@
 """The real tray over D-Bus: this test acts as the StatusNotifierWatcher (the desktop's tray host),
 so the app's tray item registers with it. It reads the item's label (ayatana's XAyatanaLabel) and icon, fetches its menu
 with com.canonical.dbusmenu, clicks a server's Start and checks with `switchboard status` that
-the server runs, sees the menu and icon follow (and its Hosts submenu list a connected app), then clicks Quit: the app exits 0 and no server
+the server runs, sees the menu and icon follow (and its Hosts submenu offer a detected app and list a connected one), then clicks Quit: the app exits 0 and no server
 process survives. Also measures launch-to-tray-registered time."""
 
 import asyncio
@@ -138,6 +138,8 @@ async def eventually(check, timeout=20.0, what="condition"):
 def test_tray_registers_lists_servers_starts_one_and_quits(scratch):
     scratch.cli("add", "alpha", "--disabled", "--", str(FIXTURE), "ok")
     scratch.cli("add", "beta", "--", str(FIXTURE), "ok")
+    # Cursor is installed here (its folder exists), not connected.
+    (scratch.root / "user-home" / ".cursor").mkdir(parents=True)
     asyncio.run(drive_tray(scratch))
 
 
@@ -189,9 +191,18 @@ async def drive_tray(scratch):
         icon_before = await prop(bus, name, path, "IconName")
         assert "1 of 2 running" in title_before, title_before
 
-        # The Hosts submenu: no app connected yet, and a way to connect one.
+        # The Hosts submenu: no app connected yet, the detected Cursor offered, and a way to
+        # connect others.
         assert find(nodes, "Hosts") and find(nodes, "No app connected") and find(nodes, "Connect apps…")
-        # Cursor connected from the command line shows there once the menu is rebuilt.
+        offer = find(nodes, "Connect Cursor…")
+        assert offer[2], "Connect Cursor… should be enabled"
+        # It opens the window on the change to review: nothing is written from the tray.
+        await click(bus, name, menu_path, offer[0])
+        await asyncio.sleep(1)
+        assert not (scratch.root / "user-home" / ".cursor" / "mcp.json").exists()
+        assert app.poll() is None
+        # Cursor connected from the command line shows there once the menu is rebuilt, and is no
+        # longer offered.
         scratch.cli("hosts", "connect", "cursor")
 
         # Click alpha's Start in its submenu.
@@ -207,6 +218,7 @@ async def drive_tray(scratch):
 
         nodes = await eventually(lambda: menu_if(bus, name, menu_path, "alpha — running"), what="menu rebuilt")
         assert find(nodes, "Cursor — one entry per server"), [n[1] for n in nodes]
+        assert not [n for n in nodes if n[1] == "Connect Cursor…"], [n[1] for n in nodes]
         title_after = await eventually(
             lambda: title_if(bus, name, path, "2 of 2 running"), what="title to follow")
         icon_after = await prop(bus, name, path, "IconName")

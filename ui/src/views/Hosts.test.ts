@@ -74,6 +74,22 @@ describe('Hosts view', () => {
     expect(document.querySelector('[data-testid="host-budget"]')?.textContent).toContain('3 calls today');
   });
 
+  it("opens the review of the host the tray asked to connect, writing nothing until Write", async () => {
+    const backend = fakeBackend({
+      hostsStatus: () => Promise.resolve([CURSOR]),
+      hostsConnections: () => Promise.resolve([]),
+      settings: () => Promise.reject(new Error('no settings here')),
+      onHostsDrift: () => Promise.resolve(() => {}),
+      hostsConnect: (_host, _mode, dryRun) => Promise.resolve(planned(!dryRun)),
+      hostsBudget: () => Promise.resolve(budget(12)),
+    });
+    view = mount(Hosts, { target: document.body, props: { backend, servers: ['fx'], connect: 'cursor' } });
+    await settle();
+    expect(backend.hostsConnect).toHaveBeenCalledTimes(1);
+    expect(backend.hostsConnect).toHaveBeenLastCalledWith('cursor', null, true);
+    expect(document.querySelector('[data-testid="host-diff"]')?.textContent).toContain('"fx"');
+  });
+
   it('asks before a tool turned on takes a host over its limit, and saves only on yes', async () => {
     const full: Budget = { ...budget(80), hidden: [{ server: 'fx', tool: 'big', tokens: 900, calls: 0 }] };
     const settings = {
