@@ -240,6 +240,7 @@ async fn list(
     only_ours: bool,
 ) -> anyhow::Result<()> {
     let project = absolute(args.project)?;
+    let connections = hosts.connections().unwrap_or_default();
     let mut all = api::host_status(hosts, paths, project).await?;
     if only_ours {
         for host in &mut all {
@@ -289,6 +290,31 @@ async fn list(
                 };
                 println!("    {:<24} {state}", entry.name);
             }
+        }
+        // The one-step move: our direct entries run each server's own copy, with its secrets in
+        // the file; connecting replaces them in place with the gateway's.
+        let connected = connections.contains_key(host.id.as_str());
+        let direct = host
+            .files
+            .iter()
+            .filter(|f| f.scope == "user")
+            .flat_map(|f| &f.entries)
+            .filter(|e| e.state != EntryState::Theirs)
+            .count();
+        if !connected && direct > 0 {
+            println!(
+                "  {direct} of our entries make {} run its own copy of each server, with its \
+                 secrets in its file: `switchboard hosts connect {}` moves them to the gateway",
+                host.name, host.id
+            );
+        }
+        let theirs =
+            host.files.iter().flat_map(|f| &f.entries).any(|e| e.state == EntryState::Theirs);
+        if connected && theirs {
+            println!(
+                "  entries not ours are not managed: `switchboard hosts import {} NAME` takes one in",
+                host.id
+            );
         }
     }
     Ok(())

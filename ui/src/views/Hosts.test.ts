@@ -74,6 +74,20 @@ describe('Hosts view', () => {
     expect(document.querySelector('[data-testid="host-budget"]')?.textContent).toContain('3 calls today');
   });
 
+  it('offers the move to the gateway for entries it wrote the direct way', async () => {
+    const direct: HostStatus = { ...CURSOR, files: [{ ...CURSOR.files[0]!, entries: [{ name: 'fx', state: 'in-sync', server: 'fx' }, { name: 'mine', state: 'theirs' }] }] };
+    const backend = fakeBackend({
+      hostsStatus: () => Promise.resolve([direct]),
+      hostsConnections: () => Promise.resolve([]),
+      settings: () => Promise.reject(new Error('no settings here')),
+      onHostsDrift: () => Promise.resolve(() => {}),
+    });
+    view = mount(Hosts, { target: document.body, props: { backend, servers: ['fx'] } });
+    await settle();
+    expect(document.querySelector('[data-testid="host-migrate"]')?.textContent).toContain('1 entry Switchboard wrote make Cursor run its own copy');
+    expect(document.querySelector('[data-testid="host-connect"]')?.textContent).toContain('Move to Switchboard');
+  });
+
   it("opens the review of the host the tray asked to connect, writing nothing until Write", async () => {
     const backend = fakeBackend({
       hostsStatus: () => Promise.resolve([CURSOR]),

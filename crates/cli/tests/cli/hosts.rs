@@ -275,6 +275,62 @@ fn connected_hosts_files_hold_no_server_secret() {
     assert!(texts_under(&user).iter().any(|(_, t)| t.contains(SECRETS[0])));
 }
 
+/// Entries an earlier version wrote the direct way (the server's own command, its secret in the
+/// file) are offered a one-step move; connecting replaces them in place (the user's own entry
+/// and the rest of the file untouched), and undo brings the direct entries back byte for byte.
+#[test]
+fn direct_entries_are_offered_a_move_to_the_gateway_replaced_in_place_and_undone() {
+    let home = Home::new();
+    let user = user_home(&home);
+    let secret = "ghp_M1GRATEsecret";
+    sb(
+        &home,
+        &user,
+        &["add", "github", "--env", &format!("GITHUB_TOKEN={secret}"), "--", "/bin/true"],
+    )
+    .assert_ok();
+    let file = user.join(".cursor/mcp.json");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+    std::fs::write(
+        &file,
+        "{\n  \"theme\": \"dark\",\n  \"mcpServers\": {\n    \"mine\": {\"command\": \"my-server\"}\n  }\n}\n",
+    )
+    .expect("write");
+    sb(&home, &user, &["hosts", "apply", "cursor", "--servers", "github"]).assert_ok();
+    let direct = std::fs::read_to_string(&file).expect("read");
+    assert!(direct.contains(secret), "{direct}");
+
+    let status = sb(&home, &user, &["hosts", "status"]);
+    status.assert_ok();
+    assert!(
+        status.stdout().contains("`switchboard hosts connect cursor` moves them to the gateway"),
+        "{}",
+        status.stdout()
+    );
+
+    sb(&home, &user, &["hosts", "connect", "cursor", "--mode", "per-server"]).assert_ok();
+    let moved = std::fs::read_to_string(&file).expect("read");
+    assert!(!moved.contains(secret), "{moved}");
+    let value: Value = serde_json::from_str(&moved).expect("json");
+    assert_eq!(value["theme"], "dark");
+    assert_eq!(value["mcpServers"]["mine"], serde_json::json!({"command": "my-server"}));
+    assert!(
+        value["mcpServers"]["github"]["url"].as_str().is_some_and(|u| u.ends_with("/mcp/github")),
+        "{moved}"
+    );
+    // In place: the entry is where the direct one was, after the user's own.
+    let at = |text: &str, key: &str| text.find(&format!("\"{key}\"")).expect(key);
+    assert!(at(&direct, "mine") < at(&direct, "github"), "{direct}");
+    assert!(at(&moved, "mine") < at(&moved, "github"), "{moved}");
+    let status = sb(&home, &user, &["hosts", "status"]);
+    assert!(!status.stdout().contains("moves them to the gateway"), "{}", status.stdout());
+    let list = sb(&home, &user, &["hosts", "list"]);
+    assert!(list.stdout().contains("hosts import cursor NAME"), "{}", list.stdout());
+
+    sb(&home, &user, &["hosts", "undo", "cursor"]).assert_ok();
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), direct);
+}
+
 /// A server the user wrote into a connected host's file themselves is taken into Switchboard:
 /// registered with its secret in the secret store (not the registry), and its entry in the
 /// host's file replaced by the gateway's (per server) or removed (aggregate). The file then holds
