@@ -1,8 +1,14 @@
-//! Search quality on the real corpus: `eval/questions.json` holds 50 realistic questions over
-//! the repository's `testdata/mcp-docs` and the documents that answer each. Reports recall@5 and
-//! MRR@10 of the knowledge base's ranking and of a plain term-count baseline (a document's score
-//! is how often the question's words occur in it, as the seed documents' example server does), and
-//! fails below the thresholds set after measuring, or if the baseline is not clearly beaten.
+//! Search quality on the real corpus, three ways:
+//! - `eval/users.json`: 182 questions written in users' words, independently of the ranking
+//!   (paraphrases, troubleshooting, identifiers, comparisons between revisions, answers over two
+//!   pages, misspellings), split into a *tune* half (what ranking changes may be tried on) and a
+//!   *test* half (only measured);
+//! - `eval/questions.json`: the 50 questions the ranking was first tuned on.
+//!
+//! Reports recall@5 and MRR@10 of the knowledge base's ranking for each, per kind of question,
+//! and of a plain term-count baseline (a document's score is how often the question's words
+//! occur in it, as the seed documents' example server does). Fails below the thresholds set
+//! after measuring, or if the baseline is not clearly beaten.
 //!
 //! `harness = false`: the figures are printed on every run, not only on failure.
 
@@ -12,11 +18,15 @@ use std::{collections::HashMap, path::Path, process::ExitCode};
 
 use switchboard_kb::{Config, Engine, index::SearchQuery};
 
-/// Measured 2026-11-22: recall@5 0.84, MRR@10 0.77 (baseline 0.30 / 0.22). A few points of
-/// slack below, so a change that loses two questions fails.
+/// The 50 first questions, measured 2026-11-22: recall@5 0.84, MRR@10 0.77 (baseline 0.30 /
+/// 0.22). A few points of slack below, so a change that loses two questions fails.
 const MIN_RECALL_AT_5: f64 = 0.80;
 const MIN_MRR: f64 = 0.72;
-/// The ranking must beat the baseline by at least this much on both measures.
+/// The users' test half, measured 2026-12-07 before any tuning on it: recall@5 0.663, MRR@10
+/// 0.547. Raised as the ranking improves; a few points of slack below the last measure.
+const MIN_TEST_RECALL_AT_5: f64 = 0.63;
+const MIN_TEST_MRR: f64 = 0.51;
+/// The ranking must beat the baseline by at least this much on both measures (first 50).
 const MIN_MARGIN: f64 = 0.30;
 
 #[derive(serde::Deserialize)]
@@ -28,6 +38,10 @@ struct Set {
 struct Question {
     q: String,
     relevant: Vec<String>,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    split: String,
 }
 
 /// `*` matches any run of characters, `/` included.
@@ -84,13 +98,107 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+fn load(name: &str) -> Set {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// A set's figures: ours and the baseline's, by kind, and (when asked) the questions missed.
+struct Figures {
+    n: usize,
+    ours: Score,
+    base: Score,
+    kinds: std::collections::BTreeMap<String, (usize, Score)>,
+    misses: Vec<String>,
+}
+
+impl Figures {
+    fn recall(&self) -> f64 {
+        self.ours.hits_at_5 as f64 / self.n as f64
+    }
+    fn mrr(&self) -> f64 {
+        self.ours.reciprocal / self.n as f64
+    }
+    fn print(&self, name: &str) {
+        let n = self.n as f64;
+        println!(
+            "  {name:<22} {:>3} q  recall@5 {:.3}  MRR@10 {:.3}   (term-count baseline {:.3} / {:.3})",
+            self.n,
+            self.recall(),
+            self.mrr(),
+            self.base.hits_at_5 as f64 / n,
+            self.base.reciprocal / n
+        );
+        for (kind, (count, score)) in &self.kinds {
+            let k = *count as f64;
+            println!(
+                "      {kind:<18} {count:>3} q  recall@5 {:.3}  MRR@10 {:.3}",
+                score.hits_at_5 as f64 / k,
+                score.reciprocal / k
+            );
+        }
+    }
+}
+
+fn evaluate(
+    engine: &Engine,
+    texts: &[(String, HashMap<String, usize>)],
+    questions: &[&Question],
+    show_misses: bool,
+) -> Figures {
+    let mut figures = Figures {
+        n: questions.len(),
+        ours: Score::default(),
+        base: Score::default(),
+        kinds: Default::default(),
+        misses: Vec::new(),
+    };
+    for question in questions {
+        let query = SearchQuery {
+            text: question.q.clone(),
+            limit: 10,
+            lenient: true,
+            ..SearchQuery::default()
+        };
+        let ranked: Vec<String> = engine
+            .search(&query)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.key.split_once('/').map(|(_, rel)| rel.to_string()).unwrap_or(h.key))
+            .collect();
+        let kind = if question.kind.is_empty() { "-" } else { question.kind.as_str() };
+        let entry = figures.kinds.entry(kind.to_owned()).or_insert((0, Score::default()));
+        entry.0 += 1;
+        entry.1.add(&ranked, &question.relevant);
+        match figures.ours.add(&ranked, &question.relevant) {
+            Some(rank) if rank <= 5 => {}
+            rank if show_misses => figures.misses.push(format!(
+                "  rank {:>4}  {}  (top: {})",
+                rank.map_or("-".into(), |r| r.to_string()),
+                question.q,
+                ranked.first().map_or("", String::as_str)
+            )),
+            _ => {}
+        }
+        let terms = words(&question.q);
+        let mut scored: Vec<(usize, &String)> = texts
+            .iter()
+            .map(|(doc, counts)| {
+                (terms.iter().map(|t| counts.get(t).copied().unwrap_or(0)).sum(), doc)
+            })
+            .filter(|(s, _)| *s > 0)
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        let ranked: Vec<String> = scored.into_iter().map(|(_, d)| d.clone()).collect();
+        figures.base.add(&ranked, &question.relevant);
+    }
+    figures
+}
+
 fn main() -> ExitCode {
     let corpus = switchboard_testkit::testdata::mcp_docs();
-    let set: Set = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/questions.json"))
-            .unwrap(),
-    )
-    .unwrap();
+    let first = load("questions.json");
+    let users = load("users.json");
     let index = tempfile::tempdir().unwrap();
     let engine = Engine::open(&Config {
         roots: vec![corpus.clone()],
@@ -113,60 +221,43 @@ fn main() -> ExitCode {
         }
     }
 
-    let (mut ours, mut base) = (Score::default(), Score::default());
-    let mut misses = Vec::new();
-    for question in &set.questions {
-        let query = SearchQuery {
-            text: question.q.clone(),
-            limit: 10,
-            lenient: true,
-            ..SearchQuery::default()
-        };
-        let ranked: Vec<String> = engine
-            .search(&query)
-            .unwrap()
-            .into_iter()
-            .map(|h| h.key.split_once('/').map(|(_, rel)| rel.to_string()).unwrap_or(h.key))
-            .collect();
-        match ours.add(&ranked, &question.relevant) {
-            Some(rank) if rank <= 5 => {}
-            rank => misses.push(format!(
-                "  rank {:>4}  {}  (top: {})",
-                rank.map_or("-".into(), |r| r.to_string()),
-                question.q,
-                ranked.first().map_or("", String::as_str)
-            )),
+    // The test half's misses are never printed: it must not be tuned on.
+    let half = |split: &str| -> Vec<&Question> {
+        users.questions.iter().filter(|q| q.split == split).collect()
+    };
+    let tune = evaluate(&engine, &texts, &half("tune"), true);
+    let test = evaluate(&engine, &texts, &half("test"), false);
+    let all_first: Vec<&Question> = first.questions.iter().collect();
+    let old = evaluate(&engine, &texts, &all_first, true);
+    println!("kb eval over {} documents", texts.len());
+    tune.print("users, tune half");
+    test.print("users, test half");
+    old.print("first 50");
+    for (name, figures) in [("tune half", &tune), ("first 50", &old)] {
+        if !figures.misses.is_empty() {
+            println!("  not in the top 5 ({name}):");
+            println!("{}", figures.misses.join("\n"));
         }
-        let terms = words(&question.q);
-        let mut scored: Vec<(usize, &String)> = texts
-            .iter()
-            .map(|(doc, counts)| {
-                (terms.iter().map(|t| counts.get(t).copied().unwrap_or(0)).sum(), doc)
-            })
-            .filter(|(s, _)| *s > 0)
-            .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        let ranked: Vec<String> = scored.into_iter().map(|(_, d)| d.clone()).collect();
-        base.add(&ranked, &question.relevant);
-    }
-    let n = set.questions.len() as f64;
-    let (recall, mrr) = (ours.hits_at_5 as f64 / n, ours.reciprocal / n);
-    let (base_recall, base_mrr) = (base.hits_at_5 as f64 / n, base.reciprocal / n);
-    println!("kb eval: {} questions over {} documents", set.questions.len(), texts.len());
-    println!("  switchboard-kb       recall@5 {recall:.3}  MRR@10 {mrr:.3}");
-    println!("  term-count baseline  recall@5 {base_recall:.3}  MRR@10 {base_mrr:.3}");
-    if !misses.is_empty() {
-        println!("  not in the top 5:");
-        println!("{}", misses.join("\n"));
     }
     let mut failures = Vec::new();
-    if recall < MIN_RECALL_AT_5 {
-        failures.push(format!("recall@5 {recall:.3} < {MIN_RECALL_AT_5}"));
+    if old.recall() < MIN_RECALL_AT_5 || old.mrr() < MIN_MRR {
+        failures.push(format!(
+            "first 50: recall@5 {:.3} / MRR {:.3} below {MIN_RECALL_AT_5} / {MIN_MRR}",
+            old.recall(),
+            old.mrr()
+        ));
     }
-    if mrr < MIN_MRR {
-        failures.push(format!("MRR {mrr:.3} < {MIN_MRR}"));
+    if test.recall() < MIN_TEST_RECALL_AT_5 || test.mrr() < MIN_TEST_MRR {
+        failures.push(format!(
+            "test half: recall@5 {:.3} / MRR {:.3} below {MIN_TEST_RECALL_AT_5} / {MIN_TEST_MRR}",
+            test.recall(),
+            test.mrr()
+        ));
     }
-    if recall - base_recall < MIN_MARGIN || mrr - base_mrr < MIN_MARGIN {
+    let n = old.n as f64;
+    if old.recall() - old.base.hits_at_5 as f64 / n < MIN_MARGIN
+        || old.mrr() - old.base.reciprocal / n < MIN_MARGIN
+    {
         failures.push(format!("does not beat the baseline by {MIN_MARGIN}"));
     }
     if failures.is_empty() {
