@@ -23,6 +23,7 @@ use tantivy::{
 
 use crate::{
     error::{Error, Result},
+    rank,
     roots::uri_of,
     source::{Document, normalize_tag},
 };
@@ -83,6 +84,8 @@ pub struct SearchQuery {
     pub tags: Vec<String>,
     /// Treat query syntax errors as plain words instead of failing.
     pub lenient: bool,
+    /// The ranking's methods (all, by default).
+    pub ranking: rank::Ranking,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -211,14 +214,32 @@ impl SearchIndex {
         if q.text.trim().is_empty() {
             return Err(Error::Query("the query is empty".into()));
         }
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.heading, f.body]);
-        parser.set_field_boost(f.title, 2.0);
-        parser.set_field_boost(f.heading, 1.5);
-        let text = without_apostrophes(&q.text);
-        let text_query: Box<dyn Query> = if q.lenient {
-            parser.parse_query_lenient(&text).0
-        } else {
-            parser.parse_query(&text).map_err(|e| Error::Query(describe_query_error(&e)))?
+        let searcher = self.reader.searcher();
+        let question = (!rank::has_syntax(&q.text)).then(|| {
+            let mut analyzer = analyzer();
+            rank::Question::read(&q.text, &mut analyzer, q.ranking)
+        });
+        let plain = question.as_ref().and_then(|question| {
+            question.query(
+                rank::Fields { title: f.title, heading: f.heading, body: f.body },
+                &searcher,
+                q.ranking,
+            )
+        });
+        let text_query: Box<dyn Query> = match plain {
+            Some(query) => query,
+            None => {
+                let mut parser =
+                    QueryParser::for_index(&self.index, vec![f.title, f.heading, f.body]);
+                parser.set_field_boost(f.title, rank::TITLE_BOOST);
+                parser.set_field_boost(f.heading, rank::HEADING_BOOST);
+                let text = without_apostrophes(&q.text);
+                if q.lenient {
+                    parser.parse_query_lenient(&text).0
+                } else {
+                    parser.parse_query(&text).map_err(|e| Error::Query(describe_query_error(&e)))?
+                }
+            }
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query.box_clone())];
         if !q.prefixes.is_empty() {
@@ -269,15 +290,15 @@ impl SearchIndex {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, 100);
+        // Sections, best first, grouped to documents: each document's best section, the
+        // headings of its others. Enough sections that folding versions still fills `limit`.
         let top = searcher
-            .search(&query, &TopDocs::with_limit(limit * 5 + 20))
+            .search(&query, &TopDocs::with_limit(limit * 20 + 50))
             .map_err(|e| index_error(&self.path, e))?;
-        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)
-            .map_err(|e| index_error(&self.path, e))?;
-        snippets.set_max_num_chars(240);
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut best: Vec<(String, f32)> = Vec::new();
+        let mut found: std::collections::HashMap<String, (tantivy::DocAddress, Vec<String>)> =
+            std::collections::HashMap::new();
         for (score, address) in top {
             let doc: TantivyDocument =
                 searcher.doc(address).map_err(|e| index_error(&self.path, e))?;
@@ -285,16 +306,32 @@ impl SearchIndex {
                 doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
             };
             let key = text(f.key);
-            let heading = text(f.heading);
-            if let Some(hit) = hits.iter_mut().find(|h| h.key == key) {
-                if !heading.is_empty() && hit.other_sections.len() < 5 {
-                    hit.other_sections.push(heading);
+            match found.get_mut(&key) {
+                Some((_, others)) => {
+                    let heading = text(f.heading);
+                    if !heading.is_empty() && others.len() < 5 {
+                        others.push(heading);
+                    }
                 }
-                continue;
+                None => {
+                    found.insert(key.clone(), (address, Vec::new()));
+                    best.push((key, score));
+                }
             }
-            if hits.len() == limit {
-                continue;
-            }
+        }
+        let wanted = question.as_ref().and_then(|question| question.version.as_deref());
+        let ranked = if q.ranking.fold { rank::fold(best, wanted) } else { best };
+        let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)
+            .map_err(|e| index_error(&self.path, e))?;
+        snippets.set_max_num_chars(240);
+        let mut hits: Vec<Hit> = Vec::new();
+        for (key, score) in ranked.into_iter().take(limit) {
+            let Some((address, others)) = found.remove(&key) else { continue };
+            let doc: TantivyDocument =
+                searcher.doc(address).map_err(|e| index_error(&self.path, e))?;
+            let text = |field: Field| -> String {
+                doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+            };
             let body = text(f.body);
             let mut snippet = snippets.snippet(&body);
             let snippet = if snippet.is_empty() {
@@ -305,18 +342,14 @@ impl SearchIndex {
             };
             hits.push(Hit {
                 uri: uri_of(&key),
-                title: doc
-                    .get_first(f.title)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-                section: heading,
+                title: text(f.title),
+                section: text(f.heading),
                 anchor: text(f.anchor),
                 line: doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(1),
                 score: score as Score,
                 snippet,
                 tags: doc.get_all(f.tags).filter_map(|v| v.as_str().map(str::to_string)).collect(),
-                other_sections: Vec::new(),
+                other_sections: others,
                 key,
             });
         }

@@ -3,6 +3,7 @@
 //! - [`source`]: which files count, front matter, sections split at headings.
 //! - [`roots`]: the folders, document keys and `kb://` URIs, traversal refused.
 //! - [`index`]: the tantivy index (one document per section) and ranked search.
+//! - [`rank`]: questions in plain words read as queries; versions of one page folded.
 //! - [`manifest`]: per-file modification time, size and hash, for incremental indexing.
 //! - [`engine`]: folders, index and manifest kept in step; live re-indexing with `notify`.
 //! - [`server`]: the MCP face (rmcp): tools, resources, prompts, change notifications.
@@ -12,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod index;
 pub mod manifest;
+pub mod rank;
 pub mod roots;
 pub mod serve;
 pub mod server;

@@ -177,6 +177,7 @@ impl KbServer {
             prefixes: args.path_prefix.into_iter().collect(),
             tags: args.tags.unwrap_or_default(),
             lenient: false,
+            ..SearchQuery::default()
         };
         let hits = blocking(&self.engine, move |e| e.search(&query)).await.map_err(fail)?;
         let indexing = self.engine.status().state != "ready";

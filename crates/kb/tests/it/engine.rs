@@ -172,6 +172,7 @@ fn hits_point_at_sections_with_marked_snippets_and_filters_apply() {
             prefixes: prefixes.into_iter().map(String::from).collect(),
             tags: tags.into_iter().map(String::from).collect(),
             lenient: false,
+            ..SearchQuery::default()
         };
         search(q).into_iter().map(|h| h.key).collect()
     };

@@ -1,0 +1,513 @@
+//! How a question in plain words becomes a tantivy query, and how the hits are folded.
+//!
+//! A question people type ("how do I stop a request my client already sent") is not query
+//! syntax. It is read as words:
+//! - the words that only make it a question ("how", "do", "I", "my") are dropped;
+//! - each remaining word is looked for in the title, the heading path and the body, weighted in
+//!   that order (BM25 per field);
+//! - adjacent words found near each other in the body score more (a sloppy phrase), so "tool
+//!   result" beats a page that says "tool" and "result" far apart;
+//! - an identifier (`tools/list`, `Mcp-Session-Id`, `snake_case`, `a.b.c`) is looked for as
+//!   each of its parts (how the index holds it); finding them in order as well can be turned
+//!   on, and is off because it measured worse;
+//! - a word the corpus does not have at all is taken as a misspelling and looked for within one
+//!   edit (`elicitaton` finds `elicitation`).
+//!
+//! Queries with explicit syntax (quotes, `+word`, `-word`, `field:word`, AND/OR) go to tantivy's
+//! own parser unchanged.
+//!
+//! Hits are documents (the best section of each), and documents that are one page in several
+//! versions (a path segment that is a date such as `2025-06-18`, or `draft`) are folded into
+//! one: the version the question names, else the newest, so five revisions of one page do not
+//! crowd out the other answers.
+
+use std::collections::BTreeMap;
+
+use tantivy::{
+    Searcher, Term,
+    query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery},
+    schema::{Field, IndexRecordOption},
+    tokenizer::TextAnalyzer,
+};
+
+/// Words that make a sentence a question or a request but say nothing of what is asked.
+const FILLER: &[&str] = &[
+    "a",
+    "about",
+    "actually",
+    "after",
+    "again",
+    "all",
+    "already",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anything",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "being",
+    "but",
+    "by",
+    "can",
+    "cannot",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "done",
+    "for",
+    "from",
+    "get",
+    "gets",
+    "getting",
+    "go",
+    "going",
+    "got",
+    "had",
+    "has",
+    "have",
+    "how",
+    "i",
+    "i'm",
+    "if",
+    "in",
+    "instead",
+    "into",
+    "is",
+    "it",
+    "its",
+    "just",
+    "let",
+    "like",
+    "me",
+    "might",
+    "mine",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "need",
+    "needs",
+    "no",
+    "not",
+    "of",
+    "on",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "really",
+    "say",
+    "says",
+    "should",
+    "so",
+    "some",
+    "someone",
+    "something",
+    "still",
+    "such",
+    "supposed",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "to",
+    "try",
+    "tries",
+    "trying",
+    "up",
+    "us",
+    "use",
+    "used",
+    "using",
+    "want",
+    "wants",
+    "was",
+    "way",
+    "we",
+    "were",
+    "what",
+    "what's",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "without",
+    "work",
+    "works",
+    "would",
+    "you",
+    "your",
+];
+
+/// Field weights: a word in the title says more than one in a heading, which says more than
+/// one in the body.
+pub const TITLE_BOOST: f32 = 2.0;
+pub const HEADING_BOOST: f32 = 1.5;
+/// Two words of the question next to each other (within `PROXIMITY_SLOP` positions).
+const PROXIMITY_BOOST: f32 = 1.0;
+const PROXIMITY_SLOP: u32 = 3;
+/// An identifier's parts in order, when turned on.
+pub const IDENTIFIER_BOOST: f32 = 2.0;
+/// A word within one edit of a misspelled one.
+const FUZZY_BOOST: f32 = 0.7;
+
+/// Which of the ranking's methods a search uses: all of them, unless an evaluation turns one
+/// off to measure what it does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranking {
+    /// Drop the words that only make a sentence a question.
+    pub filler: bool,
+    /// How much neighbouring words close together in the body add (0: nothing).
+    pub proximity: f32,
+    /// How much an identifier's parts in order add (0: nothing). Off by default: on the tune half
+    /// it lowered MRR at every weight tried (0.5 to 2), the parts as words doing better alone.
+    pub identifiers: f32,
+    /// Unknown words looked for within one edit.
+    pub typos: bool,
+    /// Versions of one page folded into one hit.
+    pub fold: bool,
+}
+
+impl Default for Ranking {
+    fn default() -> Self {
+        Ranking {
+            filler: true,
+            proximity: PROXIMITY_BOOST,
+            identifiers: 0.0,
+            typos: true,
+            fold: true,
+        }
+    }
+}
+
+/// The index's fields a query reads.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub title: Field,
+    pub heading: Field,
+    pub body: Field,
+}
+
+/// Whether `text` uses query syntax a person types on purpose.
+pub fn has_syntax(text: &str) -> bool {
+    text.contains(['"', '(', ')'])
+        || text.split_whitespace().any(|w| {
+            w.starts_with('+')
+                || (w.starts_with('-') && w.len() > 1)
+                || matches!(w, "AND" | "OR" | "NOT")
+                || w.split_once(':').is_some_and(|(field, rest)| {
+                    !field.is_empty()
+                        && field.chars().all(|c| c.is_alphanumeric() || c == '_')
+                        && !rest.is_empty()
+                })
+        })
+}
+
+/// A word of the question as people write identifiers: with `/`, `-`, `_`, `.` inside, or
+/// camelCase.
+fn is_identifier(word: &str) -> bool {
+    let inner = word.trim_matches(|c: char| !c.is_alphanumeric());
+    inner.contains(['/', '-', '_', '.'])
+        || inner
+            .chars()
+            .zip(inner.chars().skip(1))
+            .any(|(a, b)| a.is_lowercase() && b.is_uppercase())
+}
+
+/// The parts of an identifier: split at punctuation and at camelCase humps.
+fn parts(word: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for piece in word.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()) {
+        let mut current = String::new();
+        let mut previous_lower = false;
+        for c in piece.chars() {
+            if c.is_uppercase() && previous_lower && !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
+            current.push(c);
+        }
+        if !current.is_empty() {
+            out.push(current);
+        }
+    }
+    out
+}
+
+/// What a question asks, analyzed as the index analyzes text.
+#[derive(Debug, Default)]
+pub struct Question {
+    /// Distinct analyzed words, in order of first appearance.
+    pub terms: Vec<String>,
+    /// Runs of analyzed words to find close together: neighbouring words, identifiers' parts.
+    pub near: Vec<Vec<String>>,
+    pub identifiers: Vec<Vec<String>>,
+    /// A version the question names (`2024-11-05`, `draft`).
+    pub version: Option<String>,
+}
+
+fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while let Some(token) = stream.next() {
+        out.push(token.text.clone());
+    }
+    out
+}
+
+impl Question {
+    pub fn read(text: &str, analyzer: &mut TextAnalyzer, ranking: Ranking) -> Question {
+        let mut question = Question {
+            version: text.split(|c: char| c.is_whitespace() || c == ',').find_map(version_of),
+            ..Question::default()
+        };
+        let mut sequence: Vec<String> = Vec::new();
+        for word in text.split_whitespace() {
+            let bare = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+            if bare.is_empty() {
+                continue;
+            }
+            let lower = bare.to_lowercase().replace('\u{2019}', "'");
+            if (ranking.filler && FILLER.contains(&lower.as_str())) || version_of(bare).is_some() {
+                // A filler breaks a run: its neighbours were not next to each other.
+                sequence.push(String::new());
+                continue;
+            }
+            if ranking.identifiers > 0.0 && is_identifier(bare) {
+                let split: Vec<String> =
+                    parts(bare).iter().flat_map(|p| analyze(analyzer, p)).collect();
+                if split.len() > 1 {
+                    question.identifiers.push(split.clone());
+                }
+                sequence.extend(split);
+            } else {
+                sequence.extend(analyze(analyzer, &lower.replace('\'', "")));
+            }
+        }
+        for term in sequence.iter().filter(|t| !t.is_empty()) {
+            if !question.terms.contains(term) {
+                question.terms.push(term.clone());
+            }
+        }
+        for pair in sequence.windows(2) {
+            if ranking.proximity > 0.0
+                && !pair[0].is_empty()
+                && !pair[1].is_empty()
+                && pair[0] != pair[1]
+            {
+                question.near.push(pair.to_vec());
+            }
+        }
+        question
+    }
+
+    /// The query: each word in each field, neighbouring words close together, identifiers'
+    /// parts in order, and misspelled words within one edit. `None` when nothing is left to
+    /// look for (the question was all filler).
+    pub fn query(
+        &self,
+        fields: Fields,
+        searcher: &Searcher,
+        ranking: Ranking,
+    ) -> Option<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let term_in = |field: Field, word: &str| Term::from_field_text(field, word);
+        for word in &self.terms {
+            let known = searcher.doc_freq(&term_in(fields.body, word)).unwrap_or(0) > 0
+                || searcher.doc_freq(&term_in(fields.title, word)).unwrap_or(0) > 0
+                || searcher.doc_freq(&term_in(fields.heading, word)).unwrap_or(0) > 0;
+            if !known {
+                if ranking.typos && word.chars().count() >= 5 {
+                    let fuzzy = FuzzyTermQuery::new(term_in(fields.body, word), 1, true);
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(fuzzy), FUZZY_BOOST)),
+                    ));
+                    let fuzzy = FuzzyTermQuery::new(term_in(fields.title, word), 1, true);
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(fuzzy), FUZZY_BOOST * TITLE_BOOST)),
+                    ));
+                }
+                continue;
+            }
+            for (field, boost) in
+                [(fields.title, TITLE_BOOST), (fields.heading, HEADING_BOOST), (fields.body, 1.0)]
+            {
+                let query = TermQuery::new(term_in(field, word), IndexRecordOption::WithFreqs);
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
+            }
+        }
+        let phrase = |words: &[String], field: Field, slop: u32| -> Box<dyn Query> {
+            let terms: Vec<(usize, Term)> =
+                words.iter().enumerate().map(|(i, w)| (i, term_in(field, w))).collect();
+            let mut query = PhraseQuery::new_with_offset(terms);
+            query.set_slop(slop);
+            Box::new(query)
+        };
+        for pair in &self.near {
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    phrase(pair, fields.body, PROXIMITY_SLOP),
+                    ranking.proximity,
+                )),
+            ));
+        }
+        for identifier in &self.identifiers {
+            for (field, boost) in
+                [(fields.title, TITLE_BOOST), (fields.heading, HEADING_BOOST), (fields.body, 1.0)]
+            {
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        phrase(identifier, field, 0),
+                        ranking.identifiers * boost,
+                    )),
+                ));
+            }
+        }
+        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    }
+}
+
+/// A version named by a word: a date `YYYY-MM-DD`, or `draft`.
+fn version_of(word: &str) -> Option<String> {
+    let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+    let b = word.as_bytes();
+    let date = b.len() == 10
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    (date || word == "draft").then(|| word.to_owned())
+}
+
+/// A document's family (its key with the version segment replaced by `*`) and its version,
+/// when its path has one.
+pub fn family(key: &str) -> Option<(String, String)> {
+    let segments: Vec<&str> = key.split('/').collect();
+    let (at, version) =
+        segments.iter().enumerate().find_map(|(i, s)| version_of(s).map(|v| (i, v)))?;
+    if at + 1 == segments.len() {
+        return None;
+    }
+    let mut family = segments.clone();
+    family[at] = "*";
+    Some((family.join("/"), version))
+}
+
+/// Newer first: `draft` after every date.
+fn newer(a: &str, b: &str) -> bool {
+    match (a == "draft", b == "draft") {
+        (true, false) => true,
+        (false, true) => false,
+        _ => a > b,
+    }
+}
+
+/// Folds `ranked` (document keys, best first, with their scores) so each family appears once,
+/// at its best member's place: as the member of the version the question names if it is among
+/// them, else as the newest member.
+pub fn fold(ranked: Vec<(String, f32)>, wanted: Option<&str>) -> Vec<(String, f32)> {
+    let mut chosen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<(String, f32, Option<String>)> = Vec::new();
+    for (key, score) in ranked {
+        let Some((family, version)) = family(&key) else {
+            out.push((key, score, None));
+            continue;
+        };
+        match chosen.get(&family) {
+            None => {
+                chosen.insert(family, out.len());
+                out.push((key, score, Some(version)));
+            }
+            Some(&at) => {
+                let current = out[at].2.clone().unwrap_or_default();
+                let better = match wanted {
+                    Some(w) => version == w && current != w,
+                    None => newer(&version, &current),
+                };
+                if better {
+                    out[at].0 = key;
+                    out[at].2 = Some(version);
+                }
+            }
+        }
+    }
+    out.into_iter().map(|(key, score, _)| (key, score)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_split_into_their_parts() {
+        assert_eq!(parts("notifications/cancelled"), ["notifications", "cancelled"]);
+        assert_eq!(parts("Mcp-Session-Id"), ["Mcp", "Session", "Id"]);
+        assert_eq!(parts("listChanged"), ["list", "Changed"]);
+        assert_eq!(parts("structuredContent"), ["structured", "Content"]);
+        assert_eq!(parts("snake_case"), ["snake", "case"]);
+        assert!(is_identifier("`tools/list`") && is_identifier("inputSchema"));
+        assert!(!is_identifier("tools") && !is_identifier("Claude"));
+    }
+
+    #[test]
+    fn explicit_syntax_is_left_to_the_parser() {
+        assert!(
+            has_syntax("\"tool result\"") && has_syntax("+sampling") && has_syntax("title:roots")
+        );
+        assert!(has_syntax("tools -deprecated") && has_syntax("roots AND sampling"));
+        assert!(has_syntax("colour:red") && has_syntax("(zebrafish"));
+        assert!(!has_syntax("what is Mcp-Session-Id") && !has_syntax("tools/list in 2024-11-05"));
+        assert!(!has_syntax("note: why") && !has_syntax("a - b"));
+    }
+
+    #[test]
+    fn versions_fold_to_the_named_one_or_the_newest() {
+        assert_eq!(
+            family("docs/specification/2025-06-18/server/tools.mdx"),
+            Some(("docs/specification/*/server/tools.mdx".into(), "2025-06-18".into()))
+        );
+        assert_eq!(family("docs/seps/1036-x.mdx"), None);
+        let ranked = vec![
+            ("d/spec/2025-03-26/tools.mdx".to_owned(), 9.0),
+            ("d/seps/1-a.mdx".to_owned(), 8.0),
+            ("d/spec/2025-11-25/tools.mdx".to_owned(), 7.0),
+            ("d/spec/2024-11-05/tools.mdx".to_owned(), 6.0),
+        ];
+        let keys = |v: Vec<(String, f32)>| v.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(
+            keys(fold(ranked.clone(), None)),
+            ["d/spec/2025-11-25/tools.mdx", "d/seps/1-a.mdx"]
+        );
+        assert_eq!(
+            keys(fold(ranked, Some("2024-11-05"))),
+            ["d/spec/2024-11-05/tools.mdx", "d/seps/1-a.mdx"]
+        );
+    }
+}
