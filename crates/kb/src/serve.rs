@@ -120,18 +120,27 @@ pub async fn serve(options: ServeOptions, data_dir: Option<PathBuf>) -> Result<(
         tracing::info!("knowledge base {} = {}", root.label, root.dir.display());
     }
     let _watch = if options.no_watch { None } else { Some(engine.watch()?) };
-    start_indexing(&engine);
+    let indexing = start_indexing(&engine);
     if !engine.is_indexer() {
         take_over_when_the_indexer_leaves(engine.clone());
     }
-    match options.http {
+    let served = match options.http {
         None => serve_stdio(engine).await,
         Some(addr) => serve_http(engine, addr, shutdown_signal()).await,
+    };
+    // A normal end (the host closed stdin, or a signal) lets the start-up sync finish and
+    // commit, within reason, so the next start does not index the same files again.
+    if tokio::time::timeout(FINISH_INDEXING, indexing).await.is_err() {
+        tracing::warn!("stopped before indexing finished; the next start resumes it");
     }
+    served
 }
 
-/// The start-up sync, in the background, with progress in the log.
-pub fn start_indexing(engine: &Arc<Engine>) {
+/// How long a stopping server waits for the start-up sync to commit.
+const FINISH_INDEXING: Duration = Duration::from_secs(10);
+
+/// The start-up sync, in the background, with progress in the log. The handle ends with it.
+pub fn start_indexing(engine: &Arc<Engine>) -> tokio::task::JoinHandle<()> {
     let worker = engine.clone();
     let indexing = tokio::task::spawn_blocking(move || worker.sync_all());
     let watcher = engine.clone();
@@ -161,7 +170,7 @@ pub fn start_indexing(engine: &Arc<Engine>) {
             },
             () = progress => {}
         }
-    });
+    })
 }
 
 /// A follower checks every few seconds whether the indexer it follows is still there, and takes
@@ -182,13 +191,21 @@ fn take_over_when_the_indexer_leaves(engine: Arc<Engine>) {
     });
 }
 
+/// Serves one client over stdin/stdout until it goes. End of input is a normal end, also
+/// before any request (a host that started the server and changed its mind, or a supervisor
+/// stopping it): exit code 0.
 async fn serve_stdio(engine: Arc<Engine>) -> Result<()> {
     let server = KbServer::new(engine);
-    let running = server
-        .serve(rmcp::transport::stdio())
-        .await
-        .map_err(|e| Error::Invalid(format!("the MCP session did not start: {e}")))?;
+    let running = match server.serve(rmcp::transport::stdio()).await {
+        Ok(running) => running,
+        Err(rmcp::service::ServerInitializeError::ConnectionClosed(when)) => {
+            tracing::info!("the client closed the connection before starting ({when})");
+            return Ok(());
+        }
+        Err(e) => return Err(Error::Invalid(format!("the MCP session did not start: {e}"))),
+    };
     let _ = running.waiting().await;
+    tracing::info!("the client closed the connection");
     Ok(())
 }
 

@@ -504,3 +504,29 @@ async fn stdio_2025_03_26_and_2025_06_18() {
         assert_schema_valid(&session);
     }
 }
+
+/// End of input is a normal end, also before any request (a host that started the server and
+/// changed its mind; a supervisor stopping a server no client has spoken to): exit code 0, and
+/// the start-up indexing is committed, so the next start indexes nothing again.
+#[tokio::test(flavor = "multi_thread")]
+async fn end_of_input_before_any_request_exits_0_with_the_index_committed() {
+    let dir = folder();
+    let run = || {
+        Command::new(KB)
+            .arg("--root")
+            .arg(dir.path().join("docs"))
+            .arg("--index-dir")
+            .arg(dir.path().join("index"))
+            .env("RUST_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .output()
+    };
+    let first = run().await.unwrap();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "exit {}: {stderr}", first.status);
+    assert!(stderr.contains("re-indexed"), "indexing did not finish: {stderr}");
+    let second = run().await.unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "exit {}: {stderr}", second.status);
+    assert!(stderr.contains(" 0 re-indexed"), "the first run's index was not kept: {stderr}");
+}
