@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use switchboard_kb::{Config, Engine, index::SearchQuery};
+use switchboard_kb::{Config, Engine, index::SearchQuery, rank::Ranking};
 
 const COPIES: usize = 30;
 const INDEX_RUNS: usize = 3;
@@ -131,11 +131,25 @@ fn index(root: &Path) -> (Indexed, std::sync::Arc<Engine>, tempfile::TempDir) {
 }
 
 fn search_latencies(engine: &Engine, queries: &[String], rounds: usize) -> Vec<f64> {
+    search_latencies_with(engine, queries, rounds, Ranking::default())
+}
+
+fn search_latencies_with(
+    engine: &Engine,
+    queries: &[String],
+    rounds: usize,
+    ranking: Ranking,
+) -> Vec<f64> {
     let mut ms = Vec::new();
     for _ in 0..rounds {
         for q in queries {
-            let query =
-                SearchQuery { text: q.clone(), limit: 10, lenient: true, ..SearchQuery::default() };
+            let query = SearchQuery {
+                text: q.clone(),
+                limit: 10,
+                lenient: true,
+                ranking,
+                ..SearchQuery::default()
+            };
             let started = Instant::now();
             let hits = engine.search(&query).unwrap();
             ms.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -269,6 +283,21 @@ fn main() {
     println!("generated the 30x corpus: {files} files in {:.1} s", started.elapsed().as_secs_f64());
     let (thirty, engine30, _dir30) = index(big.path());
     report_index("30x", &thirty, &engine30, &search_latencies(&engine30, &queries, 10));
+    // What each ranking method costs, in the same run.
+    for (name, ranking) in [
+        ("the ranking before", Ranking::before()),
+        ("no proximity", Ranking { proximity: 0.0, ..Ranking::default() }),
+        ("not folded", Ranking { fold: false, ..Ranking::default() }),
+        ("no typos", Ranking { typos: false, ..Ranking::default() }),
+    ] {
+        let mut ms = search_latencies_with(&engine30, &queries, 4, ranking);
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "  search in-process (30x), {name}: p50 {:.3} ms  p99 {:.3} ms",
+            percentile(&ms, 0.5),
+            percentile(&ms, 0.99)
+        );
+    }
     println!(
         "this process: RSS {} MiB now, peak {} MiB (after indexing both corpora, 3 times each)",
         rss_kib("self", "VmRSS:") / 1024,

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tantivy::{
-    Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument, Term,
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument, Term,
     collector::TopDocs,
+    columnar::StrColumn,
     query::{BooleanQuery, Occur, Query, QueryParser, TermQuery},
     schema::{
         FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema,
@@ -51,7 +52,8 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
-        key: b.add_text_field("key", STRING | STORED),
+        // FAST: a hit's document is read from the column, not the document store.
+        key: b.add_text_field("key", STRING | STORED | FAST),
         folder: b.add_facet_field("folder", FacetOptions::default()),
         title: b.add_text_field("title", text.clone()),
         heading: b.add_text_field("heading", text.clone()),
@@ -215,7 +217,7 @@ impl SearchIndex {
             return Err(Error::Query("the query is empty".into()));
         }
         let searcher = self.reader.searcher();
-        let question = (!rank::has_syntax(&q.text)).then(|| {
+        let question = (q.ranking.words && !rank::has_syntax(&q.text)).then(|| {
             let mut analyzer = analyzer();
             rank::Question::read(&q.text, &mut analyzer, q.ranking)
         });
@@ -293,24 +295,42 @@ impl SearchIndex {
         let limit = q.limit.clamp(1, 100);
         // Sections, best first, grouped to documents: each document's best section, the
         // headings of its others. Enough sections that folding versions still fills `limit`.
-        let top = searcher
+        let mut top = searcher
             .search(&query, &TopDocs::with_limit(limit * 20 + 50))
             .map_err(|e| index_error(&self.path, e))?;
+        if let Some(question) = &question {
+            let near = question.near_queries(
+                rank::Fields { title: f.title, heading: f.heading, body: f.body },
+                q.ranking,
+            );
+            rank::rescore(&searcher, &mut top, &near).map_err(|e| index_error(&self.path, e))?;
+        }
         let mut best: Vec<(String, f32)> = Vec::new();
-        let mut found: std::collections::HashMap<String, (tantivy::DocAddress, Vec<String>)> =
+        let mut found: std::collections::HashMap<String, (DocAddress, Vec<DocAddress>)> =
+            std::collections::HashMap::new();
+        let mut columns: std::collections::HashMap<u32, Option<StrColumn>> =
+            std::collections::HashMap::new();
+        let mut keys: std::collections::HashMap<(u32, u64), String> =
             std::collections::HashMap::new();
         for (score, address) in top {
-            let doc: TantivyDocument =
-                searcher.doc(address).map_err(|e| index_error(&self.path, e))?;
-            let text = |field: Field| -> String {
-                doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+            let column = columns.entry(address.segment_ord).or_insert_with(|| {
+                searcher.segment_reader(address.segment_ord).fast_fields().str("key").ok().flatten()
+            });
+            let Some(column) = column.as_ref() else { continue };
+            let Some(ord) = column.ords().first(address.doc_id) else { continue };
+            let key = match keys.get(&(address.segment_ord, ord)) {
+                Some(key) => key.clone(),
+                None => {
+                    let mut key = String::new();
+                    column.ord_to_str(ord, &mut key).map_err(|e| index_error(&self.path, e))?;
+                    keys.insert((address.segment_ord, ord), key.clone());
+                    key
+                }
             };
-            let key = text(f.key);
             match found.get_mut(&key) {
                 Some((_, others)) => {
-                    let heading = text(f.heading);
-                    if !heading.is_empty() && others.len() < 5 {
-                        others.push(heading);
+                    if others.len() < 5 {
+                        others.push(address);
                     }
                 }
                 None => {
@@ -326,7 +346,16 @@ impl SearchIndex {
         snippets.set_max_num_chars(240);
         let mut hits: Vec<Hit> = Vec::new();
         for (key, score) in ranked.into_iter().take(limit) {
-            let Some((address, others)) = found.remove(&key) else { continue };
+            let Some((address, other_addresses)) = found.remove(&key) else { continue };
+            let mut others = Vec::new();
+            for other in other_addresses {
+                let doc: TantivyDocument =
+                    searcher.doc(other).map_err(|e| index_error(&self.path, e))?;
+                match doc.get_first(f.heading).and_then(|v| v.as_str()) {
+                    Some(heading) if !heading.is_empty() => others.push(heading.to_owned()),
+                    _ => {}
+                }
+            }
             let doc: TantivyDocument =
                 searcher.doc(address).map_err(|e| index_error(&self.path, e))?;
             let text = |field: Field| -> String {

@@ -24,8 +24,11 @@
 use std::collections::BTreeMap;
 
 use tantivy::{
-    Searcher, Term,
-    query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery},
+    DocAddress, DocSet, Searcher, Term,
+    query::{
+        BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, PhraseQuery, Query, Scorer,
+        TermQuery,
+    },
     schema::{Field, IndexRecordOption},
     tokenizer::TextAnalyzer,
 };
@@ -179,6 +182,9 @@ const FUZZY_BOOST: f32 = 0.7;
 /// off to measure what it does.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ranking {
+    /// Read a question as words (below); `false`: hand it to tantivy's query parser as it is,
+    /// as the knowledge base did before (with the other methods off: [`Ranking::before`]).
+    pub words: bool,
     /// Drop the words that only make a sentence a question.
     pub filler: bool,
     /// How much neighbouring words close together in the body add (0: nothing).
@@ -195,11 +201,26 @@ pub struct Ranking {
 impl Default for Ranking {
     fn default() -> Self {
         Ranking {
+            words: true,
             filler: true,
             proximity: PROXIMITY_BOOST,
             identifiers: 0.0,
             typos: true,
             fold: true,
+        }
+    }
+}
+
+impl Ranking {
+    /// The ranking before this module: the parser's query, versions not folded.
+    pub fn before() -> Ranking {
+        Ranking {
+            words: false,
+            filler: false,
+            proximity: 0.0,
+            identifiers: 0.0,
+            typos: false,
+            fold: false,
         }
     }
 }
@@ -369,15 +390,6 @@ impl Question {
             query.set_slop(slop);
             Box::new(query)
         };
-        for pair in &self.near {
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    phrase(pair, fields.body, PROXIMITY_SLOP),
-                    ranking.proximity,
-                )),
-            ));
-        }
         for identifier in &self.identifiers {
             for (field, boost) in
                 [(fields.title, TITLE_BOOST), (fields.heading, HEADING_BOOST), (fields.body, 1.0)]
@@ -393,6 +405,64 @@ impl Question {
         }
         (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
     }
+}
+
+impl Question {
+    /// Neighbouring words close together in the body, as boosted phrase queries. They are
+    /// scored over the candidates the words found ([`rescore`]), not searched: as part of the
+    /// query they took most of a search's time on a large corpus.
+    pub fn near_queries(&self, fields: Fields, ranking: Ranking) -> Vec<Box<dyn Query>> {
+        if ranking.proximity <= 0.0 {
+            return Vec::new();
+        }
+        self.near
+            .iter()
+            .map(|pair| {
+                let terms: Vec<(usize, Term)> = pair
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| (i, Term::from_field_text(fields.body, w)))
+                    .collect();
+                let mut query = PhraseQuery::new_with_offset(terms);
+                query.set_slop(PROXIMITY_SLOP);
+                Box::new(BoostQuery::new(Box::new(query), ranking.proximity)) as Box<dyn Query>
+            })
+            .collect()
+    }
+}
+
+/// Adds to each candidate (score, address) what `queries` score it, then sorts best first:
+/// each query's scorer is only moved to the candidates' documents, segment by segment.
+pub fn rescore(
+    searcher: &Searcher,
+    candidates: &mut [(f32, DocAddress)],
+    queries: &[Box<dyn Query>],
+) -> tantivy::Result<()> {
+    if queries.is_empty() {
+        return Ok(());
+    }
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by_key(|&i| (candidates[i].1.segment_ord, candidates[i].1.doc_id));
+    for query in queries {
+        let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+        let mut current: Option<(u32, Box<dyn Scorer>)> = None;
+        for &i in &order {
+            let address = candidates[i].1;
+            if current.as_ref().map(|(segment, _)| *segment) != Some(address.segment_ord) {
+                let reader = searcher.segment_reader(address.segment_ord);
+                current = Some((address.segment_ord, weight.scorer(reader, 1.0)?));
+            }
+            let Some((_, scorer)) = current.as_mut() else { continue };
+            if scorer.doc() < address.doc_id {
+                scorer.seek(address.doc_id);
+            }
+            if scorer.doc() == address.doc_id {
+                candidates[i].0 += scorer.score();
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(())
 }
 
 /// A version named by a word: a date `YYYY-MM-DD`, or `draft`.

@@ -260,6 +260,14 @@ fn main() -> ExitCode {
         ("no typo tolerance", |r| r.typos = false),
         ("versions not folded", |r| r.fold = false),
     ];
+    let before: Vec<String> = [half("tune"), half("test"), all_first.clone()]
+        .iter()
+        .map(|set| {
+            let f = evaluate_with(&engine, &texts, set, false, Ranking::before());
+            format!("{:.3} {:.3}", f.recall(), f.mrr())
+        })
+        .collect();
+    println!("    {:<22} {}", "the ranking before", before.join("  |  "));
     for (name, turn_off) in off {
         let mut ranking = Ranking::default();
         turn_off(&mut ranking);
