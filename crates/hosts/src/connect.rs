@@ -99,6 +99,10 @@ impl Hosts {
             return Ok((self.plan(&file, &action, false)?, None));
         }
         let (plan, written) = self.write(&file, &action, false)?;
+        if gateway.token.is_some() {
+            // The file now holds a credential: only its owner may read it.
+            owner_only(&file.path);
+        }
         let connection = Connection {
             host: host.id().into(),
             mode,
@@ -139,4 +143,23 @@ impl Hosts {
     fn connected_file(&self, host: HostId, connection: &Connection) -> Result<ConfigFile> {
         self.target_of(host, &connection.path)
     }
+}
+
+/// Takes group and other permissions off `path` (the file a symlink points at, if one does).
+fn owner_only(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0
+                && let Err(e) =
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & !0o077))
+            {
+                tracing::warn!("cannot make {} owner-only: {e}", path.display());
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }

@@ -497,6 +497,40 @@ fn the_written_file_keeps_its_permissions_and_a_symlinked_config_stays_a_symlink
     assert_eq!(std::fs::metadata(&real).expect("meta").permissions().mode() & 0o777, 0o640);
 }
 
+/// A host's user file that comes to hold its gateway token is its owner's alone: made so when
+/// connect writes the token into a file others could read, and created so. A project's file
+/// Switchboard creates stays readable by others, as the ones hosts create.
+#[test]
+fn a_user_file_holding_a_token_is_owner_only_and_a_new_project_file_is_shared() {
+    use std::os::unix::fs::PermissionsExt;
+    use switchboard_hosts::{Gateway, Mode};
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path).expect("meta").permissions().mode() & 0o777
+    };
+    let names: Vec<ServerName> = servers().into_iter().map(|(n, _)| n).collect();
+    let gateway = Gateway { port: 41234, token: Some("0123456789abcdef0123456789abcdef") };
+
+    let world = World::new();
+    let file = world.user_file(HostId::Cursor);
+    std::fs::create_dir_all(file.path.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&file.path, "{}\n").expect("write");
+    std::fs::set_permissions(&file.path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    world.hosts.connect(HostId::Cursor, Mode::Aggregate, gateway, &names, false).expect("connect");
+    assert_eq!(mode(&file.path), 0o600);
+
+    let world = World::new();
+    let file = world.user_file(HostId::Cursor);
+    world.hosts.connect(HostId::Cursor, Mode::Aggregate, gateway, &names, false).expect("connect");
+    assert_eq!(mode(&file.path), 0o600, "created");
+
+    let world = World::new();
+    let project = world.dir.path().join("project");
+    std::fs::create_dir_all(&project).expect("project");
+    let file = world.hosts.target(HostId::ClaudeCode, Some(&project)).expect("project file");
+    world.hosts.write(&file, &Action::Apply(servers()), false).expect("apply");
+    assert_eq!(mode(&file.path), 0o644, "a project's file is shared");
+}
+
 #[test]
 fn the_guardian_reports_drift_and_reapplies_until_a_host_keeps_fighting() {
     use switchboard_core::Registry;

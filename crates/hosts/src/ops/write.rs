@@ -92,7 +92,7 @@ impl Hosts {
                 fsutil::write_atomic_then(&target, after.as_bytes(), before_rename)
                     .map_err(io("write", &target))?;
                 if new_file {
-                    set_new_file_mode(&target);
+                    set_new_file_mode(&target, &plan.file.scope);
                 }
             }
             None => std::fs::remove_file(path).map_err(io("remove", path))?,
@@ -186,16 +186,18 @@ impl Hosts {
     }
 }
 
-/// A host file Switchboard creates is readable by others, like the ones hosts create (a
-/// project's `.mcp.json` is shared); our own state stays owner-only.
-fn set_new_file_mode(path: &Path) {
+/// A project's file Switchboard creates is readable by others, like the ones hosts create (a
+/// project's `.mcp.json` is shared); a user's own file is the user's alone (it may come to hold
+/// the host's gateway token), as is our own state.
+fn set_new_file_mode(path: &Path, scope: &crate::Scope) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644));
+        let mode = if matches!(scope, crate::Scope::Project) { 0o644 } else { 0o600 };
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
     }
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = (path, scope);
 }
 
 /// Places where tests step in between a plan and its write. Compiled only with the `test-hooks`
