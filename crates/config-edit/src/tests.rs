@@ -101,3 +101,16 @@ fn jsonc_lists_named_by_a_field_are_edited_in_place_and_removed_byte_for_byte() 
     let error = upsert(Format::Toml, inputs, "", "sb.key", &item).expect_err("toml");
     assert!(error.to_string().contains("cannot be edited"), "{error}");
 }
+
+#[test]
+fn yaml_entry_added_after_a_lone_cr_is_removed_byte_for_byte_not_refused() {
+    // Found by fuzzing (config_edit_yaml): YAML ends a line at a lone `\r`, the line splicer
+    // does not, so the entry it had added could not be taken out again structurally, and the
+    // removal was refused although the receipt gives back the exact bytes.
+    let list = Container::named_list("mcpServers");
+    let text = "mcpServers:\r";
+    let (with, receipt) = apply_entry(Format::Yaml, list, text, "sb", &entry()).expect("added");
+    assert!(remove(Format::Yaml, list, &with, "sb").is_err(), "{with:?}");
+    let back = remove_exact(Format::Yaml, list, &with, "sb", Some(&receipt)).expect("removed");
+    assert_eq!(back, text);
+}

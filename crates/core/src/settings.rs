@@ -177,11 +177,25 @@ fn file(paths: &Paths) -> std::path::PathBuf {
 /// (and is left alone), not silently replaced by defaults.
 pub fn load(paths: &Paths) -> Result<Settings> {
     let path = file(paths);
+    let invalid = |e: serde_json::Error| Error::Settings {
+        path: path.clone(),
+        problem: format!("is not valid at line {}, column {}: {e}", e.line(), e.column()),
+    };
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Settings {
-            path: path.clone(),
-            problem: format!("is not valid at line {}, column {}: {e}", e.line(), e.column()),
-        }),
+        Ok(bytes) => {
+            let settings = serde_json::from_slice(&bytes).map_err(invalid)?;
+            // `save` keeps the keys it does not know by reading the file back as a JSON object.
+            // Read as settings, more passes (the values of unknown keys are skipped unchecked,
+            // invalid UTF-8 and all; an array fills the fields in order): such a file is refused
+            // here too, not loaded and then refused by every save.
+            match serde_json::from_slice::<serde_json::Value>(&bytes).map_err(invalid)? {
+                serde_json::Value::Object(_) => Ok(settings),
+                _ => Err(Error::Settings {
+                    path: path.clone(),
+                    problem: "is not a JSON object of settings".into(),
+                }),
+            }
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
         Err(e) => Err(Error::io("reading", path)(e)),
     }
@@ -289,6 +303,23 @@ mod tests {
         assert!(load(&paths).is_err());
         assert!(save(&paths, &Settings::default()).is_err());
         assert_eq!(std::fs::read_to_string(file(&paths)).expect("read"), "{oops");
+    }
+
+    #[test]
+    fn settings_that_every_save_would_refuse_are_refused_at_load() {
+        // Found by fuzzing (core_files): these loaded (an unknown key's value is skipped
+        // unchecked; an array fills the fields in order), then every save refused the file.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = Paths::under(dir.path());
+        std::fs::create_dir_all(&paths.config_dir).expect("mkdir");
+        let invalid_utf8 = b"{\"defaultRestart\": \"never\", \"newerKey\": \"\x8f\"}";
+        for bytes in [&invalid_utf8[..], b" [ ]", b"[\"never\", true]"] {
+            std::fs::write(file(&paths), bytes).expect("write");
+            let error = load(&paths).expect_err("refused");
+            assert!(error.to_string().contains("is not"), "{error}");
+            assert!(save(&paths, &Settings::default()).is_err());
+            assert_eq!(std::fs::read(file(&paths)).expect("read"), bytes, "the file is left alone");
+        }
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! (paths that would leave the folder are refused) and read here.
 
 use std::{
-    collections::BTreeMap,
-    io::Read,
-    path::{Path, PathBuf},
+    collections::{BTreeMap, HashSet},
+    io::{Read, Seek},
+    path::{Component, Path, PathBuf},
     time::Duration,
 };
 
@@ -114,11 +114,41 @@ pub fn forget_cached(expected: &str, cache_dir: &Path) {
     let _ = std::fs::remove_file(cache_dir.join(format!("{}.mcpb", expected.to_ascii_lowercase())));
 }
 
+/// Refuses an archive in which two entries would be unpacked to the same path (`manifest.json`
+/// and `./manifest.json`, `a/../x` and `x`, names that differ only in case): the install form
+/// would read the first and the unpacked bundle hold the last, so what the user is shown would
+/// not be what runs.
+fn refuse_duplicates<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+) -> std::result::Result<(), String> {
+    let mut seen = HashSet::new();
+    for i in 0..archive.len() {
+        let file = archive.by_index_raw(i).map_err(|e| e.to_string())?;
+        // A name that leaves the folder is refused by `unpack` on its own.
+        let Some(name) = file.enclosed_name() else { continue };
+        let mut path = PathBuf::new();
+        for part in name.components() {
+            match part {
+                Component::Normal(p) => path.push(p.to_string_lossy().to_lowercase()),
+                Component::ParentDir => {
+                    path.pop();
+                }
+                _ => {}
+            }
+        }
+        if !seen.insert(path) {
+            return Err(format!("{:?} is a second entry for a path already in it", file.name()));
+        }
+    }
+    Ok(())
+}
+
 /// The manifest inside a bundle's bytes, without unpacking it.
 pub fn manifest_of(bytes: &[u8]) -> Result<Manifest> {
     let bad = |problem: String| Error::Failed(format!("the bundle is not a valid MCPB: {problem}"));
     let mut archive =
         zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    refuse_duplicates(&mut archive).map_err(bad)?;
     let mut file =
         archive.by_name("manifest.json").map_err(|e| bad(format!("no manifest.json ({e})")))?;
     let mut text = Vec::new();
@@ -150,6 +180,7 @@ pub fn unpack(bytes: &[u8], dir: &Path) -> Result<Manifest> {
     let bad = |problem: String| Error::Failed(format!("the bundle is not a valid MCPB: {problem}"));
     let mut archive =
         zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    refuse_duplicates(&mut archive).map_err(bad)?;
     std::fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
     for i in 0..archive.len() {
         let mut file = archive.by_index(i).map_err(|e| bad(e.to_string()))?;
@@ -350,6 +381,32 @@ mod tests {
         assert_eq!(c.env.get("DEMO_TOKEN").map(String::as_str), Some("s3cret"));
         assert_eq!(c.secret_env, vec!["DEMO_TOKEN"]);
         assert!(!c.secret_args);
+    }
+
+    #[test]
+    fn a_bundle_with_a_second_manifest_under_another_spelling_is_refused() {
+        // Found by fuzzing (mcpb_bundle): the install form read `manifest.json` (by its exact
+        // name) while unpacking wrote `./manifest.json` over it, so the command shown was not
+        // the one that ran.
+        let shown = br#"{"server": {"type": "node", "mcp_config": {"command": "node"}}}"#;
+        let other = br#"{"server": {"type": "binary", "mcp_config": {"command": "/bin/sh"}}}"#;
+        for second in ["./manifest.json", "x/../manifest.json", "MANIFEST.json"] {
+            let mut bytes = Vec::new();
+            {
+                let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+                let options = zip::write::SimpleFileOptions::default();
+                for (name, content) in [("manifest.json", &shown[..]), (second, &other[..])] {
+                    zip.start_file(name, options).expect("start");
+                    std::io::Write::write_all(&mut zip, content).expect("write");
+                }
+                zip.finish().expect("finish");
+            }
+            let error = manifest_of(&bytes).expect_err(second);
+            assert!(error.to_string().contains("second entry"), "{second}: {error}");
+            let dir = tempfile::tempdir().expect("tempdir");
+            let error = unpack(&bytes, &dir.path().join("b")).expect_err(second);
+            assert!(error.to_string().contains("second entry"), "{second}: {error}");
+        }
     }
 
     #[test]

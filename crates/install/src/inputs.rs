@@ -3,7 +3,10 @@
 //! `{var}` variables inside fixed values), and the command-line arguments, environment and
 //! headers that result from the user's answers, checked against each field's rules.
 
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::{BTreeMap, HashSet},
+    path::Path,
+};
 
 use serde::Serialize;
 
@@ -74,10 +77,10 @@ pub struct Resolved {
 /// The fields of `way`, in declaration order, each key once.
 pub fn fields(server: &ServerJson, way: Way) -> Vec<Field> {
     let mut out: Vec<Field> = Vec::new();
-    let mut push = |f: Field| {
-        if !out.iter().any(|o| o.key == f.key) {
-            out.push(f);
-        }
+    let mut push = |f: Field| match out.iter_mut().find(|o| o.key == f.key) {
+        // One answer goes to every input of its key: a secret if any of them is.
+        Some(first) => first.secret |= f.secret,
+        None => out.push(f),
     };
     match way {
         Way::Package(i) => {
@@ -223,51 +226,68 @@ fn value_problem(f: &Field, v: &str) -> Option<String> {
 /// missing optional value leaves its argument out, a missing required one makes it empty.
 pub fn resolve(server: &ServerJson, way: Way, answers: &[(String, String)]) -> Resolved {
     let mut out = Resolved::default();
+    let secret_keys: HashSet<String> =
+        fields(server, way).into_iter().filter(|f| f.secret).map(|f| f.key).collect();
     match way {
         Way::Package(i) => {
             let Some(p) = server.packages.get(i) else { return out };
-            resolve_package(p, answers, &mut out);
+            resolve_package(p, answers, &secret_keys, &mut out);
         }
         Way::Remote(i) => {
             let Some(r) = server.remotes.get(i) else { return out };
-            resolve_remote(r, answers, &mut out);
+            resolve_remote(r, answers, &secret_keys, &mut out);
         }
     }
     out
 }
 
-fn resolve_package(p: &Package, answers: &[(String, String)], out: &mut Resolved) {
+fn resolve_package(
+    p: &Package,
+    answers: &[(String, String)],
+    secret_keys: &HashSet<String>,
+    out: &mut Resolved,
+) {
     for a in &p.runtime_arguments {
-        out.secret_args |= push_argument(a, answers, &mut out.runtime_args);
+        out.secret_args |= push_argument(a, answers, secret_keys, &mut out.runtime_args);
     }
     for a in &p.package_arguments {
-        out.secret_args |= push_argument(a, answers, &mut out.package_args);
+        out.secret_args |= push_argument(a, answers, secret_keys, &mut out.package_args);
     }
     for kv in &p.environment_variables {
         if let Some(v) = value_of(&kv.name, &kv.input, answers).into_iter().next() {
-            if is_secret(&kv.input) {
+            if carries_secret(&kv.name, &kv.input, secret_keys) {
                 out.secret_env.push(kv.name.clone());
             }
             out.env.insert(kv.name.clone(), v);
         }
     }
-    resolve_headers(&p.transport.headers, answers, out);
+    resolve_headers(&p.transport.headers, answers, secret_keys, out);
     out.url = p.transport.url.as_ref().map(|u| fill(u, &|name| first_answer(name, answers)));
 }
 
-fn resolve_remote(r: &RemoteEntry, answers: &[(String, String)], out: &mut Resolved) {
+fn resolve_remote(
+    r: &RemoteEntry,
+    answers: &[(String, String)],
+    secret_keys: &HashSet<String>,
+    out: &mut Resolved,
+) {
     let lookup = |name: &str| {
         first_answer(name, answers)
             .or_else(|| r.variables.get(name).and_then(|v| v.default.clone()))
     };
     out.url = Some(fill(&r.url, &lookup));
-    resolve_headers(&r.headers, answers, out);
+    resolve_headers(&r.headers, answers, secret_keys, out);
 }
 
-fn resolve_headers(headers: &[KeyValueInput], answers: &[(String, String)], out: &mut Resolved) {
+fn resolve_headers(
+    headers: &[KeyValueInput],
+    answers: &[(String, String)],
+    secret_keys: &HashSet<String>,
+    out: &mut Resolved,
+) {
     for kv in headers {
         if let Some(v) = value_of(&kv.name, &kv.input, answers).into_iter().next() {
-            if is_secret(&kv.input) {
+            if carries_secret(&kv.name, &kv.input, secret_keys) {
                 out.secret_headers.push(kv.name.clone());
             }
             out.headers.insert(kv.name.clone(), v);
@@ -279,10 +299,27 @@ fn is_secret(i: &Input) -> bool {
     i.is_secret || i.variables.values().any(|v| v.is_secret)
 }
 
+/// Whether the value of the input `key` carries a secret: the input says so, or it takes an
+/// answer that a secret input of the same key asks for (a `--token` argument and a `--token`
+/// env variable share one answer).
+fn carries_secret(key: &str, i: &Input, secret_keys: &HashSet<String>) -> bool {
+    is_secret(i)
+        || match &i.value {
+            None => secret_keys.contains(key),
+            Some(_) => i.variables.keys().any(|name| secret_keys.contains(name)),
+        }
+}
+
 /// Appends the argument's words; true when they carry a secret.
-fn push_argument(a: &Argument, answers: &[(String, String)], args: &mut Vec<String>) -> bool {
-    let values = value_of(&argument_key(a), &a.input, answers);
-    let secret = is_secret(&a.input) && !values.is_empty();
+fn push_argument(
+    a: &Argument,
+    answers: &[(String, String)],
+    secret_keys: &HashSet<String>,
+    args: &mut Vec<String>,
+) -> bool {
+    let key = argument_key(a);
+    let values = value_of(&key, &a.input, answers);
+    let secret = carries_secret(&key, &a.input, secret_keys) && !values.is_empty();
     for v in values {
         match (a.kind, a.name.as_deref()) {
             (ArgumentKind::Named, Some(flag)) if flag.starts_with("--") => {
@@ -304,9 +341,12 @@ fn push_argument(a: &Argument, answers: &[(String, String)], args: &mut Vec<Stri
 /// the default; none when an optional input is left out.
 fn value_of(key: &str, i: &Input, answers: &[(String, String)]) -> Vec<String> {
     if let Some(template) = &i.value {
+        // Only the input's own variables: a `{NAME}` it does not declare stays as written, even
+        // when another field is called NAME (its answer may be a secret, which this value would
+        // then carry unmarked).
         let lookup = |name: &str| {
-            first_answer(name, answers)
-                .or_else(|| i.variables.get(name).and_then(|v| v.default.clone()))
+            let declared = i.variables.get(name)?;
+            first_answer(name, answers).or_else(|| declared.default.clone())
         };
         // A fixed value whose optional variables were all left out is left out too.
         let optional_missing = !i.variables.is_empty()

@@ -118,14 +118,16 @@ pub struct Plan {
     pub package_dir: Option<PathBuf>,
 }
 
-/// A folder name for a package and version: safe on every OS, one per version.
+/// A folder name for a package and version: safe on every OS, one per version. Both come from
+/// the catalog entry, so both are cleaned: a version such as `1/../../x` must not name a folder
+/// outside the packages folder (which an uninstall removes).
 pub fn package_folder(identifier: &str, version: &str) -> String {
-    let clean: String = identifier
-        .trim_start_matches('@')
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
-        .collect();
-    format!("{clean}@{version}")
+    let clean = |text: &str| -> String {
+        text.chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+            .collect()
+    };
+    format!("{}@{}", clean(identifier.trim_start_matches('@')), clean(version))
 }
 
 /// The plan for installing `server` with `answers`: `way` when given, else the first package

@@ -206,7 +206,10 @@ fn markdown(body: &str, first_line: u32, base: usize) -> Document {
     let mut sections = vec![Section::preamble(first_line, base, String::new())];
     let mut title: Option<String> = None;
     let mut in_heading = false;
-    let mut anchors = std::collections::HashMap::<String, usize>::new();
+    // Per slug, the next suffix to try; and every anchor given, so that a heading whose slug
+    // looks like a numbered duplicate (`a-1` after two `a`) still gets one of its own.
+    let mut suffixes = std::collections::HashMap::<String, usize>::new();
+    let mut taken = std::collections::HashSet::<String>::new();
     for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
         let Some(current) = sections.last_mut() else { break };
         match event {
@@ -225,9 +228,15 @@ fn markdown(body: &str, first_line: u32, base: usize) -> Document {
                 in_heading = false;
                 let heading = current.heading.trim().to_string();
                 let slug = slug(&heading);
-                let seen = anchors.entry(slug.clone()).or_insert(0);
-                current.anchor = if *seen == 0 { slug.clone() } else { format!("{slug}-{seen}") };
-                *seen += 1;
+                let next = suffixes.entry(slug.clone()).or_insert(0);
+                current.anchor = loop {
+                    let candidate =
+                        if *next == 0 { slug.clone() } else { format!("{slug}-{next}") };
+                    *next += 1;
+                    if taken.insert(candidate.clone()) {
+                        break candidate;
+                    }
+                };
                 if level == HeadingLevel::H1 && title.is_none() {
                     title = Some(heading.clone());
                 }
@@ -336,6 +345,15 @@ mod tests {
         let bad_yaml = parse(Path::new("y.md"), "---\ntitle: [unclosed\n---\nbody text\n");
         assert_eq!(bad_yaml.title, "y");
         assert_eq!(bad_yaml.sections[0].text, "body text");
+    }
+
+    #[test]
+    fn kb_heading_named_like_a_numbered_duplicate_gets_an_anchor_of_its_own() {
+        // Found by fuzzing (kb_document): the third heading got `a-1` too, so reading the
+        // section `a-1` could never reach it. GitHub numbers it `a-1-1`.
+        let doc = parse(Path::new("x.md"), "# a\n\none\n\n# a\n\ntwo\n\n# a-1\n\nthree\n");
+        let anchors: Vec<&str> = doc.sections.iter().map(|s| s.anchor.as_str()).collect();
+        assert_eq!(anchors, ["a", "a-1", "a-1-1"]);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! (`count=3` becomes a number when the schema says integer, and stays the string "3" when it says
 //! string). Dotted keys (`a.b=1`) build nested objects.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use crate::export::resolve_local_ref;
@@ -83,7 +85,33 @@ fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
 
 /// The JSON types a schema admits, in the order to try them; empty when it does not say.
 fn types_of(schema: &Value, root: &Value) -> Vec<String> {
+    let mut types = types_within(schema, root, &mut HashSet::new());
+    // Try the strict types first; a string accepts anything, so it goes last.
+    let rank = |t: &str| match t {
+        "null" => 0,
+        "boolean" => 1,
+        "integer" => 2,
+        "number" => 3,
+        "array" | "object" => 4,
+        _ => 5,
+    };
+    types.sort_by_key(|t| rank(t));
+    types.dedup();
+    types
+}
+
+/// The types `schema` and its `anyOf`/`oneOf` variants name. Each schema is looked at once
+/// (`seen`): a variant that refers back to a schema being read (`{"anyOf": [{"$ref": "#"}]}`)
+/// adds nothing, and variants shared many times over are not read again and again.
+fn types_within<'a>(
+    schema: &'a Value,
+    root: &'a Value,
+    seen: &mut HashSet<*const Value>,
+) -> Vec<String> {
     let schema = resolve(schema, root);
+    if !seen.insert(std::ptr::from_ref(schema)) {
+        return Vec::new();
+    }
     let mut types: Vec<String> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
@@ -92,7 +120,7 @@ fn types_of(schema: &Value, root: &Value) -> Vec<String> {
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(variants)) = schema.get(key) {
             for variant in variants {
-                types.extend(types_of(variant, root));
+                types.extend(types_within(variant, root, seen));
             }
         }
     }
@@ -118,17 +146,6 @@ fn types_of(schema: &Value, root: &Value) -> Vec<String> {
             );
         }
     }
-    // Try the strict types first; a string accepts anything, so it goes last.
-    let rank = |t: &str| match t {
-        "null" => 0,
-        "boolean" => 1,
-        "integer" => 2,
-        "number" => 3,
-        "array" | "object" => 4,
-        _ => 5,
-    };
-    types.sort_by_key(|t| rank(t));
-    types.dedup();
     types
 }
 
@@ -191,6 +208,15 @@ pub fn missing_required(args: &Map<String, Value>, schema: &Value) -> Vec<String
 
 /// Checks `args` against the tool's input schema; each problem as `path: message`.
 pub fn validate(args: &Value, schema: &Value) -> Vec<String> {
+    if loops_in_place(schema) {
+        // The validator would apply such a schema to the same value again and again, until
+        // memory runs out (`{"anyOf": [{"$ref": "#"}]}`).
+        return vec![
+            "the tool's input schema refers to itself without end ($ref cycle through anyOf, \
+             allOf, oneOf, not or if); the arguments were not checked against it"
+                .to_owned(),
+        ];
+    }
     match jsonschema::validator_for(schema) {
         Ok(validator) => validator
             .iter_errors(args)
@@ -202,6 +228,64 @@ pub fn validate(args: &Value, schema: &Value) -> Vec<String> {
             .collect(),
         Err(error) => vec![format!("the tool's input schema is not valid JSON Schema: {error}")],
     }
+}
+
+/// Whether some subschema leads back to itself through `$ref`s and the keywords that apply a
+/// schema to the same value (`allOf`, `anyOf`, `oneOf`, `not`, `if`, `then`, `else`,
+/// `dependentSchemas`) without going down into the value.
+fn loops_in_place(schema: &Value) -> bool {
+    fn in_place<'a>(node: &'a Map<String, Value>, root: &'a Value) -> Vec<&'a Value> {
+        let mut next = Vec::new();
+        if let Some(target) =
+            node.get("$ref").and_then(Value::as_str).and_then(|r| resolve_local_ref(root, r))
+        {
+            next.push(target);
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if let Some(Value::Array(items)) = node.get(key) {
+                next.extend(items);
+            }
+        }
+        for key in ["not", "if", "then", "else"] {
+            next.extend(node.get(key));
+        }
+        if let Some(Value::Object(schemas)) = node.get("dependentSchemas") {
+            next.extend(schemas.values());
+        }
+        next
+    }
+    /// Depth-first: `path` holds the schemas on the way here, `done` those fully explored.
+    fn cycle_from(
+        node: &Value,
+        root: &Value,
+        path: &mut Vec<*const Value>,
+        done: &mut HashSet<*const Value>,
+    ) -> bool {
+        let Value::Object(map) = node else { return false };
+        let id = std::ptr::from_ref(node);
+        if path.contains(&id) {
+            return true;
+        }
+        if !done.insert(id) {
+            return false;
+        }
+        path.push(id);
+        let found = in_place(map, root).into_iter().any(|next| cycle_from(next, root, path, done));
+        path.pop();
+        found
+    }
+    /// Every subschema can start a cycle, not only the root (`properties.a` naming itself).
+    fn any_node(node: &Value, root: &Value, done: &mut HashSet<*const Value>) -> bool {
+        if cycle_from(node, root, &mut Vec::new(), done) {
+            return true;
+        }
+        match node {
+            Value::Object(map) => map.values().any(|v| any_node(v, root, done)),
+            Value::Array(items) => items.iter().any(|v| any_node(v, root, done)),
+            _ => false,
+        }
+    }
+    any_node(schema, schema, &mut HashSet::new())
 }
 
 #[cfg(test)]
@@ -291,6 +375,48 @@ mod tests {
             missing.iter().any(|p| p.contains("\"message\" is a required property")),
             "{missing:?}"
         );
+    }
+
+    #[test]
+    fn a_variant_referring_back_to_its_schema_is_typed_not_a_stack_overflow() {
+        // Found by fuzzing (tool_schema): `types_of` followed `{"$ref": "#"}` back to the root
+        // and its `anyOf` forever, and a server's tool schema crashed `call` with a stack
+        // overflow.
+        let schema = json!({"anyOf": [{"$ref": "#"}, {"type": "integer"}]});
+        assert_eq!(coerce("3", Some(&schema), &schema, "n"), Ok(json!(3)));
+        let error = coerce("x", Some(&schema), &schema, "n").expect_err("not an integer");
+        assert_eq!(error.0, "n=\"x\" is not a valid integer");
+        let only_itself = json!({"oneOf": [{"$ref": "#"}]});
+        assert_eq!(coerce("x", Some(&only_itself), &only_itself, "k"), Ok(json!("x")));
+        // Shared variants, many levels deep: read once each, not 2^40 times.
+        let mut defs = serde_json::Map::new();
+        for i in 0..40 {
+            let next = format!("#/$defs/d{}", i + 1);
+            defs.insert(format!("d{i}"), json!({"anyOf": [{"$ref": next}, {"$ref": next}]}));
+        }
+        defs.insert("d40".into(), json!({"type": "boolean"}));
+        let deep = json!({"$ref": "#/$defs/d0", "$defs": defs});
+        assert_eq!(coerce("true", Some(&deep), &deep, "b"), Ok(json!(true)));
+    }
+
+    #[test]
+    fn a_schema_that_applies_itself_in_place_is_not_handed_to_the_validator() {
+        // Found by fuzzing (tool_schema): the validator applied `{"anyOf": [{"$ref": "#"}]}`
+        // to the same arguments forever and ran out of memory.
+        for looping in [
+            json!({"anyOf": [{"$ref": "#"}]}),
+            json!({"properties": {"a": {"allOf": [{"$ref": "#/properties/a"}]}}}),
+            json!({"$defs": {"x": {"not": {"$ref": "#/$defs/y"}}, "y": {"$ref": "#/$defs/x"}}}),
+        ] {
+            let problems = validate(&json!({"a": 1}), &looping);
+            assert_eq!(problems.len(), 1, "{looping}: {problems:?}");
+            assert!(problems[0].contains("refers to itself without end"), "{problems:?}");
+        }
+        // Recursion through a property or an array's items goes down into the value: fine.
+        let tree = json!({"type": "object", "properties": {
+            "children": {"type": "array", "items": {"$ref": "#"}}}});
+        assert!(validate(&json!({"children": [{"children": []}]}), &tree).is_empty());
+        assert_eq!(validate(&json!({"children": 3}), &tree).len(), 1);
     }
 
     #[test]

@@ -126,9 +126,21 @@ fn unique_name(base: &str, taken: &mut HashSet<String>) -> String {
     found.unwrap_or_else(|| base.to_owned())
 }
 
+/// How many schema nodes inlining may write for one tool. Real schemas stay far below it; a
+/// schema whose `$ref`s fan out (each definition naming the next twice, forty deep) would
+/// otherwise expand to billions of nodes.
+pub const MAX_INLINED_NODES: usize = 100_000;
+
 /// The tool's input schema as a provider's parameter object.
 fn parameters_for(schema: &Value, problems: &mut Vec<String>) -> Value {
-    let mut inlined = inline_refs(schema, schema, &mut Vec::new(), problems);
+    // The definitions are dropped below; inlining them first would spend the budget on them.
+    let mut body = schema.clone();
+    if let Value::Object(map) = &mut body {
+        map.remove("$defs");
+        map.remove("definitions");
+    }
+    let mut budget = MAX_INLINED_NODES;
+    let mut inlined = inline_refs(&body, schema, &mut Vec::new(), &mut budget, problems);
     let Value::Object(root) = &mut inlined else {
         problems.push("the input schema is not an object; replaced by an empty object".to_owned());
         return json!({"type": "object", "properties": {}});
@@ -214,21 +226,34 @@ pub fn resolve_local_ref<'a>(root: &'a Value, reference: &str) -> Option<&'a Val
 }
 
 /// Inlines every local `$ref`. A recursive reference is cut (replaced by a permissive schema) the
-/// second time it is met on one path; a remote or broken one is reported and dropped.
+/// second time it is met on one path; a remote or broken one is reported and dropped. Once
+/// `budget` nodes are written, the remaining references are cut the same way, and reported.
 fn inline_refs(
     node: &Value,
     root: &Value,
     stack: &mut Vec<String>,
+    budget: &mut usize,
     problems: &mut Vec<String>,
 ) -> Value {
+    *budget = budget.saturating_sub(1);
     match node {
         Value::Object(map) => {
             if let Some(Value::String(reference)) = map.get("$ref") {
                 let mut siblings: Map<String, Value> = map
                     .iter()
                     .filter(|(k, _)| k.as_str() != "$ref")
-                    .map(|(k, v)| (k.clone(), inline_refs(v, root, stack, problems)))
+                    .map(|(k, v)| (k.clone(), inline_refs(v, root, stack, budget, problems)))
                     .collect();
+                if *budget == 0 {
+                    let note = format!(
+                        "the schema grows past {MAX_INLINED_NODES} nodes when its $refs are \
+                         inlined; the $refs left were cut: deeper levels accept any value"
+                    );
+                    if !problems.contains(&note) {
+                        problems.push(note);
+                    }
+                    return Value::Object(siblings);
+                }
                 if stack.contains(reference) {
                     let note =
                         format!("recursive $ref {reference} cut: deeper levels accept any value");
@@ -243,7 +268,7 @@ fn inline_refs(
                     return Value::Object(siblings);
                 };
                 stack.push(reference.clone());
-                let resolved = inline_refs(target, root, stack, problems);
+                let resolved = inline_refs(target, root, stack, budget, problems);
                 stack.pop();
                 // Keywords beside a $ref (e.g. a description) win over the referenced ones.
                 if let Value::Object(resolved) = resolved {
@@ -257,13 +282,13 @@ fn inline_refs(
             }
             Value::Object(
                 map.iter()
-                    .map(|(k, v)| (k.clone(), inline_refs(v, root, stack, problems)))
+                    .map(|(k, v)| (k.clone(), inline_refs(v, root, stack, budget, problems)))
                     .collect(),
             )
         }
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| inline_refs(v, root, stack, problems)).collect())
-        }
+        Value::Array(items) => Value::Array(
+            items.iter().map(|v| inline_refs(v, root, stack, budget, problems)).collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -353,6 +378,41 @@ mod tests {
         assert_eq!(parameters["required"], json!(["c"]));
         assert_eq!(parameters["properties"].as_object().unwrap().len(), 3);
         assert!(export.problems.iter().any(|p| p.problem.contains("anyOf")));
+    }
+
+    #[test]
+    fn refs_that_fan_out_are_inlined_within_a_bound_not_exponentially() {
+        // Found by fuzzing (tool_schema): forty definitions each naming the next twice made a
+        // 3 KB schema inline to 2^40 nodes, and exporting the tool ran out of memory.
+        let mut defs = Map::new();
+        for i in 0..40 {
+            let next = format!("#/$defs/d{}", i + 1);
+            defs.insert(
+                format!("d{i}"),
+                json!({"type": "object", "properties": {"a": {"$ref": next}, "b": {"$ref": next}}}),
+            );
+        }
+        defs.insert("d40".into(), json!({"type": "string"}));
+        let schema =
+            json!({"type": "object", "properties": {"x": {"$ref": "#/$defs/d0"}}, "$defs": defs});
+        let export = export(&[tool("t", schema)], Format::Openai);
+        let parameters = &export.tools[0]["function"]["parameters"];
+        fn nodes(v: &Value) -> usize {
+            1 + match v {
+                Value::Object(m) => m.values().map(nodes).sum(),
+                Value::Array(a) => a.iter().map(nodes).sum(),
+                _ => 0,
+            }
+        }
+        assert!(nodes(parameters) <= 2 * MAX_INLINED_NODES, "{} nodes", nodes(parameters));
+        assert!(!has_ref(parameters));
+        assert!(
+            export.problems.iter().any(|p| p.problem.contains("$refs left were cut")),
+            "{:?}",
+            export.problems
+        );
+        // The levels within the bound are inlined as before.
+        assert_eq!(parameters["properties"]["x"]["properties"]["a"]["type"], "object");
     }
 
     #[test]

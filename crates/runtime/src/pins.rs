@@ -98,15 +98,32 @@ pub struct ChangedTool {
 
 impl ToolDiff {
     pub fn between(approved: &[ToolPin], now: &[ToolPin]) -> ToolDiff {
-        let find = |list: &[ToolPin], name: &str| list.iter().position(|t| t.name == name);
         let mut diff = ToolDiff::default();
+        // Each approved tool answers for one tool listed now: a server that lists a name twice
+        // is compared copy by copy (not every copy against the first, which made the same list
+        // differ from itself and held the server for good).
+        let mut unmatched: Vec<&ToolPin> = approved.iter().collect();
+        let mut different = Vec::new();
         for tool in now {
-            match find(approved, &tool.name).map(|i| &approved[i]) {
+            match unmatched
+                .iter()
+                .position(|t| t.name == tool.name && t.fingerprint == tool.fingerprint)
+            {
+                Some(i) => {
+                    unmatched.remove(i);
+                }
+                None => different.push(tool),
+            }
+        }
+        for tool in different {
+            let old =
+                unmatched.iter().position(|t| t.name == tool.name).map(|i| unmatched.remove(i));
+            match old {
                 None => {
                     diff.added.push(tool.name.clone());
                     diff.flags.extend(flags(tool));
                 }
-                Some(old) if old.fingerprint != tool.fingerprint => {
+                Some(old) => {
                     let fields = PINNED_FIELDS
                         .iter()
                         .filter(|f| old.definition.get(**f) != tool.definition.get(**f))
@@ -119,14 +136,9 @@ impl ToolDiff {
                     });
                     diff.flags.extend(flags(tool));
                 }
-                Some(_) => {}
             }
         }
-        for tool in approved {
-            if find(now, &tool.name).is_none() {
-                diff.removed.push(tool.name.clone());
-            }
-        }
+        diff.removed = unmatched.into_iter().map(|t| t.name.clone()).collect();
         diff
     }
 
@@ -448,6 +460,28 @@ mod tests {
         assert!(diff.changed[0].diff.contains("+      \"extra\": {"), "{}", diff.changed[0].diff);
         assert_eq!(diff.summary(), "1 changed (a: inputSchema), 1 added (c), 1 removed (b)");
         assert!(ToolDiff::between(&approved, &approved).is_empty());
+    }
+
+    #[test]
+    fn tools_listed_twice_under_one_name_are_not_a_change_from_themselves() {
+        // Found by fuzzing (core_files): every copy of a name was compared with the first, so
+        // a server listing two tools named alike differed from its own approved list at every
+        // start and stayed held, approval or not.
+        let twice = pins_of(&[tool("a", "one"), tool("a", "two"), tool("b", "three")]);
+        assert!(ToolDiff::between(&twice, &twice).is_empty());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pins = Pins::new(dir.path());
+        let name: ServerName = "s".parse().expect("name");
+        pins.approve_tools(&name, twice.clone(), 1).expect("approve");
+        assert_eq!(pins.check(&name, twice.clone(), 2).expect("check"), Check::Same);
+        // A copy that changes, or one that goes, is still seen.
+        let changed = pins_of(&[tool("a", "one"), tool("a", "TWO"), tool("b", "three")]);
+        let diff = ToolDiff::between(&twice, &changed);
+        assert_eq!((diff.changed.len(), diff.changed[0].name.as_str()), (1, "a"));
+        assert!(diff.added.is_empty() && diff.removed.is_empty(), "{diff:?}");
+        let fewer = pins_of(&[tool("a", "one"), tool("b", "three")]);
+        assert_eq!(ToolDiff::between(&twice, &fewer).removed, vec!["a"]);
+        assert_eq!(ToolDiff::between(&fewer, &twice).added, vec!["a"]);
     }
 
     #[test]

@@ -131,3 +131,59 @@ fn remote_url_variables_are_filled_with_answers_or_defaults_and_unknown_ones_sta
     assert_eq!(r.url.as_deref(), Some("https://acme.example.com/eu/mcp?x={unknown}"));
     assert_eq!(fill("{a}{b", &|n| (n == "a").then(|| "A".into())), "A{b");
 }
+
+#[test]
+fn a_fixed_value_naming_another_fields_secret_does_not_carry_it_unmarked() {
+    // Found by fuzzing (catalog_entry): `URL = https://h/{API_KEY}` took the answer to the
+    // secret API_KEY, and the URL, not marked secret, would have gone to the registry file.
+    let server: ServerJson = serde_json::from_value(json!({
+        "name": "io.example/leak",
+        "description": "d",
+        "version": "1.0.0",
+        "packages": [{
+            "registryType": "npm",
+            "identifier": "leak",
+            "version": "1.0.0",
+            "transport": {"type": "stdio"},
+            "environmentVariables": [
+                {"name": "API_KEY", "isSecret": true, "isRequired": true},
+                {"name": "URL", "value": "https://h/{API_KEY}"}
+            ]
+        }]
+    }))
+    .expect("entry");
+    let r = resolve(&server, Way::Package(0), &answers(&[("API_KEY", "s3cret")]));
+    assert_eq!(r.env["API_KEY"], "s3cret");
+    assert_eq!(r.secret_env, ["API_KEY"]);
+    assert_eq!(r.env["URL"], "https://h/{API_KEY}", "an undeclared variable stays as written");
+}
+
+#[test]
+fn an_answer_shared_by_a_secret_argument_and_an_env_variable_is_secret_in_both() {
+    // Found by fuzzing (catalog_entry): the argument `--token` is secret, an env variable of
+    // the same name is not; both take the one answer, and the env copy went unmarked.
+    let server: ServerJson = serde_json::from_value(json!({
+        "name": "io.example/shared-key",
+        "description": "d",
+        "version": "1.0.0",
+        "packages": [{
+            "registryType": "npm",
+            "identifier": "shared",
+            "version": "1.0.0",
+            "transport": {"type": "stdio"},
+            "packageArguments": [{"type": "named", "name": "--token", "isSecret": true}],
+            "environmentVariables": [{"name": "--token"}]
+        }]
+    }))
+    .expect("entry");
+    let form = fields(&server, Way::Package(0));
+    assert_eq!(
+        form.iter().map(|f| (f.key.as_str(), f.secret)).collect::<Vec<_>>(),
+        [("--token", true)]
+    );
+    let r = resolve(&server, Way::Package(0), &answers(&[("--token", "s3cret")]));
+    assert_eq!(r.package_args, ["--token=s3cret"]);
+    assert!(r.secret_args);
+    assert_eq!(r.env["--token"], "s3cret");
+    assert_eq!(r.secret_env, ["--token"], "the env copy of the secret is marked");
+}

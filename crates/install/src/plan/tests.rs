@@ -59,6 +59,24 @@ fn an_npm_package_is_installed_into_its_own_prefix_and_started_with_node() {
 }
 
 #[test]
+fn a_version_with_path_separators_cannot_move_the_package_folder_out_of_packages() {
+    // Found by the catalog_entry fuzz target's property: the version went into the folder name
+    // as it was, so `1/../../../../etc` named /etc, which an uninstall would have removed.
+    let mut server = entry("server-everything");
+    server.packages[0].version = Some("1/../../../../etc".into());
+    let plan = plan(&server, None, &[], &all_tools(), PACKAGES.as_ref()).expect("plan");
+    let dir = plan.package_dir.expect("package folder");
+    assert_eq!(
+        dir,
+        PathBuf::from(
+            "/data/packages/npm/modelcontextprotocol_server-everything@1_.._.._.._.._etc"
+        )
+    );
+    assert!(dir.components().all(|c| !matches!(c, std::path::Component::ParentDir)), "{dir:?}");
+    assert_eq!(package_folder("x", "1.0.0+build"), "x@1.0.0_build");
+}
+
+#[test]
 fn a_pypi_package_is_a_uv_tool_in_folders_of_ours() {
     let plan = plan(
         &entry("server-time"),
