@@ -182,8 +182,12 @@ fn world() -> &'static World {
             ("Accept".to_owned(), "application/json, text/event-stream".to_owned()),
         ];
         let answer = exchange(port, "POST", "/mcp", &headers, init.as_bytes());
-        let session_id =
-            answer.as_ref().and_then(|a| a.header("mcp-session-id")).unwrap_or_default().to_owned();
+        let session_id = answer
+            .as_ref()
+            .ok()
+            .and_then(|a| a.header("mcp-session-id"))
+            .unwrap_or_default()
+            .to_owned();
         let mut headers = headers;
         headers.push(("Mcp-Session-Id".to_owned(), session_id.clone()));
         let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
@@ -203,16 +207,26 @@ impl Answer {
     }
 }
 
+/// Why no answer was read.
+#[derive(Debug)]
+enum Lost {
+    /// The gateway closed the connection without answering.
+    Closed,
+    /// The connection was reset: a server that answers before reading the whole body (a 415
+    /// decided on the headers) and then closes makes the kernel reset it, and the answer may be
+    /// lost on the way. Not the gateway's doing.
+    Reset,
+}
+
 /// Sends one request on a new connection and reads the answer's head (and, unless it is an
-/// event stream the client would keep open, the rest up to the end). `None`: the connection
-/// closed without an answer.
+/// event stream the client would keep open, the rest up to the end).
 fn exchange(
     port: u16,
     method: &str,
     target: &str,
     headers: &[(String, String)],
     body: &[u8],
-) -> Option<Answer> {
+) -> Result<Answer, Lost> {
     let mut stream = match TcpStream::connect(("127.0.0.1", port)) {
         Ok(s) => s,
         Err(e) => panic!("connect: {e}"),
@@ -229,7 +243,7 @@ fn exchange(
     request.extend_from_slice(b"Connection: close\r\n\r\n");
     request.extend_from_slice(body);
     if stream.write_all(&request).is_err() {
-        return None;
+        return Err(Lost::Reset);
     }
     let started = Instant::now();
     let mut received = Vec::new();
@@ -239,7 +253,7 @@ fn exchange(
             break at;
         }
         match stream.read(&mut buf) {
-            Ok(0) => return None,
+            Ok(0) => return Err(Lost::Closed),
             Ok(n) => received.extend_from_slice(&buf[..n]),
             Err(e)
                 if e.kind() == std::io::ErrorKind::WouldBlock
@@ -247,12 +261,16 @@ fn exchange(
             {
                 panic!("no answer within {:?} to {method} {target}", started.elapsed())
             }
-            Err(_) => return None,
+            Err(_) => return Err(Lost::Reset),
         }
     };
     let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or(Lost::Closed)?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
@@ -276,7 +294,7 @@ fn exchange(
             }
         }
     }
-    Some(answer)
+    Ok(answer)
 }
 
 /// The gateway's rule for a `Host`: a loopback name, any port.
@@ -306,17 +324,18 @@ fn visible(value: &str) -> bool {
 
 libfuzzer_sys::fuzz_target!(init: switchboard_fuzz::init(), |data: &[u8]| {
     let w = world();
-    let text = String::from_utf8_lossy(data).replace("@TOKEN@", &w.token).replace("@ADMIN@", ADMIN);
+    let raw = String::from_utf8_lossy(data);
+    let method: String =
+        raw.lines().next().unwrap_or_default().chars().filter(char::is_ascii_uppercase).take(10).collect();
+    let method = if method.is_empty() { "POST".to_owned() } else { method };
+    let text = raw.replace("@TOKEN@", &w.token).replace("@ADMIN@", ADMIN);
     // The one session stays for the runs after this one: a DELETE names no real session.
-    let text = if text.starts_with("DELETE") { text } else { text.replace("@SESSION@", &w.session_id) };
+    let text = if method == "DELETE" { text } else { text.replace("@SESSION@", &w.session_id) };
     let (head, body) = match text.split_once("\n\n") {
         Some((head, body)) => (head, body),
         None => (text.as_str(), ""),
     };
-    let mut lines = head.lines();
-    let method: String =
-        lines.next().unwrap_or_default().chars().filter(char::is_ascii_uppercase).take(10).collect();
-    let method = if method.is_empty() { "POST".to_owned() } else { method };
+    let mut lines = head.lines().skip(1);
     let target: String = lines
         .next()
         .unwrap_or_default()
@@ -346,10 +365,14 @@ libfuzzer_sys::fuzz_target!(init: switchboard_fuzz::init(), |data: &[u8]| {
     let get = |wanted: &str| {
         headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)).map(|(_, v)| v.as_str())
     };
-    let Some(answer) = exchange(w.port, &method, &target, &headers, body.as_bytes()) else {
-        // Only a request the HTTP parser refuses may be closed without an answer.
-        assert!(!well_formed, "the connection closed without an answer: {method} {target} {headers:?}");
-        return;
+    let answer = match exchange(w.port, &method, &target, &headers, body.as_bytes()) {
+        Ok(answer) => answer,
+        Err(Lost::Reset) => return,
+        Err(Lost::Closed) => {
+            // Only a request the HTTP parser refuses may be closed without an answer.
+            assert!(!well_formed, "closed without an answer: {method} {target} {headers:?}");
+            return;
+        }
     };
     let status = answer.status;
     assert!(status < 500, "{status} for {method} {target} {headers:?} {body:?}");
