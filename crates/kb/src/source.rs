@@ -176,9 +176,10 @@ fn front_matter(yaml: &str) -> FrontMatter {
     FrontMatter { title: text("title"), description: text("description"), tags }
 }
 
-/// Tags compare case-insensitively.
+/// Tags compare case-insensitively, without the leading `#`s and spaces (`## Setup`, `#setup`
+/// and `setup` are one tag). Normalizing a normalized tag changes nothing.
 pub fn normalize_tag(tag: &str) -> String {
-    tag.trim().trim_start_matches('#').to_lowercase()
+    tag.trim_start_matches(|c: char| c == '#' || c.is_whitespace()).trim_end().to_lowercase()
 }
 
 fn bounded(mut text: String) -> String {
@@ -354,6 +355,20 @@ mod tests {
         let doc = parse(Path::new("x.md"), "# a\n\none\n\n# a\n\ntwo\n\n# a-1\n\nthree\n");
         let anchors: Vec<&str> = doc.sections.iter().map(|s| s.anchor.as_str()).collect();
         assert_eq!(anchors, ["a", "a-1", "a-1-1"]);
+    }
+
+    #[test]
+    fn kb_tag_of_hashes_and_spaces_is_normalized_once_and_for_all() {
+        // Found by fuzzing (kb_document): `###### #x` became the tag ` #x`, which no search
+        // for `x` or `#x` (both normalized to `x`) could match.
+        for tag in ["###### #x", "  # X ", "#x", "x"] {
+            assert_eq!(normalize_tag(tag), "x", "{tag:?}");
+        }
+        let doc = parse(Path::new("t.md"), "---\ntags: ['###### #x', '## Set up']\n---\nbody\n");
+        assert_eq!(doc.tags, ["x", "set up"]);
+        for tag in &doc.tags {
+            assert_eq!(&normalize_tag(tag), tag);
+        }
     }
 
     #[test]
