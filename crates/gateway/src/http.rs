@@ -326,37 +326,56 @@ impl ByRevision {
     /// `MCP-Protocol-Version` (sent after `initialize` from 2025-06-18 on, and on every 2026-07-28
     /// request) goes to `primed`; a request of a session goes where that session lives; an
     /// `initialize` is read for the revision it asks for.
-    async fn route(&self, request: Request) -> (bool, Request) {
+    async fn route(&self, request: Request) -> Result<(bool, Request), Response> {
         let headers = request.headers();
         if let Some(revision) = headers.get("mcp-protocol-version").and_then(|v| v.to_str().ok())
             && primes(revision)
         {
-            return (true, request);
+            return Ok((true, request));
         }
         if let Some(session) = headers.get("mcp-session-id").and_then(|v| v.to_str().ok()) {
             let plain = self.plain_sessions.sessions.read().await.contains_key(session);
-            return (!plain, request);
+            return Ok((!plain, request));
         }
         if request.method() != axum::http::Method::POST {
-            return (true, request);
+            return Ok((true, request));
         }
         // An initialize (or a stray request without a session): its body says which revision.
         let (parts, body) = request.into_parts();
         let bytes = match axum::body::to_bytes(body, self.max_body_bytes).await {
             Ok(bytes) => bytes,
-            // Too large or broken: rmcp answers an empty body with the right error.
+            // Too large without a `Content-Length` (chunked): cut as it was read.
+            Err(e) if is_too_large(&e) => {
+                return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large"));
+            }
+            // Broken: rmcp answers an empty body with the right error.
             Err(_) => axum::body::Bytes::new(),
         };
         let revision = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .and_then(|m| m.pointer("/params/protocolVersion")?.as_str().map(str::to_owned));
         let primed = revision.as_deref().is_none_or(primes);
-        (primed, Request::from_parts(parts, Body::from(bytes)))
+        Ok((primed, Request::from_parts(parts, Body::from(bytes))))
     }
 }
 
+/// Whether reading a body failed on the size limit (`Limited` in the guard or `to_bytes`).
+fn is_too_large(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 async fn mcp(State(service): State<ByRevision>, request: Request) -> Response {
-    let (primed, request) = service.route(request).await;
+    let (primed, request) = match service.route(request).await {
+        Ok(routed) => routed,
+        Err(refused) => return refused,
+    };
     let chosen = if primed { service.primed } else { service.plain };
     match tower::ServiceExt::oneshot(chosen, request).await {
         Ok(response) => response.map(Body::new),

@@ -158,6 +158,35 @@ impl World {
         (status, response.text().await.unwrap_or_default())
     }
 
+    /// POSTs `body` with `Transfer-Encoding: chunked` (no `Content-Length`) over a plain socket;
+    /// returns the status and the whole answer, headers included.
+    fn chunked(&self, path: &str, bearer: &str, body: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let port = self.gateway.port();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {bearer}\r\n\
+             Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        for chunk in body.as_bytes().chunks(8192) {
+            request.push_str(&format!(
+                "{:x}\r\n{}\r\n",
+                chunk.len(),
+                String::from_utf8_lossy(chunk)
+            ));
+        }
+        request.push_str("0\r\n\r\n");
+        // The gateway may answer and close before it has read everything: a reset is fine.
+        let _ = stream.write_all(request.as_bytes());
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, answer)
+    }
+
     async fn status(&self) -> Status {
         reqwest::Client::new()
             .get(format!("http://127.0.0.1:{}/gateway/status", self.gateway.port()))
@@ -318,6 +347,12 @@ async fn requests_without_a_valid_token_from_web_pages_or_for_unknown_servers_ar
     );
     let (status, _) = world.raw("/mcp/alpha", &[("Authorization", &bearer)], &huge).await;
     assert_eq!(status, 413);
+    // The same without a Content-Length (chunked): cut while it is read, so no session opens.
+    let (status, answer) = world.chunked("/mcp/alpha", &bearer, &huge);
+    assert_eq!(status, 413, "a chunked body over the limit: {answer}");
+    assert!(!answer.to_ascii_lowercase().contains("mcp-session-id"), "{answer}");
+    let (status, answer) = world.chunked("/mcp/alpha", &bearer, INITIALIZE);
+    assert_eq!(status, 200, "a chunked body under the limit passes: {answer}");
     // Malformed JSON gets an error answer, not a hang or a crash.
     let (status, _) = world.raw("/mcp/alpha", &[("Authorization", &bearer)], "{not json").await;
     assert!((400..500).contains(&status), "{status}");

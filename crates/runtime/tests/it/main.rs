@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 
+mod control;
 mod supervisor;
 mod support;
 mod tester;
