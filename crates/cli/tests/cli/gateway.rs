@@ -17,18 +17,18 @@ use switchboard_testkit::{alive, wait_until};
 use crate::support::{Home, fixture, pid_in};
 
 /// A running `switchboard connect`, spoken to line by line.
-struct Bridge {
-    child: Child,
+pub(crate) struct Bridge {
+    pub(crate) child: Child,
     /// `None` once the host closed its end ([`Bridge::close`]).
     stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
+    pub(crate) lines: mpsc::Receiver<String>,
     next_id: u64,
     /// Messages read while waiting for something else (notifications, mostly).
     seen: Vec<Value>,
 }
 
 impl Bridge {
-    fn start(home: &Home, args: &[&str]) -> Bridge {
+    pub(crate) fn start(home: &Home, args: &[&str]) -> Bridge {
         let mut all = vec!["connect"];
         all.extend_from_slice(args);
         let stderr = std::fs::File::create(home.path().join("connect.stderr")).expect("stderr");
@@ -52,7 +52,7 @@ impl Bridge {
         Bridge { child, stdin: Some(stdin), lines, next_id: 0, seen: Vec::new() }
     }
 
-    fn send(&mut self, message: &Value) {
+    pub(crate) fn send(&mut self, message: &Value) {
         let stdin = self.stdin.as_mut().expect("the bridge's input is open");
         writeln!(stdin, "{message}").expect("write to the bridge");
         stdin.flush().expect("flush");
@@ -60,7 +60,7 @@ impl Bridge {
 
     /// The host quits as hosts do: it closes the bridge's input, and the bridge ends its
     /// session with the gateway and exits.
-    fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.stdin = None;
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while self.child.try_wait().expect("wait").is_none() {
@@ -70,7 +70,7 @@ impl Bridge {
     }
 
     /// Sends a request and waits for the answer with its id (notifications are skipped).
-    fn request(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
@@ -88,7 +88,7 @@ impl Bridge {
     }
 
     /// Waits for a notification `method` from the gateway.
-    fn notified(&mut self, method: &str) -> bool {
+    pub(crate) fn notified(&mut self, method: &str) -> bool {
         if let Some(at) = self.seen.iter().position(|m| m["method"] == method) {
             self.seen.remove(at);
             return true;
@@ -103,7 +103,7 @@ impl Bridge {
         false
     }
 
-    fn initialize(&mut self) -> Value {
+    pub(crate) fn initialize(&mut self) -> Value {
         let answer = self.request(
             "initialize",
             json!({"protocolVersion": "2025-06-18", "capabilities": {},
@@ -113,7 +113,7 @@ impl Bridge {
         answer
     }
 
-    fn call(&mut self, tool: &str, arguments: Value) -> String {
+    pub(crate) fn call(&mut self, tool: &str, arguments: Value) -> String {
         let answer = self.request("tools/call", json!({"name": tool, "arguments": arguments}));
         answer["result"]["content"][0]["text"]
             .as_str()

@@ -9,6 +9,7 @@ mod gateway;
 mod hosts;
 mod install;
 mod kb;
+mod kill_loop;
 mod peers;
 mod serve;
 mod support;

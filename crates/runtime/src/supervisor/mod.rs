@@ -19,7 +19,7 @@ pub use crate::status::{
     StopTimeouts, SupervisorConfig, aggregate, should_restart,
 };
 pub use instance::Instance;
-pub use pidbook::{ChildRecord, Swept, sweep_orphans};
+pub use pidbook::{ChildRecord, RUN_VAR, Swept, sweep_orphans};
 
 use self::{
     pidbook::PidBook,
@@ -80,14 +80,9 @@ impl Supervisor {
         events: EventBus,
     ) -> Self {
         let interval = config.stats_interval;
-        let ctx = Arc::new(Context {
-            config,
-            clock,
-            events,
-            pids: PidBook::new(paths.children_file()),
-            env,
-            paths: paths.clone(),
-        });
+        let pids = PidBook::new(paths.children_file());
+        pids.open_run();
+        let ctx = Arc::new(Context { config, clock, events, pids, env, paths: paths.clone() });
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
             let weak = weak.clone();
             let stats_task = tokio::spawn(async move {
@@ -276,6 +271,7 @@ impl Supervisor {
             }
         });
         futures::future::join_all(stops).await;
+        self.inner.ctx.pids.close_run();
     }
 
     fn sample_stats(&self, sampler: &mut stats::Sampler) {

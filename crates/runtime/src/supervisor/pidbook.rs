@@ -1,6 +1,13 @@
 //! Records of the children an owner runs (pid and start time, in `run/children.json`), so that the
 //! next owner can end servers left behind by one that crashed — and only those: a pid that has
 //! since been reused by another program has a different start time and is left alone.
+//!
+//! A record is written just after its child is spawned, so an owner killed in between would leave
+//! a child nobody knows of. Every child therefore also carries the owner's run id in its
+//! environment ([`RUN_VAR`]), and that id is in `run/runs.json` before the first spawn, until a
+//! clean shutdown. The next owner ends every process whose environment names a run that did not
+//! end cleanly: what a record missed, and descendants that left their group (Linux, where
+//! `/proc/PID/environ` tells; elsewhere the records are all there is).
 
 use std::{
     collections::BTreeMap,
@@ -22,15 +29,45 @@ pub struct ChildRecord {
     pub start_time: u64,
 }
 
+/// The environment variable every child of an owner carries: the owner's run id.
+pub const RUN_VAR: &str = "SWITCHBOARD_RUN";
+
 #[derive(Debug, Clone)]
 pub(crate) struct PidBook {
     path: PathBuf,
     records: Arc<Mutex<BTreeMap<String, ChildRecord>>>,
+    /// This owner's run id: pid and start time in nanoseconds, unique on this machine.
+    run: String,
 }
 
 impl PidBook {
     pub fn new(path: PathBuf) -> Self {
-        PidBook { path, records: Arc::default() }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let run = format!("{}-{nanos}", std::process::id());
+        PidBook { path, records: Arc::default(), run }
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run
+    }
+
+    /// Adds this run to `runs.json`, before any child is spawned.
+    pub fn open_run(&self) {
+        let path = runs_file(&self.path);
+        let mut runs = read_runs(&path);
+        runs.insert(self.run.clone());
+        save_runs(&path, &runs);
+    }
+
+    /// Takes this run out of `runs.json`: every child has been stopped.
+    pub fn close_run(&self) {
+        let path = runs_file(&self.path);
+        let mut runs = read_runs(&path);
+        if runs.remove(&self.run) {
+            save_runs(&path, &runs);
+        }
     }
 
     pub fn record(&self, name: &ServerName, pid: u32) {
@@ -86,9 +123,46 @@ pub struct Swept {
     pub ended: usize,
 }
 
+fn runs_file(children: &Path) -> PathBuf {
+    children.with_file_name("runs.json")
+}
+
+fn read_runs(path: &Path) -> std::collections::BTreeSet<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            tracing::warn!("ignoring unreadable {}: {e}", path.display());
+            Default::default()
+        }),
+        Err(_) => Default::default(),
+    }
+}
+
+fn save_runs(path: &Path, runs: &std::collections::BTreeSet<String>) {
+    let result = serde_json::to_vec(runs)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| write_atomic(path, &bytes));
+    if let Err(e) = result {
+        tracing::warn!("cannot record this owner's run in {}: {e}", path.display());
+    }
+}
+
 /// Ends every process group recorded in `path` whose processes are still the ones we started,
-/// then empties the record. Called by a new owner before it starts anything.
+/// and every process marked with a run that did not end cleanly, then empties both records.
+/// Called by a new owner before it starts anything.
 pub fn sweep_orphans(path: &Path) -> Vec<Swept> {
+    let mut swept = sweep_records(path);
+    let runs_path = runs_file(path);
+    let runs = read_runs(&runs_path);
+    if !runs.is_empty() {
+        swept.extend(sweep_marked(&runs));
+        if let Err(e) = write_atomic(&runs_path, b"[]") {
+            tracing::warn!("cannot clear {}: {e}", runs_path.display());
+        }
+    }
+    swept
+}
+
+fn sweep_records(path: &Path) -> Vec<Swept> {
     let records: BTreeMap<String, ChildRecord> = match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
             tracing::warn!("ignoring unreadable {}: {e}", path.display());
@@ -114,6 +188,66 @@ pub fn sweep_orphans(path: &Path) -> Vec<Swept> {
         tracing::warn!("cannot clear {}: {e}", path.display());
     }
     swept
+}
+
+/// Ends the live processes whose environment carries one of `runs` (see the module's docs):
+/// SIGTERM, two seconds, then SIGKILL to those still the same processes.
+#[cfg(target_os = "linux")]
+fn sweep_marked(runs: &std::collections::BTreeSet<String>) -> Vec<Swept> {
+    use nix::{sys::signal::Signal, unistd::Pid};
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let marked: Vec<(u32, u64, String)> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != me)
+        .filter_map(|pid| {
+            let run = run_of(pid).filter(|run| runs.contains(run))?;
+            let stat = proc_stat(pid).filter(|s| !matches!(s.state, 'Z' | 'X'))?;
+            Some((pid, stat.start_ticks, run))
+        })
+        .collect();
+    if marked.is_empty() {
+        return Vec::new();
+    }
+    let same = |pid: u32, ticks: u64| {
+        proc_stat(pid).is_some_and(|s| s.start_ticks == ticks && !matches!(s.state, 'Z' | 'X'))
+    };
+    for (pid, _, run) in &marked {
+        tracing::warn!(
+            "ending pid {pid}, started by a previous owner (run {run}) and not recorded"
+        );
+        let _ = nix::sys::signal::kill(Pid::from_raw(*pid as i32), Signal::SIGTERM);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < deadline && marked.iter().any(|(p, t, _)| same(*p, *t)) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for (pid, ticks, _) in &marked {
+        if same(*pid, *ticks) {
+            let _ = nix::sys::signal::kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
+        }
+    }
+    marked
+        .into_iter()
+        .map(|(pid, _, run)| Swept { server: format!("run {run}"), pid, ended: 1 })
+        .collect()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sweep_marked(_runs: &std::collections::BTreeSet<String>) -> Vec<Swept> {
+    Vec::new()
+}
+
+/// The run id in a process's environment, when it has one and we may read it.
+#[cfg(target_os = "linux")]
+fn run_of(pid: u32) -> Option<String> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let prefix = format!("{RUN_VAR}=");
+    environ
+        .split(|b| *b == 0)
+        .find_map(|var| var.strip_prefix(prefix.as_bytes()))
+        .map(|value| String::from_utf8_lossy(value).into_owned())
 }
 
 /// Live (not zombie) processes of the recorded group that started no earlier than the leader.

@@ -673,7 +673,9 @@ pub(crate) async fn prepare(
             return Err(Error::RemoteNotSupervised(name.to_string()).to_string());
         }
     };
-    let spec = CommandSpec { program: command.clone(), args, env, cwd };
+    let mut spec = CommandSpec { program: command.clone(), args, env, cwd };
+    // Marks the child (and what it starts) as this owner's, for the next owner's sweep.
+    spec.env.insert(super::pidbook::RUN_VAR.to_owned(), ctx.pids.run_id().to_owned());
     let cwd = spec.cwd.clone();
     let search_env = ctx.env.clone();
     let resolved = tokio::task::spawn_blocking(move || {

@@ -417,3 +417,42 @@ async fn events_tell_the_whole_story_and_removal_stops_the_server() {
     assert_eq!(kinds, ["added", "starting", "running", "stopping", "stopped", "removed"]);
     assert!(h.supervisor.status().is_empty());
 }
+
+/// A child its owner spawned but died before recording (the kill loop's window) is still found:
+/// it carries the owner's run id, and a run that did not end cleanly is swept whole. A process
+/// marked with another run (one that ended, or was never recorded as open) is left alone.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_child_its_dead_owner_never_recorded_is_found_by_its_run_mark() {
+    #![allow(clippy::disallowed_methods)] // the test plays the dead owner's spawn itself
+    let home = switchboard_testkit::temp_home();
+    let run_dir = home.path().join("run");
+    std::fs::create_dir_all(&run_dir).expect("run dir");
+    let children = run_dir.join("children.json");
+    std::fs::write(run_dir.join("runs.json"), r#"["4242-1"]"#).expect("runs");
+    let spawn = |run: &str| {
+        std::process::Command::new(switchboard_testkit::fixture())
+            .arg("sleep")
+            .env(switchboard_runtime::supervisor::RUN_VAR, run)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the fixture")
+    };
+    let mut orphan = spawn("4242-1");
+    let mut bystander = spawn("4242-2");
+    assert!(wait_until(LONG, || {
+        std::fs::read(format!("/proc/{}/environ", orphan.id()))
+            .is_ok_and(|e| e.windows(6).any(|w| w == b"4242-1"))
+    }));
+
+    let swept = switchboard_runtime::supervisor::sweep_orphans(&children);
+    assert_eq!(swept.len(), 1, "{swept:?}");
+    assert_eq!((swept[0].pid, swept[0].server.as_str()), (orphan.id(), "run 4242-1"));
+    assert!(orphan.wait().expect("wait").code().is_none(), "ended by a signal");
+    assert!(bystander.try_wait().expect("try_wait").is_none(), "another run's process was ended");
+    assert_eq!(std::fs::read_to_string(run_dir.join("runs.json")).expect("runs"), "[]");
+    // Nothing left to sweep the second time.
+    assert!(switchboard_runtime::supervisor::sweep_orphans(&children).is_empty());
+    let _ = bystander.kill();
+    let _ = bystander.wait();
+}

@@ -28,6 +28,10 @@
 //! `--stamp FILE` writes the nanoseconds since the Unix epoch to FILE just before a crash exit.
 //! `--describe-from FILE` takes the `echo` tool's description from FILE at start (tool-pinning
 //! tests change it between starts).
+//!
+//! With `SB_FIXTURE_PIDS=FILE` in its environment (a grandchild inherits it), every process of
+//! the fixture appends `PID PGID START_TICKS` to FILE first thing: the kill-loop tests' own
+//! record of what was ever started, independent of Switchboard's.
 
 #![allow(clippy::disallowed_methods)] // a test fixture may start its grandchild directly
 #![allow(clippy::expect_used)] // a fixture that cannot set itself up should die loudly
@@ -459,6 +463,27 @@ fn options() -> Options {
     options
 }
 
+/// Appends this process's `PID PGID START_TICKS` (field 22 of `/proc/self/stat`) to the file
+/// `SB_FIXTURE_PIDS` names, in one `write` so that lines of concurrent processes do not mix.
+fn record_pid() {
+    let Some(path) = std::env::var_os("SB_FIXTURE_PIDS") else { return };
+    #[cfg(target_os = "linux")]
+    {
+        let stat = std::fs::read_to_string("/proc/self/stat").expect("read /proc/self/stat");
+        let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let line = format!("{} {} {}\n", std::process::id(), fields[2], fields[19]);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("open the pid ledger");
+        file.write_all(line.as_bytes()).expect("append to the pid ledger");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
+}
+
 fn stamp_and_exit(options: &Options) -> ! {
     if let Some(path) = &options.stamp {
         let nanos = std::time::SystemTime::now()
@@ -499,6 +524,7 @@ fn spew(bytes: usize) {
 
 #[tokio::main]
 async fn main() {
+    record_pid();
     let options = options();
     match options.mode.as_str() {
         "exit-at-start" => {
