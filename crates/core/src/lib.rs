@@ -12,6 +12,7 @@ pub mod env;
 mod error;
 pub mod fsutil;
 pub mod logs;
+pub mod owner_only;
 pub mod paths;
 pub mod process;
 pub mod registry;

@@ -3,13 +3,7 @@
 //! ring ([`LineRing`]) and the bounded line reader are also what every child's stderr is drained
 //! through (`process::ManagedChild`).
 
-use std::{
-    collections::VecDeque,
-    fs::{File, OpenOptions},
-    io::Write,
-    path::PathBuf,
-    sync::Mutex,
-};
+use std::{collections::VecDeque, fs::File, io::Write, path::PathBuf, sync::Mutex};
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
@@ -176,7 +170,10 @@ struct RotatingFile {
 impl RotatingFile {
     fn append(&mut self, line: &LogLine, limits: &LogLimits) -> std::io::Result<()> {
         if self.file.is_none() {
-            let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+            if let Some(dir) = self.path.parent() {
+                crate::owner_only::create_dir(dir)?;
+            }
+            let file = crate::owner_only::append(&self.path)?;
             self.written = file.metadata()?.len();
             self.file = Some(file);
         }
@@ -374,6 +371,17 @@ mod tests {
         }
         let newest = std::fs::read_to_string(&path).expect("read");
         assert!(newest.trim_end().ends_with("stderr: line number 99"), "{newest}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &std::path::Path| {
+                std::fs::metadata(p).expect("meta").permissions().mode() & 0o777
+            };
+            for name in &names {
+                assert_eq!(mode(&dir.path().join(name)), 0o600, "{name} after rotations");
+            }
+            assert_eq!(mode(dir.path()), 0o700);
+        }
     }
 
     #[tokio::test]

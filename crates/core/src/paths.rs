@@ -103,8 +103,11 @@ impl Paths {
         for dir in [&self.config_dir, &self.data_dir, &self.log_dir, &self.run_dir] {
             std::fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
         }
-        crate::fsutil::restrict_to_owner(&self.run_dir)
-            .map_err(Error::io("securing", &self.run_dir))
+        // Logs hold what servers print (a server may print its own secret) and who called what.
+        for dir in [&self.log_dir, &self.run_dir] {
+            crate::fsutil::restrict_to_owner(dir).map_err(Error::io("securing", dir))?;
+        }
+        Ok(())
     }
 }
 

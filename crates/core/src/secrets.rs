@@ -206,10 +206,11 @@ fn update_file(path: &Path, change: impl FnOnce(&mut FileSecrets)) -> Result<()>
     }
     let bytes = serde_json::to_vec_pretty(&all).map_err(|e| Error::Secrets(e.to_string()))?;
     if !path.exists() {
-        // Created owner-only before any secret is written into it.
         write_atomic(path, b"{}").map_err(Error::io("writing", path))?;
-        restrict_to_owner(path).map_err(Error::io("securing", path))?;
     }
+    // Owner-only before any secret is written into it (a rewrite keeps the file's mode, so a
+    // file loosened by hand is tightened first).
+    restrict_to_owner(path).map_err(Error::io("securing", path))?;
     write_atomic(path, &bytes).map_err(Error::io("writing", path))
 }
 
@@ -243,6 +244,21 @@ mod tests {
         s.delete(&a, &["TOKEN".into()]).expect("delete");
         assert_eq!(s.get(&a, "TOKEN").expect("get"), None);
         assert_eq!(s.get(&b, "TOKEN").expect("get").as_deref(), Some("two"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let SecretStore::File(path) = &s else { unreachable!() };
+            let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode(path), 0o600, "after a rewrite");
+            // Loosened by hand: the next write makes both owner-only again.
+            let folder = path.parent().expect("dir");
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+            s.set(&a, "TOKEN", "three").expect("set");
+            assert_eq!(mode(path), 0o600, "after a rewrite of a loosened file");
+            assert_eq!(mode(folder), 0o700);
+        }
     }
 
     #[test]

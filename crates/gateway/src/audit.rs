@@ -76,15 +76,15 @@ impl AuditLog {
     fn write(&self, slot: &mut Option<std::fs::File>, line: &[u8]) -> std::io::Result<()> {
         if slot.is_none() {
             if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir)?;
+                switchboard_core::owner_only::create_dir(dir)?;
             }
-            *slot = Some(std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?);
+            *slot = Some(switchboard_core::owner_only::append(&self.path)?);
         }
         let Some(file) = slot.as_mut() else { return Ok(()) };
         if file.metadata()?.len() + line.len() as u64 > self.max_bytes {
             let old = self.path.with_extension("jsonl.1");
             std::fs::rename(&self.path, old)?;
-            *file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
+            *file = switchboard_core::owner_only::append(&self.path)?;
         }
         file.write_all(line)
     }
@@ -134,5 +134,13 @@ mod tests {
         // Every record kept is whole and in order; the oldest were dropped with the rotation.
         assert!(read.windows(2).all(|w| w[0].at_ms + 1 == w[1].at_ms));
         assert!(read.len() < 40 && read.len() > 5, "{}", read.len());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode(log.path()), 0o600);
+            assert_eq!(mode(&log.path().with_extension("jsonl.1")), 0o600, "the rotated file");
+            assert_eq!(mode(dir.path().join("logs").as_path()), 0o700);
+        }
     }
 }

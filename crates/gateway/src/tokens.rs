@@ -215,8 +215,20 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(tokens.path()).expect("meta").permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+            let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+            let folder = tokens.path().parent().expect("folder").to_owned();
+            assert_eq!(mode(tokens.path()), 0o600);
+            assert_eq!(mode(&folder), 0o700);
+            // Loosened by hand (or by an old version): the next rewrite makes both owner-only.
+            std::fs::set_permissions(tokens.path(), std::fs::Permissions::from_mode(0o644))
+                .expect("chmod");
+            std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+            tokens.token_for("claude", 7).expect("token");
+            assert_eq!(mode(tokens.path()), 0o600, "after a rewrite");
+            assert_eq!(mode(&folder), 0o700, "after a rewrite");
+            assert!(tokens.revoke("claude").expect("revoke"));
+            assert_eq!(mode(tokens.path()), 0o600, "after a revoke");
         }
     }
 

@@ -14,10 +14,9 @@ pub fn spawn_detached(program: &Path, args: &[&str], log: &Path) -> Result<u32> 
     let spawn_error =
         |source: std::io::Error| Error::Spawn { command: program.display().to_string(), source };
     if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir).map_err(spawn_error)?;
+        crate::owner_only::create_dir(dir).map_err(spawn_error)?;
     }
-    let out =
-        std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(spawn_error)?;
+    let out = crate::owner_only::append(log).map_err(spawn_error)?;
     let err = out.try_clone().map_err(spawn_error)?;
     let mut command = std::process::Command::new(program);
     command.args(args).stdin(Stdio::null()).stdout(out).stderr(err);

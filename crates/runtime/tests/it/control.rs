@@ -191,3 +191,39 @@ async fn web_pages_foreign_hosts_and_missing_or_wrong_tokens_are_refused_and_cha
     tokio::time::timeout(Duration::from_secs(5), owner.quit_requested()).await.expect("quit asked");
     owner.shutdown().await;
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owners_run_folder_file_and_logs_are_owner_only_on_creation_and_after_a_rewrite() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    let chmod = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod");
+    };
+    let home = switchboard_testkit::temp_home();
+    let paths = Paths::under(home.path());
+    let name: ServerName = "logged".parse().expect("name");
+    Registry::new(&paths)
+        .add(name.clone(), fixture_spec("ok", &[], RestartPolicy::Never))
+        .expect("add");
+    let log = paths.server_log(&name);
+    for round in ["on creation", "after a rewrite"] {
+        let owner = Owner::start(paths.clone(), fast_config(), "serve").await.expect("owner");
+        owner.supervisor().start("logged").await.expect("start");
+        assert_eq!(mode(&paths.run_dir), 0o700, "run/ {round}");
+        assert_eq!(mode(&paths.owner_file()), 0o600, "run/owner.json {round}");
+        assert_eq!(mode(&paths.log_dir), 0o700, "logs/ {round}");
+        assert!(std::fs::metadata(&log).is_ok_and(|m| m.len() > 0), "the server logged");
+        assert_eq!(mode(&log), 0o600, "{} {round}", log.display());
+        owner.shutdown().await;
+        drop(owner);
+        // Loosened (by hand, a umask, an older version): the next owner tightens them again.
+        chmod(&paths.run_dir, 0o755);
+        // The owner removes its file when it ends; one killed leaves it, and the next rewrites it.
+        std::fs::write(paths.owner_file(), b"{}").expect("a stale owner.json");
+        chmod(&paths.owner_file(), 0o644);
+        chmod(&paths.log_dir, 0o755);
+        chmod(&log, 0o644);
+    }
+}
