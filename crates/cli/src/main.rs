@@ -186,10 +186,24 @@ fn main() -> ExitCode {
                 || error.downcast_ref::<switchboard_api::Error>().is_some_and(|e| e.is_usage())
                 || error.downcast_ref::<switchboard_gateway::Error>().is_some_and(|e| e.is_usage())
                 || error.downcast_ref::<output::Usage>().is_some();
-            eprintln!("switchboard: {error:#}");
+            eprintln!("switchboard: {}", describe(&error));
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
+}
+
+/// The error and its causes, each once: the crates' errors already say their cause in their own
+/// sentence (`writing PATH: No space left on device`), which `{:#}` would repeat.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -22,16 +22,24 @@ pub fn write_atomic_then(
     before_rename: impl FnOnce(),
 ) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // Opened and written through the plain `File`: `tempfile`'s own wrappers would add the temp
+    // file's name to an error, a file that is gone by the time the caller reports it.
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{}.", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
         .suffix(".tmp")
-        .tempfile_in(dir)?;
+        .make_in(dir, |temp| {
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options.open(temp)
+        })?;
     match std::fs::metadata(path) {
         Ok(meta) => temp.as_file().set_permissions(meta.permissions())?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    temp.write_all(bytes)?;
+    temp.as_file_mut().write_all(bytes)?;
     temp.as_file().sync_all()?;
     before_rename();
     temp.persist(path).map_err(|e| e.error)?;

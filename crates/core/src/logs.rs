@@ -126,17 +126,25 @@ impl ServerLog {
         ServerLog {
             limits,
             ring: Mutex::new(LineRing::new(limits.ring_lines, limits.ring_bytes)),
-            file: Mutex::new(RotatingFile { path, file: None, written: 0 }),
+            file: Mutex::new(RotatingFile { path, file: None, written: 0, failing: false }),
         }
     }
 
-    /// Appends a line to the ring and the file. File errors are logged once through `tracing` and
-    /// otherwise ignored: a full disk must not stop a server.
+    /// Appends a line to the ring and the file. File errors are logged once (until the file takes
+    /// lines again) through `tracing` and otherwise ignored: a full disk must not stop a server,
+    /// and the ring keeps the lines meanwhile.
     pub fn push(&self, line: &LogLine) {
         self.ring.lock().unwrap_or_else(|p| p.into_inner()).push(line.clone());
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = file.append(line, &self.limits) {
-            tracing::warn!("cannot write log file {}: {e}", file.path.display());
+        match file.append(line, &self.limits) {
+            Ok(()) if std::mem::take(&mut file.failing) => {
+                tracing::info!("writing log file {} again", file.path.display());
+            }
+            Ok(()) => {}
+            Err(e) if !std::mem::replace(&mut file.failing, true) => {
+                tracing::warn!("cannot write log file {}: {e}", file.path.display());
+            }
+            Err(_) => {}
         }
     }
 
@@ -165,6 +173,8 @@ struct RotatingFile {
     path: PathBuf,
     file: Option<File>,
     written: u64,
+    /// The last append failed (and said so).
+    failing: bool,
 }
 
 impl RotatingFile {
@@ -186,8 +196,13 @@ impl RotatingFile {
             self.rotate(limits.file_keep)?;
             return self.append(line, limits);
         }
-        if let Some(file) = self.file.as_mut() {
-            file.write_all(record.as_bytes())?;
+        if let Some(file) = self.file.as_mut()
+            && let Err(e) = file.write_all(record.as_bytes())
+        {
+            // Part of the record may have fit (a full disk): take it back, so that the file
+            // holds whole lines only and the next line does not run on from half of this one.
+            let _ = file.set_len(self.written);
+            return Err(e);
         }
         self.written += record.len() as u64;
         Ok(())

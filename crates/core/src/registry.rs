@@ -57,8 +57,20 @@ impl Registry {
     /// Reads every server. A missing file is an empty registry.
     pub fn load(&self) -> Result<Servers> {
         self.ensure_dir()?;
-        let _lock =
-            FileLock::shared(&self.lock_path).map_err(Error::io("locking", &self.lock_path))?;
+        let _lock = match FileLock::shared(&self.lock_path) {
+            Ok(lock) => Some(lock),
+            // A folder this process cannot write (read-only, or not ours) still reads: every write
+            // is a rename, so an unlocked reader sees the old file or the new one, never half.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+                ) =>
+            {
+                None
+            }
+            Err(e) => return Err(Error::io("locking", &self.lock_path)(e)),
+        };
         self.read()
     }
 

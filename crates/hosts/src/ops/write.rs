@@ -121,7 +121,9 @@ impl Hosts {
             record_before,
             undone_by: None,
         });
-        store.save()?;
+        if let Err(e) = store.save() {
+            return Err(put_back(path, plan.before.as_ref().map(String::as_bytes), e));
+        }
         tracing::info!(host = %plan.file.host, path = %path.display(), journal = id, "host file written");
         Ok(Written { path: path.clone(), journal_id: Some(id), backup, retries })
     }
@@ -181,8 +183,33 @@ impl Hosts {
         };
         let id = store.journal_add(undo.clone());
         store.mark_undone(record.id, id);
-        store.save()?;
+        if let Err(e) = store.save() {
+            return Err(put_back(path, now.as_ref().map(String::as_bytes), e));
+        }
         Ok(JournalRecord { id, ..undo })
+    }
+}
+
+/// The ledger could not be saved after `path` was written (a full disk): puts the file back as it
+/// was (`before`, or no file), so that a write that failed changed nothing. Left changed, its
+/// entries would be unknown to the ledger, that is someone else's, from then on.
+fn put_back(path: &Path, before: Option<&[u8]>, error: Error) -> Error {
+    let undone = match before {
+        Some(bytes) => fsutil::write_atomic(&write_target(path), bytes),
+        None => match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        },
+    };
+    match undone {
+        Ok(()) => error,
+        Err(undo) => Error::HostFile {
+            path: path.to_path_buf(),
+            problem: format!(
+                "it was written, but {error}, and putting it back failed too ({undo}): it holds \
+                 a change Switchboard has no record of"
+            ),
+        },
     }
 }
 
