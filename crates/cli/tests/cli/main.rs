@@ -3,13 +3,13 @@
 
 #![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 
+mod bridge;
 mod catalog;
 mod commands;
 mod gateway;
 mod hosts;
 mod install;
 mod kb;
-mod kill_loop;
 mod peers;
 mod serve;
 mod support;

@@ -23,7 +23,7 @@ use serde_json::json;
 use switchboard_testkit::{alive, wait_until};
 
 use crate::{
-    gateway::Bridge,
+    bridge::Bridge,
     support::{Home, fixture, pid_in},
 };
 
@@ -165,6 +165,7 @@ enum Moment {
 
 #[test]
 fn an_owner_killed_at_any_moment_leaves_nothing_behind_once_the_next_one_starts() {
+    let _alone = crate::alone();
     let home = Home::new();
     let fx = fixture();
     let ledger_file = home.path().join("started.txt");
@@ -296,6 +297,7 @@ fn running(home: &Home, name: &str) -> u32 {
 /// and answers the next host; no bridge outlives its kill; the gateway stays responsive.
 #[test]
 fn bridges_killed_mid_call_cost_the_shared_server_nothing() {
+    let _alone = crate::alone();
     let home = Home::new();
     let fx = fixture();
     home.run(&["add", "plain", "--", &fx, "ok"]).assert_ok();

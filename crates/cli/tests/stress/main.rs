@@ -1,0 +1,21 @@
+//! Stress (#19), in a test binary of its own so that nothing else runs beside it: kill loops
+//! (`kill_loop`) and load and soak through the gateway (`load`). Each test holds [`alone`] for
+//! its whole run, so they do not load the machine for one another either.
+
+#![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
+#![allow(clippy::disallowed_methods)] // tests run the binary under test directly
+
+#[allow(dead_code)] // shared with the `cli` tests, which use all of it
+#[path = "../cli/bridge.rs"]
+mod bridge;
+mod kill_loop;
+mod load;
+#[allow(dead_code)]
+#[path = "../cli/support.rs"]
+mod support;
+
+/// One stress test at a time (libtest runs a binary's tests on several threads).
+pub fn alone() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
