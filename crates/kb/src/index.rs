@@ -132,13 +132,13 @@ impl SearchIndex {
                     tracing::warn!(path = %dir.display(), "index unreadable or from another version; rebuilding");
                     clear_dir(dir)?;
                     fresh = true;
-                    Index::create_in_dir(dir, schema).map_err(|e| index_error(dir, e))?
+                    Index::create_in_dir(dir, schema).map_err(|e| tantivy_error(dir, e))?
                 }
             }
         } else {
             clear_dir(dir)?;
             fresh = true;
-            Index::create_in_dir(dir, schema).map_err(|e| index_error(dir, e))?
+            Index::create_in_dir(dir, schema).map_err(|e| tantivy_error(dir, e))?
         };
         index.tokenizers().register(TOKENIZER, analyzer());
         let reader = index
@@ -153,7 +153,7 @@ impl SearchIndex {
     pub fn writer(&self) -> Result<IndexWriter> {
         self.index.writer(WRITER_HEAP).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => Error::IndexBusy(self.path.clone()),
-            other => index_error(&self.path, other),
+            other => tantivy_error(&self.path, other),
         })
     }
 
@@ -181,13 +181,13 @@ impl SearchIndex {
             for tag in &doc.tags {
                 d.add_text(f.tags, tag);
             }
-            writer.add_document(d).map_err(|e| index_error(&self.path, e))?;
+            writer.add_document(d).map_err(|e| tantivy_error(&self.path, e))?;
         }
         Ok(())
     }
 
     pub fn commit(&self, writer: &mut IndexWriter) -> Result<()> {
-        writer.commit().map_err(|e| index_error(&self.path, e))?;
+        writer.commit().map_err(|e| tantivy_error(&self.path, e))?;
         self.reader.reload().map_err(|e| index_error(&self.path, e))
     }
 
@@ -452,6 +452,25 @@ fn describe_query_error(e: &tantivy::query::QueryParserError) -> String {
 
 fn index_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Index { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// tantivy's error, said as the OS says it when it is an I/O failure (a full disk, a read-only
+/// folder): tantivy's own text for those is a debug dump of nested wrappers.
+fn tantivy_error(path: &Path, e: tantivy::TantivyError) -> Error {
+    use tantivy::{TantivyError, directory::error::OpenWriteError};
+    let io = match &e {
+        TantivyError::IoError(io) => io.as_ref(),
+        TantivyError::OpenWriteError(OpenWriteError::IoError { io_error, .. }) => io_error.as_ref(),
+        _ => return index_error(path, e),
+    };
+    // The text of an OS error; one wrapped by the `tempfile` crate (its text names a temp file that
+    // is gone) by its kind.
+    let message = match io.raw_os_error() {
+        Some(_) => io.to_string(),
+        None if io.kind() == std::io::ErrorKind::Other => io.to_string(),
+        None => io.kind().to_string(),
+    };
+    Error::Index { path: path.to_path_buf(), message }
 }
 
 /// Empties a directory the index owns (`<index dir>/tantivy`).
