@@ -55,6 +55,7 @@ fn main() -> ExitCode {
         ("log rotation on a full disk", log_rotation_on_full_disk),
         ("knowledge-base commit on a full disk", kb_commit_on_full_disk),
         ("install on a full disk", install_on_full_disk),
+        ("serve on a full disk", serve_on_full_disk),
         ("read-only state folder", read_only_state),
         ("permission-denied state folder", permission_denied_state),
         ("servers.json replaced by a directory", registry_is_a_directory),
@@ -799,6 +800,69 @@ fn install_on_full_disk(lab: &Lab) -> Outcome {
     Ok(format!("refused ({err}), nothing left behind, installed after space returned"))
 }
 
+/// The owner cannot start on a full disk: it says so at once, and starts once there is room.
+fn serve_on_full_disk(lab: &Lab) -> Outcome {
+    let disk = lab.tmpfs("serve", 256)?;
+    let sb = Sb::new(disk.path());
+    sb.run(&["add", "one", "--", &fixture(), "ok"]).ok("add one")?;
+    let before = snapshot(disk.path());
+    disk.fill();
+    let err = sb.run(&["serve"]).refused("serve on a full disk", &["No space left on device"])?;
+    kept(disk.path(), &before, |p| p.starts_with("run"))?;
+    no_temp_files(disk.path())?;
+    disk.free();
+    let serve = Serving::start(&sb)?;
+    sb.run(&["start", "one"]).ok("start once there is room")?;
+    serve.shutdown(&sb)?;
+    Ok(format!("refused ({err}), nothing lost, serves once there is room"))
+}
+
+/// `switchboard serve`, up (its owner file names it) until [`Serving::shutdown`] or drop.
+struct Serving {
+    child: std::process::Child,
+}
+
+impl Serving {
+    fn start(sb: &Sb) -> Result<Serving, String> {
+        let child = sb
+            .command(&["serve"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("spawn serve: {e}"))?;
+        let mut serving = Serving { child };
+        let owner = sb.home.join("run/owner.json");
+        let pid = serving.child.id();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !std::fs::read_to_string(&owner).is_ok_and(|t| t.contains(&format!("\"pid\": {pid}")))
+        {
+            if Instant::now() > deadline || serving.child.try_wait().ok().flatten().is_some() {
+                return Err(format!("serve did not come up in {}", sb.home.display()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(serving)
+    }
+
+    fn shutdown(mut self, sb: &Sb) -> Result<(), String> {
+        sb.run(&["shutdown"]).ok("shutdown")?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().ok().flatten().is_none() {
+            ensure!(Instant::now() < deadline, "serve did not exit after shutdown");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn read_only_state(lab: &Lab) -> Outcome {
     let home = lab.dir("read-only");
     let sb = Sb::new(&home);
@@ -926,46 +990,13 @@ fn unicode_state_folder(lab: &Lab) -> Outcome {
     sb.run(&["add", "fx", "--", &fixture(), "ok"]).ok("add")?;
     let list = sb.run(&["list"]);
     ensure!(list.ok("list")?.stdout.contains("fx"), "{}", list.stdout);
-    let mut serve = sb
-        .command(&["serve"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let owner = home.join("run/owner.json");
-    let pid = serve.id();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !std::fs::read_to_string(&owner).is_ok_and(|t| t.contains(&format!("\"pid\": {pid}"))) {
-        if Instant::now() > deadline || serve.try_wait().ok().flatten().is_some() {
-            let _ = serve.kill();
-            let _ = serve.wait();
-            return Err(
-                "serve did not come up in a folder with spaces and non-ASCII characters".into()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let result = (|| {
-        sb.run(&["start", "fx"]).ok("start")?;
-        let logs = sb.run(&["logs", "fx"]);
-        ensure!(!logs.ok("logs")?.stdout.trim().is_empty(), "no log lines");
-        sb.run(&["stop", "fx"]).ok("stop")?;
-        let log = home.join("logs/fx.log");
-        ensure!(
-            std::fs::metadata(&log).is_ok_and(|m| m.len() > 0),
-            "no log file at {}",
-            log.display()
-        );
-        sb.run(&["shutdown"]).ok("shutdown")?;
-        Ok(())
-    })();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while serve.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = serve.kill();
-    let _ = serve.wait();
-    result?;
+    let serve = Serving::start(&sb)?;
+    sb.run(&["start", "fx"]).ok("start")?;
+    let logs = sb.run(&["logs", "fx"]);
+    ensure!(!logs.ok("logs")?.stdout.trim().is_empty(), "no log lines");
+    sb.run(&["stop", "fx"]).ok("stop")?;
+    let log = home.join("logs/fx.log");
+    ensure!(std::fs::metadata(&log).is_ok_and(|m| m.len() > 0), "no log file at {}", log.display());
+    serve.shutdown(&sb)?;
     Ok("add, list, serve, start, logs, stop, shutdown all work".into())
 }
