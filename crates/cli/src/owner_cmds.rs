@@ -154,8 +154,18 @@ pub async fn events(paths: &Paths) -> anyhow::Result<()> {
     let client = ControlClient::connect(paths)?;
     let mut events = std::pin::pin!(client.events().await?);
     while let Some(line) = events.next().await {
+        let line = line?;
+        // The owner's last line to a reader that fell behind (see the control endpoint).
+        if line.starts_with("{\"event\":\"dropped\"")
+            && let Ok(dropped) = serde_json::from_str::<serde_json::Value>(&line)
+        {
+            anyhow::bail!(
+                "{}",
+                dropped["reason"].as_str().unwrap_or("this reader fell behind and was dropped")
+            );
+        }
         let mut out = std::io::stdout().lock();
-        if writeln!(out, "{}", line?).and_then(|()| out.flush()).is_err() {
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
             break;
         }
     }

@@ -256,16 +256,46 @@ async fn logs(
 }
 
 async fn events(State(state): State<ControlState>) -> Response {
-    let stream = BroadcastStream::new(state.supervisor.subscribe()).filter_map(|event| {
-        std::future::ready(match event {
-            Ok(event) => Some(event),
+    // A reader that falls behind by more than the bus holds is told so, once, and let go: it
+    // neither slows the owner (the bus never waits) nor follows on with a silent gap.
+    let stream = BroadcastStream::new(state.supervisor.subscribe())
+        .map(|event| match event {
+            Ok(event) => EventsLine::Event(Box::new(event)),
             Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                tracing::warn!("an events subscriber fell behind and missed {missed} events");
-                None
+                tracing::warn!("dropped an events reader that fell behind by {missed} events");
+                EventsLine::Dropped(Dropped {
+                    event: "dropped",
+                    missed,
+                    reason: format!(
+                        "this reader fell behind and {missed} events were dropped; the owner \
+                         closed the stream, read it again to follow on"
+                    ),
+                })
             }
         })
-    });
+        .scan(false, |ended, line| {
+            let last = matches!(line, EventsLine::Dropped(_));
+            let item = (!*ended).then_some(line);
+            *ended |= last;
+            std::future::ready(item)
+        });
     json_lines(stream, state.cancel.clone())
+}
+
+/// One line of `GET /v1/events`: an event, or the last line a reader that fell behind gets.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum EventsLine {
+    Event(Box<Event>),
+    Dropped(Dropped),
+}
+
+#[derive(serde::Serialize)]
+struct Dropped {
+    /// Always `"dropped"`, so a reader can tell it from the events (which all have `event`).
+    event: &'static str,
+    missed: u64,
+    reason: String,
 }
 
 /// A streaming body of JSON lines that ends when the owner shuts down.

@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used)] // a test whose set-up fails should stop loudly
 
 mod control;
+mod events;
 mod supervisor;
 mod support;
 mod tester;
