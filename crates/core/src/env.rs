@@ -13,6 +13,98 @@ pub const REGISTRY_URL_VAR: &str = "SWITCHBOARD_REGISTRY_URL";
 pub const FOLDER_VARS: &[&str] =
     &["HOME", "USERPROFILE", "XDG_CONFIG_HOME", "APPDATA", "LOCALAPPDATA", "CODEX_HOME"];
 
+/// What an MCP server inherits of Switchboard's own environment; everything else it gets from its
+/// own `env` (and its secrets from the store). The official MCP SDKs' list (TypeScript SDK
+/// `getDefaultEnvironment`: HOME, LOGNAME, PATH, SHELL, TERM, USER), plus what servers need to
+/// work as they would from a terminal and that holds no secret: the locale and time zone, the
+/// temp and XDG folders, proxies and extra CA certificates (for a server behind a corporate
+/// proxy), the display and session bus (a server that asks the system keychain or opens a
+/// browser), and `SWITCHBOARD_HOME` (the built-in knowledge base keeps its index there). A secret
+/// exported in the shell that started Switchboard, or another server's, never reaches a server.
+#[cfg(not(windows))]
+pub const SERVER_VARS: &[&str] = &[
+    "HOME",
+    "LOGNAME",
+    "PATH",
+    "SHELL",
+    "TERM",
+    "USER",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_ADDRESS",
+    "LC_COLLATE",
+    "LC_CTYPE",
+    "LC_IDENTIFICATION",
+    "LC_MEASUREMENT",
+    "LC_MESSAGES",
+    "LC_MONETARY",
+    "LC_NAME",
+    "LC_NUMERIC",
+    "LC_PAPER",
+    "LC_TELEPHONE",
+    "LC_TIME",
+    "TZ",
+    "TMPDIR",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_DIRS",
+    "XDG_DATA_DIRS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "DBUS_SESSION_BUS_ADDRESS",
+    HOME_VAR,
+];
+
+/// Windows: the TypeScript SDK's list, plus the same additions.
+#[cfg(windows)]
+pub const SERVER_VARS: &[&str] = &[
+    "APPDATA",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "LOCALAPPDATA",
+    "PATH",
+    "PATHEXT",
+    "PROCESSOR_ARCHITECTURE",
+    "PROGRAMDATA",
+    "PROGRAMFILES",
+    "SYSTEMDRIVE",
+    "SYSTEMROOT",
+    "COMSPEC",
+    "TEMP",
+    "TMP",
+    "USERNAME",
+    "USERPROFILE",
+    "WINDIR",
+    "TZ",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    HOME_VAR,
+];
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Env {
     /// `PATH`: where bare commands are found (then on the login shell's PATH).
@@ -27,6 +119,8 @@ pub struct Env {
     pub registry_url: Option<String>,
     /// The [`FOLDER_VARS`] that were set.
     pub folders: BTreeMap<String, OsString>,
+    /// The [`SERVER_VARS`] that were set: all a server inherits.
+    pub for_servers: BTreeMap<String, OsString>,
 }
 
 impl Env {
@@ -71,7 +165,16 @@ impl Env {
                 .iter()
                 .filter_map(|key| Some(((*key).to_owned(), lookup(key)?)))
                 .collect(),
+            for_servers: SERVER_VARS
+                .iter()
+                .filter_map(|key| Some(((*key).to_owned(), lookup(key)?)))
+                .collect(),
         }
+    }
+
+    /// How a server's process inherits from this environment: [`SERVER_VARS`] only.
+    pub fn server_inherit(&self) -> crate::process::Inherit {
+        crate::process::Inherit::Only(self.for_servers.clone())
     }
 }
 
@@ -113,5 +216,7 @@ mod tests {
         assert_eq!(env.var("AWS_SECRET_ACCESS_KEY"), None);
         assert_eq!(env.var("CODEX_HOME"), None);
         assert_eq!(env.folders.len(), 1);
+        let servers: Vec<&str> = env.for_servers.keys().map(String::as_str).collect();
+        assert_eq!(servers, ["HOME", "SHELL"], "no secret in what servers inherit");
     }
 }

@@ -26,6 +26,7 @@ fn fixture_spec(args: &[&str]) -> CommandSpec {
         args: args.iter().map(|a| a.to_string()).collect(),
         env: BTreeMap::new(),
         cwd: None,
+        inherit: Default::default(),
     }
 }
 

@@ -76,6 +76,7 @@ async fn fixture_session_speaking(protocol: Option<&str>) -> (ManagedChild, Sess
         args: vec!["ok".into()],
         env: BTreeMap::new(),
         cwd: None,
+        inherit: Default::default(),
     };
     let resolved = resolve(&spec.program, None, Search::default()).expect("fixture path");
     let (child, pipes) =

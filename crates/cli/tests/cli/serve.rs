@@ -254,3 +254,97 @@ fn shutdown_asks_the_owner_to_stop_its_servers_and_quit() {
     );
     home.run(&["status"]).assert_code(1);
 }
+
+/// A server inherits only `switchboard_core::env::SERVER_VARS` of the owner's environment, plus
+/// its own `env` and secrets: not a secret exported in the shell that started `serve`, nor
+/// another server's.
+#[cfg(target_os = "linux")]
+#[test]
+fn each_server_gets_its_own_secrets_and_none_of_the_owners_or_another_servers() {
+    let home = Home::new();
+    let fx = fixture();
+    home.run(&["add", "alpha", "--env", "ALPHA_TOKEN=sb-test-secret-alpha", "--", &fx, "ok"])
+        .assert_ok();
+    home.run(&["add", "beta", "--", &fx, "ok"]).assert_ok();
+    // beta's secret is in the (file) secret store, named in the registry.
+    let mut registry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(home.registry_file()).expect("registry"))
+            .expect("json");
+    registry["servers"]["beta"]["secrets"] = serde_json::json!(["BETA_TOKEN"]);
+    std::fs::write(home.registry_file(), registry.to_string()).expect("registry");
+    let store = home.path().join("data/secrets");
+    std::fs::create_dir_all(&store).expect("store");
+    std::fs::write(store.join("secrets.json"), r#"{"beta":{"BETA_TOKEN":"sb-test-secret-beta"}}"#)
+        .expect("secrets");
+
+    let stderr = std::fs::File::create(home.path().join("serve.stderr")).expect("stderr");
+    let mut serve = home
+        .command(&["serve"])
+        .env("SWITCHBOARD_SECRET_STORE", "file")
+        .env("OPENAI_API_KEY", "sb-test-secret-exported")
+        .env("LANG", "C.UTF-8")
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("serve");
+    let running = wait_until(Duration::from_secs(30), || {
+        home.path().join("run/owner.json").exists()
+            && serde_json::from_str::<serde_json::Value>(&home.run(&["status", "--json"]).stdout())
+                .is_ok_and(|all| {
+                    let running = |n: &str| {
+                        all.as_array().is_some_and(|a| {
+                            a.iter().any(|s| s["name"] == n && s["state"]["kind"] == "running")
+                        })
+                    };
+                    running("alpha") && running("beta")
+                })
+    });
+    let log = std::fs::read_to_string(home.path().join("serve.stderr")).unwrap_or_default();
+    assert!(running, "alpha and beta did not start: {log}");
+
+    let environ = |name: &str| -> Vec<(String, String)> {
+        let pid = pid_in(&home.state_of(name));
+        let raw = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
+        raw.split(|b| *b == 0)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                let v = String::from_utf8_lossy(v);
+                let (k, v) = v.split_once('=').unwrap_or((&v, ""));
+                (k.to_owned(), v.to_owned())
+            })
+            .collect()
+    };
+    let serve_env = std::fs::read(format!("/proc/{}/environ", serve.id())).expect("environ");
+    assert!(
+        String::from_utf8_lossy(&serve_env).contains("OPENAI_API_KEY=sb-test-secret-exported"),
+        "the owner itself has the exported secret"
+    );
+    for (name, own, others) in [
+        ("alpha", ("ALPHA_TOKEN", "sb-test-secret-alpha"), ["BETA_TOKEN", "sb-test-secret-beta"]),
+        ("beta", ("BETA_TOKEN", "sb-test-secret-beta"), ["ALPHA_TOKEN", "sb-test-secret-alpha"]),
+    ] {
+        let env = environ(name);
+        let text = format!("{env:?}");
+        assert!(env.contains(&(own.0.to_owned(), own.1.to_owned())), "{name}: {text}");
+        for other in others.iter().chain(&["OPENAI_API_KEY", "sb-test-secret-exported"]) {
+            assert!(!text.contains(other), "{name} sees {other}: {text}");
+        }
+        // Nothing but the listed variables, its own, and the owner's run mark.
+        for (key, _) in &env {
+            assert!(
+                switchboard_core::env::SERVER_VARS.contains(&key.as_str())
+                    || key == own.0
+                    || key == "SWITCHBOARD_RUN",
+                "{name} inherited {key}: {text}"
+            );
+        }
+        for kept in ["PATH", "HOME", "SWITCHBOARD_HOME", "LANG"] {
+            assert!(env.iter().any(|(k, _)| k == kept), "{name} lost {kept}: {text}");
+        }
+    }
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(serve.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    assert_eq!(serve.wait().expect("wait").code(), Some(0));
+}

@@ -322,6 +322,10 @@ fn start(spec: &CommandSpec, resolved: &Resolved) -> Result<Started> {
     #[allow(clippy::disallowed_methods)] // this module is the one place allowed to build commands
     let mut inner = tokio::process::Command::new(program);
     inner.args(&spec.args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if let super::Inherit::Only(vars) = &spec.inherit {
+        inner.env_clear();
+        inner.envs(vars);
+    }
     if let Some(path_var) = &resolved.path_var {
         inner.env("PATH", path_var);
     }

@@ -13,7 +13,7 @@ mod exit;
 mod resolve;
 mod run;
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{collections::BTreeMap, ffi::OsString, path::PathBuf};
 
 pub use child::{ChildOptions, LineSink, ManagedChild, Pipes, StderrOptions, StopLadder, StopStep};
 pub use detached::spawn_detached;
@@ -22,13 +22,27 @@ pub use resolve::{FoundVia, Resolved, Search, login_shell_path, resolve};
 pub use run::{Finished, OutputLimits, run_to_end, run_to_end_within};
 
 /// What to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommandSpec {
     pub program: String,
     pub args: Vec<String>,
     /// Added to (and overriding) the inherited environment.
     pub env: BTreeMap<String, String>,
     pub cwd: Option<PathBuf>,
+    /// What the child gets of this process's environment before `env`.
+    pub inherit: Inherit,
+}
+
+/// What a child inherits of this process's environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Inherit {
+    /// All of it: Switchboard's own tools (package managers at install, the login shell), which
+    /// may need the user's configuration (a registry token, proxies).
+    #[default]
+    All,
+    /// These variables and nothing else: an MCP server (`Env::server_inherit`,
+    /// [`crate::env::SERVER_VARS`]).
+    Only(BTreeMap<String, OsString>),
 }
 
 /// Sends `signal` to every process in the group led by `pgid` (a process we may no longer own: the

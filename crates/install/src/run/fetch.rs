@@ -56,6 +56,7 @@ impl Installer {
                 args: step.argv[1..].to_vec(),
                 env: step.env.clone(),
                 cwd: None,
+                inherit: process::Inherit::All,
             };
             let finished =
                 process::run_to_end(&spec, self.env.search(), self.step_timeout, |line| {

@@ -673,7 +673,8 @@ pub(crate) async fn prepare(
             return Err(Error::RemoteNotSupervised(name.to_string()).to_string());
         }
     };
-    let mut spec = CommandSpec { program: command.clone(), args, env, cwd };
+    let inherit = ctx.env.server_inherit();
+    let mut spec = CommandSpec { program: command.clone(), args, env, cwd, inherit };
     // Marks the child (and what it starts) as this owner's, for the next owner's sweep.
     spec.env.insert(super::pidbook::RUN_VAR.to_owned(), ctx.pids.run_id().to_owned());
     let cwd = spec.cwd.clone();

@@ -273,7 +273,8 @@ impl TesterSession {
                 Ok(TesterSession { target, session, child: None, history })
             }
             Launch::Stdio { command, args, env, cwd } => {
-                let spec = CommandSpec { program: command, args, env, cwd };
+                let inherit = process_env.server_inherit();
+                let spec = CommandSpec { program: command, args, env, cwd, inherit };
                 Self::spawn(target, spec, process_env.search(), options, history).await
             }
         }
