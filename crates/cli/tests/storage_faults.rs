@@ -286,6 +286,16 @@ impl Disk {
         assert!(file.write(b"x").is_err(), "the disk is not full");
     }
 
+    /// Full, then `bytes` (whole pages) given back: a write that small fits, a bigger one fails
+    /// half way.
+    fn fill_leaving(&self, bytes: u64) {
+        self.fill();
+        let file =
+            std::fs::OpenOptions::new().write(true).open(self.dir.join(FILLER)).expect("filler");
+        let len = file.metadata().expect("filler size").len();
+        file.set_len(len.saturating_sub(bytes)).expect("shrink the filler");
+    }
+
     fn free(&self) {
         std::fs::remove_file(self.dir.join(FILLER)).expect("remove the filler");
     }
@@ -760,7 +770,7 @@ fn bundle(fixture: &str) -> Vec<u8> {
         zip.start_file("server/run", file.unix_permissions(0o755)).expect("zip");
         zip.write_all(format!("#!/bin/sh\nexec '{fixture}' ok \"$@\"\n").as_bytes()).expect("zip");
         zip.start_file("padding.txt", file).expect("zip");
-        zip.write_all("padding ".repeat(4096).as_bytes()).expect("zip");
+        zip.write_all("padding ".repeat(16 * 1024).as_bytes()).expect("zip");
         zip.finish().expect("zip");
     }
     bytes
@@ -789,6 +799,14 @@ fn install_on_full_disk(lab: &Lab) -> Outcome {
         .refused("install on a full disk", &["No space left on device"])?;
     kept(disk.path(), &before, |_| false)?;
     disk.free();
+    // Room for the download but not for the unpacked bundle: the install fails half way through
+    // and takes back what it unpacked (the download stays in the cache).
+    disk.fill_leaving(16 * 1024);
+    let half = sb
+        .run(&["install", "small-bundle", "--yes"])
+        .refused("install on a nearly full disk", &["No space left on device"])?;
+    kept(disk.path(), &before, |p| p.starts_with("data/cache"))?;
+    disk.free();
     let out = sb.run(&["install", "small-bundle", "--yes"]);
     out.ok("install after space returned")?;
     let list = sb.run(&["list"]);
@@ -797,7 +815,10 @@ fn install_on_full_disk(lab: &Lab) -> Outcome {
         "{}",
         list.stdout
     );
-    Ok(format!("refused ({err}), nothing left behind, installed after space returned"))
+    Ok(format!(
+        "refused ({err}); half way (unpacking) refused ({half}); nothing left behind, installed \
+         after space returned"
+    ))
 }
 
 /// The owner cannot start on a full disk: it says so at once, and starts once there is room.
