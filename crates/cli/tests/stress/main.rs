@@ -8,6 +8,7 @@
 #[allow(dead_code)] // shared with the `cli` tests, which use all of it
 #[path = "../cli/bridge.rs"]
 mod bridge;
+mod crash_loop;
 mod kill_loop;
 mod load;
 #[allow(dead_code)]
