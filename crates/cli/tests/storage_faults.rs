@@ -909,21 +909,24 @@ fn permission_denied_state(lab: &Lab) -> Outcome {
     let home = lab.dir("denied");
     let mut sb = Sb::new(&home);
     sb.run(&["add", "one", "--", &fixture(), "ok"]).ok("add one")?;
+    // No lock file yet (a registry someone else wrote): reading must not need to create one.
+    std::fs::remove_file(home.join("config/servers.json.lock")).map_err(|e| e.to_string())?;
     let before = snapshot(&home);
     let chmod =
         |p: &Path, mode: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode));
     sb.unprivileged = true;
-    // setpriv must be there and must really drop what lets root past permission bits.
-    let probe = sb.command(&[]).get_program().to_owned();
-    let check = Command::new(&probe)
-        .args(["--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--", "true"])
-        .status();
-    ensure!(
-        check.is_ok_and(|s| s.success()),
-        "`setpriv` (util-linux) cannot drop capabilities here; the permission-denied scenario needs it"
-    );
     let config = home.join("config");
     chmod(&config, 0o500).map_err(|e| e.to_string())?;
+    // setpriv must be there and must really take away what lets root past permission bits.
+    let probe = Command::new("setpriv")
+        .args(["--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--", "test", "-w"])
+        .arg(&config)
+        .status();
+    ensure!(
+        probe.as_ref().is_ok_and(|s| s.code() == Some(1)),
+        "`setpriv` (util-linux) cannot drop the capabilities that let root write a folder without \
+         write permission ({probe:?}); the permission-denied scenario needs it"
+    );
     let add = sb
         .run(&["add", "two", "--", &fixture(), "ok"])
         .refused("add with a read-only config folder", &["Permission denied", "config"])?;
