@@ -88,11 +88,17 @@ class Scratch:
 
 @pytest.fixture
 def scratch():
-    root = Path(tempfile.mkdtemp(prefix="sb-e2e-"))
+    # Kept for ./x test's secret scan when SWITCHBOARD_TEST_KEEP_HOMES names a folder (testkit's
+    # temp_home does the same for the Rust tests).
+    keep = os.environ.get("SWITCHBOARD_TEST_KEEP_HOMES")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="sb-e2e-", dir=keep or None))
     try:
         yield Scratch(root)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def wait_for(condition, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):

@@ -99,9 +99,24 @@ pub fn live_processes_mentioning(needle: &str) -> Vec<u32> {
         .collect()
 }
 
-/// A `SWITCHBOARD_HOME` in a fresh temp folder.
+/// `KEEP_HOMES_VAR=DIR`: every [`temp_home`] is made under `DIR` and kept after its test, so that
+/// `./x test` can scan what the whole suite left in Switchboard's files for the secret values the
+/// tests use (`tests/test-secrets.txt`; a new test's secret takes the form `sb-test-secret-…`,
+/// found without being listed).
+pub const KEEP_HOMES_VAR: &str = "SWITCHBOARD_TEST_KEEP_HOMES";
+
+/// A `SWITCHBOARD_HOME` in a fresh temp folder, removed when dropped (kept under
+/// [`KEEP_HOMES_VAR`] when that is set).
 pub fn temp_home() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("sb-test-").tempdir().expect("temp home")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("sb-test-");
+    match std::env::var_os(KEEP_HOMES_VAR).filter(|v| !v.is_empty()) {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).expect("the folder of kept homes");
+            builder.disable_cleanup(true).tempdir_in(dir).expect("temp home")
+        }
+        None => builder.tempdir().expect("temp home"),
+    }
 }
 
 pub mod registry;
