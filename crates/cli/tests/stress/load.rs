@@ -6,7 +6,7 @@
 //! is shared).
 //!
 //! The soak is the same test for longer: `GATEWAY_SOAK_SECONDS=1800 cargo test -p
-//! switchboard-cli --test cli --release -- load::soak --nocapture` keeps the 50 sessions calling
+//! switchboard-cli --test stress -- load::soak --nocapture` keeps the 50 sessions calling
 //! for that long, samples the owner's RSS (every minute for 30 minutes), and fails unless the
 //! last sample is within 5 % of the one taken after the first tenth of the run (allocator
 //! warm-up).
