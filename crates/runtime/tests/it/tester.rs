@@ -308,3 +308,35 @@ async fn calls_are_recorded_in_a_history_that_survives_the_session() {
     assert_eq!(text_of(&again.result.content), "Echo: one");
     session.close().await;
 }
+
+/// A server started by the tester inherits what a supervised one does
+/// (`switchboard_core::env::SERVER_VARS`) plus its own `env`: not the rest of this process's
+/// environment (cargo's `CARGO_*` variables stand in for a secret exported in the shell).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_tested_server_gets_its_own_env_and_only_the_listed_variables_of_ours() {
+    assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some(), "cargo sets it for test binaries");
+    let home = temp_home();
+    let mut target = fixture_target("env-check");
+    if let Target::Command { env, .. } = &mut target {
+        env.insert("OWN_TOKEN".into(), "sb-test-secret-tester".into());
+    }
+    let session = open(&home, target, Duration::from_secs(20)).await;
+    let pid = session.pid().expect("a child");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
+    let keys: Vec<String> = environ
+        .split(|b| *b == 0)
+        .filter(|v| !v.is_empty())
+        .map(|v| String::from_utf8_lossy(v).split('=').next().unwrap_or("").to_owned())
+        .collect();
+    let text = String::from_utf8_lossy(&environ).replace('\0', " ");
+    assert!(text.contains("OWN_TOKEN=sb-test-secret-tester"), "{text}");
+    assert!(keys.iter().any(|k| k == "PATH"), "{text}");
+    for key in &keys {
+        assert!(
+            switchboard_core::env::SERVER_VARS.contains(&key.as_str()) || key == "OWN_TOKEN",
+            "the tested server inherited {key}: {text}"
+        );
+    }
+    session.close().await;
+}
