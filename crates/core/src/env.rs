@@ -18,8 +18,9 @@ pub const FOLDER_VARS: &[&str] =
 /// `getDefaultEnvironment`: HOME, LOGNAME, PATH, SHELL, TERM, USER), plus what servers need to
 /// work as they would from a terminal and that holds no secret: the locale and time zone, the
 /// temp and XDG folders, proxies and extra CA certificates (for a server behind a corporate
-/// proxy), the display and session bus (a server that asks the system keychain or opens a
-/// browser), and `SWITCHBOARD_HOME` (the built-in knowledge base keeps its index there). A secret
+/// proxy), the Docker daemon's address (a server run with `docker run`, rootless Docker), the
+/// display and session bus (a server that asks the system keychain or opens a browser), and
+/// `SWITCHBOARD_HOME` (the built-in knowledge base keeps its index there). A secret
 /// exported in the shell that started Switchboard, or another server's, never reaches a server.
 #[cfg(not(windows))]
 pub const SERVER_VARS: &[&str] = &[
@@ -66,6 +67,8 @@ pub const SERVER_VARS: &[&str] = &[
     "NODE_EXTRA_CA_CERTS",
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
     "DISPLAY",
     "WAYLAND_DISPLAY",
     "DBUS_SESSION_BUS_ADDRESS",
@@ -102,6 +105,8 @@ pub const SERVER_VARS: &[&str] = &[
     "NODE_EXTRA_CA_CERTS",
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
     HOME_VAR,
 ];
 
