@@ -18,7 +18,10 @@ use switchboard_core::mcp::{
     },
 };
 use switchboard_core::{Env, Paths};
-use switchboard_runtime::tester::{Target, TesterSession};
+use switchboard_runtime::{
+    pins::{self, Flag},
+    tester::{Target, TesterSession},
+};
 
 use crate::output::{Usage, print_json};
 
@@ -188,6 +191,9 @@ struct Inspection {
     info: Option<ServerDetails>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tools: Option<Vec<Tool>>,
+    /// Tool descriptions that look like they try to steer the model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    flags: Vec<Flag>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<Vec<Resource>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,7 +217,9 @@ pub async fn inspect(
             found.info = Some(s.details().clone());
         }
         if want(Section::Tools) {
-            found.tools = Some(session.check(s.list_tools().await).await?.items);
+            let tools = session.check(s.list_tools().await).await?.items;
+            found.flags = tools.iter().flat_map(flags_of).collect();
+            found.tools = Some(tools);
         }
         if want(Section::Resources) {
             found.resources = Some(session.check(s.list_resources().await).await?.items);
@@ -228,7 +236,13 @@ pub async fn inspect(
             return match section {
                 Section::All => print_json(&found),
                 Section::Info => print_json(&found.info),
-                Section::Tools => print_json(&found.tools),
+                Section::Tools => {
+                    // The array stays an array; the warnings go where a person sees them.
+                    for flag in &found.flags {
+                        eprintln!("warning: {}", flag_text(flag));
+                    }
+                    print_json(&found.tools)
+                }
                 Section::Resources => print_json(&found.resources),
                 Section::Templates => print_json(&found.resource_templates),
                 Section::Prompts => print_json(&found.prompts),
@@ -241,6 +255,9 @@ pub async fn inspect(
             heading(section, &format!("tools ({})", tools.len()));
             for tool in tools {
                 print_tool(tool);
+                for flag in found.flags.iter().filter(|f| f.tool == tool.name.as_ref()) {
+                    println!("    ! flagged: {}", flag_text(flag));
+                }
             }
         }
         if let Some(resources) = &found.resources {
@@ -339,6 +356,17 @@ fn print_info(details: &ServerDetails) {
     if let Some(instructions) = &n.instructions {
         println!("instructions: {}", instructions.trim());
     }
+}
+
+/// Why `tool`'s description looks like it tries to steer the model, if it does.
+fn flags_of(tool: &Tool) -> Vec<Flag> {
+    serde_json::to_value(tool)
+        .map(|value| pins::flags(&pins::ToolPin::of(&value)))
+        .unwrap_or_default()
+}
+
+fn flag_text(flag: &Flag) -> String {
+    format!("{} ({}: {})", flag.tool, flag.kind, flag.detail)
 }
 
 fn print_tool(tool: &Tool) {
@@ -548,6 +576,9 @@ pub async fn export_tools(
     }
     for problem in &exported.problems {
         eprintln!("note: {}: {}", problem.tool, problem.problem);
+    }
+    for flag in tools.iter().flat_map(flags_of) {
+        eprintln!("warning: flagged: {}", flag_text(&flag));
     }
     print_json(&exported.tools)
 }

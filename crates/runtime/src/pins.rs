@@ -182,7 +182,7 @@ fn unified(old: &Map<String, Value>, new: &Map<String, Value>, name: &str) -> St
 }
 
 /// Why a tool description looks suspicious.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Flag {
     pub tool: String,

@@ -7,6 +7,7 @@
 import { BackendError, type Backend } from './backend';
 import type { CallOutcome } from './bindings/CallOutcome';
 import type { HistoryEntry } from './bindings/HistoryEntry';
+import type { Flag } from './bindings/Flag';
 import type { Offer } from './bindings/Offer';
 import type { Opened } from './bindings/Opened';
 import type { Target } from './bindings/Target';
@@ -107,6 +108,8 @@ export class TesterSession {
   copied = $state('');
 
   readonly tools = $derived(this.offer?.tools ?? []);
+  /** Why a tool's description looks like it tries to steer the model, by tool name. */
+  readonly flags = $derived(groupFlags(this.offer?.flags ?? []));
   readonly tool = $derived(this.tools.find((t) => t.name === this.call.name));
   readonly schema = $derived((this.tool?.inputSchema ?? { type: 'object' }) as JsonSchema);
   readonly prompts = $derived(this.offer?.prompts ?? []);
@@ -333,4 +336,10 @@ export class TesterSession {
     this.copied = what;
     this.#life.timeout(() => (this.copied = ''), COPIED_MS);
   }
+}
+
+function groupFlags(flags: Flag[]): Map<string, Flag[]> {
+  const byTool = new Map<string, Flag[]>();
+  for (const f of flags) byTool.set(f.tool, [...(byTool.get(f.tool) ?? []), f]);
+  return byTool;
 }

@@ -35,6 +35,7 @@ const offer: Offer = {
   templates: [],
   prompts: [],
   errors: [],
+  flags: [],
 };
 
 function traffic(seq: number, method: string): TrafficEntry {

@@ -40,6 +40,7 @@ const offer: Offer = {
   templates: [],
   prompts: [],
   errors: [],
+  flags: [],
 };
 
 let view: Record<string, unknown> | undefined;
@@ -80,6 +81,24 @@ describe('Tester Tools tab', () => {
     expect(document.querySelector('h2')?.textContent).toBe('add');
     expect(document.querySelector('[data-path="a"]')).not.toBeNull();
     expect(document.querySelector('[data-path="message"]')).toBeNull();
+  });
+
+  it('marks a tool whose description tries to instruct the model, and says why', () => {
+    const tester = session();
+    tester.offer = { ...offer, flags: [{ tool: 'add', kind: 'hidden-instruction', detail: 'contains "<important>"' }] };
+    view = mount(ToolsTab, { target: document.body, props: { tester } });
+    flushSync();
+    const marked = [...document.querySelectorAll<HTMLButtonElement>('button[data-tool]')]
+      .filter((b) => b.querySelector('[data-testid="flagged"]'))
+      .map((b) => b.dataset.tool);
+    expect(marked).toEqual(['add']);
+    expect(document.querySelector('[data-testid="tool-flags"]')).toBeNull();
+
+    tester.selectTool('add');
+    flushSync();
+    const warning = document.querySelector('[data-testid="tool-flags"]');
+    expect(warning?.textContent).toContain('tries to instruct the model');
+    expect(warning?.textContent).toContain('hidden-instruction: contains "<important>"');
   });
 
   it('says so when the server has no tools', () => {
