@@ -6,6 +6,7 @@
 //! Every sync reports the documents it touched on a broadcast channel, which the MCP server turns
 //! into resource notifications.
 
+mod generated;
 mod notes;
 mod query;
 mod status;
@@ -108,6 +109,7 @@ impl Engine {
             files_done: 0,
             files_total: 0,
             documents: manifest.files.len() as u64,
+            documents_by_format: status::by_format(&manifest),
             sections: index.sections(),
             skipped: Vec::new(),
             skipped_total: 0,

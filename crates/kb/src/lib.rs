@@ -1,6 +1,7 @@
 //! The built-in knowledge-base MCP server.
 //!
-//! - [`source`]: which files count, front matter, sections split at headings.
+//! - [`source`]: which files count, in which format (Markdown, text, HTML, PDF, code), and the
+//!   sections each splits into (headings, pages, functions).
 //! - [`roots`]: the folders, document keys and `kb://` URIs, traversal refused.
 //! - [`index`]: the tantivy index (one document per section) and ranked search.
 //! - [`rank`]: questions in plain words read as queries; versions of one page folded.

@@ -484,11 +484,8 @@ impl ServerHandler for KbServer {
             .documents
             .into_iter()
             .map(|d| {
-                let mime = if d.key.ends_with(".txt") || d.key.ends_with(".text") {
-                    "text/plain"
-                } else {
-                    "text/markdown"
-                };
+                let mime = crate::source::format_of(std::path::Path::new(&d.key))
+                    .map_or("text/markdown", crate::source::Format::mime_type);
                 Resource::new(d.uri, d.key)
                     .with_title(d.title)
                     .with_mime_type(mime)

@@ -1,13 +1,27 @@
-//! Reading one document: which files count, front matter, and sections split at headings.
+//! Reading one document: which files count, in which format, and the sections a file splits
+//! into; every format behind the one interface, [`load`], one module each:
 //!
-//! Markdown and MDX are parsed with `pulldown-cmark`; the text of each section is the plain text
-//! of its events (markup, HTML and MDX/JSX tags dropped), so snippets read as prose. Plain text
-//! is one section.
+//! - `markdown`: Markdown and MDX (front matter, sections at headings); plain text is one section;
+//! - `html`: a page's main content, sections at `h1`-`h6`, scripts, styles and navigation dropped;
+//! - `pdf`: the text layer, one section per page (`Page N`, anchor `page=N`), bounded in time and
+//!   never panicking; encrypted and scanned PDFs are skipped with that reason;
+//! - `code`: source files, a section per top-level function, type or class, fixed windows of
+//!   lines otherwise.
+//!
+//! A section's `start` is a byte offset in the document's text ([`Loaded::text`]): the file
+//! itself for Markdown, text and code, the text read out of it for HTML and PDF.
 
-use std::path::Path;
+mod code;
+mod html;
+mod markdown;
+mod pdf;
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::{panic::AssertUnwindSafe, path::Path, sync::mpsc, time::Duration};
+
 use serde::Serialize;
+
+/// The longest one PDF or HTML page may take to read.
+const BUDGET: Duration = Duration::from_secs(20);
 
 /// Files larger than this are skipped with a reason rather than indexed.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -17,20 +31,50 @@ const MAX_SECTION_BYTES: usize = 256 * 1024;
 
 /// The kinds of files the knowledge base reads, by extension.
 pub fn is_document(path: &Path) -> bool {
-    kind(path).is_some()
+    format_of(path).is_some()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+/// A format the knowledge base reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Format {
     Markdown,
     Text,
+    Html,
+    Pdf,
+    Code,
 }
 
-fn kind(path: &Path) -> Option<Kind> {
+impl Format {
+    /// Its name in the index's status (`documents_by_format`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Markdown => "markdown",
+            Format::Text => "text",
+            Format::Html => "html",
+            Format::Pdf => "pdf",
+            Format::Code => "code",
+        }
+    }
+
+    /// The MIME type of the text `read_document` gives for it: the file's own for text and
+    /// code, Markdown for the text read out of a page or a PDF (its sections as headings).
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            Format::Text | Format::Code => "text/plain",
+            Format::Markdown | Format::Html | Format::Pdf => "text/markdown",
+        }
+    }
+}
+
+/// A file's format, by its extension.
+pub fn format_of(path: &Path) -> Option<Format> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
-        "md" | "mdx" | "markdown" => Some(Kind::Markdown),
-        "txt" | "text" => Some(Kind::Text),
+        "md" | "mdx" | "markdown" => Some(Format::Markdown),
+        "txt" | "text" => Some(Format::Text),
+        "html" | "htm" | "xhtml" => Some(Format::Html),
+        "pdf" => Some(Format::Pdf),
+        ext if code::language(ext).is_some() => Some(Format::Code),
         _ => None,
     }
 }
@@ -46,15 +90,17 @@ pub struct Document {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Section {
-    /// The heading's text; empty for the text before the first heading.
+    /// The heading's text; empty for the text before the first heading. A PDF's `Page N`; a
+    /// code file's function, type or class (`fn parse`), or empty for a window of lines.
     pub heading: String,
-    /// A GitHub-style slug of the heading, unique within the document.
+    /// A GitHub-style slug of the heading, unique within the document; a PDF page's `page=N`;
+    /// a code section's line range, `L12-L40`.
     pub anchor: String,
     /// Heading level 1-6; 0 for the text before the first heading.
     pub level: u8,
-    /// 1-based line where the section starts.
+    /// 1-based line where the section starts (in the document's text).
     pub line: u32,
-    /// Byte offset in the file where the section starts (its heading included).
+    /// Byte offset in the document's text where the section starts (its heading included).
     #[serde(skip)]
     pub start: usize,
     pub text: String,
@@ -74,6 +120,18 @@ pub enum Skip {
     Binary,
     NotUtf8,
     Unreadable(String),
+    /// A PDF that needs a password.
+    Encrypted,
+    /// A PDF with pages but no text on them: scanned images.
+    NoTextLayer,
+    /// A PDF that does not parse (or made the reader fail).
+    BadPdf(String),
+    /// Reading it took longer than this many seconds.
+    TooSlow(u64),
+    /// An HTML page nested deeper than any browser builds.
+    TooDeep(usize),
+    /// A folder of generated or vendored files (`node_modules`, a build's output).
+    Generated,
 }
 
 impl std::fmt::Display for Skip {
@@ -83,6 +141,12 @@ impl std::fmt::Display for Skip {
             Skip::Binary => f.write_str("binary content"),
             Skip::NotUtf8 => f.write_str("not valid UTF-8"),
             Skip::Unreadable(e) => write!(f, "unreadable: {e}"),
+            Skip::Encrypted => f.write_str("encrypted (a PDF that needs a password)"),
+            Skip::NoTextLayer => f.write_str("scanned (no text layer): a PDF of images"),
+            Skip::BadPdf(e) => write!(f, "could not read this PDF: {e}"),
+            Skip::TooSlow(s) => write!(f, "took longer than {s} s to read"),
+            Skip::TooDeep(n) => write!(f, "elements nested too deeply (over {n} levels)"),
+            Skip::Generated => f.write_str("a folder of generated or vendored files"),
         }
     }
 }
@@ -98,20 +162,88 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, Skip> {
     String::from_utf8(bytes).map_err(|_| Skip::NotUtf8)
 }
 
-/// Parses a document's text; `path` decides the format and gives the fallback title.
+/// A file read: its format, the parsed document, and the text `read_document` shows (the
+/// sections' `start`s are offsets in it).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub format: Format,
+    pub doc: Document,
+    pub text: String,
+}
+
+/// Reads a file's bytes as the document its extension says, or says why not. Never panics, and
+/// a PDF is read within a time budget.
+pub fn load(path: &Path, bytes: Vec<u8>) -> Result<Loaded, Skip> {
+    let format = format_of(path).unwrap_or(Format::Text);
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Skip::TooLarge(bytes.len() as u64));
+    }
+    match format {
+        Format::Pdf => {
+            let (mut doc, text) = pdf::read(bytes)?;
+            if doc.title.trim().is_empty() {
+                doc.title = stem(path);
+            }
+            Ok(Loaded { format, doc, text })
+        }
+        Format::Html => {
+            let text = decode(bytes)?;
+            let (mut doc, text) = within(BUDGET, move || html::parse(&text))?;
+            if doc.title.trim().is_empty() {
+                doc.title = stem(path);
+            }
+            Ok(Loaded { format, doc, text })
+        }
+        Format::Markdown | Format::Text | Format::Code => {
+            let text = decode(bytes)?;
+            let doc = parse(path, &text);
+            Ok(Loaded { format, doc, text })
+        }
+    }
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().and_then(|s| s.to_str()).unwrap_or("untitled").to_string()
+}
+
+/// Parses a document's text; `path` decides the format and gives the fallback title. (A PDF is
+/// not text: [`load`] reads one; given as text here, it is read as plain text.)
 pub fn parse(path: &Path, original: &str) -> Document {
+    match format_of(path) {
+        Some(Format::Html) => {
+            let mut doc = html::parse(original).map_or_else(
+                |_| Document {
+                    title: String::new(),
+                    description: None,
+                    tags: Vec::new(),
+                    sections: vec![Section::preamble(1, 0, String::new())],
+                },
+                |(doc, _)| doc,
+            );
+            if doc.title.trim().is_empty() {
+                doc.title = stem(path);
+            }
+            return doc;
+        }
+        Some(Format::Code) => {
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+            let mut doc = code::parse(&ext.to_ascii_lowercase(), original);
+            doc.title = path.file_name().and_then(|s| s.to_str()).unwrap_or("untitled").into();
+            return doc;
+        }
+        _ => {}
+    }
     let text = original.strip_prefix('\u{feff}').unwrap_or(original);
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("untitled").to_string();
-    let (front, body, body_line) = split_front_matter(text);
+    let (front, body, body_line) = markdown::split_front_matter(text);
     let base = original.len() - body.len();
-    let mut doc = match kind(path) {
-        Some(Kind::Text) | None => Document {
+    let mut doc = match format_of(path) {
+        Some(Format::Markdown) => markdown::parse(body, body_line, base),
+        _ => Document {
             title: String::new(),
             description: None,
             tags: Vec::new(),
             sections: vec![Section::preamble(body_line, base, bounded(body.to_string()))],
         },
-        Some(Kind::Markdown) => markdown(body, body_line, base),
     };
     if let Some(front) = front {
         doc.title = front.title.unwrap_or(doc.title);
@@ -119,61 +251,9 @@ pub fn parse(path: &Path, original: &str) -> Document {
         doc.tags = front.tags;
     }
     if doc.title.trim().is_empty() {
-        doc.title = stem;
+        doc.title = stem(path);
     }
     doc
-}
-
-#[derive(Debug, Default)]
-struct FrontMatter {
-    title: Option<String>,
-    description: Option<String>,
-    tags: Vec<String>,
-}
-
-/// Splits `---` YAML front matter off. Front matter that is not valid YAML is dropped from the
-/// text all the same (it is metadata, not prose), and contributes nothing.
-fn split_front_matter(text: &str) -> (Option<FrontMatter>, &str, u32) {
-    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
-        return (None, text, 1);
-    };
-    let mut offset = 0;
-    for line in rest.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            let yaml = &rest[..offset];
-            let body = &rest[offset + line.len()..];
-            let lines = 2 + yaml.matches('\n').count() as u32;
-            return (Some(front_matter(yaml)), body, lines + 1);
-        }
-        offset += line.len();
-    }
-    (None, text, 1)
-}
-
-fn front_matter(yaml: &str) -> FrontMatter {
-    let Ok(value) = serde_norway::from_str::<serde_norway::Value>(yaml) else {
-        return FrontMatter::default();
-    };
-    let text = |key: &str| -> Option<String> {
-        match value.get(key)? {
-            serde_norway::Value::String(s) => Some(s.trim().to_string()),
-            serde_norway::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    };
-    let tags = match value.get("tags").or_else(|| value.get("keywords")) {
-        Some(serde_norway::Value::Sequence(items)) => {
-            items.iter().filter_map(|v| v.as_str().map(normalize_tag)).collect()
-        }
-        Some(serde_norway::Value::String(s)) => {
-            s.split([',', ' ']).filter(|t| !t.is_empty()).map(normalize_tag).collect()
-        }
-        _ => Vec::new(),
-    };
-    let mut tags: Vec<String> = tags;
-    tags.retain(|t| !t.is_empty());
-    tags.dedup();
-    FrontMatter { title: text("title"), description: text("description"), tags }
 }
 
 /// Tags compare case-insensitively, without the leading `#`s and spaces (`## Setup`, `#setup`
@@ -193,105 +273,69 @@ fn bounded(mut text: String) -> String {
     text
 }
 
-fn markdown(body: &str, first_line: u32, base: usize) -> Document {
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(body.match_indices('\n').map(|(i, _)| i + 1)).collect();
-    let line_of = |offset: usize| -> u32 {
-        let index = line_starts.partition_point(|start| *start <= offset);
-        first_line + index.saturating_sub(1) as u32
-    };
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS;
-    let mut sections = vec![Section::preamble(first_line, base, String::new())];
-    let mut title: Option<String> = None;
-    let mut in_heading = false;
-    // Per slug, the next suffix to try; and every anchor given, so that a heading whose slug
-    // looks like a numbered duplicate (`a-1` after two `a`) still gets one of its own.
-    let mut suffixes = std::collections::HashMap::<String, usize>::new();
-    let mut taken = std::collections::HashSet::<String>::new();
-    for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
-        let Some(current) = sections.last_mut() else { break };
-        match event {
-            Event::Start(Tag::Heading { level, .. }) => {
-                in_heading = true;
-                sections.push(Section {
-                    heading: String::new(),
-                    anchor: String::new(),
-                    level: heading_level(level),
-                    line: line_of(range.start),
-                    start: base + range.start,
-                    text: String::new(),
-                });
-            }
-            Event::End(TagEnd::Heading(level)) => {
-                in_heading = false;
-                let heading = current.heading.trim().to_string();
-                let slug = slug(&heading);
-                let next = suffixes.entry(slug.clone()).or_insert(0);
-                current.anchor = loop {
-                    let candidate =
-                        if *next == 0 { slug.clone() } else { format!("{slug}-{next}") };
-                    *next += 1;
-                    if taken.insert(candidate.clone()) {
-                        break candidate;
-                    }
-                };
-                if level == HeadingLevel::H1 && title.is_none() {
-                    title = Some(heading.clone());
-                }
-                current.heading = heading;
-            }
-            Event::Text(t) | Event::Code(t) => {
-                if in_heading {
-                    current.heading.push_str(&t);
-                } else if current.text.len() < MAX_SECTION_BYTES {
-                    current.text.push_str(&t);
-                }
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                if in_heading {
-                    current.heading.push(' ');
-                } else {
-                    current.text.push(' ');
-                }
-            }
-            Event::End(
-                TagEnd::Paragraph
-                | TagEnd::Item
-                | TagEnd::CodeBlock
-                | TagEnd::TableCell
-                | TagEnd::TableRow
-                | TagEnd::BlockQuote(_),
-            ) if !current.text.ends_with('\n') && !current.text.is_empty() => {
-                current.text.push('\n');
-            }
-            _ => {}
-        }
-    }
-    let mut sections: Vec<Section> = sections
-        .into_iter()
-        .map(|mut s| {
-            s.text = bounded(s.text.trim().to_string());
-            s
-        })
-        .filter(|s| !(s.level == 0 && s.text.is_empty()))
-        .collect();
-    if sections.is_empty() {
-        sections.push(Section::preamble(first_line, base, String::new()));
-    }
-    Document { title: title.unwrap_or_default(), description: None, tags: Vec::new(), sections }
+/// Anchors unique within a document, GitHub's way: per slug, the next suffix to try; and every
+/// anchor given, so that a heading whose slug looks like a numbered duplicate (`a-1` after two
+/// `a`) still gets one of its own.
+#[derive(Debug, Default)]
+struct Anchors {
+    suffixes: std::collections::HashMap<String, usize>,
+    taken: std::collections::HashSet<String>,
 }
 
-fn heading_level(level: HeadingLevel) -> u8 {
-    match level {
-        HeadingLevel::H1 => 1,
-        HeadingLevel::H2 => 2,
-        HeadingLevel::H3 => 3,
-        HeadingLevel::H4 => 4,
-        HeadingLevel::H5 => 5,
-        HeadingLevel::H6 => 6,
+impl Anchors {
+    fn unique(&mut self, slug: String) -> String {
+        let next = self.suffixes.entry(slug.clone()).or_insert(0);
+        loop {
+            let candidate = if *next == 0 { slug.clone() } else { format!("{slug}-{next}") };
+            *next += 1;
+            if self.taken.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
+}
+
+/// 1-based line numbers of byte offsets in a text.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Self {
+        Lines(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+    }
+
+    fn line(&self, offset: usize) -> u32 {
+        self.0.partition_point(|start| *start <= offset).max(1) as u32
+    }
+}
+
+/// Runs `work` on a thread of its own: its result, or a skip when it panicked or did not finish
+/// within `budget` (the thread is then left to end on its own; nothing waits for it).
+fn within<T: Send + 'static>(
+    budget: Duration,
+    work: impl FnOnce() -> Result<T, Skip> + Send + 'static,
+) -> Result<T, Skip> {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new().name("kb-read".into()).spawn(move || {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(work));
+        let _ = tx.send(result);
+    });
+    if let Err(e) = spawned {
+        return Err(Skip::Unreadable(format!("no thread to read it on: {e}")));
+    }
+    match rx.recv_timeout(budget) {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "the reader failed".into());
+            Err(Skip::BadPdf(format!("the reader failed ({message})")))
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Skip::TooSlow(budget.as_secs().max(1))),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(Skip::BadPdf("the reader stopped without an answer".into()))
+        }
     }
 }
 
@@ -369,6 +413,18 @@ mod tests {
         for tag in &doc.tags {
             assert_eq!(&normalize_tag(tag), tag);
         }
+    }
+
+    #[test]
+    fn a_panic_or_an_overrun_is_a_skip_not_a_crash() {
+        let panicked = within(BUDGET, || -> Result<(), Skip> { panic!("boom at object 7") });
+        assert_eq!(panicked, Err(Skip::BadPdf("the reader failed (boom at object 7)".into())));
+        let slow = within(Duration::from_millis(50), || {
+            std::thread::sleep(Duration::from_millis(500));
+            Ok(())
+        });
+        assert_eq!(slow, Err(Skip::TooSlow(1)));
+        assert_eq!(within(BUDGET, || Ok(7)), Ok(7));
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub struct DocumentText {
     pub section: Option<String>,
     /// The document's outline.
     pub sections: Vec<SectionRef>,
-    /// Markdown or plain text, as in the file.
+    /// Markdown or plain text, as in the file; for an HTML page or a PDF, the text read out of
+    /// it, each section under its heading (`# Page 3`).
     pub text: String,
     /// The text was cut at 256 KiB.
     pub truncated: bool,
@@ -130,11 +131,13 @@ impl Engine {
     pub fn read(&self, input: &str, section: Option<&str>) -> Result<DocumentText> {
         let (key, path) = self.roots.resolve(input)?;
         if !source::is_document(&path) {
-            return Err(Error::Invalid(format!("{key} is not a Markdown or text document")));
+            return Err(Error::Invalid(format!(
+                "{key} is not a document the knowledge base reads (Markdown, text, HTML, PDF or code)"
+            )));
         }
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let text = source::decode(bytes).map_err(|why| Error::Invalid(format!("{key}: {why}")))?;
-        let doc = source::parse(&path, &text);
+        let source::Loaded { format, doc, text } =
+            source::load(&path, bytes).map_err(|why| Error::Invalid(format!("{key}: {why}")))?;
         let outline: Vec<SectionRef> = doc.sections.iter().map(SectionRef::from).collect();
         let (body, section_name) = match section.map(str::trim).filter(|s| !s.is_empty()) {
             None => (text.as_str(), None),
@@ -169,11 +172,7 @@ impl Engine {
         while !body.is_char_boundary(end) {
             end -= 1;
         }
-        let mime_type = if path.extension().is_some_and(|e| e == "txt" || e == "text") {
-            "text/plain"
-        } else {
-            "text/markdown"
-        };
+        let mime_type = format.mime_type();
         Ok(DocumentText {
             uri: uri_of(&key),
             key,

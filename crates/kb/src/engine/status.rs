@@ -1,10 +1,11 @@
 //! The indexer's status, and its copy on disk for processes that follow another's index.
 
-use std::path::PathBuf;
+use std::{collections::BTreeMap, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Engine, lock};
+use crate::{manifest::Manifest, source};
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Status {
@@ -16,6 +17,9 @@ pub struct Status {
     pub files_total: u64,
     /// Documents in the index.
     pub documents: u64,
+    /// Documents in the index per format: `markdown`, `text`, `html`, `pdf`, `code`.
+    #[serde(default)]
+    pub documents_by_format: BTreeMap<String, u64>,
     /// Sections in the index (one search unit each).
     pub sections: u64,
     /// Files not indexed, with the reason (the first 100).
@@ -42,6 +46,16 @@ pub struct Skipped {
 pub struct RootInfo {
     pub label: String,
     pub path: String,
+}
+
+/// How many of the manifest's documents are in each format.
+pub(super) fn by_format(manifest: &Manifest) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for key in manifest.files.keys() {
+        let format = source::format_of(std::path::Path::new(key)).unwrap_or(source::Format::Text);
+        *counts.entry(format.name().to_string()).or_insert(0) += 1;
+    }
+    counts
 }
 
 impl Engine {

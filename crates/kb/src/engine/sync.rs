@@ -10,7 +10,7 @@ use std::{
 use sha2::{Digest, Sha256};
 use tantivy::IndexWriter;
 
-use super::{Change, Engine, Skipped, lock, now_ms, read, write};
+use super::{Change, Engine, Skipped, generated, lock, now_ms, read, write};
 use crate::{
     error::Result,
     manifest::{FileRecord, Manifest, SectionRef},
@@ -42,9 +42,12 @@ impl Engine {
                 continue;
             }
             if path.is_dir() {
+                if self.in_skipped_folder(path) {
+                    continue;
+                }
                 targets.push(Target::Tree(path.clone(), key));
             } else if path.exists() {
-                if source::is_document(path) {
+                if source::is_document(path) && !self.in_skipped_folder(path) {
                     targets.push(Target::File(path.clone(), key));
                 }
             } else {
@@ -166,6 +169,8 @@ impl Engine {
         }
         if dirty {
             self.commit(writer)?;
+        } else {
+            self.list_skipped();
         }
         self.set_status(|s| s.files_done = files.len() as u64);
         Ok(change)
@@ -175,6 +180,24 @@ impl Engine {
         self.index.commit(writer)?;
         let manifest = read(&self.manifest).clone();
         manifest.save(&self.manifest_path)?;
+        self.list_skipped();
+        let sections = self.index.sections();
+        let bytes = self.index.size_on_disk();
+        let by_format = super::status::by_format(&manifest);
+        self.set_status(|s| {
+            s.documents = manifest.files.len() as u64;
+            s.documents_by_format = by_format;
+            s.sections = sections;
+            s.index_bytes = bytes;
+            s.updated_at_ms = now_ms();
+        });
+        self.save_status();
+        Ok(())
+    }
+
+    /// Puts the skipped files in the status: at each commit, and after a sync that committed
+    /// nothing (a new file that cannot be read changes no index, but is reported all the same).
+    fn list_skipped(&self) {
         let skipped = lock(&self.skipped);
         let listed = skipped
             .iter()
@@ -183,18 +206,10 @@ impl Engine {
             .collect();
         let skipped_total = skipped.len() as u64;
         drop(skipped);
-        let sections = self.index.sections();
-        let bytes = self.index.size_on_disk();
         self.set_status(|s| {
-            s.documents = manifest.files.len() as u64;
-            s.sections = sections;
-            s.index_bytes = bytes;
             s.skipped = listed;
             s.skipped_total = skipped_total;
-            s.updated_at_ms = now_ms();
         });
-        self.save_status();
-        Ok(())
     }
 
     /// Indexes one file if it changed.
@@ -237,11 +252,10 @@ impl Engine {
             }
             return Ok(Outcome::Touched);
         }
-        let text = match source::decode(bytes) {
-            Ok(t) => t,
+        let doc = match source::load(path, bytes) {
+            Ok(loaded) => loaded.doc,
             Err(skip) => return Ok(self.skip(writer, key, skip)),
         };
-        let doc = source::parse(path, &text);
         self.index.replace(writer, key, &doc)?;
         let record = FileRecord {
             modified_ms,
@@ -269,13 +283,26 @@ impl Engine {
     }
 
     /// Every document file under `dir`, following symlinks (loops and unreadable folders are
-    /// recorded as skipped), hidden folders left out.
+    /// recorded as skipped), hidden folders left out, and folders of generated or vendored files
+    /// (`node_modules`, a build's output) recorded as skipped with that reason.
     fn walk(&self, dir: &Path) -> Vec<(PathBuf, String)> {
         let mut found = Vec::new();
-        let walker = walkdir::WalkDir::new(dir)
-            .follow_links(true)
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        let walker = walkdir::WalkDir::new(dir).follow_links(true).into_iter().filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            if e.file_name().to_string_lossy().starts_with('.') {
+                return false;
+            }
+            if e.file_type().is_dir() && generated::is_generated(e.path()) {
+                if let Some(key) = self.roots.key_of(e.path()) {
+                    tracing::info!(file = key, "skipped: {}", Skip::Generated);
+                    lock(&self.skipped).insert(key, Skip::Generated.to_string());
+                }
+                return false;
+            }
+            true
+        });
         for entry in walker {
             match entry {
                 Ok(entry) => {
@@ -304,6 +331,21 @@ impl Engine {
             }
         }
         found
+    }
+
+    /// Is `path` inside a hidden folder, or one of generated or vendored files, of its root? The
+    /// watcher reports changes there too; the walk never goes in.
+    fn in_skipped_folder(&self, path: &Path) -> bool {
+        let Some(root) = self.roots.iter().find(|r| path.starts_with(&r.dir)) else { return false };
+        let mut folder = Some(path);
+        while let Some(dir) = folder.filter(|d| d.starts_with(&root.dir) && *d != root.dir) {
+            let hidden = dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden || generated::is_generated(dir) {
+                return true;
+            }
+            folder = dir.parent();
+        }
+        false
     }
 
     /// Keys of the manifest equal to `key` or under it as a folder.

@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test whose set-up fails should stop loudly
 
 mod engine;
+mod formats;
 mod mcp;
 mod support;
