@@ -12,6 +12,7 @@ use switchboard_testkit::wait_until;
 
 use crate::{
     bridge::Bridge,
+    rss_kib,
     support::{Home, fixture, pid_in},
 };
 
@@ -203,15 +204,4 @@ fn a_flood_to_a_host_that_stops_reading_blocks_neither_the_server_nor_anyone_els
 fn wait_channels(pid: u32) -> Vec<String> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
     tasks.flatten().filter_map(|t| std::fs::read_to_string(t.path().join("wchan")).ok()).collect()
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -19,22 +19,14 @@ use std::{
 use serde_json::{Value, json};
 use switchboard_testkit::wait_until;
 
-use crate::support::{Home, fixture, pid_in};
+use crate::{
+    rss_kib,
+    support::{Home, fixture, pid_in},
+};
 
 const SESSIONS: usize = 50;
 const CALLS: usize = 2_000;
 const PROTOCOL: &str = "2025-06-18";
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 /// What went wrong on one session, if anything.
 #[derive(Default)]
