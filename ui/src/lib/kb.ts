@@ -28,6 +28,9 @@ export interface KbIndexStatus {
   files_total: number;
   /** Documents in the index. */
   documents: number;
+  /** Documents in the index per format (`markdown`, `text`, `html`, `pdf`, `code`); absent from
+   * an index written before formats were counted. */
+  documents_by_format?: Record<string, number>;
   /** Sections in the index (one search unit each). */
   sections: number;
   /** Files not indexed, with the reason (the first 100). */
@@ -64,7 +67,7 @@ export interface KbHit {
   title: string;
   /** The heading of the best-matching section (empty: before the first heading). */
   section: string;
-  /** The section's anchor. */
+  /** The section's anchor: a heading's slug, a PDF page's `page=N`, a code section's `L12-L40`. */
   anchor: string;
   /** 1-based line where the section starts. */
   line: number;
@@ -88,6 +91,31 @@ export interface KbSearchResult {
 /** The index's state, through the built-in server's `index_status` tool. */
 export async function kbIndexStatus(backend: Backend): Promise<KbIndexStatus> {
   return (await backend.kbCall('index_status', {})) as KbIndexStatus;
+}
+
+/** The formats' names as the view shows them, in the order it shows them. */
+export const KB_FORMATS: Record<string, string> = {
+  markdown: 'Markdown',
+  text: 'text',
+  html: 'HTML',
+  pdf: 'PDF',
+  code: 'code',
+};
+
+/** Per-format document counts, largest first (ties by the order of `KB_FORMATS`), zeros left out. */
+export function kbFormatCounts(status: KbIndexStatus): { format: string; label: string; count: number }[] {
+  const order = Object.keys(KB_FORMATS);
+  const rank = (format: string) => (order.includes(format) ? order.indexOf(format) : order.length);
+  return Object.entries(status.documents_by_format ?? {})
+    .filter(([, count]) => count > 0)
+    .map(([format, count]) => ({ format, label: KB_FORMATS[format] ?? format, count }))
+    .sort((a, b) => b.count - a.count || rank(a.format) - rank(b.format));
+}
+
+/** Where a hit points: a PDF's page (anchor `page=N`), else the line its section starts on. */
+export function kbHitPlace(hit: KbHit): string {
+  const page = /^page=(\d+)$/.exec(hit.anchor);
+  return page ? `page ${page[1]}` : `line ${hit.line}`;
 }
 
 /** Searches the knowledge base through the built-in server's `search` tool. */

@@ -155,6 +155,58 @@ describe('Knowledge base view', () => {
     expect(document.querySelector('[data-testid="kb-documents"]')?.textContent).toBe('3 documents');
   });
 
+  it('shows documents per format and the skipped files with their reasons', async () => {
+    const withFormats: KbIndexStatus = {
+      ...indexStatus,
+      documents: 7,
+      documents_by_format: { markdown: 3, pdf: 2, code: 2, html: 0 },
+      skipped: [
+        { path: 'notes/locked.pdf', reason: 'encrypted (a PDF that needs a password)' },
+        { path: 'notes/scan.pdf', reason: 'scanned (no text layer): a PDF of images' },
+        { path: 'notes/app/node_modules', reason: 'a folder of generated or vendored files' },
+      ],
+      skipped_total: 5,
+    };
+    const backend = fakeBackend({
+      kbInfo: () => Promise.resolve(info),
+      kbCall: () => Promise.resolve(withFormats),
+      onKbStatus: () => Promise.resolve(() => {}),
+      onEvents: () => Promise.resolve(() => {}),
+    });
+    view = mount(KnowledgeBase, { target: document.body, props: { backend } });
+    await settle();
+    const formats = [...document.querySelectorAll('[data-testid="kb-formats"] li')].map((li) => li.textContent);
+    // Largest first, ties in the usual order, formats with no documents left out.
+    expect(formats).toEqual(['3 Markdown', '2 PDF', '2 code']);
+    expect(document.querySelector('[data-testid="kb-format-html"]')).toBeNull();
+    const skipped = document.querySelector('[data-testid="kb-skipped"]');
+    expect(skipped?.querySelector('summary')?.textContent).toBe('5 file(s) skipped');
+    const rows = [...(skipped?.querySelectorAll('li') ?? [])].map((li) => [
+      li.querySelector('.mono')?.textContent,
+      li.querySelector('.reason')?.textContent,
+    ]);
+    expect(rows).toEqual([
+      ['notes/locked.pdf', 'encrypted (a PDF that needs a password)'],
+      ['notes/scan.pdf', 'scanned (no text layer): a PDF of images'],
+      ['notes/app/node_modules', 'a folder of generated or vendored files'],
+    ]);
+    expect(skipped?.textContent).toContain('and 2 more');
+  });
+
+  it('shows no format row for an index that does not count formats', async () => {
+    const backend = fakeBackend({
+      kbInfo: () => Promise.resolve(info),
+      kbCall: () => Promise.resolve(indexStatus),
+      onKbStatus: () => Promise.resolve(() => {}),
+      onEvents: () => Promise.resolve(() => {}),
+    });
+    view = mount(KnowledgeBase, { target: document.body, props: { backend } });
+    await settle();
+    expect(document.querySelector('[data-testid="kb-documents"]')?.textContent).toBe('3 documents');
+    expect(document.querySelector('[data-testid="kb-formats"]')).toBeNull();
+    expect(document.querySelector('[data-testid="kb-skipped"]')).toBeNull();
+  });
+
   it('searches through the search tool and shows its hits', async () => {
     const result: KbSearchResult = {
       query: 'where do herons nest',
@@ -197,5 +249,44 @@ describe('Knowledge base view', () => {
     expect(hits[0]?.querySelector('.title')?.textContent).toContain('Nesting');
     expect([...(hits[0]?.querySelectorAll('mark') ?? [])].map((m) => m.textContent)).toEqual(['herons']);
     expect(hits[0]?.querySelector('.uri')?.textContent).toBe('kb://notes/herons.md#nesting · line 9');
+  });
+
+  it('says which page a PDF hit is on', async () => {
+    const result: KbSearchResult = {
+      query: 'heron eggs',
+      indexing: false,
+      hits: [
+        {
+          uri: 'kb://notes/field-guide.pdf',
+          key: 'notes/field-guide.pdf',
+          title: 'Field guide',
+          section: 'Page 4',
+          anchor: 'page=4',
+          line: 31,
+          score: 2,
+          snippet: '**heron** eggs are pale blue',
+          tags: [],
+          other_sections: [],
+        },
+      ],
+    };
+    const backend = fakeBackend({
+      kbInfo: () => Promise.resolve(info),
+      kbCall: (tool) => Promise.resolve(tool === 'search' ? result : indexStatus),
+      onKbStatus: () => Promise.resolve(() => {}),
+      onEvents: () => Promise.resolve(() => {}),
+    });
+    view = mount(KnowledgeBase, { target: document.body, props: { backend } });
+    await settle();
+    const input = document.querySelector<HTMLInputElement>('[data-testid="kb-query"]');
+    if (!input) throw new Error('no search box');
+    input.value = 'heron eggs';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    document.querySelector<HTMLButtonElement>('[data-testid="kb-search"]')?.click();
+    await settle();
+    const hit = document.querySelector('[data-testid="kb-hit"]');
+    expect(hit?.querySelector('.title')?.textContent).toContain('Page 4');
+    expect(hit?.querySelector('.uri')?.textContent).toBe('kb://notes/field-guide.pdf#page=4 · page 4');
   });
 });
