@@ -530,3 +530,93 @@ async fn end_of_input_before_any_request_exits_0_with_the_index_committed() {
     assert!(second.status.success(), "exit {}: {stderr}", second.status);
     assert!(stderr.contains(" 0 re-indexed"), "the first run's index was not kept: {stderr}");
 }
+
+/// The real server over a folder of PDFs, a page, code and bad files: it starts, reports each
+/// bad file with its reason in `index_status` (valid against its output schema), finds text on a
+/// PDF's page, serves the PDF's text as a resource, and keeps answering after all of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn pdf_html_code_and_bad_files_through_the_real_server() {
+    use crate::formats::pdf;
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    write(&docs.join("guide.md"), "# Guide\n\nThe flamingo is pink.\n");
+    write(
+        &docs.join("site/page.html"),
+        "<title>Heron page</title><nav>menu</nav><h1>Herons</h1><p>Herons nest in colonies.</p>",
+    );
+    write(&docs.join("src/lib.py"), "def nest_count(colony):\n    return len(colony)\n");
+    let page = |line: &str| vec![line.to_string()];
+    std::fs::write(
+        docs.join("field.pdf"),
+        pdf(
+            &[page("Page one is about egrets."), page("Page two: the bittern booms at dusk.")],
+            false,
+        ),
+    )
+    .unwrap();
+    std::fs::write(docs.join("locked.pdf"), pdf(&[page("secret bittern")], true)).unwrap();
+    std::fs::write(docs.join("broken.pdf"), b"%PDF-1.4\n1 0 obj << /Type /Catalog").unwrap();
+    std::fs::File::create(docs.join("huge.html")).unwrap().set_len(9 * 1024 * 1024).unwrap();
+    let Running { mut child, session } = start(dir.path(), ProtocolChoice::Auto).await;
+
+    let status = session.call_tool("index_status", Default::default(), None, None).await.unwrap();
+    let check = status.structured.unwrap();
+    assert!(check.has_structured_content && check.errors.is_empty(), "{check:?}");
+    let status = status.result.structured_content.unwrap();
+    assert_eq!(status["documents"], 4, "{status}");
+    assert_eq!(
+        status["documents_by_format"],
+        json!({"code": 1, "html": 1, "markdown": 1, "pdf": 1})
+    );
+    let reasons: HashMap<String, String> = status["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap().into(), s["reason"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(reasons["docs/locked.pdf"], "encrypted (a PDF that needs a password)");
+    assert!(reasons["docs/broken.pdf"].starts_with("could not read this PDF: "), "{reasons:?}");
+    assert!(reasons["docs/huge.html"].starts_with("too large"), "{reasons:?}");
+
+    let found = session
+        .call_tool("search", args(json!({"query": "bittern booms"})), None, None)
+        .await
+        .unwrap();
+    let hit = &found.result.structured_content.unwrap()["hits"][0];
+    assert_eq!(hit["uri"], "kb://docs/field.pdf");
+    assert_eq!((hit["section"].as_str(), hit["anchor"].as_str()), (Some("Page 2"), Some("page=2")));
+
+    let resources = session.list_resources().await.unwrap().items;
+    let mimes: Vec<(&str, Option<&str>)> =
+        resources.iter().map(|r| (r.uri.as_str(), r.mime_type.as_deref())).collect();
+    assert_eq!(
+        mimes,
+        [
+            ("kb://docs/field.pdf", Some("text/markdown")),
+            ("kb://docs/guide.md", Some("text/markdown")),
+            ("kb://docs/site/page.html", Some("text/markdown")),
+            ("kb://docs/src/lib.py", Some("text/plain")),
+        ]
+    );
+    let read = session.read_resource("kb://docs/field.pdf").await.unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else { panic!() };
+    assert_eq!(
+        text,
+        "# Page 1\n\nPage one is about egrets.\n\n# Page 2\n\nPage two: the bittern booms at dusk.\n"
+    );
+    let locked = session
+        .call_tool("read_document", args(json!({"document": "locked.pdf"})), None, None)
+        .await
+        .unwrap();
+    assert_eq!(locked.result.is_error, Some(true));
+    assert!(text_of(&locked.result.content).contains("encrypted"), "{:?}", locked.result.content);
+
+    // Still serving.
+    let found =
+        session.call_tool("search", args(json!({"query": "flamingo"})), None, None).await.unwrap();
+    assert_eq!(found.result.structured_content.unwrap()["hits"][0]["uri"], "kb://docs/guide.md");
+    assert_schema_valid(&session);
+    assert!(child.try_wait().unwrap().is_none(), "the server exited");
+    session.close(Duration::from_secs(5)).await;
+    let _ = child.kill().await;
+}
