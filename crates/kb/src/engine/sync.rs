@@ -122,8 +122,13 @@ impl Engine {
         for target in targets {
             match target {
                 Target::File(path, key) => files.push((path, key)),
-                Target::Gone(key) => gone.extend(self.keys_under(&key)),
+                Target::Gone(key) => {
+                    self.forget_skipped_under(&key);
+                    gone.extend(self.keys_under(&key));
+                }
                 Target::Tree(dir, key) => {
+                    // What is still there and still cannot be read is found again by the walk.
+                    self.forget_skipped_under(&key);
                     let found = self.walk(&dir);
                     let present: BTreeSet<&String> = found.iter().map(|(_, k)| k).collect();
                     gone.extend(self.keys_under(&key).into_iter().filter(|k| !present.contains(k)));
@@ -346,6 +351,13 @@ impl Engine {
             folder = dir.parent();
         }
         false
+    }
+
+    /// Drops the skipped files (and folders) at `key` or under it: they are gone, or about to be
+    /// looked at again.
+    fn forget_skipped_under(&self, key: &str) {
+        let folder = format!("{key}/");
+        lock(&self.skipped).retain(|k, _| k != key && !k.starts_with(&folder));
     }
 
     /// Keys of the manifest equal to `key` or under it as a folder.

@@ -318,6 +318,13 @@ fn a_pdf_or_page_dropped_into_a_watched_folder_becomes_searchable_and_goes_with_
         wait_until(WAIT, || kb.find("capybara").is_empty() && kb.find("okapi").is_empty()),
         "removal not seen"
     );
+    // A bad file removed is no longer reported.
+    std::fs::remove_file(docs.join("broken.pdf")).unwrap();
+    assert!(
+        wait_until(WAIT, || kb.engine().status().skipped.is_empty()),
+        "the removed PDF is still reported: {:?}",
+        kb.engine().status().skipped
+    );
     assert!(kb.find("vendoredcapybara").is_empty());
     assert_eq!(kb.find("zebrafish"), vec!["docs/alpha.md"]);
 }
