@@ -234,6 +234,9 @@ fn bad_pdfs_and_huge_files_are_skipped_with_their_reason_and_the_rest_served() {
     // Its text past 256 KiB is cut, as a section's always is; its last section is its own.
     big.push_str("<h2>Last</h2><p>the last axolotl</p></body></html>");
     write(&docs.join("big.html"), &big);
+    // A page nested deeper than any browser builds (html5ever's work would grow with the
+    // square of the depth).
+    write(&docs.join("deep.html"), &("<div>".repeat(200_000) + "nested wombat"));
     write(&docs.join("app/package.json"), "{}");
     write(&docs.join("app/index.js"), "export function start() { return 'okapi'; }\n");
     write(&docs.join("app/node_modules/dep/index.js"), "function vendored() { 'okapi' }\n");
@@ -265,9 +268,10 @@ fn bad_pdfs_and_huge_files_are_skipped_with_their_reason_and_the_rest_served() {
     assert_eq!(reason("scan.pdf"), "scanned (no text layer): a PDF of images");
     assert!(reason("huge.html").starts_with("too large (9437184 bytes"), "{}", reason("huge.html"));
     assert!(reason("huge.pdf").starts_with("too large (9437184 bytes"), "{}", reason("huge.pdf"));
+    assert_eq!(reason("deep.html"), "elements nested too deeply (over 512 levels)");
     assert_eq!(reason("app/node_modules"), "a folder of generated or vendored files");
     assert_eq!(reason("app/dist"), "a folder of generated or vendored files");
-    assert_eq!(status.skipped_total, 9, "{:?}", status.skipped);
+    assert_eq!(status.skipped_total, 10, "{:?}", status.skipped);
     let by_format: Vec<(&str, u64)> =
         status.documents_by_format.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(by_format, [("code", 1), ("html", 1), ("markdown", 1)]);
