@@ -30,6 +30,7 @@ pub use status::{RootInfo, Skipped, Status};
 pub use watch::Watch;
 
 use crate::{
+    embed::Embedder,
     error::{Error, Result},
     index::SearchIndex,
     manifest::Manifest,
@@ -75,15 +76,28 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Opens (or creates) the index. Does not index yet: call [`Engine::sync_all`].
     pub fn open(config: &Config) -> Result<Arc<Engine>> {
+        Engine::open_with(config, None)
+    }
+
+    /// [`Engine::open`], and with an embedder each section gets a vector too (kept in
+    /// `vectors.bin`), for searches that ask for [`crate::rank::Ranking::semantic`]. Vectors
+    /// made by another embedder are dropped and every document indexed again.
+    pub fn open_with(config: &Config, embedder: Option<Arc<dyn Embedder>>) -> Result<Arc<Engine>> {
         let roots = Roots::new(&config.roots)?;
         std::fs::create_dir_all(&config.index_dir).map_err(|e| Error::io(&config.index_dir, e))?;
         let manifest_path = config.index_dir.join("manifest.json");
-        let (index, fresh) = SearchIndex::open_or_create(&config.index_dir.join("tantivy"))?;
-        let manifest = if fresh {
+        let (mut index, fresh) = SearchIndex::open_or_create(&config.index_dir.join("tantivy"))?;
+        let vectors_valid = embedder.is_none_or(|embedder| index.set_embedder(embedder));
+        let mut manifest = if fresh {
             Manifest { version: crate::manifest::VERSION, ..Manifest::default() }
         } else {
             Manifest::load(&manifest_path)
         };
+        if fresh || !vectors_valid {
+            index.clear_vectors();
+            // Every document is indexed again, and so gets its vectors.
+            manifest.files.clear();
+        }
         let mut writer = match index.writer() {
             Ok(writer) => Some(writer),
             Err(Error::IndexBusy(path)) => {

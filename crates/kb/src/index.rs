@@ -3,11 +3,16 @@
 //! heading boosted), English stemming and stop words; results are grouped to the best section
 //! of each document.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
+};
 
 use serde::Serialize;
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, TantivyDocument, Term,
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, TantivyDocument,
+    Term,
     collector::TopDocs,
     columnar::StrColumn,
     query::{BooleanQuery, Occur, Query, QueryParser, TermQuery},
@@ -16,20 +21,23 @@ use tantivy::{
         TextFieldIndexing, TextOptions, Value,
     },
     snippet::SnippetGenerator,
-    tokenizer::{
-        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-        TextAnalyzer,
-    },
+    tokenizer::{Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer},
 };
 
 use crate::{
+    embed::{self, Embedder, SectionVector, Vectors},
     error::{Error, Result},
+    ident::{Emit, IdentifierTokenizer},
     rank,
     roots::uri_of,
     source::{Document, normalize_tag},
 };
 
-const TOKENIZER: &str = "kb_en";
+/// The analyzers' names are part of the schema: a new name rebuilds an index made by the old one.
+/// Title, heading and body: words, identifiers in parts.
+const TOKENIZER: &str = "kb_en_parts";
+/// The `ident` field: identifiers whole, from the title, heading and body.
+const IDENT_TOKENIZER: &str = "kb_ident";
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
 
 #[derive(Clone, Copy)]
@@ -42,6 +50,7 @@ struct Fields {
     line: Field,
     body: Field,
     tags: Field,
+    ident: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -61,12 +70,27 @@ fn schema() -> (Schema, Fields) {
         line: b.add_u64_field("line", STORED | FAST),
         body: b.add_text_field("body", text),
         tags: b.add_text_field("tags", STRING | STORED),
+        ident: b.add_text_field(
+            "ident",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(IDENT_TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
     };
     (b.build(), fields)
 }
 
-fn analyzer() -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+/// Words and identifiers (whole and in parts), lower-cased, stop words dropped, stemmed: how a
+/// question is read. The fields hold the parts ([`Emit::Parts`]) or the wholes
+/// ([`Emit::Wholes`]), analyzed the same way.
+pub fn analyzer() -> TextAnalyzer {
+    analyzer_emitting(Emit::Both)
+}
+
+fn analyzer_emitting(emit: Emit) -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(IdentifierTokenizer::new(emit))
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser);
     match StopWordFilter::new(Language::English) {
@@ -116,6 +140,13 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// The embedder and the vectors it made, when one is configured.
+    semantic: Option<Semantic>,
+}
+
+struct Semantic {
+    embedder: Arc<dyn Embedder>,
+    vectors: RwLock<Vectors>,
 }
 
 impl SearchIndex {
@@ -140,13 +171,14 @@ impl SearchIndex {
             fresh = true;
             Index::create_in_dir(dir, schema).map_err(|e| tantivy_error(dir, e))?
         };
-        index.tokenizers().register(TOKENIZER, analyzer());
+        index.tokenizers().register(TOKENIZER, analyzer_emitting(Emit::Parts));
+        index.tokenizers().register(IDENT_TOKENIZER, analyzer_emitting(Emit::Wholes));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(|e| index_error(dir, e))?;
-        Ok((SearchIndex { path: dir.to_path_buf(), index, reader, fields }, fresh))
+        Ok((SearchIndex { path: dir.to_path_buf(), index, reader, fields, semantic: None }, fresh))
     }
 
     /// The single writer. Fails with [`Error::IndexBusy`] when another process holds it.
@@ -157,13 +189,85 @@ impl SearchIndex {
         })
     }
 
+    /// Makes and keeps a vector per section with `embedder` (in `vectors.bin` beside the index
+    /// folder), for searches that ask for [`rank::Ranking::semantic`]. Returns `false` when the
+    /// saved vectors were missing or made by another embedder: every document must be indexed
+    /// again for its vectors.
+    pub fn set_embedder(&mut self, embedder: Arc<dyn Embedder>) -> bool {
+        let dir = self.path.parent().unwrap_or(&self.path);
+        let (vectors, valid) = Vectors::load(&dir.join("vectors.bin"), embedder.as_ref());
+        self.semantic = Some(Semantic { embedder, vectors: RwLock::new(vectors) });
+        valid
+    }
+
+    /// Forgets every vector (the index is being rebuilt).
+    pub fn clear_vectors(&self) {
+        if let Some(semantic) = &self.semantic {
+            write_lock(&semantic.vectors).clear();
+        }
+    }
+
     pub fn delete(&self, writer: &IndexWriter, key: &str) {
         writer.delete_term(Term::from_field_text(self.fields.key, key));
+        if let Some(semantic) = &self.semantic {
+            write_lock(&semantic.vectors).remove(key);
+        }
+    }
+
+    /// The vectors of `doc`'s sections, those whose text is unchanged taken from `old`, the
+    /// others made in one batch. An embedder that fails leaves the document without vectors
+    /// (found by words only) rather than failing the sync.
+    fn embed_sections(
+        semantic: &Semantic,
+        key: &str,
+        doc: &Document,
+        old: &[SectionVector],
+    ) -> Vec<SectionVector> {
+        let texts: Vec<String> = doc
+            .sections
+            .iter()
+            .map(|s| format!("{}\n{}\n{}", doc.title, s.heading, s.text))
+            .collect();
+        let hashes: Vec<u64> = texts.iter().map(|t| embed::text_hash(t)).collect();
+        let missing: Vec<&str> = texts
+            .iter()
+            .zip(&hashes)
+            .filter(|(_, h)| !old.iter().any(|o| o.hash == **h))
+            .map(|(t, _)| t.as_str())
+            .collect();
+        let mut made = if missing.is_empty() {
+            Vec::new()
+        } else {
+            match semantic.embedder.embed(&missing) {
+                Ok(made) if made.len() == missing.len() => made,
+                Ok(_) | Err(_) => {
+                    tracing::warn!(key, embedder = semantic.embedder.id(), "embedding failed");
+                    return Vec::new();
+                }
+            }
+        }
+        .into_iter();
+        let mut out = Vec::with_capacity(texts.len());
+        for (section, hash) in doc.sections.iter().zip(hashes) {
+            let vector = match old.iter().find(|o| o.hash == hash) {
+                Some(o) => o.vector.clone(),
+                None => made.next().unwrap_or_default(),
+            };
+            out.push(SectionVector { line: u64::from(section.line), hash, vector });
+        }
+        out
     }
 
     /// Replaces every section of `key` with `doc`'s.
     pub fn replace(&self, writer: &IndexWriter, key: &str, doc: &Document) -> Result<()> {
-        self.delete(writer, key);
+        if let Some(semantic) = &self.semantic {
+            let old = read_lock(&semantic.vectors).get(key).map(<[_]>::to_vec).unwrap_or_default();
+            let vectors = Self::embed_sections(semantic, key, doc, &old);
+            self.delete(writer, key);
+            write_lock(&semantic.vectors).set(key, vectors);
+        } else {
+            self.delete(writer, key);
+        }
         let f = self.fields;
         let folder = Facet::from_path(key.split('/'));
         for section in &doc.sections {
@@ -178,6 +282,9 @@ impl SearchIndex {
             d.add_text(f.anchor, &section.anchor);
             d.add_u64(f.line, u64::from(section.line));
             d.add_text(f.body, &section.text);
+            for text in [doc.title.as_str(), section.heading.as_str(), section.text.as_str()] {
+                d.add_text(f.ident, text);
+            }
             for tag in &doc.tags {
                 d.add_text(f.tags, tag);
             }
@@ -188,7 +295,57 @@ impl SearchIndex {
 
     pub fn commit(&self, writer: &mut IndexWriter) -> Result<()> {
         writer.commit().map_err(|e| tantivy_error(&self.path, e))?;
+        if let Some(semantic) = &self.semantic {
+            read_lock(&semantic.vectors).save()?;
+        }
         self.reader.reload().map_err(|e| index_error(&self.path, e))
+    }
+
+    /// Documents (keys, best first) whose sections' vectors are nearest to the question's, and
+    /// each one's nearest section's line. Empty without an embedder, or when it fails (the
+    /// search is then lexical only).
+    fn nearest(&self, text: &str, k: usize) -> (Vec<String>, HashMap<String, u64>) {
+        let mut keys = Vec::new();
+        let mut lines = HashMap::new();
+        let Some(semantic) = &self.semantic else { return (keys, lines) };
+        let vector = match semantic.embedder.embed(&[text]) {
+            Ok(mut v) if v.len() == 1 => v.remove(0),
+            Ok(_) | Err(_) => {
+                tracing::warn!(embedder = semantic.embedder.id(), "embedding the query failed");
+                return (keys, lines);
+            }
+        };
+        for (_, key, line) in read_lock(&semantic.vectors).nearest(&vector, k) {
+            if !lines.contains_key(key) {
+                lines.insert(key.to_owned(), line);
+                keys.push(key.to_owned());
+            }
+        }
+        (keys, lines)
+    }
+
+    /// The address of `key`'s section starting at `line` (else its first), for a document
+    /// found by its vectors only.
+    fn section_at(&self, searcher: &Searcher, key: &str, line: u64) -> Result<Option<DocAddress>> {
+        let query =
+            TermQuery::new(Term::from_field_text(self.fields.key, key), IndexRecordOption::Basic);
+        let sections = searcher
+            .search(&query, &TopDocs::with_limit(1000))
+            .map_err(|e| index_error(&self.path, e))?;
+        let mut first = None;
+        for (_, address) in sections {
+            first = first.or(Some(address));
+            let reader = searcher.segment_reader(address.segment_ord);
+            let at = reader
+                .fast_fields()
+                .u64("line")
+                .ok()
+                .and_then(|column| column.first(address.doc_id));
+            if at == Some(line) {
+                return Ok(Some(address));
+            }
+        }
+        Ok(first)
     }
 
     /// Sees the latest commit (another process's included).
@@ -223,7 +380,7 @@ impl SearchIndex {
         });
         let plain = question.as_ref().and_then(|question| {
             question.query(
-                rank::Fields { title: f.title, heading: f.heading, body: f.body },
+                rank::Fields { title: f.title, heading: f.heading, body: f.body, ident: f.ident },
                 &searcher,
                 q.ranking,
             )
@@ -291,19 +448,42 @@ impl SearchIndex {
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
-        let query = BooleanQuery::new(clauses);
         let limit = q.limit.clamp(1, 100);
         // Sections, best first, grouped to documents: each document's best section, the
         // headings of its others. Enough sections that folding versions still fills `limit`.
-        let mut top = searcher
-            .search(&query, &TopDocs::with_limit(limit * 20 + 50))
-            .map_err(|e| index_error(&self.path, e))?;
-        if let Some(question) = &question {
-            let near = question.near_queries(
-                rank::Fields { title: f.title, heading: f.heading, body: f.body },
-                q.ranking,
-            );
+        let fields =
+            rank::Fields { title: f.title, heading: f.heading, body: f.body, ident: f.ident };
+        let near = match &question {
+            Some(question) => question.near_queries(fields, q.ranking),
+            None => Vec::new(),
+        };
+        let run = |clauses: Vec<(Occur, Box<dyn Query>)>| -> Result<Vec<(Score, DocAddress)>> {
+            let query = BooleanQuery::new(clauses);
+            let mut top = searcher
+                .search(&query, &TopDocs::with_limit(limit * 20 + 50))
+                .map_err(|e| index_error(&self.path, e))?;
             rank::rescore(&searcher, &mut top, &near).map_err(|e| index_error(&self.path, e))?;
+            Ok(top)
+        };
+        let mut top = run(clauses.iter().map(|(o, c)| (*o, c.box_clone())).collect())?;
+        if let Some(question) = question.as_ref().filter(|_| q.ranking.expansion > 0.0) {
+            // Pseudo-relevance feedback: the words that weigh most in the best sections found,
+            // searched again at a low weight beside the question's own.
+            let mut analyzer = analyzer_emitting(Emit::Parts);
+            let mut feedback = Vec::new();
+            for (score, address) in top.iter().take(rank::FEEDBACK_SECTIONS) {
+                let doc: TantivyDocument =
+                    searcher.doc(*address).map_err(|e| index_error(&self.path, e))?;
+                let text: Vec<&str> = [f.title, f.heading, f.body]
+                    .iter()
+                    .filter_map(|field| doc.get_first(*field).and_then(|v| v.as_str()))
+                    .collect();
+                feedback.push((*score, rank::words_of(&mut analyzer, &text.join("\n"))));
+            }
+            if let Some(expansion) = question.expansion(&feedback, fields, &searcher, q.ranking) {
+                clauses.push((Occur::Should, expansion));
+                top = run(clauses)?;
+            }
         }
         let mut best: Vec<(String, f32)> = Vec::new();
         let mut found: std::collections::HashMap<String, (DocAddress, Vec<DocAddress>)> =
@@ -339,6 +519,17 @@ impl SearchIndex {
                 }
             }
         }
+        let mut vector_lines = HashMap::new();
+        if q.ranking.semantic > 0.0 && self.semantic.is_some() {
+            // Hybrid: the lexical ranking and the vectors' fused by their ranks.
+            // Nothing near (no vectors, or the embedder failed): the lexical ranking as it is.
+            let (nearest, lines) = self.nearest(&q.text, limit * 20 + 50);
+            if !nearest.is_empty() {
+                let lexical: Vec<String> = best.iter().map(|(key, _)| key.clone()).collect();
+                best = embed::fuse(&[(&lexical, 1.0), (&nearest, q.ranking.semantic)]);
+                vector_lines = lines;
+            }
+        }
         let wanted = question.as_ref().and_then(|question| question.version.as_deref());
         let ranked = if q.ranking.fold { rank::fold(best, wanted) } else { best };
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)
@@ -346,7 +537,16 @@ impl SearchIndex {
         snippets.set_max_num_chars(240);
         let mut hits: Vec<Hit> = Vec::new();
         for (key, score) in ranked.into_iter().take(limit) {
-            let Some((address, other_addresses)) = found.remove(&key) else { continue };
+            let (address, other_addresses) = match found.remove(&key) {
+                Some(found) => found,
+                None => {
+                    let line = vector_lines.get(&key).copied().unwrap_or(1);
+                    match self.section_at(&searcher, &key, line)? {
+                        Some(address) => (address, Vec::new()),
+                        None => continue,
+                    }
+                }
+            };
             let mut others = Vec::new();
             for other in other_addresses {
                 let doc: TantivyDocument =
@@ -386,6 +586,14 @@ impl SearchIndex {
     }
 }
 
+fn read_lock<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// tantivy's snippet renders HTML-escaped text; ours is Markdown-ish, so undo the escaping.
 trait Unescaped {
     fn to_html_unescaped(&self) -> String;
@@ -396,7 +604,18 @@ impl Unescaped for tantivy::snippet::Snippet {
         let fragment = self.fragment();
         let mut out = String::with_capacity(fragment.len() + 16);
         let mut at = 0;
+        // An identifier and its parts are highlighted as overlapping ranges: merge them.
+        let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
         for range in self.highlighted() {
+            match ranges.last_mut() {
+                Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+                _ => ranges.push(range.clone()),
+            }
+        }
+        for range in &ranges {
+            if range.start < at || range.end > fragment.len() {
+                continue;
+            }
             out.push_str(&fragment[at..range.start]);
             out.push_str("**");
             out.push_str(&fragment[range.clone()]);

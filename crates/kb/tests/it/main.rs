@@ -6,4 +6,5 @@
 mod engine;
 mod formats;
 mod mcp;
+mod semantic;
 mod support;
