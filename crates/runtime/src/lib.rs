@@ -8,6 +8,7 @@
 pub mod control;
 mod error;
 pub mod events;
+pub mod flags;
 pub mod owner;
 pub mod pins;
 pub mod status;

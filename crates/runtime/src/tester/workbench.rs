@@ -51,10 +51,10 @@ pub struct Offer {
     pub prompts: Vec<Value>,
     /// `list method: error`, for each list that failed.
     pub errors: Vec<String>,
-    /// Tool descriptions that look like they try to steer the model (see `pins::flags`), so
-    /// the tester shows the warning wherever it lists the tool.
+    /// Tool descriptions that look like they try to steer the model (see `flags`), so the
+    /// tester shows the warning wherever it lists the tool.
     #[serde(default)]
-    pub flags: Vec<crate::pins::Flag>,
+    pub flags: Vec<crate::flags::Flag>,
 }
 
 /// Open tester sessions.
@@ -146,11 +146,7 @@ impl Workbench {
             Ok(l) => offer.tools = l.items.iter().map(json).collect(),
             Err(e) => offer.errors.push(e.to_string()),
         }
-        offer.flags = offer
-            .tools
-            .iter()
-            .flat_map(|tool| crate::pins::flags(&crate::pins::ToolPin::of(tool)))
-            .collect();
+        offer.flags = offer.tools.iter().flat_map(crate::flags::of_listed).collect();
         match s.list_resources().await {
             Ok(l) => offer.resources = l.items.iter().map(json).collect(),
             Err(e) => offer.errors.push(e.to_string()),

@@ -10,7 +10,7 @@ export type Offer = { tools: import('../mcp').Tool[], resources: import('../mcp'
  */
 errors: Array<string>, 
 /**
- * Tool descriptions that look like they try to steer the model (see `pins::flags`), so
- * the tester shows the warning wherever it lists the tool.
+ * Tool descriptions that look like they try to steer the model (see `flags`), so the
+ * tester shows the warning wherever it lists the tool.
  */
 flags: Array<Flag>, };
