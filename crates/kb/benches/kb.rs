@@ -291,8 +291,9 @@ fn main() {
         ("no proximity", Ranking { proximity: 0.0, ..Ranking::default() }),
         ("not folded", Ranking { fold: false, ..Ranking::default() }),
         ("no typos", Ranking { typos: false, ..Ranking::default() }),
-        ("whole identifiers on", Ranking { whole_identifiers: 1.5, ..Ranking::default() }),
+        ("identifiers parts only", Ranking { whole_identifiers: 0.0, ..Ranking::default() }),
         ("no feedback (PRF)", Ranking { expansion: 0.0, ..Ranking::default() }),
+        ("feedback searched again", Ranking { feedback_search: true, ..Ranking::default() }),
     ] {
         let mut ms = search_latencies_with(&engine30, &queries, 4, ranking);
         ms.sort_by(f64::total_cmp);

@@ -481,8 +481,13 @@ impl SearchIndex {
                 feedback.push((*score, rank::words_of(&mut analyzer, &text.join("\n"))));
             }
             if let Some(expansion) = question.expansion(&feedback, fields, &searcher, q.ranking) {
-                clauses.push((Occur::Should, expansion));
-                top = run(clauses)?;
+                if q.ranking.feedback_search {
+                    clauses.push((Occur::Should, expansion));
+                    top = run(clauses)?;
+                } else {
+                    rank::rescore(&searcher, &mut top, &[expansion])
+                        .map_err(|e| index_error(&self.path, e))?;
+                }
             }
         }
         let mut best: Vec<(String, f32)> = Vec::new();

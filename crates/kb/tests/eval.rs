@@ -265,7 +265,7 @@ fn main() -> ExitCode {
     // What each method does: the same questions with it turned off (or a rejected one on).
     println!("  one method changed (tune half / test half / first 50, recall@5 and MRR@10):");
     type TurnOff = fn(&mut Ranking);
-    let off: [(&str, TurnOff); 11] = [
+    let off: [(&str, TurnOff); 12] = [
         ("filler words kept", |r| r.filler = false),
         ("no proximity", |r| r.proximity = 0.0),
         ("identifier phrases on", |r| r.identifiers = IDENTIFIER_BOOST),
@@ -274,6 +274,7 @@ fn main() -> ExitCode {
         ("versions not folded", |r| r.fold = false),
         ("no feedback (PRF)", |r| r.expansion = 0.0),
         ("feedback 0.6 (PRF)", |r| r.expansion = 2.0 * EXPANSION_WEIGHT),
+        ("feedback searched again", |r| r.feedback_search = true),
         ("hashed vectors, RRF 0.3", |r| r.semantic = 0.3),
         ("hashed vectors, RRF 0.5", |r| r.semantic = 0.5),
         ("hashed vectors, RRF 1", |r| r.semantic = 1.0),
