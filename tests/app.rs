@@ -25,26 +25,7 @@ fn the_app_owns_the_servers_and_stops_them_on_sigterm() {
         .add("good".parse().expect("name"), ServerSpec::stdio(fixture, vec!["ok".into()]))
         .expect("register");
 
-    let mut command = Command::new("xvfb-run");
-    command
-        .args(["-a", "dbus-run-session", "--", env!("CARGO_BIN_EXE_switchboard-app")])
-        .env("SWITCHBOARD_HOME", &home)
-        .env("NO_AT_BRIDGE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(scratch.path().join("app.log")).expect("log"));
-    for (var, dir) in [
-        ("XDG_DATA_HOME", "xdg-data"),
-        ("XDG_CACHE_HOME", "xdg-cache"),
-        ("XDG_CONFIG_HOME", "xdg-config"),
-        ("XDG_RUNTIME_DIR", "xdg-run"),
-        ("TMPDIR", "tmp"),
-    ] {
-        let path = scratch.path().join(dir);
-        std::fs::create_dir_all(&path).expect("scratch dir");
-        command.env(var, path);
-    }
-    let mut app = command.spawn().expect("xvfb-run (install xvfb and dbus-daemon)");
+    let mut app = spawn_app(scratch.path(), &home);
     let log = || std::fs::read_to_string(scratch.path().join("app.log")).unwrap_or_default();
 
     assert!(

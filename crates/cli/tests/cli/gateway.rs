@@ -11,17 +11,8 @@ use switchboard_testkit::{alive, wait_until};
 
 use crate::{
     bridge::Bridge,
-    support::{Home, fixture, pid_in},
+    support::{Home, fixture, running_pid},
 };
-
-fn running_pid(home: &Home, name: &str) -> u32 {
-    assert!(
-        wait_until(Duration::from_secs(30), || home.state_of(name)["state"]["kind"] == "running"),
-        "{name} did not start: {}",
-        home.state_of(name)
-    );
-    pid_in(&home.state_of(name))
-}
 
 #[test]
 fn hosts_reach_the_one_supervised_process_through_connect_and_the_gateway_reports_them() {

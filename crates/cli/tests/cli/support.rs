@@ -162,3 +162,13 @@ pub fn fixture() -> String {
 pub fn pid_in(status: &serde_json::Value) -> u32 {
     status["state"]["pid"].as_u64().unwrap_or_else(|| panic!("no pid in {status}")) as u32
 }
+
+/// Waits (up to 30 s) until `name` runs; its pid.
+pub fn running_pid(home: &Home, name: &str) -> u32 {
+    assert!(
+        wait_until(Duration::from_secs(30), || home.state_of(name)["state"]["kind"] == "running"),
+        "{name} did not start: {}",
+        home.state_of(name)
+    );
+    pid_in(&home.state_of(name))
+}

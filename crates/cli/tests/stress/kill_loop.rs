@@ -20,11 +20,11 @@ use std::{
 
 use nix::sys::signal::Signal;
 use serde_json::json;
-use switchboard_testkit::{alive, wait_until};
+use switchboard_testkit::alive;
 
 use crate::{
     bridge::Bridge,
-    support::{Home, fixture, pid_in},
+    support::{Home, fixture, pid_in, running_pid},
 };
 
 /// A tiny deterministic generator (xorshift64*), so a seed names a whole run.
@@ -221,7 +221,7 @@ fn an_owner_killed_at_any_moment_leaves_nothing_behind_once_the_next_one_starts(
             Moment::Start => unreachable!("handled above"),
             Moment::Handshake => std::thread::sleep(rng.millis(150)),
             Moment::Call => {
-                running(&home, "plain");
+                running_pid(&home, "plain");
                 let mut host = Bridge::start(&home, &["--server", "plain", "--host", "cursor"]);
                 host.initialize();
                 host.send(&json!({"jsonrpc": "2.0", "id": 99, "method": "tools/call",
@@ -230,7 +230,7 @@ fn an_owner_killed_at_any_moment_leaves_nothing_behind_once_the_next_one_starts(
                 bridge = Some(host);
             }
             Moment::Stop => {
-                running(&home, "forky");
+                running_pid(&home, "forky");
                 let stop = home
                     .command(&["stop", "forky"])
                     .stdin(Stdio::null())
@@ -284,15 +284,6 @@ fn an_owner_killed_at_any_moment_leaves_nothing_behind_once_the_next_one_starts(
     assert!(started >= cycles, "the fixtures did not record themselves: {started}");
 }
 
-fn running(home: &Home, name: &str) -> u32 {
-    assert!(
-        wait_until(Duration::from_secs(30), || home.state_of(name)["state"]["kind"] == "running"),
-        "{name} did not start: {}",
-        home.state_of(name)
-    );
-    pid_in(&home.state_of(name))
-}
-
 /// A host's bridge SIGKILLed mid-call, again and again: the shared server keeps its one process
 /// and answers the next host; no bridge outlives its kill; the gateway stays responsive.
 #[test]
@@ -302,7 +293,7 @@ fn bridges_killed_mid_call_cost_the_shared_server_nothing() {
     let fx = fixture();
     home.run(&["add", "plain", "--", &fx, "ok"]).assert_ok();
     let _owner = home.serve();
-    let pid = running(&home, "plain");
+    let pid = running_pid(&home, "plain");
     let mut rng = Rng::from_env();
     let cycles = cycles();
     let started_at = Instant::now();
