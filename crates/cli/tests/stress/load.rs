@@ -232,6 +232,15 @@ fn rig() -> Rig {
     }
 }
 
+/// The clients' own runtime: two workers, like the machine.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 fn gateway_calls(home: &Home) -> u64 {
     let status: Value =
         serde_json::from_str(&home.run(&["gateway", "status", "--json"]).stdout()).expect("json");
@@ -246,11 +255,7 @@ fn gateway_calls(home: &Home) -> u64 {
 fn fifty_sessions_of_two_thousand_calls_each_are_answered_once_each_to_the_right_session() {
     let _alone = crate::alone();
     let rig = rig();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let (owner_before, server_before) = (rss_kib(rig.owner), rss_kib(rig.server));
     let calls_before = gateway_calls(&rig.home);
     let figures = runtime.block_on(hammer(&rig.url, &rig.token, CALLS, None, None));
@@ -293,11 +298,7 @@ fn soak_keeps_the_owner_s_memory_flat() {
     // Thirty samples or more, at least 5 s apart.
     let every = Duration::from_secs((seconds / 30).max(5));
     let rig = rig();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
     let until = Instant::now() + Duration::from_secs(seconds);
     let figures = runtime.block_on(hammer(
