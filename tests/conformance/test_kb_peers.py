@@ -2,9 +2,10 @@
 by `./x` into target/peers/node22):
 
 - the official conformance suite, `@modelcontextprotocol/conformance@0.2.0-alpha.12`, in server
-  mode over Streamable HTTP, for 2025-11-25 and 2026-07-28;
+  mode over Streamable HTTP, for 2025-11-25 and 2026-07-28. Its server mode has no way to send a
+  header, so that server runs with `--no-token`, the opt-out for such clients;
 - the MCP Inspector CLI (`@modelcontextprotocol/inspector@2.12.0`), listing and calling tools in
-  both protocol eras, over stdio and HTTP.
+  both protocol eras, over stdio and HTTP (with the server's bearer token, `--header`).
 
 Many conformance scenarios call tools, prompts and resources that only the suite's own fixture
 server has (`test_simple_text`, `test://static-text`, ...). Those are listed below with the names
@@ -20,6 +21,8 @@ import re
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -95,13 +98,18 @@ def docs(tmp_path):
 
 
 class HttpKb:
-    def __init__(self, docs, tmp_path):
+    """`KB --http`; with `token` (the default) clients must send the one in `index/http-token`,
+    without it the server runs `--no-token`."""
+
+    def __init__(self, docs, tmp_path, token=True):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.log = tmp_path / "kb.log"
+        self.token_file = tmp_path / "index" / "http-token"
         env = dict(os.environ, RUST_LOG="info,rmcp=debug,tantivy=warn")
+        command = [KB, "--root", docs, "--index-dir", tmp_path / "index", "--http", f"127.0.0.1:{self.port}"]
         self.proc = subprocess.Popen(
-            [KB, "--root", docs, "--index-dir", tmp_path / "index", "--http", f"127.0.0.1:{self.port}"],
+            command + ([] if token else ["--no-token"]),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"), env=env,
         )
         deadline = time.time() + 20
@@ -112,6 +120,9 @@ class HttpKb:
             except OSError:
                 time.sleep(0.05)
         raise AssertionError(f"the server never listened: {self.log.read_text(errors='replace')}")
+
+    def token(self):
+        return self.token_file.read_text().strip()
 
     def stop(self):
         self.proc.terminate()
@@ -125,16 +136,25 @@ def http_kb(docs, tmp_path):
     kb.stop()
 
 
+@pytest.fixture()
+def open_http_kb(docs, tmp_path):
+    """For the conformance suite, whose server mode cannot send a header."""
+    kb = HttpKb(docs, tmp_path, token=False)
+    yield kb
+    kb.stop()
+
+
 def scenario_name(folder):
     # server-<scenario>-<ISO timestamp>
     return re.sub(r"-\d{4}-\d{2}-\d{2}T[\d-]+Z$", "", folder.name).removeprefix("server-")
 
 
 @pytest.mark.parametrize("version", ["2025-11-25", "2026-07-28"])
-def test_conformance_suite(version, http_kb, tmp_path):
+def test_conformance_suite(version, open_http_kb, tmp_path):
+    assert "WARNING: --no-token" in open_http_kb.log.read_text(errors="replace")
     out = tmp_path / "results"
     run = subprocess.run(
-        ["node", CONFORMANCE, "server", "--url", http_kb.url, "--suite", "all", "--spec-version", version, "-o", out],
+        ["node", CONFORMANCE, "server", "--url", open_http_kb.url, "--suite", "all", "--spec-version", version, "-o", out],
         env=env22(), capture_output=True, text=True, timeout=300,
     )
     total = re.search(r"Total: (\d+) passed, (\d+) failed", run.stdout)
@@ -192,11 +212,18 @@ def test_inspector_lists_and_calls_tools_over_stdio(era, docs, tmp_path):
 
 @pytest.mark.parametrize("era,discover", [("legacy", False), ("modern", True)])
 def test_inspector_speaks_each_era_over_http(era, discover, http_kb):
-    called = inspector(http_kb.url, "--transport", "http", "--protocol-era", era, "--method", "tools/call",
+    # Without the token the server answers 401 and nothing else.
+    request = urllib.request.Request(http_kb.url, data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401 and refused.value.headers["WWW-Authenticate"] == "Bearer"
+    auth = ["--header", f"Authorization: Bearer {http_kb.token()}"]
+    called = inspector(http_kb.url, "--transport", "http", *auth, "--protocol-era", era, "--method", "tools/call",
                        "--tool-name", "search", "--tool-arg", "query=otters", "--format", "json")
     hits = called.get("result", called)["structuredContent"]["hits"]
     assert hits[0]["uri"] == "kb://docs/otters.md", hits
-    prompt = inspector(http_kb.url, "--transport", "http", "--protocol-era", era, "--method", "prompts/get",
+    prompt = inspector(http_kb.url, "--transport", "http", *auth, "--protocol-era", era, "--method", "prompts/get",
                        "--prompt-name", "answer_with_sources", "--prompt-args", "question=where do herons nest?", "--format", "json")
     messages = prompt.get("result", prompt)["messages"]
     assert "kb://docs/herons.md#nests" in messages[0]["content"]["text"], messages[0]

@@ -19,6 +19,7 @@ import socketserver
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -163,13 +164,16 @@ def test_a_page_on_another_loopback_port_can_neither_read_nor_drive_switchboard(
                           stderr=subprocess.PIPE, text=True)
     page = browser = stop = None
     try:
-        kb_url = None
+        kb_url = kb_token_file = None
         deadline = time.monotonic() + 60
         while kb_url is None and time.monotonic() < deadline:
             line = kb.stderr.readline()
+            if line.startswith("token in "):
+                kb_token_file = Path(line.removeprefix("token in ").strip())
             found = re.search(r"listening on (http://\S+/mcp)", line)
             kb_url = found.group(1) if found else None
         assert kb_url, "kb serve --http printed no address"
+        assert kb_token_file == scratch.root / "index" / "http-token", kb_token_file
         threading.Thread(target=lambda: [None for _ in kb.stderr], daemon=True).start()
 
         wait_for(lambda: scratch.status().get("target", {}).get("state", {}).get("kind") == "running",
@@ -258,12 +262,18 @@ def test_a_page_on_another_loopback_port_can_neither_read_nor_drive_switchboard(
             request.add_header("Accept", "application/json, text/event-stream")
             if token:
                 request.add_header("Authorization", f"Bearer {token}")
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status
+            except urllib.error.HTTPError as refused:
+                return refused.code
         assert plain(f"{control}/v1/status", token=info["token"]) == 200
         host_token = scratch.cli("gateway", "token", "--host", "cursor").stdout.strip().split()[-1]
         assert plain(f"{gateway_base}/mcp", INITIALIZE, token=host_token) == 200
-        assert plain(kb_url, INITIALIZE) == 200
+        # The knowledge base's token is in the owner-only file it named; without it, 401.
+        assert kb_token_file.stat().st_mode & 0o777 == 0o600
+        assert plain(kb_url, INITIALIZE) == 401
+        assert plain(kb_url, INITIALIZE, token=kb_token_file.read_text().strip()) == 200
     finally:
         if browser is not None:
             try:

@@ -24,6 +24,8 @@ pub enum Error {
     NoRoot(PathBuf),
     #[error("watching the folders failed: {0}")]
     Watch(String),
+    #[error("the HTTP token file {path}: {problem}")]
+    HttpToken { path: PathBuf, problem: String },
 }
 
 impl Error {

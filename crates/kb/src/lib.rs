@@ -10,7 +10,8 @@
 //! - [`manifest`]: per-file modification time, size and hash, for incremental indexing.
 //! - [`engine`]: folders, index and manifest kept in step; live re-indexing with `notify`.
 //! - [`server`]: the MCP face (rmcp): tools, resources, prompts, change notifications.
-//! - [`serve`]: running it over stdio or Streamable HTTP, from the command line.
+//! - [`serve`]: running it over stdio or Streamable HTTP, from the command line; over HTTP
+//!   every request needs the bearer token kept beside the index (`--no-token` opts out).
 
 pub mod embed;
 pub mod engine;

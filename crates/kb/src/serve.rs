@@ -1,5 +1,7 @@
 //! Running the knowledge base as an MCP server: over stdio (the default, for a host or the
-//! supervisor) or Streamable HTTP on a loopback address.
+//! supervisor) or Streamable HTTP on a loopback address, behind the bearer token of `token`.
+
+mod token;
 
 use std::{
     net::SocketAddr,
@@ -22,6 +24,8 @@ use crate::{
     server::KbServer,
 };
 
+pub use token::HttpToken;
+
 /// `switchboard-kb` / `switchboard kb serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeOptions {
@@ -31,9 +35,15 @@ pub struct ServeOptions {
     /// Where the index lives [default: the data folder, one index per set of folders].
     #[arg(long, value_name = "DIR")]
     pub index_dir: Option<PathBuf>,
-    /// Serve Streamable HTTP on this loopback address (path `/mcp`) instead of stdio.
+    /// Serve Streamable HTTP on this loopback address (path `/mcp`) instead of stdio. Every
+    /// request needs `Authorization: Bearer TOKEN`, TOKEN being the contents of `http-token` in
+    /// the index folder (made once, owner-only; its path is printed at start).
     #[arg(long, value_name = "127.0.0.1:PORT")]
     pub http: Option<SocketAddr>,
+    /// With --http: accept requests without the token. Any local process, another user's too,
+    /// can then search and read the documents; only for a client that cannot send a header.
+    #[arg(long, requires = "http")]
+    pub no_token: bool,
     /// Index once at start, but do not watch the folders for changes.
     #[arg(long)]
     pub no_watch: bool,
@@ -112,6 +122,22 @@ pub async fn serve(options: ServeOptions, data_dir: Option<PathBuf>) -> Result<(
         Some(dir) => dir,
         None => default_index_dir(&options.roots, data_dir.as_deref())?,
     };
+    // The token before the engine makes the folder, so that a new one is owner-only.
+    let http = match options.http {
+        None => None,
+        Some(addr) => {
+            loopback_only(addr)?;
+            if options.no_token {
+                Some((addr, Access::Open))
+            } else {
+                let dir = index_dir.clone();
+                let token = tokio::task::spawn_blocking(move || HttpToken::load_or_create(&dir))
+                    .await
+                    .map_err(|e| Error::Invalid(e.to_string()))??;
+                Some((addr, Access::Token(token)))
+            }
+        }
+    };
     let config = Config { roots: options.roots.clone(), index_dir };
     let engine = tokio::task::spawn_blocking(move || Engine::open(&config))
         .await
@@ -124,9 +150,9 @@ pub async fn serve(options: ServeOptions, data_dir: Option<PathBuf>) -> Result<(
     if !engine.is_indexer() {
         take_over_when_the_indexer_leaves(engine.clone());
     }
-    let served = match options.http {
+    let served = match http {
         None => serve_stdio(engine).await,
-        Some(addr) => serve_http(engine, addr, shutdown_signal()).await,
+        Some((addr, access)) => serve_http(engine, addr, access, shutdown_signal()).await,
     };
     // A normal end (the host closed stdin, or a signal) lets the start-up sync finish and
     // commit, within reason, so the next start does not index the same files again.
@@ -209,18 +235,25 @@ async fn serve_stdio(engine: Arc<Engine>) -> Result<()> {
     Ok(())
 }
 
-/// Streamable HTTP on `addr` (loopback only), path `/mcp`, until `shutdown` completes. Prints the
-/// bound address on stderr as `listening on http://ADDR/mcp`.
+/// Who may use the HTTP endpoint.
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// A request without `Authorization: Bearer <token>` is answered 401 before rmcp sees it.
+    Token(HttpToken),
+    /// `--no-token`: anyone who can reach the port.
+    Open,
+}
+
+/// Streamable HTTP on `addr` (loopback only), path `/mcp`, until `shutdown` completes. Prints on
+/// stderr `token in PATH` (the token file, never the token; a warning instead with
+/// [`Access::Open`]) and then the bound address as `listening on http://ADDR/mcp`.
 pub async fn serve_http(
     engine: Arc<Engine>,
     addr: SocketAddr,
+    access: Access,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    if !addr.ip().is_loopback() {
-        return Err(Error::Invalid(format!(
-            "{addr} is not a loopback address; the knowledge base only listens on 127.0.0.1 or ::1"
-        )));
-    }
+    loopback_only(addr)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::Invalid(format!("cannot listen on {addr}: {e}")))?;
@@ -239,7 +272,25 @@ pub async fn serve_http(
         LocalSessionManager::default().into(),
         config,
     );
-    let router = axum::Router::new().nest_service("/mcp", service);
+    // Every path, the fallback included, is behind the token: nothing answers without it.
+    let router = axum::Router::new()
+        .nest_service("/mcp", service)
+        .fallback(|| async { axum::http::StatusCode::NOT_FOUND });
+    let router = match access {
+        Access::Token(token) => {
+            eprintln!("token in {}", token.file().display());
+            tracing::info!("the HTTP token is in {}", token.file().display());
+            router.layer(axum::middleware::from_fn_with_state(token, token::require))
+        }
+        Access::Open => {
+            eprintln!(
+                "WARNING: --no-token: no token is asked; any local process, another user's too, \
+                 can search and read these documents over http://{bound}/mcp"
+            );
+            tracing::warn!("serving without a token (--no-token)");
+            router
+        }
+    };
     eprintln!("listening on http://{bound}/mcp");
     tracing::info!("listening on http://{bound}/mcp");
     axum::serve(listener, router)
@@ -249,6 +300,15 @@ pub async fn serve_http(
         })
         .await
         .map_err(|e| Error::Invalid(format!("the HTTP server failed: {e}")))
+}
+
+fn loopback_only(addr: SocketAddr) -> Result<()> {
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "{addr} is not a loopback address; the knowledge base only listens on 127.0.0.1 or ::1"
+    )))
 }
 
 async fn shutdown_signal() {

@@ -4,7 +4,13 @@
 
 #![allow(clippy::disallowed_methods)] // the test runs the binary under test directly
 
-use std::{collections::HashMap, path::Path, process::Stdio, time::Duration};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use serde_json::{Value, json};
 use switchboard_mcp::{
@@ -373,8 +379,38 @@ async fn stateless_sessions_listen_for_changes() {
     assert_schema_valid(&session);
 }
 
-/// The binary with `--http 127.0.0.1:0`; returns the child and the URL it printed.
-async fn start_http(dir: &Path) -> (Child, String) {
+/// The binary over HTTP: its URL, the token file it named, and everything it wrote to stderr.
+struct HttpKb {
+    child: Child,
+    url: String,
+    token_file: Option<PathBuf>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl HttpKb {
+    /// The token in the file the server named.
+    fn token(&self) -> String {
+        let file = self.token_file.as_ref().expect("the server named no token file");
+        std::fs::read_to_string(file).unwrap().trim().to_owned()
+    }
+
+    /// `Authorization: Bearer <token>` for our MCP client.
+    fn auth(&self) -> HashMap<String, String> {
+        HashMap::from([("Authorization".to_owned(), format!("Bearer {}", self.token()))])
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    async fn stop(mut self) {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+    }
+}
+
+/// The binary with `--http 127.0.0.1:0` (and `extra` arguments) over `dir`, once it listens.
+async fn start_http(dir: &Path, extra: &[&str]) -> HttpKb {
     use tokio::io::AsyncBufReadExt;
     let mut child = Command::new(KB)
         .arg("--root")
@@ -382,6 +418,7 @@ async fn start_http(dir: &Path) -> (Child, String) {
         .arg("--index-dir")
         .arg(dir.join("index"))
         .args(["--http", "127.0.0.1:0"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -389,30 +426,41 @@ async fn start_http(dir: &Path) -> (Child, String) {
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(WAIT, async {
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let seen = stderr.clone();
+    let (url, token_file) = tokio::time::timeout(WAIT, async {
+        let mut token_file = None;
         while let Some(line) = lines.next_line().await.unwrap() {
+            seen.lock().unwrap().push_str(&format!("{line}\n"));
+            if let Some(path) = line.strip_prefix("token in ") {
+                token_file = Some(PathBuf::from(path));
+            }
             if let Some(url) = line.strip_prefix("listening on ") {
-                return url.to_string();
+                return (url.to_string(), token_file);
             }
         }
-        panic!("the server exited without listening");
+        panic!("the server exited without listening: {}", seen.lock().unwrap());
     })
     .await
     .unwrap();
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            seen.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    HttpKb { child, url, token_file, stderr }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn streamable_http_serves_both_eras_and_refuses_foreign_origins() {
     let dir = folder();
-    let (mut child, url) = start_http(dir.path()).await;
+    let kb = start_http(dir.path(), &[]).await;
+    let url = kb.url.clone();
     for (protocol, revision) in [
         (ProtocolChoice::Auto, "2026-07-28"),
         (ProtocolChoice::Force("2025-11-25".into()), "2025-11-25"),
     ] {
-        let session =
-            Session::http(&url, &HashMap::new(), None, &options(&protocol)).await.unwrap();
+        let session = Session::http(&url, &kb.auth(), None, &options(&protocol)).await.unwrap();
         assert_eq!(session.details().negotiated.protocol_version, revision);
         let mut hits = Value::Null;
         for _ in 0..100 {
@@ -431,8 +479,10 @@ async fn streamable_http_serves_both_eras_and_refuses_foreign_origins() {
         session.close(Duration::from_secs(5)).await;
     }
 
-    // DNS rebinding: a page on another origin, or a request for another host, is refused.
+    // DNS rebinding: a page on another origin, or a request for another host, is refused by
+    // rmcp's own checks even when it carries the token.
     let client = reqwest::Client::new();
+    let bearer = format!("Bearer {}", kb.token());
     let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
     let body =
         json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}});
@@ -443,6 +493,7 @@ async fn streamable_http_serves_both_eras_and_refuses_foreign_origins() {
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", "2026-07-28")
             .header("mcp-method", "server/discover")
+            .header("authorization", &bearer)
             .json(&body);
         for (k, v) in headers {
             request = request.header(k, v);
@@ -454,8 +505,220 @@ async fn streamable_http_serves_both_eras_and_refuses_foreign_origins() {
     let local = post(vec![("origin", "http://localhost:3000")]).await.unwrap();
     assert_eq!(local.status(), 200, "{:?}", local.text().await);
 
-    child.start_kill().unwrap();
-    child.wait().await.unwrap();
+    kb.stop().await;
+}
+
+/// One stateless 2026-07-28 request over raw HTTP, with `authorization` when given.
+async fn stateless(
+    url: &str,
+    method: &str,
+    name: Option<&str>,
+    mut params: Value,
+    authorization: Option<&str>,
+) -> reqwest::Response {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method)
+        .json(&body);
+    if let Some(name) = name {
+        request = request.header("mcp-name", name);
+    }
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    request.send().await.unwrap()
+}
+
+async fn discover(url: &str, authorization: Option<&str>) -> reqwest::StatusCode {
+    stateless(url, "server/discover", None, json!({}), authorization).await.status()
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn is_token(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Over HTTP every request needs the token, which lives in an owner-only file beside the index:
+/// without it, or with a wrong one, a request that would write a note is 401 and writes nothing,
+/// and so is every other method and path; with it the same request writes the note. The file is
+/// made once, 0600 in a new 0700 folder, named on stderr (the token itself never is), reused by
+/// the next start (tightened again if loosened), and replaced with a warning when it is corrupted
+/// or empty, after which the old token is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn http_requests_need_the_token_kept_owner_only_beside_the_index() {
+    let dir = folder();
+    let index = dir.path().join("index");
+    let file = index.join("http-token");
+    let kb = start_http(dir.path(), &[]).await;
+    assert_eq!(kb.token_file.as_deref(), Some(file.as_path()), "{}", kb.stderr());
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&index), 0o700);
+    let mut token = kb.token();
+    assert!(is_token(&token), "{token:?}");
+    let stderr = kb.stderr();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let token_line = lines.iter().position(|l| l.starts_with("token in ")).unwrap();
+    let listening = lines.iter().position(|l| l.starts_with("listening on http://")).unwrap();
+    assert!(token_line < listening, "{stderr}");
+
+    let notes = dir.path().join("docs/notes");
+    let note =
+        json!({"name": "add_note", "arguments": {"title": "Planted", "text": "from a stranger"}});
+    let mut wrong = token.clone().into_bytes();
+    wrong[63] = if wrong[63] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    for authorization in [
+        None,
+        Some(format!("Bearer {wrong}")),
+        Some(format!("Bearer {}", &token[..32])),
+        Some(format!("Bearer {token}0")),
+        Some(token.clone()),
+        Some(format!("Basic {token}")),
+        Some("Bearer ".to_owned()),
+    ] {
+        let answer = stateless(
+            &kb.url,
+            "tools/call",
+            Some("add_note"),
+            note.clone(),
+            authorization.as_deref(),
+        )
+        .await;
+        assert_eq!(answer.status(), 401, "{authorization:?}");
+        assert_eq!(answer.headers()["www-authenticate"], "Bearer");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"]["code"], -32600, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("http-token"), "{body}");
+    }
+    let client = reqwest::Client::new();
+    let get = client.get(&kb.url).header("accept", "text/event-stream").send().await.unwrap();
+    assert_eq!(get.status(), 401);
+    let delete = client.delete(&kb.url).header("mcp-session-id", "any").send().await.unwrap();
+    assert_eq!(delete.status(), 401);
+    let elsewhere = client.get(kb.url.replace("/mcp", "/elsewhere")).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 401);
+    // A page's foreign Origin without the token is refused too (401 before rmcp's 403).
+    let page = client.post(&kb.url).header("origin", "http://evil.example").send().await.unwrap();
+    assert_eq!(page.status(), 401);
+    assert!(
+        Session::http(&kb.url, &HashMap::new(), None, &options(&ProtocolChoice::Auto))
+            .await
+            .is_err()
+    );
+    assert!(!notes.exists(), "a request without the token wrote a note");
+
+    // The same call with the token writes the note; our client works with it.
+    let bearer = format!("Bearer {token}");
+    let answer = stateless(&kb.url, "tools/call", Some("add_note"), note, Some(&bearer)).await;
+    assert_eq!(answer.status(), 200);
+    let text = answer.text().await.unwrap();
+    assert!(text.contains("kb://docs/notes/"), "{text}");
+    assert_eq!(std::fs::read_dir(&notes).unwrap().count(), 1);
+    let session =
+        Session::http(&kb.url, &kb.auth(), None, &options(&ProtocolChoice::Auto)).await.unwrap();
+    assert_eq!(session.list_tools().await.unwrap().items.len(), 6);
+    session.close(Duration::from_secs(5)).await;
+    assert!(!kb.stderr().contains(&token), "the token was logged: {}", kb.stderr());
+    kb.stop().await;
+
+    // The next start reuses it, and makes a loosened file owner-only again.
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let kb = start_http(dir.path(), &[]).await;
+    assert_eq!(kb.token(), token);
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(discover(&kb.url, Some(&bearer)).await, 200);
+    assert!(kb.stderr().contains("made owner-only"), "{}", kb.stderr());
+    kb.stop().await;
+
+    // A corrupted or empty file is replaced, with a warning; the old token is refused then.
+    for (corrupt, says) in [
+        ("not a token\n", "does not hold a token"),
+        (&*"ab".repeat(31), "does not hold a token"),
+        ("", "is empty"),
+    ] {
+        std::fs::write(&file, corrupt).unwrap();
+        let kb = start_http(dir.path(), &[]).await;
+        let new = kb.token();
+        assert!(is_token(&new) && new != token, "{new:?}");
+        let stderr = kb.stderr();
+        assert!(
+            stderr.contains(says) && stderr.contains("replacing it with a new token"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(&new), "the token was logged: {stderr}");
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(discover(&kb.url, Some(&format!("Bearer {token}"))).await, 401);
+        assert_eq!(discover(&kb.url, Some(&format!("Bearer {new}"))).await, 200);
+        kb.stop().await;
+        token = new;
+    }
+}
+
+/// Two servers started at once over one index (the second follows the first's index) agree on
+/// one token: the one in the file, accepted by both. The index is made first by a stdio run
+/// (which makes no token), so that only the token's file is raced for.
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_started_together_over_one_index_share_its_token() {
+    let dir = folder();
+    let stdio = Command::new(KB)
+        .arg("--root")
+        .arg(dir.path().join("docs"))
+        .arg("--index-dir")
+        .arg(dir.path().join("index"))
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(stdio.status.success(), "{}", String::from_utf8_lossy(&stdio.stderr));
+    assert!(!dir.path().join("index/http-token").exists());
+    let (a, b) = tokio::join!(start_http(dir.path(), &[]), start_http(dir.path(), &[]));
+    let token = a.token();
+    assert!(is_token(&token), "{token:?}");
+    assert_eq!(a.token_file, b.token_file);
+    let bearer = format!("Bearer {token}");
+    assert_eq!(discover(&a.url, Some(&bearer)).await, 200, "{}", a.stderr());
+    assert_eq!(discover(&b.url, Some(&bearer)).await, 200, "{}", b.stderr());
+    for kb in [&a, &b] {
+        assert!(!kb.stderr().contains("replacing"), "{}", kb.stderr());
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+/// `--no-token` serves anyone, says so on stderr, and is only accepted with `--http`.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_token_serves_without_one_and_warns() {
+    let dir = folder();
+    let kb = start_http(dir.path(), &["--no-token"]).await;
+    assert!(kb.token_file.is_none(), "{}", kb.stderr());
+    assert!(kb.stderr().contains("WARNING: --no-token"), "{}", kb.stderr());
+    assert_eq!(discover(&kb.url, None).await, 200);
+    kb.stop().await;
+    assert!(!dir.path().join("index/http-token").exists());
+
+    let output = Command::new(KB)
+        .arg("--root")
+        .arg(dir.path().join("docs"))
+        .arg("--no-token")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--http"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -473,6 +736,7 @@ async fn a_non_loopback_address_is_refused() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("0.0.0.0:0 is not a loopback address"), "{stderr}");
+    assert!(!dir.path().join("index/http-token").exists(), "a token was made for nothing");
 }
 
 #[tokio::test(flavor = "multi_thread")]

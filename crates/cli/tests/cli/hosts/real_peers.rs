@@ -273,7 +273,12 @@ fn claude_desktops_bridged_entry_reaches_the_remote_server() {
     });
     assert!(up, "the HTTP server never listened");
     let url = format!("http://127.0.0.1:{port}/mcp");
-    home.run(&["add", "notes", "--url", &url]).assert_ok();
+    // kb serve --http asks for the token it keeps beside its index; the registry entry carries
+    // it as a header, and the bridged entry passes it on.
+    let token = std::fs::read_to_string(home.path().join("index/http-token")).expect("token");
+    let authorization = format!("Authorization: Bearer {}", token.trim());
+    let header = format!("Authorization=Bearer {}", token.trim());
+    home.run(&["add", "notes", "--url", &url, "--header", &header]).assert_ok();
 
     let apply = sb(&home, &user, &["hosts", "apply", "claude-desktop"]);
     apply.assert_ok();
@@ -289,17 +294,37 @@ fn claude_desktops_bridged_entry_reaches_the_remote_server() {
         .iter()
         .map(|a| a.as_str().expect("string").to_owned())
         .collect();
-    assert_eq!(args, ["bridge", url.as_str()]);
+    assert_eq!(args, ["bridge", url.as_str(), "--header", authorization.as_str()]);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config).expect("config").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the file holding the token is not owner-only");
+    }
 
     // Run exactly what Claude Desktop would run, and talk MCP to it over stdio.
     let mut inspect = vec!["call", "search", "query=bridge", "--"];
     inspect.push(&command);
     inspect.extend(args.iter().map(String::as_str));
     let run = home.run(&inspect);
+    // The same bridge without the header is refused by the server (401).
+    let refused = home.run(&[
+        "call",
+        "search",
+        "query=bridge",
+        "--timeout",
+        "20",
+        "--",
+        &command,
+        "bridge",
+        &url,
+    ]);
     let _ = server.kill();
     let _ = server.wait();
     run.assert_ok();
     assert!(run.stdout().contains("note.md"), "{}", run.stdout());
+    assert_ne!(refused.code(), Some(0), "{}", refused.stdout());
+    // rmcp's name for a 401 with `WWW-Authenticate: Bearer`.
+    assert!(refused.stderr().contains("AuthRequired"), "{}", refused.stderr());
 }
 
 /// `switchboard serve` inside the namespace (so hosts there reach its gateway); stopped with
