@@ -93,3 +93,80 @@ fn kb_serve_speaks_mcp_on_stdio() {
     assert!(!run.0.status.success());
     assert!(run.stderr().contains("/nonexistent/folder does not exist"), "{}", run.stderr());
 }
+
+/// `switchboard kb serve --http` through the CLI's own plumbing (the index in the data folder):
+/// it names its token file before the address, the file is 0600 in folders it made 0700, the
+/// tester reaches it with the token as a header and is refused without it; `--no-token` is in
+/// `--help` and is a usage error without `--http`.
+#[test]
+fn kb_serve_over_http_asks_for_the_token_it_names() {
+    use std::{
+        io::BufRead,
+        os::unix::fs::PermissionsExt,
+        process::{Child, Stdio},
+    };
+    struct Stop(Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    let home = Home::fresh();
+    let docs = home.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(docs.join("a.md"), "# Alpha\n\nabacus\n").unwrap();
+    let mut child = home
+        .command(&["kb", "serve", "--root"])
+        .arg(&docs)
+        .args(["--http", "127.0.0.1:0", "--no-watch"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _server = Stop(child);
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let (mut token_file, mut url) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(path) = line.strip_prefix("token in ") {
+            token_file = Some(std::path::PathBuf::from(path));
+        } else if let Some(found) = line.strip_prefix("listening on ") {
+            url = Some(found.to_owned());
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    let url = url.expect("no address printed");
+    let token_file = token_file.expect("no token file named before the address");
+    let kb_dir = home.path().join("data/kb");
+    assert_eq!(token_file.parent().and_then(|p| p.parent()), Some(kb_dir.as_path()));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&token_file), 0o600);
+    assert_eq!(mode(token_file.parent().unwrap()), 0o700);
+    assert_eq!(mode(&kb_dir), 0o700);
+    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
+    assert_eq!(token.len(), 64);
+
+    let header = format!("Authorization=Bearer {token}");
+    let found = home.run(&["call", "search", "query=abacus", "--url", &url, "--header", &header]);
+    found.assert_ok();
+    assert!(found.stdout().contains("a.md"), "{}", found.stdout());
+    let refused = home.run(&["call", "search", "query=abacus", "--url", &url, "--timeout", "20"]);
+    assert_ne!(refused.code(), Some(0), "{}", refused.stdout());
+    assert!(!refused.stdout().contains("a.md"), "{}", refused.stdout());
+    assert!(
+        refused.stderr().contains("the knowledge base needs its token"),
+        "{}",
+        refused.stderr()
+    );
+
+    let help = home.run(&["kb", "serve", "--help"]);
+    help.assert_ok();
+    assert!(help.stdout().contains("--no-token") && help.stdout().contains("http-token"));
+    let usage = home.run(&["kb", "serve", "--root", "/tmp", "--no-token"]);
+    assert_eq!(usage.code(), Some(2), "{}", usage.stderr());
+}
