@@ -38,7 +38,55 @@ use crate::{
 const TOKENIZER: &str = "kb_en_parts";
 /// The `ident` field: identifiers whole, from the title, heading and body.
 const IDENT_TOKENIZER: &str = "kb_ident";
-const WRITER_HEAP: usize = 64 * 1024 * 1024;
+/// The lock this process holds for as long as it is the index's one indexer, whether or not it
+/// has a writer open at the moment (tantivy's own writer lock lasts only as long as a writer).
+const INDEXER_LOCK: &str = ".kb-indexer.lock";
+
+/// What tantivy refuses below, per indexing thread (its `MEMORY_BUDGET_NUM_BYTES_MIN`).
+pub const MIN_HEAP_PER_THREAD: usize = 15_000_000;
+/// The most one indexing thread is given: past it, bigger segments before a flush save little
+/// (merges join them anyway) and cost their size in memory.
+pub const MAX_HEAP_PER_THREAD: usize = 32 << 20;
+/// Below this much text to index, one thread indexes it: a second would only add threads, a
+/// hash table and a segment to merge.
+pub const ONE_THREAD_BELOW: u64 = 16 << 20;
+
+/// The index writer's threads and memory, sized to the work at hand rather than fixed: a note
+/// saved in a small folder gets one thread and tantivy's minimum; re-indexing a large corpus
+/// gets a thread per core (two at most) and up to [`MAX_HEAP_PER_THREAD`] each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterBudget {
+    pub threads: usize,
+    pub heap_per_thread: usize,
+}
+
+impl WriterBudget {
+    /// For `bytes` of files to index on a machine with `cpus` cores. A thread's in-memory
+    /// segment is about the size of the text it indexed, so a thread is given its share of the
+    /// text, within tantivy's minimum and [`MAX_HEAP_PER_THREAD`].
+    pub fn for_work(bytes: u64, cpus: usize) -> WriterBudget {
+        let threads = if bytes < ONE_THREAD_BELOW { 1 } else { cpus.clamp(1, 2) };
+        let share = bytes / threads as u64;
+        let heap_per_thread =
+            share.clamp(MIN_HEAP_PER_THREAD as u64, MAX_HEAP_PER_THREAD as u64) as usize;
+        WriterBudget { threads, heap_per_thread }
+    }
+
+    /// [`WriterBudget::for_work`] on this machine.
+    pub fn here(bytes: u64) -> WriterBudget {
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        WriterBudget::for_work(bytes, cpus)
+    }
+
+    pub fn total(&self) -> usize {
+        self.threads * self.heap_per_thread
+    }
+}
+
+/// Held by the index's one indexer; released when dropped (or when the process ends, however).
+pub struct IndexerLock {
+    _lock: tantivy::directory::DirectoryLock,
+}
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -181,9 +229,35 @@ impl SearchIndex {
         Ok((SearchIndex { path: dir.to_path_buf(), index, reader, fields, semantic: None }, fresh))
     }
 
-    /// The single writer. Fails with [`Error::IndexBusy`] when another process holds it.
-    pub fn writer(&self) -> Result<IndexWriter> {
-        self.index.writer(WRITER_HEAP).map_err(|e| match e {
+    /// Becomes the index's one indexer: fails with [`Error::IndexBusy`] when another process
+    /// is (or a server of an earlier version holds tantivy's writer lock).
+    pub fn indexer_lock(&self) -> Result<IndexerLock> {
+        use tantivy::directory::{Directory, Lock, error::LockError};
+        let lock = Lock { filepath: PathBuf::from(INDEXER_LOCK), is_blocking: false };
+        let held = self.index.directory().acquire_lock(&lock).map_err(|e| match e {
+            LockError::LockBusy => Error::IndexBusy(self.path.clone()),
+            LockError::IoError(io) => {
+                index_error(&self.path, format!("cannot lock {INDEXER_LOCK}: {io}"))
+            }
+        })?;
+        // An earlier version's server holds tantivy's writer lock for as long as it runs.
+        let writer_lock = &tantivy::directory::INDEX_WRITER_LOCK;
+        drop(self.index.directory().acquire_lock(writer_lock).map_err(|e| match e {
+            LockError::LockBusy => Error::IndexBusy(self.path.clone()),
+            LockError::IoError(io) => index_error(&self.path, io),
+        })?);
+        Ok(IndexerLock { _lock: held })
+    }
+
+    /// A writer with `budget`'s threads and memory (and one merge thread), for one sync: the
+    /// caller holds the [`IndexerLock`], and drops the writer when the sync is done.
+    pub fn writer(&self, budget: WriterBudget) -> Result<IndexWriter> {
+        let options = tantivy::indexer::IndexWriterOptions::builder()
+            .num_worker_threads(budget.threads)
+            .memory_budget_per_thread(budget.heap_per_thread)
+            .num_merge_threads(1)
+            .build();
+        self.index.writer_with_options(options).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => Error::IndexBusy(self.path.clone()),
             other => tantivy_error(&self.path, other),
         })
@@ -299,6 +373,18 @@ impl SearchIndex {
             read_lock(&semantic.vectors).save()?;
         }
         self.reader.reload().map_err(|e| index_error(&self.path, e))
+    }
+
+    /// Ends a writer once its sync is done: its merges finish (so searches see few segments),
+    /// its threads end and its buffers go; the reader then sees the merged segments. A merge
+    /// that fails leaves the committed segments as they were, so it is logged, not returned.
+    pub fn close_writer(&self, writer: IndexWriter) {
+        if let Err(e) = writer.wait_merging_threads() {
+            tracing::warn!(path = %self.path.display(), "merging the index's segments failed: {e}");
+        }
+        if let Err(e) = self.reload() {
+            tracing::warn!("{e}");
+        }
     }
 
     /// Documents (keys, best first) whose sections' vectors are nearest to the question's, and
@@ -710,4 +796,40 @@ fn clear_dir(dir: &Path) -> Result<()> {
         result.map_err(|e| Error::io(&path, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_writer_is_sized_to_the_work() {
+        // A note saved, the welcome document, a small folder: one thread, tantivy's minimum.
+        for bytes in [0, 2_000, 5 << 20] {
+            assert_eq!(
+                WriterBudget::for_work(bytes, 8),
+                WriterBudget { threads: 1, heap_per_thread: MIN_HEAP_PER_THREAD },
+                "{bytes} bytes"
+            );
+        }
+        // Just under the threshold: still one thread, given its share of the text.
+        let one = WriterBudget::for_work(ONE_THREAD_BELOW - 1, 8);
+        assert_eq!((one.threads, one.heap_per_thread as u64), (1, ONE_THREAD_BELOW - 1));
+        // A large corpus: two threads at most, each given at most the cap.
+        let big = WriterBudget::for_work(200 << 20, 8);
+        assert_eq!(big, WriterBudget { threads: 2, heap_per_thread: MAX_HEAP_PER_THREAD });
+        assert_eq!(big.total(), 2 * MAX_HEAP_PER_THREAD);
+        let between = WriterBudget::for_work(40 << 20, 8);
+        assert_eq!(between, WriterBudget { threads: 2, heap_per_thread: 20 << 20 });
+        // One core: one thread, whatever the work.
+        assert_eq!(WriterBudget::for_work(200 << 20, 1).threads, 1);
+        // Never below what tantivy accepts.
+        for bytes in [0, 1 << 20, 16 << 20, 17 << 20, 31 << 20, 1 << 40] {
+            for cpus in [1, 2, 16] {
+                let budget = WriterBudget::for_work(bytes, cpus);
+                assert!(budget.heap_per_thread >= MIN_HEAP_PER_THREAD, "{budget:?}");
+                assert!(budget.heap_per_thread <= MAX_HEAP_PER_THREAD, "{budget:?}");
+            }
+        }
+    }
 }
