@@ -6,7 +6,7 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
+    sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard},
 };
 
 use serde::Serialize;
@@ -15,6 +15,7 @@ use tantivy::{
     Term,
     collector::TopDocs,
     columnar::StrColumn,
+    index::SegmentId,
     query::{BooleanQuery, Occur, Query, QueryParser, TermQuery},
     schema::{
         FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema,
@@ -41,6 +42,10 @@ const IDENT_TOKENIZER: &str = "kb_ident";
 /// The lock this process holds for as long as it is the index's one indexer, whether or not it
 /// has a writer open at the moment (tantivy's own writer lock lasts only as long as a writer).
 const INDEXER_LOCK: &str = ".kb-indexer.lock";
+/// Decompressed document-store blocks kept per segment. A search reads a few dozen sections
+/// (feedback, hits, their other sections' headings); tantivy's default of 100 blocks per segment
+/// kept megabytes of decompressed text per segment for little gain.
+const DOC_STORE_CACHE_BLOCKS: usize = 20;
 
 /// What tantivy refuses below, per indexing thread (its `MEMORY_BUDGET_NUM_BYTES_MIN`).
 pub const MIN_HEAP_PER_THREAD: usize = 15_000_000;
@@ -82,6 +87,9 @@ impl WriterBudget {
         self.threads * self.heap_per_thread
     }
 }
+
+/// A segment's `key` column and its keys by ordinal.
+type KeyColumn = Option<(StrColumn, Arc<Vec<String>>)>;
 
 /// Held by the index's one indexer; released when dropped (or when the process ends, however).
 pub struct IndexerLock {
@@ -190,6 +198,8 @@ pub struct SearchIndex {
     fields: Fields,
     /// The embedder and the vectors it made, when one is configured.
     semantic: Option<Semantic>,
+    /// Each segment's document keys by term ordinal (see [`SearchIndex::segment_keys`]).
+    keys: Mutex<HashMap<SegmentId, Arc<Vec<String>>>>,
 }
 
 struct Semantic {
@@ -224,9 +234,14 @@ impl SearchIndex {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()
             .map_err(|e| index_error(dir, e))?;
-        Ok((SearchIndex { path: dir.to_path_buf(), index, reader, fields, semantic: None }, fresh))
+        let keys = Mutex::new(HashMap::new());
+        Ok((
+            SearchIndex { path: dir.to_path_buf(), index, reader, fields, semantic: None, keys },
+            fresh,
+        ))
     }
 
     /// Becomes the index's one indexer: fails with [`Error::IndexBusy`] when another process
@@ -434,6 +449,39 @@ impl SearchIndex {
         Ok(first)
     }
 
+    /// The keys of a segment's documents by their ordinal in its `key` column, read once per
+    /// segment (segments never change) and kept while the segment is searched: looking a hit's
+    /// key up in the column instead decompresses a block of the column's dictionary (zstd, a new
+    /// context each time) per hit, which took a fifth of a search's time at 30 times the
+    /// corpus. About a megabyte per ten thousand documents.
+    fn segment_keys(&self, searcher: &Searcher, segment_ord: u32) -> Result<Arc<Vec<String>>> {
+        let reader = searcher.segment_reader(segment_ord);
+        let id = reader.segment_id();
+        if let Some(keys) =
+            self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id)
+        {
+            return Ok(keys.clone());
+        }
+        let mut keys = Vec::new();
+        if let Some(column) =
+            reader.fast_fields().str("key").map_err(|e| index_error(&self.path, e))?
+        {
+            let dictionary = column.dictionary();
+            keys.reserve(dictionary.num_terms());
+            let mut stream = dictionary.stream().map_err(|e| index_error(&self.path, e))?;
+            while stream.advance() {
+                keys.push(String::from_utf8_lossy(stream.key()).into_owned());
+            }
+        }
+        let keys = Arc::new(keys);
+        let live: std::collections::HashSet<SegmentId> =
+            searcher.segment_readers().iter().map(|r| r.segment_id()).collect();
+        let mut cache = self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.retain(|id, _| live.contains(id));
+        cache.insert(id, keys.clone());
+        Ok(keys)
+    }
+
     /// Sees the latest commit (another process's included).
     pub fn reload(&self) -> Result<()> {
         self.reader.reload().map_err(|e| index_error(&self.path, e))
@@ -579,25 +627,24 @@ impl SearchIndex {
         let mut best: Vec<(String, f32)> = Vec::new();
         let mut found: std::collections::HashMap<String, (DocAddress, Vec<DocAddress>)> =
             std::collections::HashMap::new();
-        let mut columns: std::collections::HashMap<u32, Option<StrColumn>> =
-            std::collections::HashMap::new();
-        let mut keys: std::collections::HashMap<(u32, u64), String> =
-            std::collections::HashMap::new();
+        let mut columns: HashMap<u32, KeyColumn> = HashMap::new();
         for (score, address) in top {
-            let column = columns.entry(address.segment_ord).or_insert_with(|| {
-                searcher.segment_reader(address.segment_ord).fast_fields().str("key").ok().flatten()
-            });
-            let Some(column) = column.as_ref() else { continue };
-            let Some(ord) = column.ords().first(address.doc_id) else { continue };
-            let key = match keys.get(&(address.segment_ord, ord)) {
-                Some(key) => key.clone(),
-                None => {
-                    let mut key = String::new();
-                    column.ord_to_str(ord, &mut key).map_err(|e| index_error(&self.path, e))?;
-                    keys.insert((address.segment_ord, ord), key.clone());
-                    key
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    let reader = searcher.segment_reader(address.segment_ord);
+                    let column = match reader.fast_fields().str("key").ok().flatten() {
+                        Some(column) => {
+                            Some((column, self.segment_keys(&searcher, address.segment_ord)?))
+                        }
+                        None => None,
+                    };
+                    entry.insert(column)
                 }
             };
+            let Some((column, keys)) = column.as_ref() else { continue };
+            let Some(ord) = column.ords().first(address.doc_id) else { continue };
+            let key = keys.get(ord as usize).cloned().unwrap_or_default();
             match found.get_mut(&key) {
                 Some((_, others)) => {
                     if others.len() < 5 {
