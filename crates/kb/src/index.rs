@@ -400,6 +400,7 @@ impl SearchIndex {
         if let Err(e) = self.reload() {
             tracing::warn!("{e}");
         }
+        release_freed_memory();
     }
 
     /// Documents (keys, best first) whose sections' vectors are nearest to the question's, and
@@ -829,6 +830,24 @@ fn tantivy_error(path: &Path, e: tantivy::TantivyError) -> Error {
     };
     Error::Index { path: path.to_path_buf(), message }
 }
+
+/// Gives the heap's free pages back to the OS, once a writer's buffers are freed. glibc keeps
+/// what is freed in the arena it came from, and the writer's (tens of megabytes, allocated by
+/// its threads) stayed resident after it was dropped: at 30 times the test corpus the server's
+/// RSS after indexing was 165 MB, 86 MB after this call (measured by calling it from gdb).
+/// Other allocators (musl, macOS, Windows) are left as they are.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // the crate's one unsafe call: into glibc, integers only
+fn release_freed_memory() {
+    // SAFETY: `malloc_trim` takes and returns integers and only walks glibc's own arenas, under
+    // their locks; it is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
 
 /// Empties a directory the index owns (`<index dir>/tantivy`).
 fn clear_dir(dir: &Path) -> Result<()> {
