@@ -5,7 +5,13 @@
 //! - search latency p50/p99 in-process (both corpora) and over stdio (the release binary, our MCP
 //!   client);
 //! - time from a saved file to it being found (watcher, debounce, index, commit);
-//! - index size on disk and memory (this process's peak RSS; the stdio server's RSS).
+//! - index size on disk and memory (this process's peak RSS; the stdio server's RSS after
+//!   indexing and once it settled, and the default one-document knowledge base's when idle);
+//! - the stdio server's start over a persisted index, to the answer of its first search, and
+//!   its exit code when its input ends.
+//!
+//! `KB_BENCH_BASELINE=<an earlier switchboard-kb>` measures that binary beside this build's in
+//! the same run, for before/after figures on a loaded machine.
 //!
 //! Every figure is a median (or percentile) of repeated runs; nothing here asserts a speed.
 
@@ -186,17 +192,50 @@ fn save_to_found(engine: &std::sync::Arc<Engine>, root: &Path) -> Vec<f64> {
     ms
 }
 
-fn stdio(root: &Path, queries: &[String], rounds: usize) -> (Vec<f64>, u64) {
+/// The release server, or the one `KB_BENCH_BASELINE` names beside it (an earlier build, to
+/// compare in the same run).
+fn servers() -> Vec<(String, PathBuf)> {
+    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/switchboard-kb");
+    assert!(exe.exists(), "build it first: cargo build --release -p switchboard-kb");
+    let mut servers = vec![("this build".to_string(), exe)];
+    if let Some(baseline) = std::env::var_os("KB_BENCH_BASELINE") {
+        servers.push(("baseline".to_string(), PathBuf::from(baseline)));
+    }
+    servers
+}
+
+/// What one run of the server over stdio measured.
+struct Served {
+    /// From spawning it to the answer of its first search (a search may come before the
+    /// start-up sync is done: it searches the index as it is).
+    first_answer_ms: f64,
+    /// Search round trips once the index is ready.
+    latencies: Vec<f64>,
+    /// RSS once ready (after the queries), and after `settle` more without requests.
+    rss_ready_kib: u64,
+    rss_settled_kib: u64,
+    threads: u64,
+    exit_ok: bool,
+}
+
+/// Runs `exe` over `root` with its index in `index` (kept, so a second run starts from it),
+/// `rounds` of the queries once it is ready, then ends its input.
+fn stdio(
+    exe: &Path,
+    root: &Path,
+    index: &Path,
+    queries: &[String],
+    rounds: usize,
+    settle: Duration,
+) -> Served {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/switchboard-kb");
-        assert!(exe.exists(), "build it first: cargo build --release -p switchboard-kb");
-        let index = tempfile::tempdir().unwrap();
+        let started = Instant::now();
         let mut child = tokio::process::Command::new(exe)
             .arg("--root")
             .arg(root)
             .arg("--index-dir")
-            .arg(index.path())
+            .arg(index)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -204,13 +243,27 @@ fn stdio(root: &Path, queries: &[String], rounds: usize) -> (Vec<f64>, u64) {
             .spawn()
             .unwrap();
         let pid = child.id().unwrap().to_string();
+        let options = switchboard_mcp::SessionOptions {
+            connect: switchboard_mcp::ConnectOptions {
+                protocol: switchboard_mcp::ProtocolChoice::Force("2025-11-25".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let session = switchboard_mcp::Session::stdio(
             child.stdout.take().unwrap(),
             child.stdin.take().unwrap(),
-            &switchboard_mcp::SessionOptions::default(),
+            &options,
         )
         .await
         .unwrap();
+        let search = |q: &str| {
+            let args = serde_json::json!({"query": q.replace(':', " "), "limit": 10});
+            session.call_tool("search", args.as_object().unwrap().clone(), None, None)
+        };
+        let first = search(&queries[0]).await.unwrap();
+        let first_answer_ms = started.elapsed().as_secs_f64() * 1000.0;
+        assert_ne!(first.result.is_error, Some(true), "{:?}", first.result.content);
         loop {
             let status =
                 session.call_tool("index_status", Default::default(), None, None).await.unwrap();
@@ -221,24 +274,87 @@ fn stdio(root: &Path, queries: &[String], rounds: usize) -> (Vec<f64>, u64) {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let mut ms = Vec::new();
+        let mut latencies = Vec::new();
         for _ in 0..rounds {
             for q in queries {
-                let args = serde_json::json!({"query": q.replace(':', " "), "limit": 10});
                 let started = Instant::now();
-                let outcome = session
-                    .call_tool("search", args.as_object().unwrap().clone(), None, None)
-                    .await
-                    .unwrap();
-                ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                let outcome = search(q).await.unwrap();
+                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
                 assert_ne!(outcome.result.is_error, Some(true), "{:?}", outcome.result.content);
             }
         }
-        let rss = rss_kib(&pid, "VmRSS:");
+        let rss_ready_kib = rss_kib(&pid, "VmRSS:");
+        tokio::time::sleep(settle).await;
+        let rss_settled_kib = rss_kib(&pid, "VmRSS:");
+        let threads = rss_kib(&pid, "Threads:");
         session.close(Duration::from_secs(5)).await;
-        let _ = child.wait().await;
-        (ms, rss)
+        let exit_ok = tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .is_ok_and(|status| status.is_ok_and(|s| s.success()));
+        Served { first_answer_ms, latencies, rss_ready_kib, rss_settled_kib, threads, exit_ok }
     })
+}
+
+/// The 30x corpus over stdio: indexed by the server, then started again over its index.
+fn report_stdio(corpus: &str, root: &Path, queries: &[String], rounds: usize) {
+    for (name, exe) in servers() {
+        let index = tempfile::tempdir().unwrap();
+        let fresh = stdio(&exe, root, index.path(), queries, rounds, Duration::from_secs(5));
+        let lat = &fresh.latencies;
+        println!(
+            "search over stdio ({name}, {corpus}): p50 {:.3} ms  p99 {:.3} ms  over {} calls",
+            percentile(lat, 0.5),
+            percentile(lat, 0.99),
+            lat.len(),
+        );
+        println!(
+            "  server RSS after indexing {} MiB, 5 s later {} MiB; {} threads; exit {}",
+            fresh.rss_ready_kib / 1024,
+            fresh.rss_settled_kib / 1024,
+            fresh.threads,
+            if fresh.exit_ok { "0" } else { "FAILED" },
+        );
+        let mut starts = Vec::new();
+        let mut again = None;
+        for _ in 0..5 {
+            let run = stdio(&exe, root, index.path(), &queries[..1], 1, Duration::ZERO);
+            starts.push(run.first_answer_ms);
+            again = Some(run);
+        }
+        let again = again.unwrap();
+        println!(
+            "  started over its persisted index: first answer after median {:.0} ms (of 5 starts); RSS {} MiB",
+            median(starts),
+            again.rss_settled_kib / 1024,
+        );
+    }
+}
+
+/// The default knowledge base: one welcome document, as `switchboard kb setup` makes it. Its
+/// RSS once it answered a search and idled, started fresh and again over its index.
+fn report_default_kb() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(
+        docs.join("Welcome.md"),
+        "---\ntitle: Welcome to your knowledge base\ntags: [switchboard, welcome]\n---\n\n# Welcome to your knowledge base\n\nEvery Markdown file in this folder is searchable by your AI assistants.\n\n## Adding documents\n\nSave or copy files here. New and changed files are indexed within a second.\n",
+    )
+    .unwrap();
+    let queries = vec!["adding documents".to_string()];
+    for (name, exe) in servers() {
+        let index = dir.path().join(format!("index-{name}"));
+        let fresh = stdio(&exe, &docs, &index, &queries, 1, Duration::from_secs(3));
+        let again = stdio(&exe, &docs, &index, &queries, 1, Duration::from_secs(3));
+        println!(
+            "default knowledge base ({name}, 1 document): idle RSS {:.1} MiB fresh, {:.1} MiB over its index; {} threads; first answer {:.0} ms; exit {}",
+            fresh.rss_settled_kib as f64 / 1024.0,
+            again.rss_settled_kib as f64 / 1024.0,
+            again.threads,
+            again.first_answer_ms,
+            if fresh.exit_ok && again.exit_ok { "0" } else { "FAILED" },
+        );
+    }
 }
 
 fn report_index(corpus: &str, indexed: &Indexed, engine: &Engine, lat: &[f64]) {
@@ -255,16 +371,6 @@ fn report_index(corpus: &str, indexed: &Indexed, engine: &Engine, lat: &[f64]) {
         percentile(lat, 0.5),
         percentile(lat, 0.99),
         lat.len()
-    );
-}
-
-fn report_stdio(corpus: &str, (lat, rss): (Vec<f64>, u64)) {
-    println!(
-        "search over stdio (release server, {corpus}): p50 {:.3} ms  p99 {:.3} ms  over {} calls; server RSS {} MiB after indexing",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99),
-        lat.len(),
-        rss / 1024
     );
 }
 
@@ -339,7 +445,8 @@ fn main() {
         );
     }
     drop(hybrid);
-    report_stdio("30x", stdio(big.path(), &queries, 4));
+    report_default_kb();
+    report_stdio("30x", big.path(), &queries, 4);
 
     // Live: from a saved file to a search that finds it, on a copy of the corpus being watched.
     let live = tempfile::tempdir().unwrap();
@@ -369,5 +476,5 @@ fn main() {
     );
     drop(engine);
 
-    report_stdio("1x", stdio(&corpus(), &queries, 10));
+    report_stdio("1x", &corpus(), &queries, 10);
 }
