@@ -37,6 +37,11 @@ use crate::{
 const RESOURCE_PAGE: usize = 100;
 /// How much of each hit `answer_with_sources` embeds.
 const PROMPT_SECTION_BYTES: usize = 4000;
+/// How long a search made before the first index holds anything waits for it: a host's first
+/// question right after a fresh start gets the documents of a small folder rather than nothing.
+/// Over a persisted index a search answers at once (with `indexing` while the start-up sync
+/// runs); a large first index answers after this with what is committed so far.
+const FIRST_INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One MCP session's view of the knowledge base (the HTTP transport makes one per session).
 #[derive(Clone)]
@@ -179,6 +184,7 @@ impl KbServer {
             lenient: false,
             ..SearchQuery::default()
         };
+        self.wait_for_a_first_index().await;
         let hits = blocking(&self.engine, move |e| e.search(&query)).await.map_err(fail)?;
         let indexing = self.engine.status().state != "ready";
         Ok(Json(SearchResult { query: args.query, hits, indexing }))
@@ -266,6 +272,20 @@ impl KbServer {
 }
 
 impl KbServer {
+    /// Waits (up to [`FIRST_INDEX_WAIT`]) while the first sync runs over an index that holds
+    /// nothing yet. Returns at once over a persisted index, or once the sync is done or failed.
+    async fn wait_for_a_first_index(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let status = self.engine.status();
+            let first_sync = matches!(status.state.as_str(), "starting" | "indexing");
+            if !first_sync || status.documents > 0 || started.elapsed() >= FIRST_INDEX_WAIT {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     fn prompts() -> Vec<Prompt> {
         vec![
             Prompt::new(

@@ -302,6 +302,39 @@ async fn exercise(protocol: ProtocolChoice, expect_revision: &str) {
     assert!(status.success(), "the server exited with {status} when its client left");
 }
 
+/// A host's first search, made the moment a fresh server answers (no index yet), gets the
+/// small folder's documents, not an empty list: it waits for the first index to exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_search_on_a_fresh_index_waits_for_it() {
+    let dir = folder();
+    for round in 0..5 {
+        let index = dir.path().join(format!("index-{round}"));
+        let mut child = Command::new(KB)
+            .arg("--root")
+            .arg(dir.path().join("docs"))
+            .arg("--index-dir")
+            .arg(&index)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let (stdout, stdin) = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+        let session =
+            Session::stdio(stdout, stdin, &options(&ProtocolChoice::default())).await.unwrap();
+        let found = session
+            .call_tool("search", args(json!({"query": "flamingo"})), None, None)
+            .await
+            .unwrap();
+        let result = found.result.structured_content.unwrap();
+        assert_eq!(result["hits"].as_array().map(Vec::len), Some(2), "round {round}: {result}");
+        assert_eq!(result["indexing"], false, "round {round}: {result}");
+        drop(session);
+        let _ = child.wait().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn stdio_stateless_2026() {
     exercise(ProtocolChoice::Auto, "2026-07-28").await;
