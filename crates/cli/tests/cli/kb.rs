@@ -35,12 +35,14 @@ fn setup_registers_the_built_in_server_once_and_serve_runs_it() {
     );
     // One process, however many threads it runs (threads once counted as processes, each
     // adding the whole process's memory).
+    // A deadline, not a measure: the owner samples every few seconds, and a loaded machine
+    // (CI on two cores) once took over 20 s to get the first sample in.
     let mut stats = Value::Null;
-    let sampled = wait_until(std::time::Duration::from_secs(20), || {
+    let sampled = wait_until(std::time::Duration::from_secs(60), || {
         stats = home.state_of("knowledge-base")["stats"].clone();
         !stats.is_null()
     });
-    assert!(sampled);
+    assert!(sampled, "no stats within 60 s: {}", home.state_of("knowledge-base"));
     assert_eq!(stats["processes"], 1, "{stats}");
     assert!(stats["rss_bytes"].as_u64().unwrap() < 200 << 20, "{stats}");
     let mut found = String::new();
