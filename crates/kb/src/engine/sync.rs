@@ -91,10 +91,6 @@ impl Engine {
             // Whatever was added since the last commit is dropped, not half-kept.
             let _ = writer.rollback();
         }
-        // Idle from here: the writer goes, with its threads and buffers, until the next change.
-        if let Some(writer) = indexer.writer.take() {
-            self.index.close_writer(writer);
-        }
         let elapsed = started.elapsed().as_millis() as u64;
         match &result {
             Ok(change) => {
@@ -120,6 +116,12 @@ impl Engine {
                 });
                 self.save_status();
             }
+        }
+        // Idle from here: the writer goes, with its threads and buffers, until the next change.
+        // After the status says ready: what it committed is searchable already, and a search
+        // must not be told the index is still being built while merges finish.
+        if let Some(writer) = indexer.writer.take() {
+            self.index.close_writer(writer);
         }
         result
     }
