@@ -9,7 +9,7 @@
 //! the file.
 #![no_main]
 
-use std::{collections::HashSet, path::Path};
+use std::path::Path;
 
 use switchboard_kb::{engine::yaml_string, source};
 
@@ -21,26 +21,7 @@ libfuzzer_sys::fuzz_target!(init: switchboard_fuzz::init(), |data: &[u8]| {
     let Ok(text) = source::decode(bytes.to_vec()) else { return };
     let doc = source::parse(path, &text);
 
-    assert!(!doc.sections.is_empty(), "a document without sections");
-    assert!(!doc.title.trim().is_empty(), "a blank title");
-    let mut anchors = HashSet::new();
-    let mut last_start = 0;
-    for s in &doc.sections {
-        assert!(s.start <= text.len() && text.is_char_boundary(s.start), "section start {}", s.start);
-        assert!(s.start >= last_start, "sections out of order");
-        last_start = s.start;
-        assert!(s.level <= 6);
-        assert!(s.text.len() <= 256 * 1024, "a section's text is over its bound");
-        if s.level > 0 {
-            let line = 1 + text[..s.start].matches('\n').count();
-            assert_eq!(s.line as usize, line, "heading {:?} at byte {}", s.heading, s.start);
-            assert!(
-                anchors.insert(s.anchor.clone()),
-                "two sections have the anchor {:?}; the second cannot be read by it",
-                s.anchor
-            );
-        }
-    }
+    switchboard_fuzz::check_sections(&doc, &text);
     for tag in &doc.tags {
         assert!(!tag.is_empty() && *tag == source::normalize_tag(tag), "tag {tag:?}");
     }

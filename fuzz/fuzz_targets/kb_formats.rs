@@ -10,7 +10,7 @@
 //! rest is the file.
 #![no_main]
 
-use std::{collections::HashSet, path::Path};
+use std::path::Path;
 
 use switchboard_kb::source::{self, Format};
 
@@ -26,22 +26,9 @@ libfuzzer_sys::fuzz_target!(init: {
     let path = Path::new(NAMES[usize::from(which) % NAMES.len()]);
     let Ok(loaded) = source::load(path, bytes.to_vec()) else { return };
     let (doc, text) = (&loaded.doc, &loaded.text);
-    assert!(!doc.sections.is_empty(), "a document without sections");
-    assert!(!doc.title.trim().is_empty(), "a blank title");
-    let mut anchors = HashSet::new();
-    let mut last_start = 0;
-    for s in &doc.sections {
-        assert!(s.start <= text.len() && text.is_char_boundary(s.start), "section start {}", s.start);
-        assert!(s.start >= last_start, "sections out of order");
-        last_start = s.start;
-        assert!(s.level <= 6);
-        assert!(s.text.len() <= 256 * 1024, "a section's text is over its bound");
-        if s.level > 0 {
-            let line = 1 + text[..s.start].matches('\n').count();
-            assert_eq!(s.line as usize, line, "section {:?} at byte {}", s.heading, s.start);
-            assert!(anchors.insert(s.anchor.clone()), "two sections have the anchor {:?}", s.anchor);
-        }
-        if loaded.format == Format::Pdf {
+    switchboard_fuzz::check_sections(doc, text);
+    if loaded.format == Format::Pdf {
+        for s in &doc.sections {
             let page = s.anchor.strip_prefix("page=").expect("a PDF section's anchor is page=N");
             assert_eq!(s.heading, format!("Page {page}"));
             assert!(text[s.start..].starts_with(&format!("# {}\n", s.heading)));

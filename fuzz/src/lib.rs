@@ -1,12 +1,43 @@
 //! Helpers the fuzz targets share: making a stack overflow a finding, splitting an input into
 //! named parts, a scratch folder on a memory file system, a tiny zip writer that writes whatever
-//! names and modes it is given, and the config-editor property that the four editor targets
-//! check.
+//! names and modes it is given, the config-editor property that the four editor targets
+//! check, and the knowledge base's section property that its two document targets check.
 
 pub mod edit;
 pub mod zipfile;
 
-use std::{path::PathBuf, sync::OnceLock};
+use std::{collections::HashSet, path::PathBuf, sync::OnceLock};
+
+/// A document the knowledge base read from `text`: at least one section and a title; every
+/// section starts at a character boundary inside `text`, in order, within its size bound; a
+/// heading's section is on the line it names and has an anchor no other section has (a section
+/// is read back by its anchor).
+pub fn check_sections(doc: &switchboard_kb::source::Document, text: &str) {
+    assert!(!doc.sections.is_empty(), "a document without sections");
+    assert!(!doc.title.trim().is_empty(), "a blank title");
+    let mut anchors = HashSet::new();
+    let mut last_start = 0;
+    for s in &doc.sections {
+        assert!(
+            s.start <= text.len() && text.is_char_boundary(s.start),
+            "section start {}",
+            s.start
+        );
+        assert!(s.start >= last_start, "sections out of order");
+        last_start = s.start;
+        assert!(s.level <= 6);
+        assert!(s.text.len() <= 256 * 1024, "a section's text is over its bound");
+        if s.level > 0 {
+            let line = 1 + text[..s.start].matches('\n').count();
+            assert_eq!(s.line as usize, line, "heading {:?} at byte {}", s.heading, s.start);
+            assert!(
+                anchors.insert(s.anchor.clone()),
+                "two sections have the anchor {:?}; the second cannot be read by it",
+                s.anchor
+            );
+        }
+    }
+}
 
 /// The first `n` lines of `text` (without their line breaks; missing ones are empty) and the
 /// rest after them.
