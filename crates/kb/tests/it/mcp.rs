@@ -42,6 +42,13 @@ fn folder() -> tempfile::TempDir {
     dir
 }
 
+/// The server over `dir`'s `docs` folder, its index in `dir`'s `index_name` folder.
+fn kb_over(dir: &Path, index_name: &str) -> Command {
+    let mut command = Command::new(KB);
+    command.arg("--root").arg(dir.join("docs")).arg("--index-dir").arg(dir.join(index_name));
+    command
+}
+
 fn options(protocol: &ProtocolChoice) -> SessionOptions {
     SessionOptions {
         connect: ConnectOptions { protocol: protocol.clone(), ..ConnectOptions::default() },
@@ -50,11 +57,7 @@ fn options(protocol: &ProtocolChoice) -> SessionOptions {
 }
 
 async fn start(dir: &Path, protocol: ProtocolChoice) -> Running {
-    let mut child = Command::new(KB)
-        .arg("--root")
-        .arg(dir.join("docs"))
-        .arg("--index-dir")
-        .arg(dir.join("index"))
+    let mut child = kb_over(dir, "index")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -308,12 +311,7 @@ async fn exercise(protocol: ProtocolChoice, expect_revision: &str) {
 async fn a_first_search_on_a_fresh_index_waits_for_it() {
     let dir = folder();
     for round in 0..5 {
-        let index = dir.path().join(format!("index-{round}"));
-        let mut child = Command::new(KB)
-            .arg("--root")
-            .arg(dir.path().join("docs"))
-            .arg("--index-dir")
-            .arg(&index)
+        let mut child = kb_over(dir.path(), &format!("index-{round}"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -445,11 +443,7 @@ impl HttpKb {
 /// The binary with `--http 127.0.0.1:0` (and `extra` arguments) over `dir`, once it listens.
 async fn start_http(dir: &Path, extra: &[&str]) -> HttpKb {
     use tokio::io::AsyncBufReadExt;
-    let mut child = Command::new(KB)
-        .arg("--root")
-        .arg(dir.join("docs"))
-        .arg("--index-dir")
-        .arg(dir.join("index"))
+    let mut child = kb_over(dir, "index")
         .args(["--http", "127.0.0.1:0"])
         .args(extra)
         .stdin(Stdio::null())
@@ -705,15 +699,7 @@ async fn http_requests_need_the_token_kept_owner_only_beside_the_index() {
 #[tokio::test(flavor = "multi_thread")]
 async fn servers_started_together_over_one_index_share_its_token() {
     let dir = folder();
-    let stdio = Command::new(KB)
-        .arg("--root")
-        .arg(dir.path().join("docs"))
-        .arg("--index-dir")
-        .arg(dir.path().join("index"))
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
+    let stdio = kb_over(dir.path(), "index").stdin(Stdio::null()).output().await.unwrap();
     assert!(stdio.status.success(), "{}", String::from_utf8_lossy(&stdio.stderr));
     assert!(!dir.path().join("index/http-token").exists());
     let (a, b) = tokio::join!(start_http(dir.path(), &[]), start_http(dir.path(), &[]));
@@ -757,15 +743,7 @@ async fn no_token_serves_without_one_and_warns() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_non_loopback_address_is_refused() {
     let dir = folder();
-    let output = Command::new(KB)
-        .arg("--root")
-        .arg(dir.path().join("docs"))
-        .arg("--index-dir")
-        .arg(dir.path().join("index"))
-        .args(["--http", "0.0.0.0:0"])
-        .output()
-        .await
-        .unwrap();
+    let output = kb_over(dir.path(), "index").args(["--http", "0.0.0.0:0"]).output().await.unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("0.0.0.0:0 is not a loopback address"), "{stderr}");
@@ -809,11 +787,7 @@ async fn stdio_2025_03_26_and_2025_06_18() {
 async fn end_of_input_before_any_request_exits_0_with_the_index_committed() {
     let dir = folder();
     let run = || {
-        Command::new(KB)
-            .arg("--root")
-            .arg(dir.path().join("docs"))
-            .arg("--index-dir")
-            .arg(dir.path().join("index"))
+        kb_over(dir.path(), "index")
             .env("RUST_LOG", "info")
             .stdin(std::process::Stdio::null())
             .output()
