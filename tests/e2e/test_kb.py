@@ -62,7 +62,8 @@ def test_a_second_folder_is_added_from_the_view(first_start, driver, scratch):
     find(driver, '[data-testid="kb-new-folder"]').send_keys(str(more))
     find(driver, 'form.add button[type="submit"]').click()
     folders = find(driver, '[data-testid="kb-folders"]')
-    wait_for(lambda: str(more) in folders.text, what="the new folder listed")
+    # A deadline, not a measure: the server restarts on the new folders first (CI once took over 20 s).
+    wait_for(lambda: str(more) in folders.text, timeout=60, what="the new folder listed")
     # Registered as the server's --root arguments, and the restarted server indexes it.
     entry = next(s for s in scratch.listed() if s["name"] == "knowledge-base")
     assert entry["args"][-2:] == ["--root", str(more)], entry
