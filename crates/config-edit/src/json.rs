@@ -27,7 +27,74 @@ fn parse_error(e: &ParseError) -> EditError {
     }
 }
 
+/// How deep arrays and objects may nest. The parser recurses once per level, so a file of
+/// thousands of `[` overflowed the stack (found by the `config_edit_json` fuzz target); host
+/// files nest a handful of levels. serde_json's own limit is the same.
+const MAX_DEPTH: usize = 128;
+
+/// Refuses text that nests deeper than [`MAX_DEPTH`], before the parser sees it. Brackets in
+/// strings and comments do not count.
+fn check_depth(text: &str) -> Result<(), EditError> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        column += 1;
+        match c {
+            '\n' => (line, column) = (line + 1, 0),
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        '\n' => (line, column) = (line + 1, 0),
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        (line, column) = (line + 1, 0);
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut star = false;
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        (line, column) = (line + 1, 0);
+                    }
+                    if star && c == '/' {
+                        break;
+                    }
+                    star = c == '*';
+                }
+            }
+            '[' | '{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(EditError::Parse {
+                        line,
+                        column,
+                        message: format!(
+                            "arrays and objects nested deeper than {MAX_DEPTH} levels"
+                        ),
+                    });
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn document(text: &str, format: Format) -> Result<Value, EditError> {
+    check_depth(text)?;
     Ok(jsonc_parser::parse_to_serde_value(text, &options(format))
         .map_err(|e| parse_error(&e))?
         .unwrap_or(Value::Null))
@@ -63,6 +130,7 @@ pub(super) fn upsert(
     name: &str,
     value: &Value,
 ) -> Result<String, EditError> {
+    check_depth(text)?;
     let root = CstRootNode::parse(text, &options(format)).map_err(|e| parse_error(&e))?;
     if container.named_list {
         let list = root.object_value_or_set().array_value_or_set(container.key);
@@ -93,6 +161,7 @@ pub(super) fn remove(
     container: Container,
     name: &str,
 ) -> Result<String, EditError> {
+    check_depth(text)?;
     let root = CstRootNode::parse(text, &options(format)).map_err(|e| parse_error(&e))?;
     if container.named_list {
         if let Some(item) = root

@@ -114,3 +114,23 @@ fn yaml_entry_added_after_a_lone_cr_is_removed_byte_for_byte_not_refused() {
     let back = remove_exact(Format::Yaml, list, &with, "sb", Some(&receipt)).expect("removed");
     assert_eq!(back, text);
 }
+
+/// `config_edit_json` found it: a file of thousands of `[` overflowed the stack in the parser
+/// (a crash, not an error). Now it is refused as unparsable, for every JSON edit, and the same
+/// depth inside a string or a comment is only text.
+#[test]
+fn a_file_nested_thousands_deep_is_refused_not_a_stack_overflow() {
+    for format in [Format::Json, Format::Jsonc] {
+        let deep = format!("{{\"a\": {}", "[".repeat(20_000));
+        let err = document(format, &deep).unwrap_err();
+        assert!(err.to_string().contains("nested deeper than 128 levels"), "{err}");
+        let ok = format!("{{\"a\": \"{}\"}}", "[".repeat(20_000));
+        assert!(document(format, &ok).is_ok());
+        let nested_ok = format!("{}1{}", "[".repeat(128), "]".repeat(128));
+        assert!(document(format, &nested_ok).is_ok());
+        let too_deep = format!("{}1{}", "[".repeat(129), "]".repeat(129));
+        assert!(document(format, &too_deep).is_err());
+    }
+    let commented = format!("// {}\n{{}}", "[".repeat(20_000));
+    assert!(document(Format::Jsonc, &commented).is_ok());
+}
