@@ -56,8 +56,9 @@ fn options(protocol: &ProtocolChoice) -> SessionOptions {
     }
 }
 
-async fn start(dir: &Path, protocol: ProtocolChoice) -> Running {
-    let mut child = kb_over(dir, "index")
+/// The server over stdio, as soon as it answers its handshake.
+async fn connect(dir: &Path, index_name: &str, protocol: ProtocolChoice) -> Running {
+    let mut child = kb_over(dir, index_name)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -67,6 +68,11 @@ async fn start(dir: &Path, protocol: ProtocolChoice) -> Running {
     let stdout = child.stdout.take().unwrap();
     let stdin = child.stdin.take().unwrap();
     let session = Session::stdio(stdout, stdin, &options(&protocol)).await.unwrap();
+    Running { child, session }
+}
+
+async fn start(dir: &Path, protocol: ProtocolChoice) -> Running {
+    let Running { child, session } = connect(dir, "index", protocol).await;
     // Wait for the start-up indexing.
     let mut ready = false;
     for _ in 0..200 {
@@ -311,16 +317,8 @@ async fn exercise(protocol: ProtocolChoice, expect_revision: &str) {
 async fn a_first_search_on_a_fresh_index_waits_for_it() {
     let dir = folder();
     for round in 0..5 {
-        let mut child = kb_over(dir.path(), &format!("index-{round}"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let (stdout, stdin) = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
-        let session =
-            Session::stdio(stdout, stdin, &options(&ProtocolChoice::default())).await.unwrap();
+        let Running { mut child, session } =
+            connect(dir.path(), &format!("index-{round}"), ProtocolChoice::default()).await;
         let found = session
             .call_tool("search", args(json!({"query": "flamingo"})), None, None)
             .await
