@@ -3,12 +3,14 @@ built-in server over a default folder with a welcome document and started it; th
 index's state and document count, a document saved into the folder is found through the search
 box with its matched terms highlighted, and a query syntax error is shown as such."""
 
+import os
 import pathlib
+import signal
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import SCREENSHOTS, find, no_app_left, start_driver, wait_for
+from conftest import SCREENSHOTS, app_processes, find, no_app_left, start_driver, wait_for
 
 
 @pytest.fixture()
@@ -108,8 +110,34 @@ def test_quitting_the_app_leaves_no_knowledge_base_process(first_start, scratch)
         find(browser, '[data-testid="kb-hits"]')
         # The supervised server and the view's own connection (a follower instance).
         assert len(kb_processes(scratch)) == 2, kb_processes(scratch)
+        # Quit as the tray's Quit does (SIGTERM takes the same path). Ending the WebDriver session
+        # is no quit: it closes the window, the app stays in the tray, and whether the driver then
+        # kills the app is a race between it and tauri-driver's own exit.
+        (app,) = app_processes()
+        os.kill(app, signal.SIGTERM)
+        wait_for(lambda: not app_processes(), timeout=60, what="the app to quit")
     finally:
-        browser.quit()
+        try:
+            browser.quit()
+        except Exception:
+            pass  # the app it drove is gone
         stop()
-    wait_for(lambda: not kb_processes(scratch), timeout=30, what="every kb serve process to end with the app")
+    try:
+        wait_for(lambda: not kb_processes(scratch), timeout=30, what="every kb serve process to end with the app")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; still running: {describe(kb_processes(scratch))}") from None
     no_app_left()
+
+
+def describe(pids):
+    """Each process's pid, parent, process group, state and command line, for a failure message."""
+    out = []
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            argv = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        state, ppid, pgid = fields[0], fields[1], fields[2]
+        out.append(f"pid {pid} (parent {ppid}, group {pgid}, state {state}): {b' '.join(argv).decode(errors='replace')}")
+    return "; ".join(out) or "none by now"
