@@ -5,6 +5,7 @@ XDG folders per test, and the `switchboard` CLI to check what the app did. The s
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -240,7 +241,19 @@ def driver(scratch):
     finally:
         browser.quit()
         stop()
+        quit_apps()
         no_app_left()
+
+
+def quit_apps():
+    """SIGTERM (the tray's Quit) to every app still running. Ending the WebDriver session closes
+    the window, and the app lives on in the tray unless the driver kills it, which it does or not
+    depending on a race with tauri-driver's own exit."""
+    for pid in app_processes():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 def find(browser, css):
