@@ -1,8 +1,11 @@
 //! The knowledge base: folders, index and manifest kept in step, incrementally and live.
 //!
-//! One writer at a time (a mutex around tantivy's `IndexWriter`). A sync walks a folder (or takes
-//! the paths a watcher reported), re-indexes only files whose modification time or size changed
-//! *and* whose content hash differs, deletes what disappeared, commits, then saves the manifest.
+//! One indexer per index (a lock held for the process's life, and a mutex around the writer). A
+//! sync walks a folder (or takes the paths a watcher reported), re-indexes only files whose
+//! modification time or size changed *and* whose content hash differs, deletes what
+//! disappeared, commits, then saves the manifest. The writer exists only during a sync that
+//! changes something, sized to its work ([`crate::index::WriterBudget`]): an idle knowledge base
+//! holds no indexing threads or buffers.
 //! Every sync reports the documents it touched on a broadcast channel, which the MCP server turns
 //! into resource notifications.
 
@@ -16,7 +19,10 @@ mod watch;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, MutexGuard, RwLock},
+    sync::{
+        Arc, Mutex, MutexGuard, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -32,7 +38,7 @@ pub use watch::Watch;
 use crate::{
     embed::Embedder,
     error::{Error, Result},
-    index::SearchIndex,
+    index::{IndexerLock, SearchIndex, WriterBudget},
     manifest::Manifest,
     roots::Roots,
 };
@@ -58,9 +64,12 @@ pub struct Engine {
     index: SearchIndex,
     index_dir: PathBuf,
     manifest_path: PathBuf,
-    /// `None`: another process holds the index's writer lock and keeps it up to date; this one
+    /// `None`: another process holds the index's indexer lock and keeps it up to date; this one
     /// follows its commits (searches, reads and writes files, but indexes nothing itself).
-    writer: Mutex<Option<IndexWriter>>,
+    /// Held for the whole of a sync.
+    indexer: Mutex<Option<Indexer>>,
+    /// Whether `indexer` is `Some`, for searches and the status, which must not wait for a sync.
+    indexes_here: AtomicBool,
     manifest: RwLock<Manifest>,
     status: Mutex<Status>,
     skipped: Mutex<BTreeMap<String, String>>,
@@ -98,8 +107,8 @@ impl Engine {
             // Every document is indexed again, and so gets its vectors.
             manifest.files.clear();
         }
-        let mut writer = match index.writer() {
-            Ok(writer) => Some(writer),
+        let indexer = match index.indexer_lock() {
+            Ok(lock) => Some(Indexer { _lock: lock, writer: None }),
             Err(Error::IndexBusy(path)) => {
                 tracing::info!(
                     "another knowledge-base server is indexing {}; following its index",
@@ -109,17 +118,19 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
-        if let Some(writer) = writer.as_mut().filter(|_| manifest.files.is_empty() && !fresh) {
+        if indexer.is_some() && manifest.files.is_empty() && !fresh {
             // A manifest that was lost or is from another version: start the index over, so
             // nothing in it is unaccounted for.
+            let mut writer = index.writer(WriterBudget::here(0))?;
             writer.delete_all_documents().map_err(|e| Error::Index {
                 path: config.index_dir.clone(),
                 message: e.to_string(),
             })?;
-            index.commit(writer)?;
+            index.commit(&mut writer)?;
+            index.close_writer(writer);
         }
         let status = Status {
-            state: if writer.is_some() { "starting" } else { "following" }.into(),
+            state: if indexer.is_some() { "starting" } else { "following" }.into(),
             files_done: 0,
             files_total: 0,
             documents: manifest.files.len() as u64,
@@ -144,7 +155,8 @@ impl Engine {
             index,
             index_dir: config.index_dir.clone(),
             manifest_path,
-            writer: Mutex::new(writer),
+            indexes_here: AtomicBool::new(indexer.is_some()),
+            indexer: Mutex::new(indexer),
             manifest: RwLock::new(manifest),
             status: Mutex::new(status),
             skipped: Mutex::new(BTreeMap::new()),
@@ -162,22 +174,29 @@ impl Engine {
 
     /// Does this process index (rather than follow another that does)?
     pub fn is_indexer(&self) -> bool {
-        lock(&self.writer).is_some()
+        self.indexes_here.load(Ordering::Acquire)
+    }
+
+    /// Is an index writer open? Only while a sync changes the index: an idle knowledge base
+    /// holds none (nor its threads and buffers).
+    pub fn has_writer(&self) -> bool {
+        lock(&self.indexer).as_ref().is_some_and(|indexer| indexer.writer.is_some())
     }
 
     /// A follower whose indexer has gone away takes the writer lock and becomes the indexer,
     /// then catches up with a full sync. Returns whether this process is the indexer now.
     pub fn try_promote(&self) -> Result<bool> {
         {
-            let mut guard = lock(&self.writer);
+            let mut guard = lock(&self.indexer);
             if guard.is_some() {
                 return Ok(true);
             }
-            match self.index.writer() {
-                Ok(writer) => *guard = Some(writer),
+            match self.index.indexer_lock() {
+                Ok(lock) => *guard = Some(Indexer { _lock: lock, writer: None }),
                 Err(Error::IndexBusy(_)) => return Ok(false),
                 Err(e) => return Err(e),
             }
+            self.indexes_here.store(true, Ordering::Release);
         }
         tracing::info!("the previous indexer is gone; this server indexes the folders now");
         *write(&self.manifest) = Manifest::load(&self.manifest_path);
@@ -189,6 +208,12 @@ impl Engine {
     pub fn index_dir(&self) -> &Path {
         &self.index_dir
     }
+}
+
+/// This process as the index's indexer: the lock, and a writer while a sync changes the index.
+struct Indexer {
+    _lock: IndexerLock,
+    writer: Option<IndexWriter>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -59,7 +59,10 @@ pub struct ServeArgs {
 /// The binary's whole life: logs to stderr, serve, exit code.
 pub fn main(args: ServeArgs) -> std::process::ExitCode {
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread for the protocol: a search, a read or a sync runs on the blocking pool
+    // (`spawn_blocking`), so the async side only moves messages, and a worker per core (each
+    // with its own stack and malloc arena) bought nothing but memory.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("switchboard-kb: cannot start: {e}");

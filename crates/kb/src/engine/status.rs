@@ -61,7 +61,7 @@ pub(super) fn by_format(manifest: &Manifest) -> BTreeMap<String, u64> {
 impl Engine {
     /// The indexer's status: this process's, or when following another, the one it saved.
     pub fn status(&self) -> Status {
-        if lock(&self.writer).is_none()
+        if !self.is_indexer()
             && let Some(mut saved) = std::fs::read(self.status_path())
                 .ok()
                 .and_then(|b| serde_json::from_slice::<Status>(&b).ok())

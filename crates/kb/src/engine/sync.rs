@@ -10,9 +10,10 @@ use std::{
 use sha2::{Digest, Sha256};
 use tantivy::IndexWriter;
 
-use super::{Change, Engine, Skipped, generated, lock, now_ms, read, write};
+use super::{Change, Engine, Indexer, Skipped, generated, lock, now_ms, read, write};
 use crate::{
-    error::Result,
+    error::{Error, Result},
+    index::{SearchIndex, WriterBudget},
     manifest::{FileRecord, Manifest, SectionRef},
     roots::uri_of,
     source::{self, Skip},
@@ -62,8 +63,8 @@ impl Engine {
 
     fn sync(&self, targets: Vec<Target>) -> Result<Change> {
         let started = Instant::now();
-        let mut guard = lock(&self.writer);
-        let Some(writer) = guard.as_mut() else {
+        let mut guard = lock(&self.indexer);
+        let Some(indexer) = guard.as_mut() else {
             drop(guard);
             if matches!(targets.first(), Some(Target::Tree(..)))
                 && targets.len() == self.roots.iter().count()
@@ -83,7 +84,13 @@ impl Engine {
             s.files_total = 0;
         });
         self.save_status();
-        let result = self.sync_locked(writer, targets);
+        let result = self.sync_locked(indexer, targets);
+        if result.is_err()
+            && let Some(writer) = indexer.writer.as_mut()
+        {
+            // Whatever was added since the last commit is dropped, not half-kept.
+            let _ = writer.rollback();
+        }
         let elapsed = started.elapsed().as_millis() as u64;
         match &result {
             Ok(change) => {
@@ -102,8 +109,6 @@ impl Engine {
             }
             Err(e) => {
                 tracing::error!("indexing failed: {e}");
-                // Whatever was added since the last commit is dropped, not half-kept.
-                let _ = writer.rollback();
                 *write(&self.manifest) = Manifest::load(&self.manifest_path);
                 self.set_status(|s| {
                     s.state = "failed".into();
@@ -112,10 +117,16 @@ impl Engine {
                 self.save_status();
             }
         }
+        // Idle from here: the writer goes, with its threads and buffers, until the next change.
+        // After the status says ready: what it committed is searchable already, and a search
+        // must not be told the index is still being built while merges finish.
+        if let Some(writer) = indexer.writer.take() {
+            self.index.close_writer(writer);
+        }
         result
     }
 
-    fn sync_locked(&self, writer: &mut IndexWriter, targets: Vec<Target>) -> Result<Change> {
+    fn sync_locked(&self, indexer: &mut Indexer, targets: Vec<Target>) -> Result<Change> {
         // Work out every file to look at first, so progress has a total.
         let mut files: Vec<(PathBuf, String)> = Vec::new();
         let mut gone: Vec<String> = Vec::new();
@@ -140,8 +151,9 @@ impl Engine {
         let mut change = Change::default();
         let mut last_commit = Instant::now();
         let mut dirty = false;
+        let mut writing = Writing { index: &self.index, indexer, files: &files, at: 0 };
         for key in gone {
-            self.index.delete(writer, &key);
+            self.index.delete(writing.writer()?, &key);
             write(&self.manifest).files.remove(&key);
             lock(&self.skipped).remove(&key);
             change.updated.push(uri_of(&key));
@@ -149,7 +161,8 @@ impl Engine {
             dirty = true;
         }
         for (done, (path, key)) in files.iter().enumerate() {
-            match self.upsert(writer, path, key)? {
+            writing.at = done;
+            match self.upsert(&mut writing, path, key)? {
                 Outcome::Unchanged => {}
                 Outcome::Touched => dirty = true,
                 Outcome::Indexed { new } => {
@@ -164,7 +177,7 @@ impl Engine {
                 }
             }
             if dirty && last_commit.elapsed() >= COMMIT_EVERY {
-                self.commit(writer)?;
+                self.commit(writing.indexer.writer.as_mut())?;
                 dirty = false;
                 last_commit = Instant::now();
             }
@@ -173,7 +186,7 @@ impl Engine {
             }
         }
         if dirty {
-            self.commit(writer)?;
+            self.commit(writing.indexer.writer.as_mut())?;
         } else {
             self.list_skipped();
         }
@@ -181,8 +194,12 @@ impl Engine {
         Ok(change)
     }
 
-    fn commit(&self, writer: &mut IndexWriter) -> Result<()> {
-        self.index.commit(writer)?;
+    /// Commits what the writer has (none: only modification times moved) and saves the
+    /// manifest that describes it.
+    fn commit(&self, writer: Option<&mut IndexWriter>) -> Result<()> {
+        if let Some(writer) = writer {
+            self.index.commit(writer)?;
+        }
         let manifest = read(&self.manifest).clone();
         manifest.save(&self.manifest_path)?;
         self.list_skipped();
@@ -218,10 +235,10 @@ impl Engine {
     }
 
     /// Indexes one file if it changed.
-    fn upsert(&self, writer: &IndexWriter, path: &Path, key: &str) -> Result<Outcome> {
+    fn upsert(&self, writing: &mut Writing<'_>, path: &Path, key: &str) -> Result<Outcome> {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
-            Err(e) => return Ok(self.skip(writer, key, Skip::Unreadable(e.to_string()))),
+            Err(e) => return self.skip(writing, key, Skip::Unreadable(e.to_string())),
         };
         let modified_ms = meta
             .modified()
@@ -237,14 +254,14 @@ impl Engine {
             return Ok(Outcome::Unchanged);
         }
         if size > source::MAX_FILE_BYTES {
-            return Ok(self.skip(writer, key, Skip::TooLarge(size)));
+            return self.skip(writing, key, Skip::TooLarge(size));
         }
         if let Err(e) = self.roots.check_inside(path, key) {
-            return Ok(self.skip(writer, key, Skip::Unreadable(e.to_string())));
+            return self.skip(writing, key, Skip::Unreadable(e.to_string()));
         }
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
-            Err(e) => return Ok(self.skip(writer, key, Skip::Unreadable(e.to_string()))),
+            Err(e) => return self.skip(writing, key, Skip::Unreadable(e.to_string())),
         };
         let hash = format!("{:x}", Sha256::digest(&bytes));
         if let Some(prev) = &previous
@@ -259,9 +276,9 @@ impl Engine {
         }
         let doc = match source::load(path, bytes) {
             Ok(loaded) => loaded.doc,
-            Err(skip) => return Ok(self.skip(writer, key, skip)),
+            Err(skip) => return self.skip(writing, key, skip),
         };
-        self.index.replace(writer, key, &doc)?;
+        self.index.replace(writing.writer()?, key, &doc)?;
         let record = FileRecord {
             modified_ms,
             size,
@@ -276,14 +293,14 @@ impl Engine {
     }
 
     /// Records why a file is not indexed, and drops what the index had of it.
-    fn skip(&self, writer: &IndexWriter, key: &str, why: Skip) -> Outcome {
+    fn skip(&self, writing: &mut Writing<'_>, key: &str, why: Skip) -> Result<Outcome> {
         tracing::info!(file = key, "skipped: {why}");
         lock(&self.skipped).insert(key.to_string(), why.to_string());
         if write(&self.manifest).files.remove(key).is_some() {
-            self.index.delete(writer, key);
-            Outcome::Removed
+            self.index.delete(writing.writer()?, key);
+            Ok(Outcome::Removed)
         } else {
-            Outcome::Unchanged
+            Ok(Outcome::Unchanged)
         }
     }
 
@@ -389,6 +406,34 @@ impl Engine {
             let _ = self.changes.send(change.clone());
         }
         Ok(change)
+    }
+}
+
+/// One sync's access to the writer, opened at its first change and sized to what is left to
+/// look at then (`files[at..]`): a sync that changes nothing opens none.
+struct Writing<'a> {
+    index: &'a SearchIndex,
+    indexer: &'a mut Indexer,
+    files: &'a [(PathBuf, String)],
+    at: usize,
+}
+
+impl Writing<'_> {
+    fn writer(&mut self) -> Result<&mut IndexWriter> {
+        if self.indexer.writer.is_none() {
+            let bytes: u64 = self.files[self.at.min(self.files.len())..]
+                .iter()
+                .filter_map(|(path, _)| std::fs::metadata(path).ok())
+                .map(|meta| meta.len())
+                .sum();
+            let budget = WriterBudget::here(bytes);
+            tracing::debug!(bytes, ?budget, "opening the index writer");
+            self.indexer.writer = Some(self.index.writer(budget)?);
+        }
+        self.indexer
+            .writer
+            .as_mut()
+            .ok_or_else(|| Error::Invalid("the index writer did not open".into()))
     }
 }
 

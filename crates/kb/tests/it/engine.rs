@@ -393,6 +393,42 @@ fn the_corpus_indexes_completely() {
     assert_eq!(hits[0].key, "mcp-docs/specification/2025-06-18/client/elicitation.mdx");
 }
 
+/// The writer exists only while a sync changes the index: none after the start-up sync, none
+/// after a change is indexed, and a later change opens one again and is found.
+#[test]
+fn the_writer_is_closed_when_idle_and_a_later_change_still_indexes() {
+    let mut kb = Kb::with(&[("alpha.md", ALPHA)]);
+    assert!(!kb.engine().has_writer(), "a writer before any change");
+    kb.engine().sync_all().unwrap();
+    assert!(kb.engine().is_indexer());
+    assert!(!kb.engine().has_writer(), "the writer outlived the start-up sync");
+    assert_eq!(kb.find("zebrafish"), vec!["docs/alpha.md"]);
+    // A sync that changes nothing opens none either.
+    assert!(kb.engine().sync_all().unwrap().updated.is_empty());
+    assert!(!kb.engine().has_writer());
+    write(&kb.docs().join("beta.md"), BETA);
+    let change = kb.engine().sync_paths(&[kb.docs().join("beta.md")]).unwrap();
+    assert_eq!(change.updated, vec![uri_of("docs/beta.md")]);
+    assert!(!kb.engine().has_writer(), "the writer outlived the change");
+    assert_eq!(kb.find("invoices"), vec!["docs/beta.md"]);
+    std::fs::remove_file(kb.docs().join("alpha.md")).unwrap();
+    kb.engine().sync_all().unwrap();
+    assert!(kb.find("zebrafish").is_empty());
+    assert!(!kb.engine().has_writer());
+    // Still the one indexer, with the writer closed: another engine on the index follows.
+    let follower = Engine::open(&Kb::config_in(kb.dir.path())).unwrap();
+    assert!(!follower.is_indexer());
+    assert!(!follower.try_promote().unwrap(), "took over from an indexer that is still there");
+    // Once the indexer is gone, the follower takes over and indexes.
+    kb.close();
+    assert!(follower.try_promote().unwrap() && follower.is_indexer());
+    write(&kb.docs().join("gamma.md"), "# Gamma\n\nA capybara.\n");
+    follower.sync_paths(&[kb.docs().join("gamma.md")]).unwrap();
+    let q = SearchQuery { text: "capybara".into(), limit: 5, ..Default::default() };
+    assert_eq!(follower.search(&q).unwrap().len(), 1);
+    assert!(!follower.has_writer());
+}
+
 #[test]
 fn a_second_process_on_the_same_index_follows_the_indexer() {
     let kb = Kb::with(&[("alpha.md", ALPHA)]);
