@@ -94,6 +94,10 @@ impl Engine {
     pub fn open_with(config: &Config, embedder: Option<Arc<dyn Embedder>>) -> Result<Arc<Engine>> {
         let roots = Roots::new(&config.roots)?;
         std::fs::create_dir_all(&config.index_dir).map_err(|e| Error::io(&config.index_dir, e))?;
+        // Until this process has opened (or created) the index and knows whether it indexes:
+        // two servers starting together on a brand-new index would otherwise both create it,
+        // each clearing the other's files.
+        let _opening = opening_lock(&config.index_dir)?;
         let manifest_path = config.index_dir.join("manifest.json");
         let (mut index, fresh) = SearchIndex::open_or_create(&config.index_dir.join("tantivy"))?;
         let vectors_valid = embedder.is_none_or(|embedder| index.set_embedder(embedder));
@@ -209,6 +213,41 @@ impl Engine {
         &self.index_dir
     }
 }
+
+/// An exclusive lock on `<index dir>/open.lock`, held only while a server opens the index.
+/// Waits for another server that is opening it (briefly: it holds the lock for no longer than
+/// its own open), up to [`OPENING_WAIT`].
+fn opening_lock(index_dir: &Path) -> Result<std::fs::File> {
+    let path = index_dir.join("open.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    let deadline = std::time::Instant::now() + OPENING_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Index {
+                    path: index_dir.to_path_buf(),
+                    message: format!(
+                        "another knowledge-base server has been opening it for over {} s",
+                        OPENING_WAIT.as_secs()
+                    ),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+    }
+}
+
+/// How long a server waits for another to finish opening the same index.
+const OPENING_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// This process as the index's indexer: the lock, and a writer while a sync changes the index.
 struct Indexer {

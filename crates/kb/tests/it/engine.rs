@@ -3,6 +3,7 @@
 
 use std::{
     fs::File,
+    sync::Arc,
     time::{Duration, SystemTime},
 };
 
@@ -458,6 +459,44 @@ fn a_second_process_on_the_same_index_follows_the_indexer() {
         ("ready", 2),
         "the indexer's status: {status:?}"
     );
+}
+
+/// The app's view and its supervised server start together on a new set of folders: both open
+/// the same brand-new index. Each must open it (one as the indexer, the rest following), none
+/// may clear what another has just created.
+#[test]
+fn servers_opening_a_brand_new_index_together_all_open_it() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("docs/alpha.md"), ALPHA);
+        let config = Kb::config_in(dir.path());
+        let start = std::sync::Barrier::new(4);
+        let opened: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        Engine::open(&config)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let engines: Vec<Arc<Engine>> = opened
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| panic!("round {round}: an open failed: {e}")))
+            .collect();
+        let indexers = engines.iter().filter(|e| e.is_indexer()).count();
+        assert_eq!(indexers, 1, "round {round}: one indexer");
+        let indexer = engines.iter().find(|e| e.is_indexer()).unwrap();
+        indexer.sync_all().unwrap();
+        for engine in &engines {
+            engine.sync_all().unwrap();
+            let q = SearchQuery { text: "zebrafish".into(), limit: 5, ..Default::default() };
+            let keys: Vec<String> = engine.search(&q).unwrap().into_iter().map(|h| h.key).collect();
+            assert_eq!(keys, vec!["docs/alpha.md"], "round {round}");
+        }
+    }
 }
 
 /// The real binary, SIGKILLed while it indexes (after at least one commit): the next start
