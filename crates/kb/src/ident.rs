@@ -16,19 +16,27 @@ fn joins(c: char) -> bool {
 /// The parts of an identifier as byte ranges of `word`: split at joiners and at camelCase humps
 /// (`listChanged` -> `list`, `Changed`; `HTTPServer` -> `HTTP`, `Server`).
 pub fn part_ranges(word: &str) -> Vec<std::ops::Range<usize>> {
-    let chars: Vec<(usize, char)> = word.char_indices().collect();
     let mut out = Vec::new();
+    push_part_ranges(word, &mut out);
+    out
+}
+
+/// [`part_ranges`] into `out` (cleared first), without allocating once `out` has room.
+fn push_part_ranges(word: &str, out: &mut Vec<std::ops::Range<usize>>) {
+    out.clear();
     let mut start: Option<usize> = None;
-    for (i, &(at, c)) in chars.iter().enumerate() {
+    let mut previous: Option<char> = None;
+    let mut chars = word.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
         if !c.is_alphanumeric() {
             if let Some(s) = start.take() {
                 out.push(s..at);
             }
-            continue;
-        }
-        if let Some(s) = start {
-            let previous = chars[i - 1].1;
-            let next_lower = chars.get(i + 1).is_some_and(|(_, n)| n.is_lowercase());
+        } else if let Some(s) = start {
+            // Inside a part, `previous` is its last character (a letter or digit).
+            let previous = previous.unwrap_or(c);
+            let next_lower = next.is_some_and(char::is_lowercase);
             let hump = c.is_uppercase()
                 && (previous.is_lowercase()
                     || previous.is_ascii_digit()
@@ -40,11 +48,11 @@ pub fn part_ranges(word: &str) -> Vec<std::ops::Range<usize>> {
         } else {
             start = Some(at);
         }
+        previous = Some(c);
     }
     if let Some(s) = start {
         out.push(s..word.len());
     }
-    out
 }
 
 /// The parts of an identifier, as text.
@@ -58,6 +66,9 @@ pub fn parts(word: &str) -> Vec<&str> {
 pub struct IdentifierTokenizer {
     emit: Emit,
     tokens: Vec<Token>,
+    /// Reused between texts: the text's characters, and one word's part ranges.
+    chars: Vec<(usize, char)>,
+    ranges: Vec<std::ops::Range<usize>>,
 }
 
 /// What [`IdentifierTokenizer`] emits.
@@ -74,7 +85,7 @@ pub enum Emit {
 
 impl IdentifierTokenizer {
     pub fn new(emit: Emit) -> IdentifierTokenizer {
-        IdentifierTokenizer { emit, tokens: Vec::new() }
+        IdentifierTokenizer { emit, ..IdentifierTokenizer::default() }
     }
 }
 
@@ -88,7 +99,13 @@ impl Tokenizer for IdentifierTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> IdentifierTokenStream<'a> {
         self.tokens.clear();
-        tokenize(text, self.emit, &mut self.tokens);
+        self.chars.clear();
+        self.chars.extend(text.char_indices());
+        tokenize(text, &self.chars, self.emit, &mut self.ranges, &mut self.tokens);
+        if self.chars.capacity() > 1 << 16 {
+            // A long text's characters (16 bytes each) are not kept for the next one.
+            self.chars = Vec::new();
+        }
         IdentifierTokenStream { tokens: &mut self.tokens, next: 0 }
     }
 }
@@ -109,8 +126,14 @@ impl TokenStream for IdentifierTokenStream<'_> {
     }
 }
 
-fn tokenize(text: &str, emit: Emit, out: &mut Vec<Token>) {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+/// `chars` are `text`'s `char_indices`; `ranges` is scratch space.
+fn tokenize(
+    text: &str,
+    chars: &[(usize, char)],
+    emit: Emit,
+    ranges: &mut Vec<std::ops::Range<usize>>,
+    out: &mut Vec<Token>,
+) {
     let alnum = |i: usize| chars.get(i).is_some_and(|(_, c)| c.is_alphanumeric());
     let mut position = 0;
     let mut i = 0;
@@ -133,7 +156,7 @@ fn tokenize(text: &str, emit: Emit, out: &mut Vec<Token>) {
         let from = chars[begin].0;
         let to = chars.get(end).map_or(text.len(), |(at, _)| *at);
         let word = &text[from..to];
-        let ranges = part_ranges(word);
+        push_part_ranges(word, ranges);
         if (ranges.len() > 1 || word.starts_with('_')) && emit != Emit::Parts {
             out.push(Token {
                 offset_from: from,
@@ -143,7 +166,7 @@ fn tokenize(text: &str, emit: Emit, out: &mut Vec<Token>) {
                 position_length: ranges.len().max(1),
             });
         }
-        for range in &ranges {
+        for range in ranges.iter() {
             if emit == Emit::Wholes {
                 position += 1;
                 continue;

@@ -22,7 +22,7 @@ use tantivy::{
         TextFieldIndexing, TextOptions, Value,
     },
     snippet::SnippetGenerator,
-    tokenizer::{Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer},
+    tokenizer::{Language, LowerCaser, RemoveLongFilter, StopWordFilter, TextAnalyzer},
 };
 
 use crate::{
@@ -32,6 +32,7 @@ use crate::{
     rank,
     roots::uri_of,
     source::{Document, normalize_tag},
+    stem::CachedStemmer,
 };
 
 /// The analyzers' names are part of the schema: a new name rebuilds an index made by the old one.
@@ -150,8 +151,8 @@ fn analyzer_emitting(emit: Emit) -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser);
     match StopWordFilter::new(Language::English) {
-        Some(stop) => builder.filter(stop).filter(Stemmer::new(Language::English)).build(),
-        None => builder.filter(Stemmer::new(Language::English)).build(),
+        Some(stop) => builder.filter(stop).filter(CachedStemmer).build(),
+        None => builder.filter(CachedStemmer).build(),
     }
 }
 

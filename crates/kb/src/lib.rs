@@ -24,6 +24,7 @@ pub mod roots;
 pub mod serve;
 pub mod server;
 pub mod source;
+pub mod stem;
 
 pub use engine::{Config, Engine};
 pub use error::{Error, Result};
