@@ -20,7 +20,7 @@ use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
     sync::{
-        Arc, Mutex, MutexGuard, RwLock,
+        Arc, Mutex, MutexGuard, Once, RwLock, RwLockReadGuard, RwLockWriteGuard,
         atomic::{AtomicBool, Ordering},
     },
     time::{SystemTime, UNIX_EPOCH},
@@ -70,7 +70,12 @@ pub struct Engine {
     indexer: Mutex<Option<Indexer>>,
     /// Whether `indexer` is `Some`, for searches and the status, which must not wait for a sync.
     indexes_here: AtomicBool,
+    /// Read from `manifest_path` on first use (see [`Engine::manifest`]).
     manifest: RwLock<Manifest>,
+    manifest_read: Once,
+    /// The saved manifest has not been checked yet: the indexer's first sync starts the index
+    /// over if it turns out empty (unreadable, or from another version).
+    unchecked_manifest: AtomicBool,
     status: Mutex<Status>,
     skipped: Mutex<BTreeMap<String, String>>,
     changes: broadcast::Sender<Change>,
@@ -101,16 +106,6 @@ impl Engine {
         let manifest_path = config.index_dir.join("manifest.json");
         let (mut index, fresh) = SearchIndex::open_or_create(&config.index_dir.join("tantivy"))?;
         let vectors_valid = embedder.is_none_or(|embedder| index.set_embedder(embedder));
-        let mut manifest = if fresh {
-            Manifest { version: crate::manifest::VERSION, ..Manifest::default() }
-        } else {
-            Manifest::load(&manifest_path)
-        };
-        if fresh || !vectors_valid {
-            index.clear_vectors();
-            // Every document is indexed again, and so gets its vectors.
-            manifest.files.clear();
-        }
         let indexer = match index.indexer_lock() {
             Ok(lock) => Some(Indexer { _lock: lock, writer: None }),
             Err(Error::IndexBusy(path)) => {
@@ -122,23 +117,31 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
-        if indexer.is_some() && manifest.files.is_empty() && !fresh {
-            // A manifest that was lost or is from another version: start the index over, so
-            // nothing in it is unaccounted for.
-            let mut writer = index.writer(WriterBudget::here(0))?;
-            writer.delete_all_documents().map_err(|e| Error::Index {
-                path: config.index_dir.clone(),
-                message: e.to_string(),
-            })?;
-            index.commit(&mut writer)?;
-            index.close_writer(writer);
+        // The manifest (20 MB of JSON at 10,000 documents) is read when first needed, which is
+        // the start-up sync, not before the first search: searches read only the index.
+        let missing = !fresh && !manifest_path.exists();
+        let known_empty = fresh || !vectors_valid || missing;
+        if fresh || !vectors_valid {
+            // Every document is indexed again (and so gets its vectors).
+            index.clear_vectors();
         }
+        if indexer.is_some() && known_empty && !fresh {
+            // No manifest, or vectors to make again: start the index over, so nothing in it is
+            // unaccounted for. (One from another version is found when it is read: see `sync`.)
+            start_over(&index, &config.index_dir)?;
+        }
+        let manifest_read = Once::new();
+        if known_empty {
+            manifest_read.call_once(|| {});
+        }
+        let manifest = Manifest { version: crate::manifest::VERSION, ..Manifest::default() };
         let status = Status {
             state: if indexer.is_some() { "starting" } else { "following" }.into(),
             files_done: 0,
             files_total: 0,
-            documents: manifest.files.len() as u64,
-            documents_by_format: status::by_format(&manifest),
+            // Until the manifest is read.
+            documents: 0,
+            documents_by_format: BTreeMap::new(),
             sections: index.sections(),
             skipped: Vec::new(),
             skipped_total: 0,
@@ -162,6 +165,8 @@ impl Engine {
             indexes_here: AtomicBool::new(indexer.is_some()),
             indexer: Mutex::new(indexer),
             manifest: RwLock::new(manifest),
+            manifest_read,
+            unchecked_manifest: AtomicBool::new(!known_empty),
             status: Mutex::new(status),
             skipped: Mutex::new(BTreeMap::new()),
             changes,
@@ -203,7 +208,7 @@ impl Engine {
             self.indexes_here.store(true, Ordering::Release);
         }
         tracing::info!("the previous indexer is gone; this server indexes the folders now");
-        *write(&self.manifest) = Manifest::load(&self.manifest_path);
+        self.reload_manifest();
         self.index.reload()?;
         self.sync_all()?;
         Ok(true)
@@ -212,6 +217,66 @@ impl Engine {
     pub fn index_dir(&self) -> &Path {
         &self.index_dir
     }
+
+    /// The manifest, read from disk the first time (by the first caller; others wait for it).
+    fn manifest(&self) -> RwLockReadGuard<'_, Manifest> {
+        self.read_manifest_once();
+        read(&self.manifest)
+    }
+
+    fn manifest_mut(&self) -> RwLockWriteGuard<'_, Manifest> {
+        self.read_manifest_once();
+        write(&self.manifest)
+    }
+
+    /// Reads the manifest from disk again (a follower catching up, a failed sync).
+    fn reload_manifest(&self) {
+        let mut loaded = Some(Manifest::load(&self.manifest_path));
+        self.manifest_read.call_once(|| {
+            if let Some(manifest) = loaded.take() {
+                self.set_manifest(manifest);
+            }
+        });
+        if let Some(manifest) = loaded {
+            self.set_manifest(manifest);
+        }
+    }
+
+    pub(super) fn read_manifest_once(&self) {
+        self.manifest_read.call_once(|| self.set_manifest(Manifest::load(&self.manifest_path)));
+    }
+
+    fn set_manifest(&self, manifest: Manifest) {
+        let (documents, by_format) = (manifest.files.len() as u64, status::by_format(&manifest));
+        *write(&self.manifest) = manifest;
+        self.set_status(|s| {
+            s.documents = documents;
+            s.documents_by_format = by_format;
+        });
+    }
+
+    /// The indexer's first sync: an index whose saved manifest is empty is started over.
+    fn check_manifest(&self) -> Result<()> {
+        if self.unchecked_manifest.swap(false, Ordering::AcqRel) && self.manifest().files.is_empty()
+        {
+            tracing::warn!(
+                "the index's manifest is unreadable or from another version; indexing again"
+            );
+            start_over(&self.index, &self.index_dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// Empties the index (a manifest that was lost: nothing in the index may be unaccounted for).
+fn start_over(index: &SearchIndex, dir: &Path) -> Result<()> {
+    let mut writer = index.writer(WriterBudget::here(0))?;
+    writer
+        .delete_all_documents()
+        .map_err(|e| Error::Index { path: dir.to_path_buf(), message: e.to_string() })?;
+    index.commit(&mut writer)?;
+    index.close_writer(writer);
+    Ok(())
 }
 
 /// An exclusive lock on `<index dir>/open.lock`, held only while a server opens the index.
@@ -269,4 +334,33 @@ fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::index::SearchQuery;
+
+    /// The start-up cost over a persisted index is the index alone: a search answers without
+    /// the manifest, which the status (and the start-up sync) read when they first need it.
+    #[test]
+    fn a_search_over_a_persisted_index_does_not_read_the_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("a.md"), "# Alpha\n\nThe zebrafish plugin.\n").unwrap();
+        let config = Config { roots: vec![docs], index_dir: dir.path().join("index") };
+        Engine::open(&config).unwrap().sync_all().unwrap();
+
+        let engine = Engine::open(&config).unwrap();
+        assert!(!engine.manifest_read.is_completed(), "read at open");
+        let query = SearchQuery { text: "zebrafish".into(), limit: 5, ..SearchQuery::default() };
+        assert_eq!(engine.search(&query).unwrap().len(), 1);
+        assert!(!engine.manifest_read.is_completed(), "read by a search");
+        assert_eq!(engine.status().documents, 1);
+        assert!(engine.manifest_read.is_completed());
+        assert!(engine.sync_all().unwrap().updated.is_empty(), "nothing to index again");
+    }
 }

@@ -186,7 +186,7 @@ impl KbServer {
         };
         self.wait_for_a_first_index().await;
         let hits = blocking(&self.engine, move |e| e.search(&query)).await.map_err(fail)?;
-        let indexing = self.engine.status().state != "ready";
+        let indexing = self.engine.status_now().state != "ready";
         Ok(Json(SearchResult { query: args.query, hits, indexing }))
     }
 
@@ -277,9 +277,11 @@ impl KbServer {
     async fn wait_for_a_first_index(&self) {
         let started = std::time::Instant::now();
         loop {
-            let status = self.engine.status();
+            // Not `status()`: its document counts would wait for the manifest, which a search
+            // does not need. The sections are the index's, as of open and then of each commit.
+            let status = self.engine.status_now();
             let first_sync = matches!(status.state.as_str(), "starting" | "indexing");
-            if !first_sync || status.documents > 0 || started.elapsed() >= FIRST_INDEX_WAIT {
+            if !first_sync || status.sections > 0 || started.elapsed() >= FIRST_INDEX_WAIT {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;

@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use super::{Engine, read, write};
+use super::Engine;
 use crate::{
     error::{Error, Result},
     index::{Hit, SearchQuery},
-    manifest::{Manifest, SectionRef},
+    manifest::SectionRef,
     roots::uri_of,
     source,
 };
@@ -66,11 +66,11 @@ impl Engine {
     /// a page at a time. The cursor is the last key of the previous page.
     pub fn list(&self, prefix: Option<&str>, cursor: Option<&str>, limit: usize) -> DocumentPage {
         if !self.is_indexer() {
-            *write(&self.manifest) = Manifest::load(&self.manifest_path);
+            self.reload_manifest();
         }
         let prefix =
             prefix.map(|p| p.trim_start_matches(crate::roots::SCHEME).trim_start_matches("./"));
-        let manifest = read(&self.manifest);
+        let manifest = self.manifest();
         let labels: Vec<&str> = self.roots.iter().map(|r| r.label.as_str()).collect();
         // A prefix that starts with a folder's label (`docs/guides`) is matched against keys;
         // any other against paths within the folders.
@@ -112,10 +112,10 @@ impl Engine {
     /// `max`; and how many matched in all. For argument completion.
     pub fn complete(&self, typed: &str, max: usize) -> (Vec<String>, usize) {
         if !self.is_indexer() {
-            *write(&self.manifest) = Manifest::load(&self.manifest_path);
+            self.reload_manifest();
         }
         let typed = typed.trim_start_matches(crate::roots::SCHEME).to_lowercase();
-        let manifest = read(&self.manifest);
+        let manifest = self.manifest();
         let matching: Vec<&String> = manifest
             .files
             .iter()

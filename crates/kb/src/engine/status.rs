@@ -61,15 +61,33 @@ pub(super) fn by_format(manifest: &Manifest) -> BTreeMap<String, u64> {
 impl Engine {
     /// The indexer's status: this process's, or when following another, the one it saved.
     pub fn status(&self) -> Status {
-        if !self.is_indexer()
-            && let Some(mut saved) = std::fs::read(self.status_path())
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Status>(&b).ok())
-        {
+        if let Some(mut saved) = self.followed_status() {
             saved.watching = lock(&self.status).watching;
             return saved;
         }
+        // The document counts come from the manifest, read on first use.
+        self.read_manifest_once();
         lock(&self.status).clone()
+    }
+
+    /// [`Engine::status`] without waiting for the manifest to be read: until it is (the
+    /// start-up sync's first step), the document counts are 0. The state and the section count
+    /// (the index's own, updated with the counts at each commit) are current.
+    pub fn status_now(&self) -> Status {
+        match self.followed_status() {
+            Some(saved) => saved,
+            None => lock(&self.status).clone(),
+        }
+    }
+
+    /// When following another process, the status it saved.
+    fn followed_status(&self) -> Option<Status> {
+        if self.is_indexer() {
+            return None;
+        }
+        std::fs::read(self.status_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Status>(&b).ok())
     }
 
     fn status_path(&self) -> PathBuf {

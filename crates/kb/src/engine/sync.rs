@@ -10,11 +10,11 @@ use std::{
 use sha2::{Digest, Sha256};
 use tantivy::IndexWriter;
 
-use super::{Change, Engine, Indexer, Skipped, generated, lock, now_ms, read, write};
+use super::{Change, Engine, Indexer, Skipped, generated, lock, now_ms};
 use crate::{
     error::{Error, Result},
     index::{SearchIndex, WriterBudget},
-    manifest::{FileRecord, Manifest, SectionRef},
+    manifest::{FileRecord, SectionRef},
     roots::uri_of,
     source::{self, Skip},
 };
@@ -71,7 +71,7 @@ impl Engine {
             {
                 // The start-up sync of a follower: nothing to announce.
                 self.index.reload()?;
-                *write(&self.manifest) = Manifest::load(&self.manifest_path);
+                self.reload_manifest();
                 return Ok(Change::default());
             }
             // Give the indexer a moment to commit what the watcher saw.
@@ -84,7 +84,7 @@ impl Engine {
             s.files_total = 0;
         });
         self.save_status();
-        let result = self.sync_locked(indexer, targets);
+        let result = self.check_manifest().and_then(|()| self.sync_locked(indexer, targets));
         if result.is_err()
             && let Some(writer) = indexer.writer.as_mut()
         {
@@ -109,7 +109,7 @@ impl Engine {
             }
             Err(e) => {
                 tracing::error!("indexing failed: {e}");
-                *write(&self.manifest) = Manifest::load(&self.manifest_path);
+                self.reload_manifest();
                 self.set_status(|s| {
                     s.state = "failed".into();
                     s.error = Some(e.to_string());
@@ -154,7 +154,7 @@ impl Engine {
         let mut writing = Writing { index: &self.index, indexer, files: &files, at: 0 };
         for key in gone {
             self.index.delete(writing.writer()?, &key);
-            write(&self.manifest).files.remove(&key);
+            self.manifest_mut().files.remove(&key);
             lock(&self.skipped).remove(&key);
             change.updated.push(uri_of(&key));
             change.list_changed = true;
@@ -200,7 +200,7 @@ impl Engine {
         if let Some(writer) = writer {
             self.index.commit(writer)?;
         }
-        let manifest = read(&self.manifest).clone();
+        let manifest = self.manifest().clone();
         manifest.save(&self.manifest_path)?;
         self.list_skipped();
         let sections = self.index.sections();
@@ -246,7 +246,7 @@ impl Engine {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_millis() as u64);
         let size = meta.len();
-        let previous = read(&self.manifest).files.get(key).cloned();
+        let previous = self.manifest().files.get(key).cloned();
         if let Some(prev) = &previous
             && prev.modified_ms == modified_ms
             && prev.size == size
@@ -267,7 +267,7 @@ impl Engine {
         if let Some(prev) = &previous
             && prev.hash == hash
         {
-            let mut manifest = write(&self.manifest);
+            let mut manifest = self.manifest_mut();
             if let Some(record) = manifest.files.get_mut(key) {
                 record.modified_ms = modified_ms;
                 record.size = size;
@@ -287,7 +287,7 @@ impl Engine {
             tags: doc.tags.clone(),
             sections: doc.sections.iter().map(SectionRef::from).collect(),
         };
-        write(&self.manifest).files.insert(key.to_string(), record);
+        self.manifest_mut().files.insert(key.to_string(), record);
         lock(&self.skipped).remove(key);
         Ok(Outcome::Indexed { new: previous.is_none() })
     }
@@ -296,7 +296,7 @@ impl Engine {
     fn skip(&self, writing: &mut Writing<'_>, key: &str, why: Skip) -> Result<Outcome> {
         tracing::info!(file = key, "skipped: {why}");
         lock(&self.skipped).insert(key.to_string(), why.to_string());
-        if write(&self.manifest).files.remove(key).is_some() {
+        if self.manifest_mut().files.remove(key).is_some() {
             self.index.delete(writing.writer()?, key);
             Ok(Outcome::Removed)
         } else {
@@ -380,7 +380,7 @@ impl Engine {
     /// Keys of the manifest equal to `key` or under it as a folder.
     fn keys_under(&self, key: &str) -> Vec<String> {
         let folder = format!("{key}/");
-        read(&self.manifest)
+        self.manifest()
             .files
             .keys()
             .filter(|k| *k == key || k.starts_with(&folder))
@@ -391,7 +391,7 @@ impl Engine {
     /// A follower's sync: pick up the indexer's latest commit and manifest.
     fn follow(&self, targets: &[Target]) -> Result<Change> {
         self.index.reload()?;
-        *write(&self.manifest) = Manifest::load(&self.manifest_path);
+        self.reload_manifest();
         let mut change = Change::default();
         for target in targets {
             let key = match target {
