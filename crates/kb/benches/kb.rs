@@ -214,6 +214,10 @@ struct Served {
     /// RSS once ready (after the queries), and after `settle` more without requests.
     rss_ready_kib: u64,
     rss_settled_kib: u64,
+    /// Of `rss_settled_kib`: the process's own memory, and the index's mapped file pages (the
+    /// kernel's page cache, shared and reclaimable).
+    anon_settled_kib: u64,
+    file_settled_kib: u64,
     threads: u64,
     exit_ok: bool,
 }
@@ -286,12 +290,23 @@ fn stdio(
         let rss_ready_kib = rss_kib(&pid, "VmRSS:");
         tokio::time::sleep(settle).await;
         let rss_settled_kib = rss_kib(&pid, "VmRSS:");
+        let anon_settled_kib = rss_kib(&pid, "RssAnon:");
+        let file_settled_kib = rss_kib(&pid, "RssFile:");
         let threads = rss_kib(&pid, "Threads:");
         session.close(Duration::from_secs(5)).await;
         let exit_ok = tokio::time::timeout(Duration::from_secs(30), child.wait())
             .await
             .is_ok_and(|status| status.is_ok_and(|s| s.success()));
-        Served { first_answer_ms, latencies, rss_ready_kib, rss_settled_kib, threads, exit_ok }
+        Served {
+            first_answer_ms,
+            latencies,
+            rss_ready_kib,
+            rss_settled_kib,
+            anon_settled_kib,
+            file_settled_kib,
+            threads,
+            exit_ok,
+        }
     })
 }
 
@@ -308,9 +323,12 @@ fn report_stdio(corpus: &str, root: &Path, queries: &[String], rounds: usize) {
             lat.len(),
         );
         println!(
-            "  server RSS after indexing {} MiB, 5 s later {} MiB; {} threads; exit {}",
+            "  server RSS after indexing {} MiB, 5 s later {} MiB ({} MiB its own, {} MiB the \
+             index's mapped files); {} threads; exit {}",
             fresh.rss_ready_kib / 1024,
             fresh.rss_settled_kib / 1024,
+            fresh.anon_settled_kib / 1024,
+            fresh.file_settled_kib / 1024,
             fresh.threads,
             if fresh.exit_ok { "0" } else { "FAILED" },
         );
