@@ -65,7 +65,7 @@ pub fn parts(word: &str) -> Vec<&str> {
 #[derive(Clone, Default)]
 pub struct IdentifierTokenizer {
     emit: Emit,
-    tokens: Vec<Token>,
+    tokens: TokenBuf,
     /// Reused between texts: the text's characters, and one word's part ranges.
     chars: Vec<(usize, char)>,
     ranges: Vec<std::ops::Range<usize>>,
@@ -90,15 +90,59 @@ impl IdentifierTokenizer {
 }
 
 pub struct IdentifierTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     next: usize,
+}
+
+/// The tokens of the text being read: the first `used`. The rest are kept from earlier texts so
+/// that their strings' memory is written over rather than allocated again (up to
+/// [`KEPT_TOKENS`]).
+#[derive(Clone, Default)]
+struct TokenBuf {
+    tokens: Vec<Token>,
+    used: usize,
+}
+
+/// Tokens kept between texts, at most: a long text's are let go.
+const KEPT_TOKENS: usize = 1 << 14;
+
+impl TokenBuf {
+    fn put(
+        &mut self,
+        offset_from: usize,
+        offset_to: usize,
+        position: usize,
+        text: &str,
+        len: usize,
+    ) {
+        if let Some(token) = self.tokens.get_mut(self.used) {
+            token.offset_from = offset_from;
+            token.offset_to = offset_to;
+            token.position = position;
+            token.position_length = len;
+            token.text.clear();
+            token.text.push_str(text);
+        } else {
+            self.tokens.push(Token {
+                offset_from,
+                offset_to,
+                position,
+                text: text.to_owned(),
+                position_length: len,
+            });
+        }
+        self.used += 1;
+    }
 }
 
 impl Tokenizer for IdentifierTokenizer {
     type TokenStream<'a> = IdentifierTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> IdentifierTokenStream<'a> {
-        self.tokens.clear();
+        if self.tokens.tokens.len() > KEPT_TOKENS {
+            self.tokens.tokens = Vec::new();
+        }
+        self.tokens.used = 0;
         self.chars.clear();
         self.chars.extend(text.char_indices());
         tokenize(text, &self.chars, self.emit, &mut self.ranges, &mut self.tokens);
@@ -106,7 +150,8 @@ impl Tokenizer for IdentifierTokenizer {
             // A long text's characters (16 bytes each) are not kept for the next one.
             self.chars = Vec::new();
         }
-        IdentifierTokenStream { tokens: &mut self.tokens, next: 0 }
+        let used = self.tokens.used;
+        IdentifierTokenStream { tokens: &mut self.tokens.tokens[..used], next: 0 }
     }
 }
 
@@ -132,7 +177,7 @@ fn tokenize(
     chars: &[(usize, char)],
     emit: Emit,
     ranges: &mut Vec<std::ops::Range<usize>>,
-    out: &mut Vec<Token>,
+    out: &mut TokenBuf,
 ) {
     let alnum = |i: usize| chars.get(i).is_some_and(|(_, c)| c.is_alphanumeric());
     let mut position = 0;
@@ -158,26 +203,14 @@ fn tokenize(
         let word = &text[from..to];
         push_part_ranges(word, ranges);
         if (ranges.len() > 1 || word.starts_with('_')) && emit != Emit::Parts {
-            out.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text: word.to_owned(),
-                position_length: ranges.len().max(1),
-            });
+            out.put(from, to, position, word, ranges.len().max(1));
         }
         for range in ranges.iter() {
             if emit == Emit::Wholes {
                 position += 1;
                 continue;
             }
-            out.push(Token {
-                offset_from: from + range.start,
-                offset_to: from + range.end,
-                position,
-                text: word[range.clone()].to_owned(),
-                position_length: 1,
-            });
+            out.put(from + range.start, from + range.end, position, &word[range.clone()], 1);
             position += 1;
         }
         i = end;
@@ -200,6 +233,25 @@ mod tests {
             out.push((token.position, token.text.clone()));
         }
         out
+    }
+
+    /// One tokenizer reads text after text, reusing its tokens' memory: each text gives what a
+    /// fresh tokenizer gives, however long the one before (past the tokens it keeps, too).
+    #[test]
+    fn a_tokenizer_reused_gives_each_text_its_own_tokens() {
+        let long = "tools/list listChanged snake_case ".repeat(KEPT_TOKENS / 4);
+        let texts = [long.as_str(), "a.b.c Mcp-Session-Id", "", "_meta HTTPServer", &long, "x"];
+        for emit in [Emit::Both, Emit::Parts, Emit::Wholes] {
+            let mut reused = IdentifierTokenizer::new(emit);
+            for text in texts {
+                let mut stream = reused.token_stream(text);
+                let mut got = Vec::new();
+                while let Some(token) = stream.next() {
+                    got.push((token.position, token.text.clone()));
+                }
+                assert_eq!(got, tokens_of(text, emit), "{emit:?} after reuse: {:.40}", text);
+            }
+        }
     }
 
     #[test]
