@@ -59,12 +59,22 @@ impl Manifest {
         loaded.unwrap_or(Manifest { version: VERSION, files: BTreeMap::new() })
     }
 
-    /// Temp file in the same directory, fsync, rename.
+    /// Temp file in the same directory, fsync, rename. Written as it is serialised, through a
+    /// buffer, rather than made whole in memory first.
     pub fn save(&self, path: &Path) -> Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        let bytes = serde_json::to_vec(self).map_err(|e| Error::Invalid(e.to_string()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-        tmp.write_all(&bytes).map_err(|e| Error::io(tmp.path(), e))?;
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, tmp.as_file());
+        serde_json::to_writer(&mut out, self).map_err(|e| {
+            if e.is_io() {
+                // A full disk, say: the I/O error itself, with the file's path.
+                Error::io(tmp.path(), e.into())
+            } else {
+                Error::Invalid(e.to_string())
+            }
+        })?;
+        out.flush().map_err(|e| Error::io(tmp.path(), e))?;
+        drop(out);
         tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
         tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
         Ok(())
