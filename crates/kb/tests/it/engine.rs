@@ -367,6 +367,16 @@ fn a_corrupt_or_foreign_index_is_rebuilt() {
         3,
         "index cleared with the lost manifest, then rebuilt once"
     );
+
+    // The manifest is read on first use, not at open: an unreadable one found then still starts
+    // the index over, so a document deleted meanwhile leaves no orphan section behind.
+    kb.close();
+    std::fs::write(kb.dir.path().join("index/manifest.json"), "garbage").unwrap();
+    std::fs::remove_file(kb.docs().join("beta.md")).unwrap();
+    kb.reopen();
+    kb.engine().sync_all().unwrap();
+    assert!(kb.find("invoices").is_empty(), "a deleted document outlived the lost manifest");
+    assert_eq!(kb.engine().status().sections, 2);
 }
 
 #[test]
